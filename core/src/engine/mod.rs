@@ -1,0 +1,117 @@
+//! The engine: every domain operation, as frontends call it.
+//!
+//! Each operation reads what it needs, applies core's rules to produce the
+//! new records and the events describing the change, and hands the store one
+//! atomic write set. Writes are optimistic: a write set carries the version
+//! it was computed from, and when a concurrent writer got there first the
+//! operation is recomputed from fresh data — unless the caller made the write
+//! conditional (`if_match`), in which case the conflict is theirs to see.
+//!
+//! The engine owns no I/O: time, ids and storage are ports.
+
+mod approvals;
+mod tasks;
+mod thoughts;
+mod users;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+pub use tasks::{Completion, QuickAdd};
+
+use crate::clock::{to_micros, Clock};
+use crate::error::{Entity, Error, Result};
+use crate::event::NewEvent;
+use crate::ids::{IdGenerator, UserId};
+use crate::store::{Store, Write};
+use crate::user::Principal;
+
+/// How many times an unconditional write is recomputed after losing a race.
+const CONFLICT_RETRIES: usize = 16;
+
+/// The domain operations over one store.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Engine {
+        Engine { store, clock, ids }
+    }
+
+    /// The store underneath, for frontends that need a raw query.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// "Now" at the precision stores keep.
+    pub fn now(&self) -> DateTime<Utc> {
+        to_micros(self.clock.now())
+    }
+
+    fn new_id<T: From<Uuid>>(&self) -> T {
+        T::from(self.ids.next_id())
+    }
+
+    /// The owner's timezone (UTC until they set one) and today's date in it.
+    async fn today(&self, owner: UserId, now: DateTime<Utc>) -> Result<(chrono_tz::Tz, NaiveDate)> {
+        let tz = self.store.settings(owner).await?.map(|s| s.tz()).unwrap_or(chrono_tz::UTC);
+        Ok((tz, now.with_timezone(&tz).date_naive()))
+    }
+}
+
+/// Builds the event appended with a change.
+#[allow(clippy::too_many_arguments)]
+fn event<T: Serialize>(
+    owner: UserId,
+    actor: Option<&Principal>,
+    kind: &'static str,
+    entity: Entity,
+    id: Uuid,
+    before: Option<&T>,
+    after: Option<&T>,
+    at: DateTime<Utc>,
+) -> Write {
+    let snapshot = |v: Option<&T>| v.and_then(|v| serde_json::to_value(v).ok());
+    Write::Append(NewEvent {
+        user_id: owner,
+        actor: actor.map(|p| p.user_id),
+        kind,
+        entity,
+        entity_id: id,
+        before: snapshot(before),
+        after: snapshot(after),
+        at,
+    })
+}
+
+/// A stale `If-Match` is the caller's conflict.
+fn check_version(entity: Entity, if_match: Option<i64>, actual: i64) -> Result<()> {
+    match if_match {
+        Some(expected) if expected != actual => Err(Error::VersionConflict { entity, expected, actual }),
+        _ => Ok(()),
+    }
+}
+
+/// Runs `$attempt` until it does not lose a race, or the caller's own
+/// `If-Match` made the conflict theirs.
+macro_rules! retry_on_conflict {
+    ($if_match:expr, $attempt:expr) => {{
+        let mut tries = 0;
+        loop {
+            match $attempt {
+                Err($crate::Error::VersionConflict { .. }) if $if_match.is_none() && tries < CONFLICT_RETRIES => {
+                    tries += 1;
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+pub(crate) use retry_on_conflict;

@@ -1,0 +1,176 @@
+//! Task operations: create (plain and quick-add), read, list, update, status
+//! changes, completion with recurrence, delete.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{check_version, event, retry_on_conflict, Engine, CONFLICT_RETRIES};
+use crate::error::{Entity, Error, Result};
+use crate::ids::TaskId;
+use crate::query::{Page, TaskQuery};
+use crate::quickadd::{self, ParsedTask};
+use crate::store::{Record, Write};
+use crate::task::{NewTask, Task, TaskPatch, TaskStatus};
+use crate::user::Principal;
+
+/// Sub-steps may nest, but not endlessly.
+const MAX_DEPTH: usize = 32;
+
+/// The result of completing a task.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Completion {
+    pub task: Task,
+    /// The next occurrence, created in the same write, for a recurring task.
+    pub next: Option<Task>,
+}
+
+/// A task made from a quick-add phrase, with what the parser understood.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuickAdd {
+    pub task: Task,
+    pub parsed: ParsedTask,
+}
+
+impl Engine {
+    pub async fn create_task(&self, p: &Principal, input: NewTask) -> Result<Task> {
+        p.require_write()?;
+        let now = self.now();
+        let task = Task::create(self.new_id(), p.user_id, input, now)?;
+        if let Some(parent) = task.parent_id {
+            self.task(p, parent).await?;
+        }
+        if let Some(thought) = task.source_thought_id {
+            if self.store.thought(p.user_id, thought).await?.is_none() {
+                return Err(Error::not_found(Entity::SourceThought));
+            }
+        }
+        let created = event(p.user_id, Some(p), "task.created", Entity::Task, task.id.0, None, Some(&task), now);
+        self.store.apply(vec![Write::Insert(Record::Task(task.clone())), created]).await?;
+        Ok(task)
+    }
+
+    /// Parses `text` with the quick-add grammar in the owner's timezone and
+    /// creates the task.
+    pub async fn quick_add(&self, p: &Principal, text: &str) -> Result<QuickAdd> {
+        p.require_write()?;
+        let now = self.now();
+        let (tz, _) = self.today(p.user_id, now).await?;
+        let parsed = quickadd::parse(text, now, tz).map_err(|e| Error::invalid("text", e.to_string()))?;
+        let input = NewTask {
+            title: parsed.title.clone(),
+            priority: parsed.priority,
+            due_date: parsed.due_date,
+            due_time: parsed.due_time,
+            recurrence: parsed.recurrence.clone(),
+            tags: parsed.tags.clone(),
+            ..NewTask::default()
+        };
+        let task = self.create_task(p, input).await?;
+        Ok(QuickAdd { task, parsed })
+    }
+
+    pub async fn task(&self, p: &Principal, id: TaskId) -> Result<Task> {
+        self.store.task(p.user_id, id).await?.ok_or(Error::not_found(Entity::Task))
+    }
+
+    pub async fn tasks(&self, p: &Principal, mut query: TaskQuery) -> Result<Page<Task>> {
+        query.tag = query.tag.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty());
+        query.text = query.text.filter(|t| !t.trim().is_empty());
+        self.store.tasks(p.user_id, &query).await
+    }
+
+    /// A partial update. A status in the patch follows the status machine;
+    /// moving to `done` completes the task (see [`Engine::complete_task`]).
+    pub async fn update_task(&self, p: &Principal, id: TaskId, patch: TaskPatch, if_match: Option<i64>) -> Result<Task> {
+        p.require_write()?;
+        retry_on_conflict!(if_match, self.try_update_task(p, id, patch.clone(), if_match).await).map(|c| c.task)
+    }
+
+    /// Moves a task through its status machine (`Error::InvalidTransition`
+    /// for an illegal move).
+    pub async fn set_task_status(
+        &self,
+        p: &Principal,
+        id: TaskId,
+        status: TaskStatus,
+        if_match: Option<i64>,
+    ) -> Result<Completion> {
+        p.require_write()?;
+        let patch = TaskPatch { status: Some(status), ..TaskPatch::default() };
+        retry_on_conflict!(if_match, self.try_update_task(p, id, patch.clone(), if_match).await)
+    }
+
+    /// Marks a task done. Completing a done task changes nothing; completing
+    /// a recurring task creates its next occurrence in the same write, once,
+    /// however many completes race.
+    pub async fn complete_task(&self, p: &Principal, id: TaskId) -> Result<Completion> {
+        p.require_write()?;
+        retry_on_conflict!(None::<i64>, {
+            let task = self.task(p, id).await?;
+            if task.status == TaskStatus::Done {
+                Ok(Completion { task, next: None })
+            } else {
+                let patch = TaskPatch { status: Some(TaskStatus::Done), ..TaskPatch::default() };
+                self.try_update_task(p, id, patch, None).await
+            }
+        })
+    }
+
+    async fn try_update_task(&self, p: &Principal, id: TaskId, patch: TaskPatch, if_match: Option<i64>) -> Result<Completion> {
+        let now = self.now();
+        let before = self.task(p, id).await?;
+        check_version(Entity::Task, if_match, before.version)?;
+        let mut task = before.clone();
+        let parent_changed = patch.parent_id.is_some() && patch.parent_id != before.parent_id;
+        task.apply(patch, now)?;
+        if parent_changed {
+            self.check_parent(p, &task).await?;
+        }
+        task.touch(now);
+        let completed = before.status != TaskStatus::Done && task.status == TaskStatus::Done;
+        let kind = if completed { "task.completed" } else { "task.updated" };
+        let mut writes = vec![
+            Write::Update { record: Record::Task(task.clone()), expected_version: Some(before.version) },
+            event(p.user_id, Some(p), kind, Entity::Task, id.0, Some(&before), Some(&task), now),
+        ];
+        let next = if completed { self.next_occurrence(p, &task, now).await? } else { None };
+        if let Some(next) = &next {
+            writes.push(Write::Insert(Record::Task(next.clone())));
+            writes.push(event(p.user_id, Some(p), "task.created", Entity::Task, next.id.0, None, Some(next), now));
+        }
+        self.store.apply(writes).await?;
+        Ok(Completion { task, next })
+    }
+
+    async fn next_occurrence(&self, p: &Principal, done: &Task, now: DateTime<Utc>) -> Result<Option<Task>> {
+        if done.recurrence.is_none() {
+            return Ok(None);
+        }
+        let (_, today) = self.today(p.user_id, now).await?;
+        done.next_occurrence(self.new_id(), today, now)
+    }
+
+    /// The new parent exists, is the owner's, and is not the task itself or
+    /// one of its own sub-steps.
+    async fn check_parent(&self, p: &Principal, task: &Task) -> Result<()> {
+        let mut cursor = task.parent_id;
+        for _ in 0..MAX_DEPTH {
+            let Some(id) = cursor else { return Ok(()) };
+            if id == task.id {
+                return Err(Error::invalid("parent_id", "a task cannot be nested under its own sub-step"));
+            }
+            cursor = self.task(p, id).await?.parent_id;
+        }
+        Err(Error::invalid("parent_id", format!("sub-steps nest at most {MAX_DEPTH} levels deep")))
+    }
+
+    /// Deletes a task and its sub-steps.
+    pub async fn delete_task(&self, p: &Principal, id: TaskId, if_match: Option<i64>) -> Result<()> {
+        p.require_write()?;
+        let now = self.now();
+        let before = self.task(p, id).await?;
+        check_version(Entity::Task, if_match, before.version)?;
+        let deleted = event(p.user_id, Some(p), "task.deleted", Entity::Task, id.0, Some(&before), None, now);
+        self.store.apply(vec![Write::Delete { entity: Entity::Task, owner: p.user_id, id: id.0 }, deleted]).await
+    }
+}

@@ -1,0 +1,225 @@
+//! Thought and suggestion operations: capture, read, search, update, delete,
+//! analysis results, and the suggestion lifecycle (propose, accept, reject,
+//! soft delete, restore).
+
+use super::{check_version, event, retry_on_conflict, Engine, CONFLICT_RETRIES};
+use crate::error::{Entity, Error, FieldError, Result};
+use crate::ids::{SuggestionId, ThoughtId};
+use crate::query::{Page, PageRequest, Scored, SearchField, ThoughtQuery, ThoughtSearch};
+use crate::store::{Record, SuggestionQuery, Write};
+use crate::suggestion::{AcceptOverrides, NewSuggestion, Suggestion};
+use crate::task::{NewTask, Task};
+use crate::thought::{NewThought, Thought, ThoughtAnalysis, ThoughtPatch};
+use crate::user::Principal;
+
+impl Engine {
+    /// Captures a thought: one write, no analysis.
+    pub async fn capture_thought(&self, p: &Principal, input: NewThought) -> Result<Thought> {
+        p.require_write()?;
+        let now = self.now();
+        let thought = Thought::capture(self.new_id(), p.user_id, input, now)?;
+        let captured = event(p.user_id, Some(p), "thought.captured", Entity::Thought, thought.id.0, None, Some(&thought), now);
+        self.store.apply(vec![Write::Insert(Record::Thought(thought.clone())), captured]).await?;
+        Ok(thought)
+    }
+
+    pub async fn thought(&self, p: &Principal, id: ThoughtId) -> Result<Thought> {
+        self.store.thought(p.user_id, id).await?.ok_or(Error::not_found(Entity::Thought))
+    }
+
+    pub async fn thoughts(&self, p: &Principal, mut query: ThoughtQuery) -> Result<Page<Thought>> {
+        query.tags = query.tags.iter().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()).collect();
+        self.store.thoughts(p.user_id, &query).await
+    }
+
+    /// Full-text search. `text` must have something in it; `fields` defaults
+    /// to content and tags.
+    pub async fn search_thoughts(
+        &self,
+        p: &Principal,
+        text: &str,
+        fields: &[SearchField],
+        page: PageRequest,
+    ) -> Result<Page<Scored<Thought>>> {
+        if text.trim().is_empty() {
+            return Err(Error::Invalid(vec![FieldError::query("q", "must not be empty")]));
+        }
+        let fields = if fields.is_empty() { vec![SearchField::Content, SearchField::Tags] } else { fields.to_vec() };
+        let search = ThoughtSearch { text: text.trim().to_string(), fields, page };
+        self.store.search_thoughts(p.user_id, &search).await
+    }
+
+    pub async fn update_thought(
+        &self,
+        p: &Principal,
+        id: ThoughtId,
+        patch: ThoughtPatch,
+        if_match: Option<i64>,
+    ) -> Result<Thought> {
+        p.require_write()?;
+        retry_on_conflict!(if_match, {
+            let now = self.now();
+            let before = self.thought(p, id).await?;
+            check_version(Entity::Thought, if_match, before.version)?;
+            let mut thought = before.clone();
+            match thought.apply(patch.clone()) {
+                Err(e) => Err(e),
+                Ok(()) => {
+                    thought.touch(now);
+                    let updated = event(p.user_id, Some(p), "thought.updated", Entity::Thought, id.0, Some(&before), Some(&thought), now);
+                    let write = Write::Update { record: Record::Thought(thought.clone()), expected_version: Some(before.version) };
+                    self.store.apply(vec![write, updated]).await.map(|()| thought)
+                }
+            }
+        })
+    }
+
+    /// Records what analysis found out about a thought.
+    pub async fn record_analysis(&self, p: &Principal, id: ThoughtId, analysis: ThoughtAnalysis) -> Result<Thought> {
+        p.require_write()?;
+        retry_on_conflict!(None::<i64>, {
+            let now = self.now();
+            let before = self.thought(p, id).await?;
+            let mut thought = before.clone();
+            match thought.record_analysis(analysis.clone(), now) {
+                Err(e) => Err(e),
+                Ok(()) => {
+                    thought.touch(now);
+                    let analysed = event(p.user_id, Some(p), "thought.analyzed", Entity::Thought, id.0, Some(&before), Some(&thought), now);
+                    let write = Write::Update { record: Record::Thought(thought.clone()), expected_version: Some(before.version) };
+                    self.store.apply(vec![write, analysed]).await.map(|()| thought)
+                }
+            }
+        })
+    }
+
+    /// Deletes a thought. Tasks made from it stay (their `source_thought_id`
+    /// becomes null); its suggestions go with it.
+    pub async fn delete_thought(&self, p: &Principal, id: ThoughtId, if_match: Option<i64>) -> Result<()> {
+        p.require_write()?;
+        let now = self.now();
+        let before = self.thought(p, id).await?;
+        check_version(Entity::Thought, if_match, before.version)?;
+        let deleted = event(p.user_id, Some(p), "thought.deleted", Entity::Thought, id.0, Some(&before), None, now);
+        self.store.apply(vec![Write::Delete { entity: Entity::Thought, owner: p.user_id, id: id.0 }, deleted]).await
+    }
+
+    /// Proposes a task from a thought.
+    pub async fn suggest_task(&self, p: &Principal, thought: ThoughtId, input: NewSuggestion) -> Result<Suggestion> {
+        p.require_write()?;
+        self.thought(p, thought).await?;
+        let now = self.now();
+        let suggestion = Suggestion::propose(self.new_id(), p.user_id, thought, input, now)?;
+        let created = event(p.user_id, Some(p), "suggestion.created", Entity::Suggestion, suggestion.id.0, None, Some(&suggestion), now);
+        self.store.apply(vec![Write::Insert(Record::Suggestion(suggestion.clone())), created]).await?;
+        Ok(suggestion)
+    }
+
+    pub async fn suggestion(&self, p: &Principal, id: SuggestionId) -> Result<Suggestion> {
+        self.store.suggestion(p.user_id, id).await?.ok_or(Error::not_found(Entity::Suggestion))
+    }
+
+    /// Open suggestions, most confident first.
+    pub async fn pending_suggestions(&self, p: &Principal, min_confidence: Option<f64>) -> Result<Vec<Suggestion>> {
+        if min_confidence.is_some_and(|c| !(0.0..=1.0).contains(&c)) {
+            return Err(Error::Invalid(vec![FieldError::query("min_confidence", "must be between 0 and 1")]));
+        }
+        let query = SuggestionQuery { open_only: true, min_confidence, ..SuggestionQuery::default() };
+        self.store.suggestions(p.user_id, &query).await
+    }
+
+    /// Every suggestion, newest first.
+    pub async fn suggestion_history(&self, p: &Principal, include_deleted: bool, limit: u32) -> Result<Vec<Suggestion>> {
+        let query = SuggestionQuery { include_deleted, limit, ..SuggestionQuery::default() };
+        self.store.suggestions(p.user_id, &query).await
+    }
+
+    pub async fn suggestions_for_thought(&self, p: &Principal, thought: ThoughtId) -> Result<Vec<Suggestion>> {
+        self.thought(p, thought).await?;
+        let query = SuggestionQuery { thought: Some(thought), ..SuggestionQuery::default() };
+        self.store.suggestions(p.user_id, &query).await
+    }
+
+    /// Accepts an open suggestion: creates the task (linked to the source
+    /// thought), marks the suggestion accepted and links the thought to the
+    /// task, all in one write. A decided suggestion is `InvalidTransition`.
+    pub async fn accept_suggestion(
+        &self,
+        p: &Principal,
+        id: SuggestionId,
+        overrides: AcceptOverrides,
+    ) -> Result<(Task, Suggestion)> {
+        p.require_write()?;
+        retry_on_conflict!(None::<i64>, self.try_accept(p, id, overrides.clone()).await)
+    }
+
+    async fn try_accept(&self, p: &Principal, id: SuggestionId, o: AcceptOverrides) -> Result<(Task, Suggestion)> {
+        let now = self.now();
+        let before = self.suggestion(p, id).await?;
+        let input = NewTask {
+            title: o.title.unwrap_or_else(|| before.title.clone()),
+            description: o.description.or_else(|| before.description.clone()),
+            priority: Some(o.priority.unwrap_or(before.priority)),
+            estimated_effort_minutes: o.estimated_effort_minutes.or(before.estimated_effort_minutes),
+            due_date: o.due_date.or(before.due_date_hint),
+            source_thought_id: Some(before.source_thought_id),
+            ..NewTask::default()
+        };
+        let task = Task::create(self.new_id(), p.user_id, input, now)?;
+        let mut suggestion = before.clone();
+        suggestion.accept(task.id, now)?;
+        suggestion.touch(now);
+        let mut writes = vec![
+            Write::Insert(Record::Task(task.clone())),
+            Write::Update { record: Record::Suggestion(suggestion.clone()), expected_version: Some(before.version) },
+            event(p.user_id, Some(p), "task.created", Entity::Task, task.id.0, None, Some(&task), now),
+            event(p.user_id, Some(p), "suggestion.accepted", Entity::Suggestion, id.0, Some(&before), Some(&suggestion), now),
+        ];
+        if let Some(thought) = self.store.thought(p.user_id, before.source_thought_id).await? {
+            let mut linked = thought.clone();
+            linked.task_id = Some(task.id);
+            linked.touch(now);
+            writes.push(Write::Update { record: Record::Thought(linked), expected_version: Some(thought.version) });
+        }
+        self.store.apply(writes).await?;
+        Ok((task, suggestion))
+    }
+
+    pub async fn reject_suggestion(&self, p: &Principal, id: SuggestionId, reason: Option<String>) -> Result<Suggestion> {
+        self.change_suggestion(p, id, "suggestion.rejected", |s, now| s.reject(reason.clone(), now)).await
+    }
+
+    /// Soft delete: hidden from lists, status kept, restorable.
+    pub async fn delete_suggestion(&self, p: &Principal, id: SuggestionId, reason: Option<String>) -> Result<Suggestion> {
+        self.change_suggestion(p, id, "suggestion.deleted", |s, now| s.delete(reason.clone(), now)).await
+    }
+
+    /// Undoes a soft delete (`Error::NotDeleted` if it was not deleted).
+    pub async fn restore_suggestion(&self, p: &Principal, id: SuggestionId) -> Result<Suggestion> {
+        self.change_suggestion(p, id, "suggestion.restored", |s, _| s.restore()).await
+    }
+
+    async fn change_suggestion(
+        &self,
+        p: &Principal,
+        id: SuggestionId,
+        kind: &'static str,
+        change: impl Fn(&mut Suggestion, chrono::DateTime<chrono::Utc>) -> Result<()>,
+    ) -> Result<Suggestion> {
+        p.require_write()?;
+        retry_on_conflict!(None::<i64>, {
+            let now = self.now();
+            let before = self.suggestion(p, id).await?;
+            let mut suggestion = before.clone();
+            match change(&mut suggestion, now) {
+                Err(e) => Err(e),
+                Ok(()) => {
+                    suggestion.touch(now);
+                    let changed = event(p.user_id, Some(p), kind, Entity::Suggestion, id.0, Some(&before), Some(&suggestion), now);
+                    let write = Write::Update { record: Record::Suggestion(suggestion.clone()), expected_version: Some(before.version) };
+                    self.store.apply(vec![write, changed]).await.map(|()| suggestion)
+                }
+            }
+        })
+    }
+}

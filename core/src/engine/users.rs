@@ -1,0 +1,197 @@
+//! Users, API keys, settings, profile and the activity feed.
+
+use super::{check_version, event, retry_on_conflict, Engine, CONFLICT_RETRIES};
+use crate::error::{Entity, Error, Result};
+use crate::event::{Event, EventQuery};
+use crate::ids::{ApiKeyId, UserId};
+use crate::query::{Page, PageRequest};
+use crate::settings::{Profile, ProfilePatch, Project, Settings, SettingsPatch};
+use crate::store::{Record, Write};
+use crate::user::{ApiKey, NewUser, Principal, Role, User, API_KEY_PREFIX};
+
+/// Bytes of randomness in an API key secret (256 bits).
+const KEY_BYTES: usize = 32;
+
+impl Engine {
+    /// Creates a user. `by` is the acting admin, or `None` for
+    /// self-registration and the local operator (the CLI). The first user of
+    /// an empty store is an admin unless a role is given.
+    pub async fn create_user(&self, by: Option<&Principal>, input: NewUser) -> Result<User> {
+        if let Some(p) = by {
+            if !p.role.can_manage_users() {
+                return Err(Error::Forbidden("only an admin can create users".into()));
+            }
+        }
+        let now = self.now();
+        let first = self.store.users(PageRequest { limit: 1, offset: 0 }).await?.total == 0;
+        let default_role = if first { Role::Admin } else { Role::User };
+        let user = User::create(self.new_id(), input, default_role, now)?;
+        if self.store.user_by_email(&user.email).await?.is_some() {
+            return Err(Error::Conflict(format!("a user with email {} already exists", user.email)));
+        }
+        let created = event(user.id, by, "user.created", Entity::User, user.id.0, None, Some(&user), now);
+        self.store.apply(vec![Write::Insert(Record::User(user.clone())), created]).await?;
+        Ok(user)
+    }
+
+    pub async fn user(&self, id: UserId) -> Result<User> {
+        self.store.user(id).await?.ok_or(Error::not_found(Entity::User))
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<User> {
+        self.store.user_by_email(&email.trim().to_lowercase()).await?.ok_or(Error::not_found(Entity::User))
+    }
+
+    pub async fn users(&self, page: PageRequest) -> Result<Page<User>> {
+        self.store.users(page).await
+    }
+
+    /// Creates an API key for the caller and returns it with its secret,
+    /// which is shown this once and stored only as a hash.
+    pub async fn create_api_key(&self, p: &Principal, name: &str, role: Option<Role>) -> Result<(ApiKey, String)> {
+        if !p.role.can_manage_keys() {
+            return Err(Error::Forbidden(format!("a {} cannot manage API keys", p.role)));
+        }
+        let owner = self.user(p.user_id).await?;
+        let acting = User { role: p.role, ..owner };
+        let mut bytes = [0u8; KEY_BYTES];
+        self.ids.fill_random(&mut bytes);
+        let secret: String = std::iter::once(API_KEY_PREFIX.to_string())
+            .chain(bytes.iter().map(|b| format!("{b:02x}")))
+            .collect();
+        let now = self.now();
+        let key = ApiKey::create(self.new_id(), &acting, name, role, &secret, now)?;
+        let created = event(p.user_id, Some(p), "api_key.created", Entity::ApiKey, key.id.0, None, Some(&key), now);
+        self.store.apply(vec![Write::Insert(Record::ApiKey(key.clone())), created]).await?;
+        Ok((key, secret))
+    }
+
+    pub async fn api_keys(&self, p: &Principal) -> Result<Vec<ApiKey>> {
+        self.store.api_keys(p.user_id).await
+    }
+
+    /// Revokes a key; it stops working at once.
+    pub async fn revoke_api_key(&self, p: &Principal, id: ApiKeyId) -> Result<ApiKey> {
+        if !p.role.can_manage_keys() {
+            return Err(Error::Forbidden(format!("a {} cannot manage API keys", p.role)));
+        }
+        let before = self.store.api_key(p.user_id, id).await?.ok_or(Error::not_found(Entity::ApiKey))?;
+        if !before.is_active() {
+            return Ok(before);
+        }
+        let now = self.now();
+        let key = ApiKey { revoked_at: Some(now), ..before.clone() };
+        let revoked = event(p.user_id, Some(p), "api_key.revoked", Entity::ApiKey, id.0, Some(&before), Some(&key), now);
+        self.store.apply(vec![Write::Update { record: Record::ApiKey(key.clone()), expected_version: None }, revoked]).await?;
+        Ok(key)
+    }
+
+    /// Who a key secret belongs to, with the key's role. Unknown or revoked
+    /// keys (and keys of deleted users) are `Unauthorized`, all alike.
+    pub async fn authenticate_key(&self, secret: &str) -> Result<Principal> {
+        let key = self.store.api_key_by_hash(&ApiKey::hash_secret(secret.trim())).await?;
+        let key = key.filter(ApiKey::is_active).ok_or(Error::Unauthorized)?;
+        self.store.user(key.user_id).await?.ok_or(Error::Unauthorized)?;
+        Ok(Principal { user_id: key.user_id, role: key.role })
+    }
+
+    /// The caller's settings, created with defaults on first read.
+    pub async fn settings(&self, p: &Principal) -> Result<Settings> {
+        if let Some(settings) = self.store.settings(p.user_id).await? {
+            return Ok(settings);
+        }
+        let settings = Settings::defaults(p.user_id, self.now());
+        match self.store.apply(vec![Write::Insert(Record::Settings(settings.clone()))]).await {
+            Ok(()) => Ok(settings),
+            // Created concurrently by another first read.
+            Err(Error::Conflict(_)) => self.store.settings(p.user_id).await?.ok_or(Error::not_found(Entity::Settings)),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn update_settings(&self, p: &Principal, patch: SettingsPatch, if_match: Option<i64>) -> Result<Settings> {
+        p.require_write()?;
+        retry_on_conflict!(if_match, {
+            let before = self.settings(p).await?;
+            check_version(Entity::Settings, if_match, before.version)?;
+            let now = self.now();
+            let mut settings = before.clone();
+            settings.apply(patch.clone())?;
+            settings.touch(now);
+            self.save_settings(p, before, settings, now).await
+        })
+    }
+
+    /// Back to the defaults (the timezone included).
+    pub async fn reset_settings(&self, p: &Principal) -> Result<Settings> {
+        p.require_write()?;
+        retry_on_conflict!(None::<i64>, {
+            let before = self.settings(p).await?;
+            let now = self.now();
+            let settings = Settings {
+                created_at: before.created_at,
+                updated_at: now.max(before.updated_at),
+                version: before.version + 1,
+                ..Settings::defaults(p.user_id, now)
+            };
+            self.save_settings(p, before, settings, now).await
+        })
+    }
+
+    async fn save_settings(&self, p: &Principal, before: Settings, after: Settings, now: chrono::DateTime<chrono::Utc>) -> Result<Settings> {
+        let updated = event(p.user_id, Some(p), "settings.updated", Entity::Settings, p.user_id.0, Some(&before), Some(&after), now);
+        let write = Write::Update { record: Record::Settings(after.clone()), expected_version: Some(before.version) };
+        self.store.apply(vec![write, updated]).await?;
+        Ok(after)
+    }
+
+    /// The caller's profile, created empty on first read.
+    pub async fn profile(&self, p: &Principal) -> Result<Profile> {
+        if let Some(profile) = self.store.profile(p.user_id).await? {
+            return Ok(profile);
+        }
+        let profile = Profile::empty(p.user_id, self.now());
+        match self.store.apply(vec![Write::Insert(Record::Profile(profile.clone()))]).await {
+            Ok(()) => Ok(profile),
+            Err(Error::Conflict(_)) => self.store.profile(p.user_id).await?.ok_or(Error::not_found(Entity::Profile)),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn update_profile(&self, p: &Principal, patch: ProfilePatch) -> Result<Profile> {
+        self.change_profile(p, |profile| profile.apply(patch.clone())).await
+    }
+
+    /// Adds a project, or replaces the one of the same name.
+    pub async fn put_project(&self, p: &Principal, project: Project) -> Result<Profile> {
+        self.change_profile(p, |profile| profile.put_project(project.clone())).await
+    }
+
+    pub async fn remove_project(&self, p: &Principal, name: &str) -> Result<Profile> {
+        self.change_profile(p, |profile| {
+            let before = profile.ongoing_projects.len();
+            profile.ongoing_projects.retain(|proj| !proj.name.eq_ignore_ascii_case(name.trim()));
+            if profile.ongoing_projects.len() == before { Err(Error::invalid("name", format!("no project named '{name}'"))) } else { Ok(()) }
+        })
+        .await
+    }
+
+    async fn change_profile(&self, p: &Principal, change: impl Fn(&mut Profile) -> Result<()>) -> Result<Profile> {
+        p.require_write()?;
+        retry_on_conflict!(None::<i64>, {
+            let before = self.profile(p).await?;
+            let now = self.now();
+            let mut profile = before.clone();
+            change(&mut profile)?;
+            profile.touch(now);
+            let updated = event(p.user_id, Some(p), "profile.updated", Entity::Profile, p.user_id.0, Some(&before), Some(&profile), now);
+            let write = Write::Update { record: Record::Profile(profile.clone()), expected_version: Some(before.version) };
+            self.store.apply(vec![write, updated]).await.map(|()| profile)
+        })
+    }
+
+    /// The caller's audit log, oldest first.
+    pub async fn activities(&self, p: &Principal, query: EventQuery) -> Result<Vec<Event>> {
+        self.store.events(p.user_id, &query).await
+    }
+}

@@ -1,0 +1,152 @@
+//! The public error of the domain: only what a caller can act on.
+//!
+//! Stores and providers keep their own detailed errors and convert into this
+//! one at their boundary; every frontend maps it exactly once (HTTP status,
+//! exception class, exit code). Nobody matches on messages.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The kind of object an error is about; also the `entity_type` of events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Entity {
+    User,
+    ApiKey,
+    Task,
+    Thought,
+    /// A thought named as the source of something else (a task's `source_thought_id`).
+    SourceThought,
+    Suggestion,
+    Approval,
+    Settings,
+    Profile,
+    Job,
+    Run,
+}
+
+impl Entity {
+    /// The stable snake_case name (`task`, `api_key`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::User => "user",
+            Entity::ApiKey => "api_key",
+            Entity::Task => "task",
+            Entity::Thought => "thought",
+            Entity::SourceThought => "source_thought",
+            Entity::Suggestion => "suggestion",
+            Entity::Approval => "approval",
+            Entity::Settings => "settings",
+            Entity::Profile => "profile",
+            Entity::Job => "job",
+            Entity::Run => "run",
+        }
+    }
+}
+
+impl fmt::Display for Entity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One violated input rule: where (`["body", "title"]`) and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub loc: Vec<String>,
+    pub msg: String,
+}
+
+impl FieldError {
+    /// A rule on a body field.
+    pub fn body(field: &str, msg: impl Into<String>) -> Self {
+        FieldError { loc: vec!["body".into(), field.into()], msg: msg.into() }
+    }
+    /// A rule on a query parameter.
+    pub fn query(field: &str, msg: impl Into<String>) -> Self {
+        FieldError { loc: vec!["query".into(), field.into()], msg: msg.into() }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let field = self.loc.last().map(String::as_str).unwrap_or("input");
+        write!(f, "{field}: {}", self.msg)
+    }
+}
+
+/// Everything that can go wrong in a domain operation, as a caller sees it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The object does not exist, or belongs to someone else.
+    #[error("{entity} not found")]
+    NotFound { entity: Entity },
+    /// Input broke one or more rules; nothing was written.
+    #[error("invalid input: {}", join(.0))]
+    Invalid(Vec<FieldError>),
+    /// A state change the state machine does not allow.
+    #[error("cannot change {entity} from {from} to {to}")]
+    InvalidTransition { entity: Entity, from: String, to: String },
+    /// The approval's `expires_at` has passed; it now reads `expired`.
+    #[error("approval expired at {}", .expired_at.to_rfc3339())]
+    ApprovalExpired { expired_at: chrono::DateTime<chrono::Utc> },
+    /// A conditional write saw another version (`If-Match` was stale, or a
+    /// concurrent writer won).
+    #[error("{entity} version conflict: expected {expected}, found {actual}")]
+    VersionConflict { entity: Entity, expected: i64, actual: i64 },
+    /// Restoring something that was not deleted.
+    #[error("{entity} is not deleted")]
+    NotDeleted { entity: Entity },
+    /// A uniqueness rule (e.g. an email already registered).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Authenticated, but the role may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Missing or wrong credentials.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// Storage or a provider is down or timed out; retrying later may work.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or corrupted data; the message carries no internals for clients.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn join(errors: &[FieldError]) -> String {
+    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+impl Error {
+    /// Shorthand for a single invalid body field.
+    pub fn invalid(field: &str, msg: impl Into<String>) -> Self {
+        Error::Invalid(vec![FieldError::body(field, msg)])
+    }
+    pub fn not_found(entity: Entity) -> Self {
+        Error::NotFound { entity }
+    }
+    pub(crate) fn transition(entity: Entity, from: impl fmt::Display, to: impl fmt::Display) -> Self {
+        Error::InvalidTransition { entity, from: from.to_string(), to: to.to_string() }
+    }
+    /// A stable machine-readable code, the same one every frontend exposes.
+    pub fn code(&self) -> String {
+        match self {
+            Error::NotFound { entity } => format!("{}_NOT_FOUND", entity.as_str().to_ascii_uppercase()),
+            Error::Invalid(_) => "INVALID_CONTENT".into(),
+            Error::InvalidTransition { .. } | Error::ApprovalExpired { .. } => "INVALID_TRANSITION".into(),
+            Error::VersionConflict { .. } => "VERSION_CONFLICT".into(),
+            Error::NotDeleted { .. } => "NOT_DELETED".into(),
+            Error::Conflict(_) => "CONFLICT".into(),
+            Error::Forbidden(_) => "FORBIDDEN".into(),
+            Error::Unauthorized => "UNAUTHORIZED".into(),
+            Error::Unavailable(_) => "UNAVAILABLE".into(),
+            Error::Internal(_) => "INTERNAL_ERROR".into(),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,172 @@
+//! List and search requests, and the page they return. The defaults and
+//! bounds here are the API's: `limit` 1–100 (default 20), newest first.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::error::{Error, FieldError, Result};
+use crate::ids::TaskId;
+use crate::task::{Assignee, Priority, TaskStatus};
+use crate::thought::ThoughtStatus;
+
+pub const DEFAULT_LIMIT: u32 = 20;
+pub const MAX_LIMIT: u32 = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    Asc,
+    #[default]
+    Desc,
+}
+
+impl std::str::FromStr for SortOrder {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "asc" => Ok(SortOrder::Asc),
+            "desc" => Ok(SortOrder::Desc),
+            _ => Err(Error::Invalid(vec![FieldError::query("sort_order", "must be asc or desc")])),
+        }
+    }
+}
+
+/// Offset pagination shared by every list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u32,
+    pub offset: u64,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest { limit: DEFAULT_LIMIT, offset: 0 }
+    }
+}
+
+impl PageRequest {
+    pub fn new(limit: u32, offset: u64) -> Result<PageRequest> {
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(Error::Invalid(vec![FieldError::query("limit", format!("must be between 1 and {MAX_LIMIT}"))]));
+        }
+        Ok(PageRequest { limit, offset })
+    }
+}
+
+/// One page of results and the total that matched.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub offset: u64,
+    pub limit: u32,
+}
+
+impl<T> Page<T> {
+    pub fn has_more(&self) -> bool {
+        self.offset + u64::from(self.limit) < self.total
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(f).collect(), total: self.total, offset: self.offset, limit: self.limit }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TaskSort {
+    #[default]
+    CreatedAt,
+    UpdatedAt,
+    /// Tasks without a due date sort after dated ones in both directions.
+    DueDate,
+    /// By rank: critical first in `desc`.
+    Priority,
+    Title,
+}
+
+impl std::str::FromStr for TaskSort {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s.trim() {
+            "created_at" => TaskSort::CreatedAt,
+            "updated_at" => TaskSort::UpdatedAt,
+            "due_date" => TaskSort::DueDate,
+            "priority" => TaskSort::Priority,
+            "title" => TaskSort::Title,
+            other => return Err(Error::Invalid(vec![FieldError::query("sort_by", format!("cannot sort tasks by '{other}'"))])),
+        })
+    }
+}
+
+/// Which tasks to list. Every filter narrows (AND); ties in the sort key are
+/// broken by insertion order in the same direction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskQuery {
+    pub status: Option<TaskStatus>,
+    pub priority: Option<Priority>,
+    /// Exact tag (normalised to lower case).
+    pub tag: Option<String>,
+    pub assignee: Option<Assignee>,
+    pub parent_id: Option<TaskId>,
+    /// Due on or before this date.
+    pub due_before: Option<NaiveDate>,
+    /// Due on or after this date.
+    pub due_after: Option<NaiveDate>,
+    /// Full-text words that must all appear in title or description.
+    pub text: Option<String>,
+    pub sort_by: TaskSort,
+    pub order: SortOrder,
+    pub page: PageRequest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ThoughtSort {
+    #[default]
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl std::str::FromStr for ThoughtSort {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim() {
+            "created_at" => Ok(ThoughtSort::CreatedAt),
+            "updated_at" => Ok(ThoughtSort::UpdatedAt),
+            other => Err(Error::Invalid(vec![FieldError::query("sort_by", format!("cannot sort thoughts by '{other}'"))])),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ThoughtQuery {
+    pub status: Option<ThoughtStatus>,
+    /// Any of these tags (OR), exact element, case-insensitive.
+    pub tags: Vec<String>,
+    pub sort_by: ThoughtSort,
+    pub order: SortOrder,
+    pub page: PageRequest,
+}
+
+/// Fields a thought search looks in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchField {
+    Content,
+    Tags,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThoughtSearch {
+    pub text: String,
+    pub fields: Vec<SearchField>,
+    pub page: PageRequest,
+}
+
+/// A search hit: the item, a relevance in (0, 1] (1 for the best hit), and
+/// the fields the words were found in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scored<T> {
+    #[serde(flatten)]
+    pub item: T,
+    pub match_score: f64,
+    pub matched_fields: Vec<SearchField>,
+}

@@ -1,0 +1,123 @@
+//! Repetition rules (RFC 5545 RRULE) for tasks: validation and "when next".
+//!
+//! Due dates are calendar dates in the owner's timezone, so occurrences are
+//! computed on naive dates (anchored at midnight UTC) and never shift with
+//! daylight-saving changes.
+
+use chrono::{NaiveDate, TimeZone};
+use rrule::{RRuleSet, Tz};
+
+use crate::error::{Error, Result};
+
+/// How far ahead `next_after` looks before giving up on a rule that has no
+/// more occurrences in practice (e.g. `BYMONTHDAY=31;BYMONTH=2`).
+const SEARCH_LIMIT: usize = 50_000;
+
+/// A validated RRULE, kept in canonical text form (no `RRULE:` prefix,
+/// upper case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recurrence {
+    rule: String,
+}
+
+impl Recurrence {
+    /// Accepts `FREQ=…;…` with or without the `RRULE:` prefix. `DTSTART`,
+    /// `EXDATE` and friends are not part of a task's rule: the task's due
+    /// date is its start.
+    pub fn parse(raw: &str) -> Result<Recurrence> {
+        let upper = raw.trim().to_ascii_uppercase();
+        let rule = upper.strip_prefix("RRULE:").unwrap_or(&upper).trim().to_string();
+        if rule.is_empty() || rule.contains(['\n', '\r', ':']) {
+            return Err(Error::invalid("recurrence", "must be one RRULE such as FREQ=WEEKLY;BYDAY=MO"));
+        }
+        if !rule.split(';').any(|part| part.starts_with("FREQ=")) {
+            return Err(Error::invalid("recurrence", "an RRULE needs FREQ (e.g. FREQ=DAILY)"));
+        }
+        // Each occurrence is a new task anchored at its own due date, so a
+        // COUNT would restart with every occurrence; UNTIL expresses an end.
+        if rule.split(';').any(|part| part.starts_with("COUNT=")) {
+            return Err(Error::invalid("recurrence", "COUNT is not supported for tasks; use UNTIL=YYYYMMDD"));
+        }
+        let parsed = Recurrence { rule };
+        parsed.set_from(NaiveDate::default())?;
+        Ok(parsed)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.rule
+    }
+
+    fn set_from(&self, start: NaiveDate) -> Result<RRuleSet> {
+        let text = format!("DTSTART:{}T000000Z\nRRULE:{}", start.format("%Y%m%d"), self.rule);
+        text.parse::<RRuleSet>()
+            .map_err(|e| Error::invalid("recurrence", format!("not a valid RRULE: {e}")))
+    }
+
+    /// The first occurrence strictly after `anchor` that is also on or after
+    /// `not_before`; `None` when the rule has ended (COUNT/UNTIL).
+    pub fn next_after(&self, anchor: NaiveDate, not_before: NaiveDate) -> Option<NaiveDate> {
+        let set = self.set_from(anchor).ok()?;
+        let floor = Tz::UTC.from_utc_datetime(&anchor.and_hms_opt(0, 0, 0)?);
+        set.into_iter()
+            .take(SEARCH_LIMIT)
+            .filter(|at| *at > floor)
+            .map(|at| at.date_naive())
+            .find(|date| *date >= not_before)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn accepts_prefix_and_lower_case_and_canonicalises() {
+        let r = Recurrence::parse("rrule:freq=weekly;byday=mo,th").unwrap();
+        assert_eq!(r.as_str(), "FREQ=WEEKLY;BYDAY=MO,TH");
+    }
+
+    #[test]
+    fn rejects_garbage_and_missing_freq() {
+        assert!(Recurrence::parse("every day").is_err());
+        assert!(Recurrence::parse("INTERVAL=2").is_err());
+        assert!(Recurrence::parse("FREQ=SOMETIMES").is_err());
+        assert!(Recurrence::parse("DTSTART:20200101T000000Z\nRRULE:FREQ=DAILY").is_err());
+    }
+
+    #[test]
+    fn weekly_rule_finds_the_next_listed_weekday() {
+        let r = Recurrence::parse("FREQ=WEEKLY;BYDAY=MO,TH").unwrap();
+        // 2026-02-23 is a Monday.
+        assert_eq!(r.next_after(d(2026, 2, 23), d(2026, 2, 23)), Some(d(2026, 2, 26)));
+        assert_eq!(r.next_after(d(2026, 2, 26), d(2026, 2, 26)), Some(d(2026, 3, 2)));
+    }
+
+    #[test]
+    fn overdue_daily_task_skips_to_today_not_the_past() {
+        let r = Recurrence::parse("FREQ=DAILY").unwrap();
+        assert_eq!(r.next_after(d(2026, 1, 1), d(2026, 2, 21)), Some(d(2026, 2, 21)));
+    }
+
+    #[test]
+    fn monthly_on_the_31st_skips_short_months() {
+        let r = Recurrence::parse("FREQ=MONTHLY;BYMONTHDAY=31").unwrap();
+        assert_eq!(r.next_after(d(2026, 1, 31), d(2026, 1, 31)), Some(d(2026, 3, 31)));
+    }
+
+    #[test]
+    fn rule_past_its_until_has_no_next_occurrence() {
+        let r = Recurrence::parse("FREQ=DAILY;UNTIL=20260102T235959Z").unwrap();
+        assert_eq!(r.next_after(d(2026, 1, 1), d(2026, 1, 1)), Some(d(2026, 1, 2)));
+        assert_eq!(r.next_after(d(2026, 1, 2), d(2026, 1, 2)), None);
+    }
+
+    #[test]
+    fn count_is_refused_with_a_hint() {
+        let err = Recurrence::parse("FREQ=DAILY;COUNT=3").unwrap_err();
+        assert!(err.to_string().contains("UNTIL"));
+    }
+}

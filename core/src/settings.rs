@@ -1,0 +1,236 @@
+//! Per-user settings and profile. Both exist with defaults from the first
+//! read; updates are partial and validated here.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::ids::UserId;
+use crate::task::enum_text;
+use crate::validate::Checks;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuggestionMode {
+    #[default]
+    Suggest,
+    AutoCreate,
+    Disabled,
+}
+
+impl SuggestionMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuggestionMode::Suggest => "suggest",
+            SuggestionMode::AutoCreate => "auto_create",
+            SuggestionMode::Disabled => "disabled",
+        }
+    }
+}
+enum_text!(SuggestionMode, "task_suggestion_mode", [SuggestionMode::Suggest, SuggestionMode::AutoCreate, SuggestionMode::Disabled]);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub user_id: UserId,
+    pub consciousness_check_enabled: bool,
+    pub consciousness_check_interval_minutes: i32,
+    pub auto_tagging_enabled: bool,
+    pub auto_task_creation_enabled: bool,
+    pub task_suggestion_mode: SuggestionMode,
+    pub suggestion_confidence_threshold: f64,
+    /// IANA name, e.g. `Europe/Paris`.
+    pub timezone: String,
+    pub primary_backend: Option<String>,
+    pub secondary_backend: Option<String>,
+    #[serde(with = "crate::serde_time::micros")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::serde_time::micros")]
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SettingsPatch {
+    pub consciousness_check_enabled: Option<bool>,
+    pub consciousness_check_interval_minutes: Option<i32>,
+    pub auto_tagging_enabled: Option<bool>,
+    pub auto_task_creation_enabled: Option<bool>,
+    pub task_suggestion_mode: Option<SuggestionMode>,
+    pub suggestion_confidence_threshold: Option<f64>,
+    pub timezone: Option<String>,
+    pub primary_backend: Option<String>,
+    pub secondary_backend: Option<String>,
+}
+
+impl Settings {
+    pub fn defaults(user_id: UserId, now: DateTime<Utc>) -> Settings {
+        Settings {
+            user_id,
+            consciousness_check_enabled: true,
+            consciousness_check_interval_minutes: 30,
+            auto_tagging_enabled: true,
+            auto_task_creation_enabled: true,
+            task_suggestion_mode: SuggestionMode::Suggest,
+            suggestion_confidence_threshold: 0.7,
+            timezone: "UTC".into(),
+            primary_backend: None,
+            secondary_backend: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    /// The owner's timezone; an unknown name (impossible after validation)
+    /// falls back to UTC.
+    pub fn tz(&self) -> chrono_tz::Tz {
+        chrono_tz::Tz::from_str(&self.timezone).unwrap_or(chrono_tz::UTC)
+    }
+
+    pub(crate) fn apply(&mut self, patch: SettingsPatch) -> Result<()> {
+        let mut c = Checks::new();
+        let mut next = self.clone();
+        if let Some(minutes) = patch.consciousness_check_interval_minutes {
+            if !(1..=1440).contains(&minutes) {
+                c.fail("consciousness_check_interval_minutes", "must be between 1 and 1440");
+            }
+            next.consciousness_check_interval_minutes = minutes;
+        }
+        if let Some(threshold) = patch.suggestion_confidence_threshold {
+            if !(0.0..=1.0).contains(&threshold) {
+                c.fail("suggestion_confidence_threshold", "must be between 0 and 1");
+            }
+            next.suggestion_confidence_threshold = threshold;
+        }
+        if let Some(tz) = patch.timezone {
+            match chrono_tz::Tz::from_str(tz.trim()) {
+                Ok(zone) => next.timezone = zone.name().to_string(),
+                Err(_) => c.fail("timezone", format!("'{tz}' is not an IANA timezone such as Europe/Paris")),
+            }
+        }
+        if let Some(b) = patch.primary_backend {
+            next.primary_backend = c.optional_text("primary_backend", Some(&b), 100);
+        }
+        if let Some(b) = patch.secondary_backend {
+            next.secondary_backend = c.optional_text("secondary_backend", Some(&b), 100);
+        }
+        next.consciousness_check_enabled = patch.consciousness_check_enabled.unwrap_or(next.consciousness_check_enabled);
+        next.auto_tagging_enabled = patch.auto_tagging_enabled.unwrap_or(next.auto_tagging_enabled);
+        next.auto_task_creation_enabled = patch.auto_task_creation_enabled.unwrap_or(next.auto_task_creation_enabled);
+        next.task_suggestion_mode = patch.task_suggestion_mode.unwrap_or(next.task_suggestion_mode);
+        c.finish()?;
+        *self = next;
+        Ok(())
+    }
+
+    pub(crate) fn touch(&mut self, now: DateTime<Utc>) {
+        self.updated_at = now.max(self.updated_at);
+        self.version += 1;
+    }
+}
+
+/// One ongoing project in the profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub name: String,
+    /// Free text such as `active`, `paused`, `done`.
+    pub status: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// What the assistant knows about its person, used to shape analysis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub user_id: UserId,
+    pub ongoing_projects: Vec<Project>,
+    pub interests: Vec<String>,
+    pub work_style: Option<String>,
+    pub themes: Vec<String>,
+    pub preferred_tone: Option<String>,
+    pub detail_level: Option<String>,
+    #[serde(with = "crate::serde_time::micros")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::serde_time::micros")]
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProfilePatch {
+    pub interests: Option<Vec<String>>,
+    pub work_style: Option<String>,
+    pub themes: Option<Vec<String>>,
+    pub preferred_tone: Option<String>,
+    pub detail_level: Option<String>,
+}
+
+impl Profile {
+    pub fn empty(user_id: UserId, now: DateTime<Utc>) -> Profile {
+        Profile {
+            user_id,
+            ongoing_projects: Vec::new(),
+            interests: Vec::new(),
+            work_style: None,
+            themes: Vec::new(),
+            preferred_tone: None,
+            detail_level: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    pub(crate) fn apply(&mut self, patch: ProfilePatch) -> Result<()> {
+        let mut c = Checks::new();
+        let mut next = self.clone();
+        let list = |c: &mut Checks, field: &str, items: Vec<String>| -> Vec<String> {
+            if items.len() > 50 {
+                c.fail(field, "at most 50 entries");
+            }
+            items.iter().map(|i| c.text(field, i, 1, 100)).collect()
+        };
+        if let Some(v) = patch.interests {
+            next.interests = list(&mut c, "interests", v);
+        }
+        if let Some(v) = patch.themes {
+            next.themes = list(&mut c, "themes", v);
+        }
+        if let Some(v) = patch.work_style {
+            next.work_style = c.optional_text("work_style", Some(&v), 500);
+        }
+        if let Some(v) = patch.preferred_tone {
+            next.preferred_tone = c.optional_text("preferred_tone", Some(&v), 100);
+        }
+        if let Some(v) = patch.detail_level {
+            next.detail_level = c.optional_text("detail_level", Some(&v), 100);
+        }
+        c.finish()?;
+        *self = next;
+        Ok(())
+    }
+
+    /// Adds a project, or replaces the one with the same name (case-insensitive).
+    pub(crate) fn put_project(&mut self, project: Project) -> Result<()> {
+        let mut c = Checks::new();
+        let name = c.text("name", &project.name, 1, 100);
+        let status = c.text("status", &project.status, 1, 50);
+        let description = c.optional_text("description", project.description.as_deref(), 1000);
+        c.finish()?;
+        let project = Project { name, status, description };
+        match self.ongoing_projects.iter_mut().find(|p| p.name.eq_ignore_ascii_case(&project.name)) {
+            Some(existing) => *existing = project,
+            None => self.ongoing_projects.push(project),
+        }
+        Ok(())
+    }
+
+    pub(crate) fn touch(&mut self, now: DateTime<Utc>) {
+        self.updated_at = now.max(self.updated_at);
+        self.version += 1;
+    }
+}

@@ -1,0 +1,204 @@
+//! The storage port.
+//!
+//! A store is persistence and nothing more: it keeps the records core made,
+//! answers queries over them, and applies a batch of writes atomically with
+//! their preconditions. Every rule (validation, state machines, who may do
+//! what, which events to record) was already applied by the engine before a
+//! write reaches the store.
+//!
+//! Reads are plain queries; writes go through [`Store::apply`], so a store
+//! is free to group many callers' write sets into one physical transaction
+//! (the SQLite store does) as long as each set stays all-or-nothing on its
+//! own.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::approval::{Approval, ApprovalStatus};
+use crate::error::{Entity, Result};
+use crate::event::{Event, EventQuery, NewEvent};
+use crate::ids::{ApiKeyId, ApprovalId, SuggestionId, TaskId, ThoughtId, UserId};
+use crate::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
+use crate::settings::{Profile, Settings};
+use crate::suggestion::Suggestion;
+use crate::task::Task;
+use crate::thought::Thought;
+use crate::user::{ApiKey, User};
+
+/// Any record a store keeps. The owner is `user_id` (a user owns itself;
+/// settings and profile are keyed by their owner).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    User(User),
+    ApiKey(ApiKey),
+    Task(Task),
+    Thought(Thought),
+    Suggestion(Suggestion),
+    Approval(Approval),
+    Settings(Settings),
+    Profile(Profile),
+}
+
+impl Record {
+    pub fn entity(&self) -> Entity {
+        match self {
+            Record::User(_) => Entity::User,
+            Record::ApiKey(_) => Entity::ApiKey,
+            Record::Task(_) => Entity::Task,
+            Record::Thought(_) => Entity::Thought,
+            Record::Suggestion(_) => Entity::Suggestion,
+            Record::Approval(_) => Entity::Approval,
+            Record::Settings(_) => Entity::Settings,
+            Record::Profile(_) => Entity::Profile,
+        }
+    }
+
+    pub fn owner(&self) -> UserId {
+        match self {
+            Record::User(r) => r.id,
+            Record::ApiKey(r) => r.user_id,
+            Record::Task(r) => r.user_id,
+            Record::Thought(r) => r.user_id,
+            Record::Suggestion(r) => r.user_id,
+            Record::Approval(r) => r.user_id,
+            Record::Settings(r) => r.user_id,
+            Record::Profile(r) => r.user_id,
+        }
+    }
+
+    pub fn id(&self) -> Uuid {
+        match self {
+            Record::User(r) => r.id.0,
+            Record::ApiKey(r) => r.id.0,
+            Record::Task(r) => r.id.0,
+            Record::Thought(r) => r.id.0,
+            Record::Suggestion(r) => r.id.0,
+            Record::Approval(r) => r.id.0,
+            Record::Settings(r) => r.user_id.0,
+            Record::Profile(r) => r.user_id.0,
+        }
+    }
+
+    /// The version the record carries, for records that are versioned.
+    pub fn version(&self) -> Option<i64> {
+        match self {
+            Record::User(_) | Record::ApiKey(_) => None,
+            Record::Task(r) => Some(r.version),
+            Record::Thought(r) => Some(r.version),
+            Record::Suggestion(r) => Some(r.version),
+            Record::Approval(r) => Some(r.version),
+            Record::Settings(r) => Some(r.version),
+            Record::Profile(r) => Some(r.version),
+        }
+    }
+}
+
+/// One write in a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// Adds a new record. Fails with `Conflict` on a duplicate id or a
+    /// duplicate user email, with `NotFound(SourceThought)` when a task names
+    /// a source thought that does not exist, and `NotFound(Task)` when it
+    /// names a missing parent.
+    Insert(Record),
+    /// Replaces the stored record with the same id and owner. With
+    /// `expected_version`, only if the stored version still equals it, else
+    /// `VersionConflict { expected, actual }`. A missing record (or another
+    /// owner's) is `NotFound`.
+    Update { record: Record, expected_version: Option<i64> },
+    /// Removes a record of `owner`, `NotFound` if there is none. Cascades:
+    /// deleting a thought sets `source_thought_id` to null on its tasks and
+    /// deletes its suggestions; deleting a task deletes its sub-tasks (all
+    /// levels) and sets `created_task_id`/`task_id` to null where it was
+    /// named; deleting an API key is a hard delete.
+    Delete { entity: Entity, owner: UserId, id: Uuid },
+    /// Appends to the event log; the store assigns `seq`.
+    Append(NewEvent),
+}
+
+/// Which suggestions to read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SuggestionQuery {
+    /// Only those made from this thought.
+    pub thought: Option<ThoughtId>,
+    /// Only `pending`/`presented` ones, ordered by confidence (highest
+    /// first); otherwise newest first.
+    pub open_only: bool,
+    pub min_confidence: Option<f64>,
+    /// Soft-deleted suggestions are left out unless asked for.
+    pub include_deleted: bool,
+    /// 0 means 50; at most 500.
+    pub limit: u32,
+}
+
+impl SuggestionQuery {
+    pub fn effective_limit(&self) -> u32 {
+        match self.limit {
+            0 => 50,
+            n => n.min(500),
+        }
+    }
+}
+
+/// Which approvals to list, newest first. Status is as of `as_of`: a
+/// pending approval whose expiry has passed counts as `expired`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalQuery {
+    pub status: Option<ApprovalStatus>,
+    pub as_of: DateTime<Utc>,
+    pub page: PageRequest,
+}
+
+/// Transactional persistence of every domain record.
+///
+/// Contract for every implementation (checked by the conformance suite in
+/// `steward_core::testing`):
+/// - Every read is scoped to `owner`; another owner's record is `None`.
+/// - [`Store::apply`] is atomic: all writes of one call take effect, or none
+///   do and the first failing write's error is returned. Concurrent calls
+///   behave as if run one after another.
+/// - Timestamps round-trip exactly (microsecond precision, UTC).
+/// - List order is total: ties in the sort key are broken by insertion
+///   order, in the same direction as the sort.
+/// - Failures of the backend itself are `Error::Unavailable` (retryable) or
+///   `Error::Internal`; they never leak driver messages to clients through
+///   anything but those variants' text.
+#[cfg_attr(not(target_family = "wasm"), async_trait)]
+#[cfg_attr(target_family = "wasm", async_trait(?Send))]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    async fn apply(&self, writes: Vec<Write>) -> Result<()>;
+
+    async fn user(&self, id: UserId) -> Result<Option<User>>;
+    /// `email` is compared after lower-casing.
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+    /// All users, oldest first.
+    async fn users(&self, page: PageRequest) -> Result<Page<User>>;
+
+    async fn api_key(&self, owner: UserId, id: ApiKeyId) -> Result<Option<ApiKey>>;
+    /// Looks a key up by the hash of its secret (revoked ones included).
+    async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>>;
+    /// The owner's keys, oldest first.
+    async fn api_keys(&self, owner: UserId) -> Result<Vec<ApiKey>>;
+
+    async fn task(&self, owner: UserId, id: TaskId) -> Result<Option<Task>>;
+    async fn tasks(&self, owner: UserId, query: &TaskQuery) -> Result<Page<Task>>;
+
+    async fn thought(&self, owner: UserId, id: ThoughtId) -> Result<Option<Thought>>;
+    async fn thoughts(&self, owner: UserId, query: &ThoughtQuery) -> Result<Page<Thought>>;
+    /// Full-text search with [`crate::search`]'s matching rules; ordered by
+    /// score, then newest first. An empty term list finds nothing.
+    async fn search_thoughts(&self, owner: UserId, query: &ThoughtSearch) -> Result<Page<Scored<Thought>>>;
+
+    async fn suggestion(&self, owner: UserId, id: SuggestionId) -> Result<Option<Suggestion>>;
+    async fn suggestions(&self, owner: UserId, query: &SuggestionQuery) -> Result<Vec<Suggestion>>;
+
+    async fn approval(&self, owner: UserId, id: ApprovalId) -> Result<Option<Approval>>;
+    async fn approvals(&self, owner: UserId, query: &ApprovalQuery) -> Result<Page<Approval>>;
+
+    async fn settings(&self, owner: UserId) -> Result<Option<Settings>>;
+    async fn profile(&self, owner: UserId) -> Result<Option<Profile>>;
+
+    /// The owner's events in `seq` order.
+    async fn events(&self, owner: UserId, query: &EventQuery) -> Result<Vec<Event>>;
+}

@@ -1,0 +1,140 @@
+//! Input rules shared by several records: trimmed text with length bounds,
+//! tag normalisation, JSON-object fields. Each check adds to a list of field
+//! errors so a caller learns every problem at once.
+
+use serde_json::Value;
+
+use crate::error::{Error, FieldError, Result};
+
+/// Collects field errors; `finish` turns them into `Error::Invalid`.
+#[derive(Debug, Default)]
+pub(crate) struct Checks {
+    errors: Vec<FieldError>,
+}
+
+impl Checks {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn fail(&mut self, field: &str, msg: impl Into<String>) {
+        self.errors.push(FieldError::body(field, msg));
+    }
+
+    /// Trims `value` and checks it is `min..=max` characters long.
+    pub(crate) fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        let trimmed = value.trim();
+        let len = trimmed.chars().count();
+        if len < min {
+            if min == 1 {
+                self.fail(field, "must not be empty");
+            } else {
+                self.fail(field, format!("must be at least {min} characters"));
+            }
+        } else if len > max {
+            self.fail(field, format!("must be at most {max} characters (got {len})"));
+        }
+        trimmed.to_string()
+    }
+
+    /// Like `text`, but an empty value after trimming becomes `None`.
+    pub(crate) fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+        let value = value?;
+        let text = self.text(field, value, 0, max);
+        (!text.is_empty()).then_some(text)
+    }
+
+    /// Normalises tags: trimmed, lowercased, `[a-z0-9_-]`, at most 50
+    /// characters each and `max_count` in all. Duplicates (after
+    /// normalisation) are an error, not silently merged.
+    pub(crate) fn tags(&mut self, field: &str, tags: &[String], max_count: usize) -> Vec<String> {
+        if tags.len() > max_count {
+            self.fail(field, format!("at most {max_count} tags (got {})", tags.len()));
+        }
+        let mut out: Vec<String> = Vec::with_capacity(tags.len());
+        for raw in tags {
+            let tag = raw.trim().to_lowercase();
+            if tag.is_empty() {
+                self.fail(field, "tags must not be empty");
+                continue;
+            }
+            if tag.chars().count() > 50 {
+                self.fail(field, format!("tag '{tag}' is longer than 50 characters"));
+                continue;
+            }
+            if !tag.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+                self.fail(field, format!("tag '{tag}' may only contain letters, digits, '-' and '_'"));
+                continue;
+            }
+            if out.contains(&tag) {
+                self.fail(field, format!("duplicate tag '{tag}'"));
+                continue;
+            }
+            out.push(tag);
+        }
+        out
+    }
+
+    /// A JSON field that must be an object (or absent).
+    pub(crate) fn object(&mut self, field: &str, value: &Value) {
+        if !value.is_object() {
+            self.fail(field, "must be a JSON object");
+        }
+    }
+
+    pub(crate) fn finish(self) -> Result<()> {
+        if self.errors.is_empty() { Ok(()) } else { Err(Error::Invalid(self.errors)) }
+    }
+}
+
+/// Lowercased, trimmed email with a minimal shape check (`local@domain`).
+pub(crate) fn email(checks: &mut Checks, raw: &str) -> String {
+    let email = raw.trim().to_lowercase();
+    let shape_ok = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !email.chars().any(char::is_whitespace)
+        }
+        None => false,
+    };
+    if !shape_ok || email.len() > 254 {
+        checks.fail("email", "must be an email address like name@example.com");
+    }
+    email
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_trimmed_lowercased_and_duplicates_rejected() {
+        let mut c = Checks::new();
+        let tags = c.tags("tags", &[" Work ".into(), "home_2".into()], 5);
+        assert_eq!(tags, vec!["work", "home_2"]);
+        assert!(c.finish().is_ok());
+
+        let mut c = Checks::new();
+        c.tags("tags", &["Work".into(), "work".into()], 5);
+        let err = c.finish().unwrap_err();
+        assert!(matches!(err, Error::Invalid(ref e) if e[0].msg.contains("duplicate")));
+    }
+
+    #[test]
+    fn tags_reject_punctuation_and_too_many() {
+        let mut c = Checks::new();
+        c.tags("tags", &["a b".into()], 5);
+        assert!(c.finish().is_err());
+        let mut c = Checks::new();
+        let six: Vec<String> = (0..6).map(|i| format!("t{i}")).collect();
+        c.tags("tags", &six, 5);
+        assert!(c.finish().is_err());
+    }
+
+    #[test]
+    fn text_counts_characters_not_bytes() {
+        let mut c = Checks::new();
+        let t = c.text("title", &"é".repeat(200), 1, 200);
+        assert_eq!(t.chars().count(), 200);
+        assert!(c.finish().is_ok());
+    }
+}
