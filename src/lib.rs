@@ -1,1 +1,151 @@
-//! placeholder
+//! # steward
+//!
+//! The engine of a personal AI employee, as one dependency: open a
+//! [`Steward`] on a database URL and call the domain operations on it.
+//!
+//! ```no_run
+//! # async fn demo() -> steward::Result<()> {
+//! let steward = steward::Steward::open("sqlite://steward.db").await?;
+//! let me = steward.local_principal().await?;
+//! let added = steward.quick_add(&me, "call mom tomorrow at 5pm #family").await?;
+//! println!("{} due {:?}", added.task.title, added.task.due_date);
+//! # Ok(()) }
+//! ```
+//!
+//! This crate only wires things: it picks the store for a URL, supplies the
+//! real clock and id generator, and hashes passwords. Every rule lives in
+//! `steward-core` (re-exported here as [`core`]).
+
+mod passwords;
+mod system;
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+pub use passwords::{hash_password, verify_password};
+pub use steward_core as core;
+pub use steward_core::{
+    AcceptOverrides, ApiKey, Approval, ApprovalStatus, Assignee, Completion, Decision, Engine, Entity, Error, Event,
+    EventQuery, FieldError, NewApproval, NewSuggestion, NewTask, NewThought, NewUser, Page, PageRequest, Principal,
+    Priority, Profile, ProfilePatch, Project, QuickAdd, Result, Role, Scored, SearchField, Settings, SettingsPatch,
+    SortOrder, Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery, TaskSort, TaskStatus, Thought,
+    ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId, quickadd,
+};
+pub use system::{SystemClock, UuidV7};
+
+/// The email of the operator user the CLI acts as when none is named.
+pub const LOCAL_OPERATOR_EMAIL: &str = "me@localhost";
+
+/// The default database: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://steward.db";
+
+/// A Steward instance: an [`Engine`] over a store, with the system clock and
+/// UUIDv7 ids. Dereferences to the engine, so every domain operation is a
+/// method call away: `steward.create_task(&me, …)`.
+#[derive(Debug, Clone)]
+pub struct Steward {
+    engine: Engine,
+}
+
+impl Steward {
+    /// Opens (creating and migrating if needed) the store named by `url`:
+    /// - `sqlite://path/to/file.db`, `sqlite:path`, `sqlite::memory:` — the
+    ///   embedded default (feature `sqlite`);
+    /// - `memory://` — the in-process store of `steward-core` (nothing kept).
+    pub async fn open(url: &str) -> Result<Steward> {
+        let url = url.trim();
+        let store: Arc<dyn Store> = if url == "memory://" || url == "memory:" {
+            Arc::new(steward_core::MemoryStore::new())
+        } else if url.starts_with("sqlite:") {
+            open_sqlite(url).await?
+        } else {
+            return Err(Error::invalid(
+                "database_url",
+                format!("unsupported database URL '{url}': use sqlite://PATH, sqlite::memory: or memory://"),
+            ));
+        };
+        Ok(Steward::with_store(store))
+    }
+
+    /// Wraps a store you built yourself.
+    pub fn with_store(store: Arc<dyn Store>) -> Steward {
+        Steward { engine: Engine::new(store, Arc::new(SystemClock::default()), Arc::new(UuidV7)) }
+    }
+
+    /// Wraps an engine built with your own ports (a fixed clock in tests).
+    pub fn with_engine(engine: Engine) -> Steward {
+        Steward { engine }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The local operator: the oldest admin, created as `me@localhost` on an
+    /// empty database. This is who the CLI acts as by default; it is a
+    /// local-trust shortcut, never reachable over the network.
+    pub async fn local_principal(&self) -> Result<Principal> {
+        let mut offset = 0;
+        loop {
+            let page = self.engine.users(PageRequest { limit: 100, offset }).await?;
+            if let Some(admin) = page.items.iter().find(|u| u.role == Role::Admin) {
+                return Ok(admin.principal());
+            }
+            if !page.has_more() {
+                break;
+            }
+            offset += 100;
+        }
+        let input = NewUser {
+            email: LOCAL_OPERATOR_EMAIL.into(),
+            name: Some("me".into()),
+            role: Some(Role::Admin),
+            password_hash: None,
+        };
+        match self.engine.create_user(None, input).await {
+            Ok(user) => Ok(user.principal()),
+            // Created concurrently by another process.
+            Err(Error::Conflict(_)) => Ok(self.engine.user_by_email(LOCAL_OPERATOR_EMAIL).await?.principal()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Acts as the user with this email (their own role).
+    pub async fn principal_for(&self, email: &str) -> Result<Principal> {
+        Ok(self.engine.user_by_email(email).await?.principal())
+    }
+
+    /// Creates a user with an optional password (hashed with argon2 here;
+    /// only the hash is stored).
+    pub async fn add_user(
+        &self,
+        email: &str,
+        name: Option<&str>,
+        role: Option<Role>,
+        password: Option<&str>,
+    ) -> Result<User> {
+        let password_hash = match password {
+            Some(pw) => Some(hash_password(pw)?),
+            None => None,
+        };
+        let input = NewUser { email: email.into(), name: name.map(str::to_string), role, password_hash };
+        self.engine.create_user(None, input).await
+    }
+}
+
+impl Deref for Steward {
+    type Target = Engine;
+    fn deref(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+#[cfg(feature = "sqlite")]
+async fn open_sqlite(url: &str) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(steward_storage::SqliteStore::open(url).await?))
+}
+
+#[cfg(not(feature = "sqlite"))]
+async fn open_sqlite(_url: &str) -> Result<Arc<dyn Store>> {
+    Err(Error::invalid("database_url", "this build of steward has no SQLite support (feature `sqlite`)"))
+}

@@ -46,6 +46,13 @@ impl ManualClock {
     }
 }
 
+impl ManualClock {
+    /// The current reading (same as [`Clock::now`], without the trait in scope).
+    pub fn now_for_tests(&self) -> DateTime<Utc> {
+        Clock::now(self)
+    }
+}
+
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.now.lock().unwrap_or_else(|p| p.into_inner())

@@ -16,7 +16,9 @@ use crate::approval::Approval;
 use crate::error::{Entity, Error, Result};
 use crate::event::{Event, EventQuery};
 use crate::ids::{ApiKeyId, ApprovalId, SuggestionId, TaskId, ThoughtId, UserId};
-use crate::query::{Page, PageRequest, Scored, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSearch, ThoughtSort};
+use crate::query::{
+    Page, PageRequest, Scored, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSearch, ThoughtSort,
+};
 use crate::search;
 use crate::settings::{Profile, Settings};
 use crate::store::{ApprovalQuery, Record, Store, SuggestionQuery, Write};
@@ -81,7 +83,8 @@ impl MemoryStore {
 
 fn paginate<T>(items: Vec<T>, page: PageRequest) -> Page<T> {
     let total = items.len() as u64;
-    let items = items.into_iter().skip(usize::try_from(page.offset).unwrap_or(usize::MAX)).take(page.limit as usize).collect();
+    let items =
+        items.into_iter().skip(usize::try_from(page.offset).unwrap_or(usize::MAX)).take(page.limit as usize).collect();
     Page { items, total, offset: page.offset, limit: page.limit }
 }
 
@@ -113,10 +116,10 @@ fn update<K: Hash + Eq + Copy, V>(
     let Some((_, current)) = table.rows.get_mut(&key).filter(|(_, cur)| owner(cur) == owner(&value)) else {
         return Err(Error::not_found(entity));
     };
-    if let (Some(expected), Some(actual)) = (expected, version(current)) {
-        if expected != actual {
-            return Err(Error::VersionConflict { entity, expected, actual });
-        }
+    if let (Some(expected), Some(actual)) = (expected, version(current))
+        && expected != actual
+    {
+        return Err(Error::VersionConflict { entity, expected, actual });
     }
     *current = value;
     Ok(())
@@ -219,7 +222,9 @@ impl State {
                 let mut doomed = vec![root];
                 let mut i = 0;
                 while let Some(parent) = doomed.get(i).copied() {
-                    doomed.extend(self.tasks.rows.values().filter(|(_, t)| t.parent_id == Some(parent)).map(|(_, t)| t.id));
+                    doomed.extend(
+                        self.tasks.rows.values().filter(|(_, t)| t.parent_id == Some(parent)).map(|(_, t)| t.id),
+                    );
                     i += 1;
                 }
                 for t in &doomed {
@@ -441,7 +446,8 @@ impl Store for MemoryStore {
 
     async fn approvals(&self, owner: UserId, q: &ApprovalQuery) -> Result<Page<Approval>> {
         Ok(self.read(|s| {
-            let mut rows = s.approvals.sorted(|a| a.user_id == owner && q.status.is_none_or(|st| a.status_at(q.as_of) == st));
+            let mut rows =
+                s.approvals.sorted(|a| a.user_id == owner && q.status.is_none_or(|st| a.status_at(q.as_of) == st));
             rows.sort_by(|a, b| b.1.created_at.cmp(&a.1.created_at).then(b.0.cmp(&a.0)));
             paginate(rows.into_iter().map(|(_, a)| a).collect(), q.page)
         }))
@@ -472,4 +478,3 @@ impl Store for MemoryStore {
         }))
     }
 }
-

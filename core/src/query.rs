@@ -67,7 +67,12 @@ impl<T> Page<T> {
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), total: self.total, offset: self.offset, limit: self.limit }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            offset: self.offset,
+            limit: self.limit,
+        }
     }
 }
 
@@ -92,7 +97,12 @@ impl std::str::FromStr for TaskSort {
             "due_date" => TaskSort::DueDate,
             "priority" => TaskSort::Priority,
             "title" => TaskSort::Title,
-            other => return Err(Error::Invalid(vec![FieldError::query("sort_by", format!("cannot sort tasks by '{other}'"))])),
+            other => {
+                return Err(Error::Invalid(vec![FieldError::query(
+                    "sort_by",
+                    format!("cannot sort tasks by '{other}'"),
+                )]));
+            }
         })
     }
 }
@@ -131,7 +141,9 @@ impl std::str::FromStr for ThoughtSort {
         match s.trim() {
             "created_at" => Ok(ThoughtSort::CreatedAt),
             "updated_at" => Ok(ThoughtSort::UpdatedAt),
-            other => Err(Error::Invalid(vec![FieldError::query("sort_by", format!("cannot sort thoughts by '{other}'"))])),
+            other => {
+                Err(Error::Invalid(vec![FieldError::query("sort_by", format!("cannot sort thoughts by '{other}'"))]))
+            }
         }
     }
 }

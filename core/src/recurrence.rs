@@ -49,8 +49,7 @@ impl Recurrence {
 
     fn set_from(&self, start: NaiveDate) -> Result<RRuleSet> {
         let text = format!("DTSTART:{}T000000Z\nRRULE:{}", start.format("%Y%m%d"), self.rule);
-        text.parse::<RRuleSet>()
-            .map_err(|e| Error::invalid("recurrence", format!("not a valid RRULE: {e}")))
+        text.parse::<RRuleSet>().map_err(|e| Error::invalid("recurrence", format!("not a valid RRULE: {e}")))
     }
 
     /// The first occurrence strictly after `anchor` that is also on or after

@@ -3,8 +3,8 @@
 //! lower-cased with accents removed; a query word matches a text word it is a
 //! prefix of (search-as-you-type), and every query word must match.
 
-use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
 use crate::query::SearchField;
 use crate::thought::Thought;
@@ -15,11 +15,7 @@ pub const MAX_TERMS: usize = 16;
 /// Lower-cased, accent-free words of `text`.
 pub fn words(text: &str) -> Vec<String> {
     let folded: String = text.nfd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase).collect();
-    folded
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
+    folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
 }
 
 /// The distinct words of a query, in order, at most [`MAX_TERMS`]. Safe to

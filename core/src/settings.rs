@@ -29,7 +29,11 @@ impl SuggestionMode {
         }
     }
 }
-enum_text!(SuggestionMode, "task_suggestion_mode", [SuggestionMode::Suggest, SuggestionMode::AutoCreate, SuggestionMode::Disabled]);
+enum_text!(
+    SuggestionMode,
+    "task_suggestion_mode",
+    [SuggestionMode::Suggest, SuggestionMode::AutoCreate, SuggestionMode::Disabled]
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -117,7 +121,8 @@ impl Settings {
         if let Some(b) = patch.secondary_backend {
             next.secondary_backend = c.optional_text("secondary_backend", Some(&b), 100);
         }
-        next.consciousness_check_enabled = patch.consciousness_check_enabled.unwrap_or(next.consciousness_check_enabled);
+        next.consciousness_check_enabled =
+            patch.consciousness_check_enabled.unwrap_or(next.consciousness_check_enabled);
         next.auto_tagging_enabled = patch.auto_tagging_enabled.unwrap_or(next.auto_tagging_enabled);
         next.auto_task_creation_enabled = patch.auto_task_creation_enabled.unwrap_or(next.auto_task_creation_enabled);
         next.task_suggestion_mode = patch.task_suggestion_mode.unwrap_or(next.task_suggestion_mode);

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Entity, Error, Result};
 use crate::ids::{SuggestionId, TaskId, ThoughtId, UserId};
-use crate::task::{enum_text, Priority, DESCRIPTION_MAX, TITLE_MAX};
+use crate::task::{DESCRIPTION_MAX, Priority, TITLE_MAX, enum_text};
 use crate::validate::Checks;
 
 /// `pending → presented → accepted | rejected | expired` (pending may skip

@@ -6,11 +6,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::Error;
 use crate::error::Result;
 use crate::ids::{TaskId, ThoughtId, UserId};
 use crate::task::enum_text;
 use crate::validate::Checks;
-use crate::Error;
 
 pub const CONTENT_MAX: usize = 5000;
 pub const THOUGHT_TAGS_MAX: usize = 5;
@@ -61,7 +61,14 @@ impl ThoughtType {
 enum_text!(
     ThoughtType,
     "thought_type",
-    [ThoughtType::Task, ThoughtType::Note, ThoughtType::Reminder, ThoughtType::Question, ThoughtType::Idea, ThoughtType::Journal]
+    [
+        ThoughtType::Task,
+        ThoughtType::Note,
+        ThoughtType::Reminder,
+        ThoughtType::Question,
+        ThoughtType::Idea,
+        ThoughtType::Journal
+    ]
 );
 
 /// A captured note and what analysis later learned about it.
@@ -130,10 +137,10 @@ pub struct ThoughtAnalysis {
 }
 
 fn context_field(c: &mut Checks, context: &Option<Value>) {
-    if let Some(v) = context {
-        if !v.is_null() {
-            c.object("context", v);
-        }
+    if let Some(v) = context
+        && !v.is_null()
+    {
+        c.object("context", v);
     }
 }
 

@@ -1,7 +1,7 @@
 //! Approval operations: request, read (as of now), list, decide exactly
 //! once, cancel, and the expiry sweep.
 
-use super::{event, retry_on_conflict, Engine, CONFLICT_RETRIES};
+use super::{CONFLICT_RETRIES, Engine, event, retry_on_conflict};
 use crate::approval::{Approval, ApprovalStatus, DecideOutcome, Decision, NewApproval};
 use crate::error::{Entity, Error, Result};
 use crate::ids::ApprovalId;
@@ -17,7 +17,16 @@ impl Engine {
         }
         let now = self.now();
         let approval = Approval::request(self.new_id(), p.user_id, input, now)?;
-        let requested = event(p.user_id, Some(p), "approval.requested", Entity::Approval, approval.id.0, None, Some(&approval), now);
+        let requested = event(
+            p.user_id,
+            Some(p),
+            "approval.requested",
+            Entity::Approval,
+            approval.id.0,
+            None,
+            Some(&approval),
+            now,
+        );
         self.store.apply(vec![Write::Insert(Record::Approval(approval.clone())), requested]).await?;
         Ok(approval)
     }
@@ -29,7 +38,12 @@ impl Engine {
     }
 
     /// Approvals with `status` as of now (pending when not given), newest first.
-    pub async fn approvals(&self, p: &Principal, status: Option<ApprovalStatus>, page: PageRequest) -> Result<Page<Approval>> {
+    pub async fn approvals(
+        &self,
+        p: &Principal,
+        status: Option<ApprovalStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Approval>> {
         let now = self.now();
         let query = ApprovalQuery { status: Some(status.unwrap_or(ApprovalStatus::Pending)), as_of: now, page };
         Ok(self.store.approvals(p.user_id, &query).await?.map(|a| a.as_of(now)))
@@ -65,11 +79,22 @@ impl Engine {
                                 record: Record::Approval(approval.clone()),
                                 expected_version: Some(before.version),
                             };
-                            let decided = event(p.user_id, Some(p), kind, Entity::Approval, id.0, Some(&before), Some(&approval), now);
+                            let decided = event(
+                                p.user_id,
+                                Some(p),
+                                kind,
+                                Entity::Approval,
+                                id.0,
+                                Some(&before),
+                                Some(&approval),
+                                now,
+                            );
                             match (self.store.apply(vec![write, decided]).await, outcome) {
                                 (Err(e), _) => Err(e),
                                 (Ok(()), DecideOutcome::Decided) => Ok(approval),
-                                (Ok(()), DecideOutcome::Expired) => Err(Error::ApprovalExpired { expired_at: approval.expires_at }),
+                                (Ok(()), DecideOutcome::Expired) => {
+                                    Err(Error::ApprovalExpired { expired_at: approval.expires_at })
+                                }
                             }
                         }
                     }
@@ -87,8 +112,18 @@ impl Engine {
             let mut approval = before.clone();
             approval.cancel(now)?;
             approval.touch(now);
-            let write = Write::Update { record: Record::Approval(approval.clone()), expected_version: Some(before.version) };
-            let cancelled = event(p.user_id, Some(p), "approval.cancelled", Entity::Approval, id.0, Some(&before), Some(&approval), now);
+            let write =
+                Write::Update { record: Record::Approval(approval.clone()), expected_version: Some(before.version) };
+            let cancelled = event(
+                p.user_id,
+                Some(p),
+                "approval.cancelled",
+                Entity::Approval,
+                id.0,
+                Some(&before),
+                Some(&approval),
+                now,
+            );
             self.store.apply(vec![write, cancelled]).await.map(|()| approval)
         })
     }
@@ -98,7 +133,11 @@ impl Engine {
     /// already show `expired` — but it records when and emits the events.
     pub async fn expire_approvals(&self, p: &Principal) -> Result<usize> {
         let now = self.now();
-        let query = ApprovalQuery { status: Some(ApprovalStatus::Expired), as_of: now, page: PageRequest { limit: 100, offset: 0 } };
+        let query = ApprovalQuery {
+            status: Some(ApprovalStatus::Expired),
+            as_of: now,
+            page: PageRequest { limit: 100, offset: 0 },
+        };
         let mut expired = 0;
         for before in self.store.approvals(p.user_id, &query).await?.items {
             let mut approval = before.clone();
@@ -106,8 +145,18 @@ impl Engine {
                 continue;
             }
             approval.touch(now);
-            let write = Write::Update { record: Record::Approval(approval.clone()), expected_version: Some(before.version) };
-            let ev = event(p.user_id, None, "approval.expired", Entity::Approval, approval.id.0, Some(&before), Some(&approval), now);
+            let write =
+                Write::Update { record: Record::Approval(approval.clone()), expected_version: Some(before.version) };
+            let ev = event(
+                p.user_id,
+                None,
+                "approval.expired",
+                Entity::Approval,
+                approval.id.0,
+                Some(&before),
+                Some(&approval),
+                now,
+            );
             match self.store.apply(vec![write, ev]).await {
                 Ok(()) => expired += 1,
                 // Someone decided or expired it meanwhile: nothing to do.

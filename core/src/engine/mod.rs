@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 pub use tasks::{Completion, QuickAdd};
 
-use crate::clock::{to_micros, Clock};
+use crate::clock::{Clock, to_micros};
 use crate::error::{Entity, Error, Result};
 use crate::event::NewEvent;
 use crate::ids::{IdGenerator, UserId};

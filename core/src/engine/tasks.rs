@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{check_version, event, retry_on_conflict, Engine, CONFLICT_RETRIES};
+use super::{CONFLICT_RETRIES, Engine, check_version, event, retry_on_conflict};
 use crate::error::{Entity, Error, Result};
 use crate::ids::TaskId;
 use crate::query::{Page, TaskQuery};
@@ -39,10 +39,10 @@ impl Engine {
         if let Some(parent) = task.parent_id {
             self.task(p, parent).await?;
         }
-        if let Some(thought) = task.source_thought_id {
-            if self.store.thought(p.user_id, thought).await?.is_none() {
-                return Err(Error::not_found(Entity::SourceThought));
-            }
+        if let Some(thought) = task.source_thought_id
+            && self.store.thought(p.user_id, thought).await?.is_none()
+        {
+            return Err(Error::not_found(Entity::SourceThought));
         }
         let created = event(p.user_id, Some(p), "task.created", Entity::Task, task.id.0, None, Some(&task), now);
         self.store.apply(vec![Write::Insert(Record::Task(task.clone())), created]).await?;
@@ -81,7 +81,13 @@ impl Engine {
 
     /// A partial update. A status in the patch follows the status machine;
     /// moving to `done` completes the task (see [`Engine::complete_task`]).
-    pub async fn update_task(&self, p: &Principal, id: TaskId, patch: TaskPatch, if_match: Option<i64>) -> Result<Task> {
+    pub async fn update_task(
+        &self,
+        p: &Principal,
+        id: TaskId,
+        patch: TaskPatch,
+        if_match: Option<i64>,
+    ) -> Result<Task> {
         p.require_write()?;
         retry_on_conflict!(if_match, self.try_update_task(p, id, patch.clone(), if_match).await).map(|c| c.task)
     }
@@ -116,7 +122,13 @@ impl Engine {
         })
     }
 
-    async fn try_update_task(&self, p: &Principal, id: TaskId, patch: TaskPatch, if_match: Option<i64>) -> Result<Completion> {
+    async fn try_update_task(
+        &self,
+        p: &Principal,
+        id: TaskId,
+        patch: TaskPatch,
+        if_match: Option<i64>,
+    ) -> Result<Completion> {
         let now = self.now();
         let before = self.task(p, id).await?;
         check_version(Entity::Task, if_match, before.version)?;

@@ -2,7 +2,7 @@
 //! analysis results, and the suggestion lifecycle (propose, accept, reject,
 //! soft delete, restore).
 
-use super::{check_version, event, retry_on_conflict, Engine, CONFLICT_RETRIES};
+use super::{CONFLICT_RETRIES, Engine, check_version, event, retry_on_conflict};
 use crate::error::{Entity, Error, FieldError, Result};
 use crate::ids::{SuggestionId, ThoughtId};
 use crate::query::{Page, PageRequest, Scored, SearchField, ThoughtQuery, ThoughtSearch};
@@ -18,7 +18,8 @@ impl Engine {
         p.require_write()?;
         let now = self.now();
         let thought = Thought::capture(self.new_id(), p.user_id, input, now)?;
-        let captured = event(p.user_id, Some(p), "thought.captured", Entity::Thought, thought.id.0, None, Some(&thought), now);
+        let captured =
+            event(p.user_id, Some(p), "thought.captured", Entity::Thought, thought.id.0, None, Some(&thought), now);
         self.store.apply(vec![Write::Insert(Record::Thought(thought.clone())), captured]).await?;
         Ok(thought)
     }
@@ -66,8 +67,20 @@ impl Engine {
                 Err(e) => Err(e),
                 Ok(()) => {
                     thought.touch(now);
-                    let updated = event(p.user_id, Some(p), "thought.updated", Entity::Thought, id.0, Some(&before), Some(&thought), now);
-                    let write = Write::Update { record: Record::Thought(thought.clone()), expected_version: Some(before.version) };
+                    let updated = event(
+                        p.user_id,
+                        Some(p),
+                        "thought.updated",
+                        Entity::Thought,
+                        id.0,
+                        Some(&before),
+                        Some(&thought),
+                        now,
+                    );
+                    let write = Write::Update {
+                        record: Record::Thought(thought.clone()),
+                        expected_version: Some(before.version),
+                    };
                     self.store.apply(vec![write, updated]).await.map(|()| thought)
                 }
             }
@@ -85,8 +98,20 @@ impl Engine {
                 Err(e) => Err(e),
                 Ok(()) => {
                     thought.touch(now);
-                    let analysed = event(p.user_id, Some(p), "thought.analyzed", Entity::Thought, id.0, Some(&before), Some(&thought), now);
-                    let write = Write::Update { record: Record::Thought(thought.clone()), expected_version: Some(before.version) };
+                    let analysed = event(
+                        p.user_id,
+                        Some(p),
+                        "thought.analyzed",
+                        Entity::Thought,
+                        id.0,
+                        Some(&before),
+                        Some(&thought),
+                        now,
+                    );
+                    let write = Write::Update {
+                        record: Record::Thought(thought.clone()),
+                        expected_version: Some(before.version),
+                    };
                     self.store.apply(vec![write, analysed]).await.map(|()| thought)
                 }
             }
@@ -110,7 +135,16 @@ impl Engine {
         self.thought(p, thought).await?;
         let now = self.now();
         let suggestion = Suggestion::propose(self.new_id(), p.user_id, thought, input, now)?;
-        let created = event(p.user_id, Some(p), "suggestion.created", Entity::Suggestion, suggestion.id.0, None, Some(&suggestion), now);
+        let created = event(
+            p.user_id,
+            Some(p),
+            "suggestion.created",
+            Entity::Suggestion,
+            suggestion.id.0,
+            None,
+            Some(&suggestion),
+            now,
+        );
         self.store.apply(vec![Write::Insert(Record::Suggestion(suggestion.clone())), created]).await?;
         Ok(suggestion)
     }
@@ -129,7 +163,12 @@ impl Engine {
     }
 
     /// Every suggestion, newest first.
-    pub async fn suggestion_history(&self, p: &Principal, include_deleted: bool, limit: u32) -> Result<Vec<Suggestion>> {
+    pub async fn suggestion_history(
+        &self,
+        p: &Principal,
+        include_deleted: bool,
+        limit: u32,
+    ) -> Result<Vec<Suggestion>> {
         let query = SuggestionQuery { include_deleted, limit, ..SuggestionQuery::default() };
         self.store.suggestions(p.user_id, &query).await
     }
@@ -173,7 +212,16 @@ impl Engine {
             Write::Insert(Record::Task(task.clone())),
             Write::Update { record: Record::Suggestion(suggestion.clone()), expected_version: Some(before.version) },
             event(p.user_id, Some(p), "task.created", Entity::Task, task.id.0, None, Some(&task), now),
-            event(p.user_id, Some(p), "suggestion.accepted", Entity::Suggestion, id.0, Some(&before), Some(&suggestion), now),
+            event(
+                p.user_id,
+                Some(p),
+                "suggestion.accepted",
+                Entity::Suggestion,
+                id.0,
+                Some(&before),
+                Some(&suggestion),
+                now,
+            ),
         ];
         if let Some(thought) = self.store.thought(p.user_id, before.source_thought_id).await? {
             let mut linked = thought.clone();
@@ -185,12 +233,22 @@ impl Engine {
         Ok((task, suggestion))
     }
 
-    pub async fn reject_suggestion(&self, p: &Principal, id: SuggestionId, reason: Option<String>) -> Result<Suggestion> {
+    pub async fn reject_suggestion(
+        &self,
+        p: &Principal,
+        id: SuggestionId,
+        reason: Option<String>,
+    ) -> Result<Suggestion> {
         self.change_suggestion(p, id, "suggestion.rejected", |s, now| s.reject(reason.clone(), now)).await
     }
 
     /// Soft delete: hidden from lists, status kept, restorable.
-    pub async fn delete_suggestion(&self, p: &Principal, id: SuggestionId, reason: Option<String>) -> Result<Suggestion> {
+    pub async fn delete_suggestion(
+        &self,
+        p: &Principal,
+        id: SuggestionId,
+        reason: Option<String>,
+    ) -> Result<Suggestion> {
         self.change_suggestion(p, id, "suggestion.deleted", |s, now| s.delete(reason.clone(), now)).await
     }
 
@@ -215,8 +273,20 @@ impl Engine {
                 Err(e) => Err(e),
                 Ok(()) => {
                     suggestion.touch(now);
-                    let changed = event(p.user_id, Some(p), kind, Entity::Suggestion, id.0, Some(&before), Some(&suggestion), now);
-                    let write = Write::Update { record: Record::Suggestion(suggestion.clone()), expected_version: Some(before.version) };
+                    let changed = event(
+                        p.user_id,
+                        Some(p),
+                        kind,
+                        Entity::Suggestion,
+                        id.0,
+                        Some(&before),
+                        Some(&suggestion),
+                        now,
+                    );
+                    let write = Write::Update {
+                        record: Record::Suggestion(suggestion.clone()),
+                        expected_version: Some(before.version),
+                    };
                     self.store.apply(vec![write, changed]).await.map(|()| suggestion)
                 }
             }

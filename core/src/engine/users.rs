@@ -1,13 +1,13 @@
 //! Users, API keys, settings, profile and the activity feed.
 
-use super::{check_version, event, retry_on_conflict, Engine, CONFLICT_RETRIES};
+use super::{CONFLICT_RETRIES, Engine, check_version, event, retry_on_conflict};
 use crate::error::{Entity, Error, Result};
 use crate::event::{Event, EventQuery};
 use crate::ids::{ApiKeyId, UserId};
 use crate::query::{Page, PageRequest};
 use crate::settings::{Profile, ProfilePatch, Project, Settings, SettingsPatch};
 use crate::store::{Record, Write};
-use crate::user::{ApiKey, NewUser, Principal, Role, User, API_KEY_PREFIX};
+use crate::user::{API_KEY_PREFIX, ApiKey, NewUser, Principal, Role, User};
 
 /// Bytes of randomness in an API key secret (256 bits).
 const KEY_BYTES: usize = 32;
@@ -17,10 +17,10 @@ impl Engine {
     /// self-registration and the local operator (the CLI). The first user of
     /// an empty store is an admin unless a role is given.
     pub async fn create_user(&self, by: Option<&Principal>, input: NewUser) -> Result<User> {
-        if let Some(p) = by {
-            if !p.role.can_manage_users() {
-                return Err(Error::Forbidden("only an admin can create users".into()));
-            }
+        if let Some(p) = by
+            && !p.role.can_manage_users()
+        {
+            return Err(Error::Forbidden("only an admin can create users".into()));
         }
         let now = self.now();
         let first = self.store.users(PageRequest { limit: 1, offset: 0 }).await?.total == 0;
@@ -56,9 +56,8 @@ impl Engine {
         let acting = User { role: p.role, ..owner };
         let mut bytes = [0u8; KEY_BYTES];
         self.ids.fill_random(&mut bytes);
-        let secret: String = std::iter::once(API_KEY_PREFIX.to_string())
-            .chain(bytes.iter().map(|b| format!("{b:02x}")))
-            .collect();
+        let secret: String =
+            std::iter::once(API_KEY_PREFIX.to_string()).chain(bytes.iter().map(|b| format!("{b:02x}"))).collect();
         let now = self.now();
         let key = ApiKey::create(self.new_id(), &acting, name, role, &secret, now)?;
         let created = event(p.user_id, Some(p), "api_key.created", Entity::ApiKey, key.id.0, None, Some(&key), now);
@@ -81,8 +80,11 @@ impl Engine {
         }
         let now = self.now();
         let key = ApiKey { revoked_at: Some(now), ..before.clone() };
-        let revoked = event(p.user_id, Some(p), "api_key.revoked", Entity::ApiKey, id.0, Some(&before), Some(&key), now);
-        self.store.apply(vec![Write::Update { record: Record::ApiKey(key.clone()), expected_version: None }, revoked]).await?;
+        let revoked =
+            event(p.user_id, Some(p), "api_key.revoked", Entity::ApiKey, id.0, Some(&before), Some(&key), now);
+        self.store
+            .apply(vec![Write::Update { record: Record::ApiKey(key.clone()), expected_version: None }, revoked])
+            .await?;
         Ok(key)
     }
 
@@ -109,7 +111,12 @@ impl Engine {
         }
     }
 
-    pub async fn update_settings(&self, p: &Principal, patch: SettingsPatch, if_match: Option<i64>) -> Result<Settings> {
+    pub async fn update_settings(
+        &self,
+        p: &Principal,
+        patch: SettingsPatch,
+        if_match: Option<i64>,
+    ) -> Result<Settings> {
         p.require_write()?;
         retry_on_conflict!(if_match, {
             let before = self.settings(p).await?;
@@ -138,8 +145,23 @@ impl Engine {
         })
     }
 
-    async fn save_settings(&self, p: &Principal, before: Settings, after: Settings, now: chrono::DateTime<chrono::Utc>) -> Result<Settings> {
-        let updated = event(p.user_id, Some(p), "settings.updated", Entity::Settings, p.user_id.0, Some(&before), Some(&after), now);
+    async fn save_settings(
+        &self,
+        p: &Principal,
+        before: Settings,
+        after: Settings,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Settings> {
+        let updated = event(
+            p.user_id,
+            Some(p),
+            "settings.updated",
+            Entity::Settings,
+            p.user_id.0,
+            Some(&before),
+            Some(&after),
+            now,
+        );
         let write = Write::Update { record: Record::Settings(after.clone()), expected_version: Some(before.version) };
         self.store.apply(vec![write, updated]).await?;
         Ok(after)
@@ -171,7 +193,11 @@ impl Engine {
         self.change_profile(p, |profile| {
             let before = profile.ongoing_projects.len();
             profile.ongoing_projects.retain(|proj| !proj.name.eq_ignore_ascii_case(name.trim()));
-            if profile.ongoing_projects.len() == before { Err(Error::invalid("name", format!("no project named '{name}'"))) } else { Ok(()) }
+            if profile.ongoing_projects.len() == before {
+                Err(Error::invalid("name", format!("no project named '{name}'")))
+            } else {
+                Ok(())
+            }
         })
         .await
     }
@@ -184,8 +210,18 @@ impl Engine {
             let mut profile = before.clone();
             change(&mut profile)?;
             profile.touch(now);
-            let updated = event(p.user_id, Some(p), "profile.updated", Entity::Profile, p.user_id.0, Some(&before), Some(&profile), now);
-            let write = Write::Update { record: Record::Profile(profile.clone()), expected_version: Some(before.version) };
+            let updated = event(
+                p.user_id,
+                Some(p),
+                "profile.updated",
+                Entity::Profile,
+                p.user_id.0,
+                Some(&before),
+                Some(&profile),
+                now,
+            );
+            let write =
+                Write::Update { record: Record::Profile(profile.clone()), expected_version: Some(before.version) };
             self.store.apply(vec![write, updated]).await.map(|()| profile)
         })
     }

@@ -1,6 +1,6 @@
 //! TEMPORARY STUB — replaced by the real quick-add parser module.
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use crate::Priority;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ParsedTask {
     pub title: String,
@@ -19,6 +19,8 @@ pub enum ParseError {
 }
 pub fn parse(text: &str, _now: DateTime<Utc>, _tz: chrono_tz::Tz) -> Result<ParsedTask, ParseError> {
     let title = text.trim().to_string();
-    if title.is_empty() { return Err(ParseError::EmptyTitle); }
+    if title.is_empty() {
+        return Err(ParseError::EmptyTitle);
+    }
     Ok(ParsedTask { title, priority: None, due_date: None, due_time: None, tags: vec![], recurrence: None })
 }

@@ -1,1 +1,144 @@
-//! placeholder
+//! The `Store` conformance suite and the deterministic fixtures it runs on.
+//!
+//! Every store runs the same cases through the [`Engine`], so "passes the
+//! suite" means "behaves like every other store" for everything a user can
+//! observe: scoping, validation leaving nothing behind, orderings and
+//! tie-breaks, pagination totals, search, cascades, optimistic concurrency,
+//! exactly-once decisions, events, and exact timestamps.
+//!
+//! Use it from a store's test file:
+//! ```ignore
+//! steward_core::store_conformance_tests!(async {
+//!     steward_core::testing::TestStore::new(Arc::new(MyStore::new()), ())
+//! });
+//! ```
+//! The expression is evaluated once per case, so every case gets a fresh
+//! store. Cases need a multi-threaded tokio runtime in the calling crate.
+
+// A panic is how a conformance case reports a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod cases;
+
+use std::any::Any;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use crate::Engine;
+use crate::clock::ManualClock;
+use crate::ids::SequentialIds;
+use crate::store::Store;
+use crate::user::{NewUser, Principal, Role};
+
+/// A store under test, plus whatever must live as long as it (a temporary
+/// directory, a database to drop).
+pub struct TestStore {
+    pub store: Arc<dyn Store>,
+    _guard: Box<dyn Any + Send>,
+}
+
+impl TestStore {
+    pub fn new(store: Arc<dyn Store>, guard: impl Any + Send) -> TestStore {
+        TestStore { store, _guard: Box::new(guard) }
+    }
+}
+
+impl std::fmt::Debug for TestStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestStore").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+/// 2026-02-21T10:30:00.123456Z, a Saturday; microseconds on purpose.
+pub fn start_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 2, 21, 10, 30, 0).unwrap() + Duration::microseconds(123_456)
+}
+
+/// An engine over the store with a manual clock and sequential ids.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    pub engine: Engine,
+    pub clock: Arc<ManualClock>,
+    pub store: Arc<dyn Store>,
+}
+
+impl Fixture {
+    pub fn new(store: Arc<dyn Store>) -> Fixture {
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let engine = Engine::new(store.clone(), clock.clone(), Arc::new(SequentialIds::new()));
+        Fixture { engine, clock, store }
+    }
+
+    /// Creates a user and acts as them.
+    pub async fn user(&self, email: &str) -> Principal {
+        let input = NewUser { email: email.into(), name: None, role: None, password_hash: None };
+        self.engine.create_user(None, input).await.unwrap().principal()
+    }
+
+    /// Creates a user with a given role.
+    pub async fn user_with_role(&self, email: &str, role: Role) -> Principal {
+        let input = NewUser { email: email.into(), name: None, role: Some(role), password_hash: None };
+        self.engine.create_user(None, input).await.unwrap().principal()
+    }
+
+    /// Moves the clock forward by `ms` milliseconds.
+    pub fn advance_ms(&self, ms: i64) {
+        self.clock.advance(Duration::milliseconds(ms));
+    }
+}
+
+/// Expands to one `#[tokio::test]` per conformance case. `$make` is an
+/// expression (usually an `async` block) producing a [`TestStore`].
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($make:expr) => {
+        $crate::store_conformance_tests!(@cases $make;
+            task_round_trips_every_field,
+            records_are_scoped_to_their_owner,
+            invalid_task_writes_nothing,
+            task_filters_narrow_the_list,
+            task_sorts_are_total_with_insertion_order_ties,
+            pagination_reports_totals,
+            task_update_is_partial_and_versioned,
+            stale_if_match_is_a_version_conflict,
+            illegal_status_change_is_refused_and_changes_nothing,
+            completing_a_recurring_task_creates_the_next_once,
+            concurrent_completes_create_one_next_occurrence,
+            concurrent_conditional_writers_exactly_one_wins,
+            concurrent_read_modify_write_loses_no_update,
+            deleting_a_task_removes_its_substeps,
+            task_references_must_exist_for_the_owner,
+            failed_write_set_leaves_nothing_behind,
+            thought_capture_validates_and_normalises,
+            thought_list_filters_by_any_tag_case_insensitively,
+            thought_search_ranks_and_scores,
+            deleting_a_thought_keeps_tasks_and_drops_suggestions,
+            suggestion_lifecycle,
+            approval_is_decided_exactly_once,
+            expired_approval_never_executes,
+            concurrent_decisions_exactly_one_sticks,
+            users_keys_and_roles,
+            settings_and_profile_defaults_and_updates,
+            quick_add_uses_the_owner_timezone,
+            every_change_is_an_event_in_order,
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let harness: $crate::testing::TestStore = $make.await;
+                $crate::testing::cases::$case(harness.store.clone()).await;
+                drop(harness);
+            }
+        )*
+    };
+}
+
+#[cfg(test)]
+mod memory_store_conformance {
+    use std::sync::Arc;
+
+    crate::store_conformance_tests!(async { crate::testing::TestStore::new(Arc::new(crate::MemoryStore::new()), ()) });
+}

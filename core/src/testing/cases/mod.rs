@@ -1,0 +1,14 @@
+//! The conformance cases, one public async function each, grouped by
+//! concept. Each takes a fresh store.
+
+mod approvals;
+mod concurrency;
+mod tasks;
+mod thoughts;
+mod users;
+
+pub use approvals::*;
+pub use concurrency::*;
+pub use tasks::*;
+pub use thoughts::*;
+pub use users::*;

@@ -1,0 +1,183 @@
+//! Thought and suggestion cases: capture rules, tag filters, search,
+//! cascades, and the suggestion lifecycle.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::error::{Entity, Error};
+use crate::query::TaskQuery;
+use crate::query::{PageRequest, SearchField, ThoughtQuery};
+use crate::store::Store;
+use crate::suggestion::{AcceptOverrides, NewSuggestion, SuggestionStatus};
+use crate::task::{NewTask, Priority};
+use crate::testing::Fixture;
+use crate::thought::{NewThought, ThoughtPatch, ThoughtStatus};
+
+fn thought(content: &str, tags: &[&str]) -> NewThought {
+    NewThought { content: content.into(), tags: tags.iter().map(|t| t.to_string()).collect(), context: None }
+}
+
+pub async fn thought_capture_validates_and_normalises(store: Arc<dyn Store>) {
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    let input = NewThought {
+        context: Some(json!({"app": "phone", "loc": [1.5, 2]})),
+        ..thought("  call the bank  ", &[" Money ", "todo"])
+    };
+    let t = f.engine.capture_thought(&me, input).await.unwrap();
+    assert_eq!((t.content.as_str(), t.tags.clone()), ("call the bank", vec!["money".to_string(), "todo".to_string()]));
+    assert_eq!(t.context, Some(json!({"app": "phone", "loc": [1.5, 2]})), "context is echoed verbatim");
+    assert_eq!((t.status, t.analyzed_at, t.version), (ThoughtStatus::Active, None, 1));
+    assert_eq!(f.engine.thought(&me, t.id).await.unwrap(), t);
+    for bad in [
+        thought("", &[]),
+        thought(&"x".repeat(5001), &[]),
+        thought("ok", &["a", "b", "c", "d", "e", "f"]),
+        thought("ok", &["a", "A"]),
+        thought("ok", &["no spaces"]),
+    ] {
+        assert!(matches!(f.engine.capture_thought(&me, bad).await, Err(Error::Invalid(_))));
+    }
+    assert_eq!(f.engine.thoughts(&me, ThoughtQuery::default()).await.unwrap().total, 1, "rejected input wrote nothing");
+    let archived = f
+        .engine
+        .update_thought(
+            &me,
+            t.id,
+            ThoughtPatch { status: Some(ThoughtStatus::Archived), ..Default::default() },
+            Some(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (archived.status, archived.version, archived.content.as_str()),
+        (ThoughtStatus::Archived, 2, "call the bank")
+    );
+}
+
+pub async fn thought_list_filters_by_any_tag_case_insensitively(store: Arc<dyn Store>) {
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    for (content, tags) in
+        [("one", vec!["work"]), ("two", vec!["home", "garden"]), ("three", vec!["workshop"]), ("four", vec![])]
+    {
+        f.engine.capture_thought(&me, thought(content, &tags)).await.unwrap();
+    }
+    let list = |tags: &[&str]| {
+        let e = f.engine.clone();
+        let tags = tags.iter().map(|t| t.to_string()).collect();
+        async move { e.thoughts(&me, ThoughtQuery { tags, ..Default::default() }).await.unwrap() }
+    };
+    let contents = |p: crate::Page<crate::Thought>| p.items.into_iter().map(|t| t.content).collect::<Vec<_>>();
+    assert_eq!(contents(list(&["WORK"]).await), ["one"], "exact element, not substring");
+    assert_eq!(contents(list(&["work", "garden"]).await), ["two", "one"], "OR, newest first");
+    assert_eq!(list(&[]).await.total, 4);
+}
+
+pub async fn thought_search_ranks_and_scores(store: Arc<dyn Store>) {
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    let other = f.user("bob@example.com").await;
+    f.engine.capture_thought(&other, thought("café café café", &[])).await.unwrap();
+    let once = f.engine.capture_thought(&me, thought("Meet at the Café on Monday", &[])).await.unwrap();
+    f.advance_ms(1);
+    let tagged = f.engine.capture_thought(&me, thought("menu ideas", &["cafe"])).await.unwrap();
+    f.advance_ms(1);
+    let twice = f
+        .engine
+        .capture_thought(&me, thought("CAFE budget: the cafe needs a new espresso machine", &["cafe"]))
+        .await
+        .unwrap();
+    f.engine.capture_thought(&me, thought("unrelated note", &[])).await.unwrap();
+    let hits = f.engine.search_thoughts(&me, "café", &[], PageRequest::default()).await.unwrap();
+    assert_eq!(hits.total, 3, "case- and accent-insensitive, only the owner's");
+    assert_eq!(hits.items[0].item.id, twice.id, "most matches first");
+    assert_eq!(hits.items[0].match_score, 1.0);
+    assert!(hits.items.iter().all(|h| h.match_score > 0.0 && h.match_score <= 1.0));
+    assert!(hits.items.windows(2).all(|w| w[0].match_score >= w[1].match_score));
+    assert_eq!(hits.items[0].matched_fields, vec![SearchField::Content, SearchField::Tags]);
+    let ids: Vec<_> = hits.items.iter().map(|h| h.item.id).collect();
+    assert!(ids.contains(&once.id) && ids.contains(&tagged.id));
+    let tagged_hit = hits.items.iter().find(|h| h.item.id == tagged.id).unwrap();
+    assert_eq!(tagged_hit.matched_fields, vec![SearchField::Tags]);
+    let only_tags = f.engine.search_thoughts(&me, "cafe", &[SearchField::Tags], PageRequest::default()).await.unwrap();
+    assert_eq!(only_tags.total, 2);
+    let prefix = f.engine.search_thoughts(&me, "espr mach", &[], PageRequest::default()).await.unwrap();
+    assert_eq!(prefix.items.iter().map(|h| h.item.id).collect::<Vec<_>>(), vec![twice.id]);
+    assert_eq!(f.engine.search_thoughts(&me, "zebra", &[], PageRequest::default()).await.unwrap().total, 0);
+    assert_eq!(
+        f.engine.search_thoughts(&me, "\"*()", &[], PageRequest::default()).await.unwrap().total,
+        0,
+        "syntax is never interpreted"
+    );
+    assert!(matches!(f.engine.search_thoughts(&me, "  ", &[], PageRequest::default()).await, Err(Error::Invalid(_))));
+}
+
+pub async fn deleting_a_thought_keeps_tasks_and_drops_suggestions(store: Arc<dyn Store>) {
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    let t = f.engine.capture_thought(&me, thought("fix the fence", &[])).await.unwrap();
+    let task =
+        f.engine.create_task(&me, NewTask { source_thought_id: Some(t.id), ..NewTask::titled("fence") }).await.unwrap();
+    let s = f
+        .engine
+        .suggest_task(&me, t.id, NewSuggestion { title: "Fix fence".into(), confidence: 0.9, ..Default::default() })
+        .await
+        .unwrap();
+    f.engine.delete_thought(&me, t.id, None).await.unwrap();
+    assert_eq!(f.engine.task(&me, task.id).await.unwrap().source_thought_id, None);
+    assert_eq!(f.engine.suggestion(&me, s.id).await.unwrap_err(), Error::not_found(Entity::Suggestion));
+    assert_eq!(f.engine.delete_thought(&me, t.id, None).await.unwrap_err(), Error::not_found(Entity::Thought));
+}
+
+pub async fn suggestion_lifecycle(store: Arc<dyn Store>) {
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    let t = f.engine.capture_thought(&me, thought("should renew my passport before summer", &[])).await.unwrap();
+    let propose = |title: &str, confidence: f64| NewSuggestion {
+        title: title.into(),
+        confidence,
+        priority: Some(Priority::High),
+        ..Default::default()
+    };
+    let low = f.engine.suggest_task(&me, t.id, propose("Maybe check photos", 0.4)).await.unwrap();
+    let high = f.engine.suggest_task(&me, t.id, propose("Renew passport", 0.95)).await.unwrap();
+    let mid = f.engine.suggest_task(&me, t.id, propose("Book appointment", 0.7)).await.unwrap();
+    assert!(matches!(f.engine.suggest_task(&me, t.id, propose("bad", 1.5)).await, Err(Error::Invalid(_))));
+    let pending = f.engine.pending_suggestions(&me, Some(0.5)).await.unwrap();
+    assert_eq!(
+        pending.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![high.id, mid.id],
+        "confidence desc, threshold applied"
+    );
+
+    let overrides = AcceptOverrides { title: Some("Renew passport online".into()), ..Default::default() };
+    let (task, accepted) = f.engine.accept_suggestion(&me, high.id, overrides).await.unwrap();
+    assert_eq!(
+        (task.title.as_str(), task.priority, task.source_thought_id),
+        ("Renew passport online", Priority::High, Some(t.id))
+    );
+    assert_eq!((accepted.status, accepted.created_task_id), (SuggestionStatus::Accepted, Some(task.id)));
+    assert_eq!(f.engine.thought(&me, t.id).await.unwrap().task_id, Some(task.id));
+    let again = f.engine.accept_suggestion(&me, high.id, AcceptOverrides::default()).await.unwrap_err();
+    assert!(matches!(again, Error::InvalidTransition { entity: Entity::Suggestion, .. }));
+    assert_eq!(f.engine.tasks(&me, TaskQuery::default()).await.unwrap().total, 1, "a refused accept creates no task");
+
+    let rejected = f.engine.reject_suggestion(&me, low.id, Some("not needed".into())).await.unwrap();
+    assert_eq!(rejected.status, SuggestionStatus::Rejected);
+    assert!(rejected.user_action_at.is_some());
+
+    let deleted = f.engine.delete_suggestion(&me, mid.id, Some("dup".into())).await.unwrap();
+    assert!(deleted.is_deleted && deleted.status == SuggestionStatus::Pending, "soft delete keeps the status");
+    assert!(f.engine.pending_suggestions(&me, None).await.unwrap().is_empty());
+    assert_eq!(f.engine.suggestion_history(&me, false, 0).await.unwrap().len(), 2);
+    assert_eq!(f.engine.suggestion_history(&me, true, 0).await.unwrap().len(), 3);
+    let restored = f.engine.restore_suggestion(&me, mid.id).await.unwrap();
+    assert!(!restored.is_deleted && restored.deleted_at.is_none());
+    assert_eq!(
+        f.engine.restore_suggestion(&me, mid.id).await.unwrap_err(),
+        Error::NotDeleted { entity: Entity::Suggestion }
+    );
+    assert_eq!(f.engine.suggestions_for_thought(&me, t.id).await.unwrap().len(), 3);
+}

@@ -1,0 +1,166 @@
+//! User, key, role, settings, profile, quick-add and event cases.
+
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDate};
+
+use crate::error::{Entity, Error};
+use crate::event::EventQuery;
+use crate::query::PageRequest;
+use crate::settings::{ProfilePatch, Project, SettingsPatch, SuggestionMode};
+use crate::store::Store;
+use crate::task::{NewTask, TaskPatch};
+use crate::testing::Fixture;
+use crate::thought::NewThought;
+use crate::user::{NewUser, Role};
+
+pub async fn users_keys_and_roles(store: Arc<dyn Store>) {
+    let f = Fixture::new(store);
+    let admin = f.user("Admin@Example.com").await;
+    assert_eq!(admin.role, Role::Admin, "the first user of an empty store is an admin");
+    let user = f.user("ann@example.com").await;
+    assert_eq!(user.role, Role::User);
+    assert_eq!(f.engine.user_by_email("ADMIN@example.com").await.unwrap().id, admin.user_id);
+    let dup = NewUser { email: "ANN@example.com".into(), ..Default::default() };
+    assert!(matches!(f.engine.create_user(None, dup).await, Err(Error::Conflict(_))));
+    let bad = NewUser { email: "not-an-email".into(), ..Default::default() };
+    assert!(matches!(f.engine.create_user(None, bad).await, Err(Error::Invalid(_))));
+    assert!(matches!(
+        f.engine.create_user(Some(&user), NewUser { email: "x@y.z".into(), ..Default::default() }).await,
+        Err(Error::Forbidden(_))
+    ));
+    assert_eq!(f.engine.users(PageRequest::default()).await.unwrap().total, 2);
+
+    let (key, secret) = f.engine.create_api_key(&user, "laptop", None).await.unwrap();
+    assert!(secret.starts_with("stw_") && secret.len() > 40);
+    assert!(secret.starts_with(&key.prefix) && key.key_hash != secret);
+    assert_eq!(f.engine.authenticate_key(&secret).await.unwrap(), user);
+    assert_eq!(f.engine.authenticate_key("stw_wrong").await.unwrap_err(), Error::Unauthorized);
+    assert!(matches!(f.engine.create_api_key(&user, "root", Some(Role::Admin)).await, Err(Error::Forbidden(_))));
+    let (_, observer_secret) = f.engine.create_api_key(&user, "dashboard", Some(Role::Observer)).await.unwrap();
+    let observer = f.engine.authenticate_key(&observer_secret).await.unwrap();
+    assert_eq!(observer.role, Role::Observer);
+    assert!(matches!(f.engine.create_task(&observer, NewTask::titled("no")).await, Err(Error::Forbidden(_))));
+    assert!(matches!(f.engine.capture_thought(&observer, NewThought::new("no")).await, Err(Error::Forbidden(_))));
+    assert_eq!(f.engine.api_keys(&user).await.unwrap().len(), 2);
+    let revoked = f.engine.revoke_api_key(&user, key.id).await.unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert_eq!(f.engine.authenticate_key(&secret).await.unwrap_err(), Error::Unauthorized, "revoked keys stop at once");
+    assert_eq!(f.engine.revoke_api_key(&admin, key.id).await.unwrap_err(), Error::not_found(Entity::ApiKey));
+}
+
+pub async fn settings_and_profile_defaults_and_updates(store: Arc<dyn Store>) {
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    let s = f.engine.settings(&me).await.unwrap();
+    assert_eq!(
+        (s.timezone.as_str(), s.consciousness_check_interval_minutes, s.task_suggestion_mode),
+        ("UTC", 30, SuggestionMode::Suggest)
+    );
+    assert_eq!(f.engine.settings(&me).await.unwrap(), s, "defaults are created once");
+    let patch = SettingsPatch {
+        timezone: Some("Europe/Paris".into()),
+        suggestion_confidence_threshold: Some(0.5),
+        ..Default::default()
+    };
+    let updated = f.engine.update_settings(&me, patch, Some(s.version)).await.unwrap();
+    assert_eq!(
+        (updated.timezone.as_str(), updated.suggestion_confidence_threshold, updated.version),
+        ("Europe/Paris", 0.5, 2)
+    );
+    let bad = SettingsPatch {
+        timezone: Some("Mars/Olympus".into()),
+        consciousness_check_interval_minutes: Some(0),
+        ..Default::default()
+    };
+    let Error::Invalid(errors) = f.engine.update_settings(&me, bad, None).await.unwrap_err() else {
+        panic!("expected Invalid")
+    };
+    assert_eq!(errors.len(), 2);
+    assert!(matches!(
+        f.engine.update_settings(&me, SettingsPatch::default(), Some(1)).await,
+        Err(Error::VersionConflict { .. })
+    ));
+    let reset = f.engine.reset_settings(&me).await.unwrap();
+    assert_eq!((reset.timezone.as_str(), reset.version), ("UTC", 3));
+    assert_eq!(f.engine.settings(&me).await.unwrap(), reset);
+
+    let p = f.engine.profile(&me).await.unwrap();
+    assert!(p.ongoing_projects.is_empty());
+    let p = f
+        .engine
+        .update_profile(
+            &me,
+            ProfilePatch { interests: Some(vec!["rust".into(), "cycling".into()]), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    let project = Project { name: "Steward".into(), status: "active".into(), description: None };
+    f.engine.put_project(&me, project.clone()).await.unwrap();
+    let p2 = f.engine.put_project(&me, Project { status: "paused".into(), ..project }).await.unwrap();
+    assert_eq!(
+        (p2.ongoing_projects.len(), p2.ongoing_projects[0].status.as_str(), p2.interests.clone()),
+        (1, "paused", p.interests)
+    );
+    let p3 = f.engine.remove_project(&me, "steward").await.unwrap();
+    assert!(p3.ongoing_projects.is_empty());
+    assert!(matches!(f.engine.remove_project(&me, "steward").await, Err(Error::Invalid(_))));
+    assert_eq!(f.engine.profile(&me).await.unwrap(), p3);
+}
+
+pub async fn quick_add_uses_the_owner_timezone(store: Arc<dyn Store>) {
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    // 2026-02-21T23:30Z is still the 21st in New York.
+    f.clock.advance(Duration::hours(13));
+    f.engine
+        .update_settings(&me, SettingsPatch { timezone: Some("America/New_York".into()), ..Default::default() }, None)
+        .await
+        .unwrap();
+    let added = f.engine.quick_add(&me, "call dad tomorrow #family").await.unwrap();
+    assert_eq!(added.task.due_date, NaiveDate::from_ymd_opt(2026, 2, 22));
+    assert_eq!((added.task.title.as_str(), added.task.tags.clone()), ("call dad", vec!["family".to_string()]));
+    assert_eq!(f.engine.task(&me, added.task.id).await.unwrap(), added.task);
+    assert!(matches!(f.engine.quick_add(&me, "p1").await, Err(Error::Invalid(_))));
+}
+
+pub async fn every_change_is_an_event_in_order(store: Arc<dyn Store>) {
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    let other = f.user("bob@example.com").await;
+    let task = f.engine.create_task(&me, NewTask::titled("audit me")).await.unwrap();
+    f.engine
+        .update_task(&me, task.id, TaskPatch { title: Some("audited".into()), ..Default::default() }, None)
+        .await
+        .unwrap();
+    f.engine.complete_task(&me, task.id).await.unwrap();
+    f.engine.create_task(&other, NewTask::titled("bob's")).await.unwrap();
+    f.engine.delete_task(&me, task.id, None).await.unwrap();
+    let events =
+        f.engine.activities(&me, EventQuery { entity: Some(Entity::Task), ..Default::default() }).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["task.created", "task.updated", "task.completed", "task.deleted"]);
+    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(events.iter().all(|e| e.entity_id == task.id.0 && e.actor == Some(me.user_id)));
+    assert_eq!(events[1].before.as_ref().unwrap()["title"], "audit me");
+    assert_eq!(events[1].after.as_ref().unwrap()["title"], "audited");
+    assert!(events[3].after.is_none());
+    let resumed = f
+        .engine
+        .activities(
+            &me,
+            EventQuery { after_seq: Some(events[1].seq), entity: Some(Entity::Task), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    assert_eq!(resumed, events[2..].to_vec(), "resuming after a seq misses nothing");
+    let by_id = f
+        .engine
+        .activities(&me, EventQuery { entity_id: Some(task.id.0), limit: 2, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(by_id, events[..2].to_vec());
+    let bobs =
+        f.engine.activities(&other, EventQuery { entity: Some(Entity::Task), ..Default::default() }).await.unwrap();
+    assert_eq!(bobs.len(), 1);
+}
