@@ -22,7 +22,7 @@ mod system;
 use std::ops::Deref;
 use std::sync::Arc;
 
-pub use passwords::{hash_password, verify_password};
+pub use passwords::{MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use steward_core as core;
 pub use steward_core::{
     AcceptOverrides, ApiKey, Approval, ApprovalStatus, Assignee, Completion, Decision, Engine, Entity, Error, Event,

@@ -1,1 +1,68 @@
-fn main() {}
+//! The `steward` binary: parses the command line, runs one command, and maps
+//! its failure to a message and an exit code (see [`errors`]). Each command
+//! is one domain operation; the rules live in `steward-core`.
+
+mod cli;
+mod database;
+mod errors;
+mod output;
+mod tasks;
+mod thoughts;
+mod users;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::errors::Failure;
+use crate::output::Output;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => errors::report(&failure),
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    // Parsing needs neither a database nor a runtime.
+    if let Command::Parse(args) = &cli.command {
+        return tasks::parse(args);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::Io { doing: "start the async runtime", error })?;
+    runtime.block_on(dispatch(cli))
+}
+
+async fn dispatch(cli: Cli) -> Result<(), Failure> {
+    let Cli { global, command } = cli;
+    let out = Output::new(global.json);
+    match command {
+        Command::Parse(args) => tasks::parse(&args),
+        Command::Migrate => database::migrate(&global, out).await,
+        Command::Task(command) => {
+            let steward = database::open(&global).await?;
+            let p = database::principal(&steward, &global).await?;
+            tasks::run(command, &steward, &p, out).await
+        }
+        Command::Thought(command) => {
+            let steward = database::open(&global).await?;
+            let p = database::principal(&steward, &global).await?;
+            thoughts::run(command, &steward, &p, out).await
+        }
+        // Creating users is the local operator's privilege; it acts as no one.
+        Command::User(command) => {
+            let steward = database::open(&global).await?;
+            users::run_user(command, &steward, out).await
+        }
+        Command::Key(command) => {
+            let steward = database::open(&global).await?;
+            let p = database::required_principal(&steward, &global).await?;
+            users::run_key(command, &steward, &p, out).await
+        }
+    }
+}

@@ -212,3 +212,68 @@ impl Approval {
         self.version += 1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Decide(Decision, i64),
+        Cancel(i64),
+        Sweep(i64),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        let decision = prop_oneof![Just(Decision::Approved), Just(Decision::Rejected)];
+        prop_oneof![
+            (decision, 0i64..7200).prop_map(|(d, s)| Step::Decide(d, s)),
+            (0i64..7200).prop_map(Step::Cancel),
+            (0i64..7200).prop_map(Step::Sweep),
+        ]
+    }
+
+    proptest! {
+        /// An approval leaves `pending` at most once; nothing is ever
+        /// approved at or after its expiry; a decided approval never changes.
+        #[test]
+        fn decided_exactly_once_and_never_after_expiry(steps in proptest::collection::vec(step(), 1..20)) {
+            let created = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+            let input = NewApproval { action_type: "x".into(), expires_at: Some(created + Duration::hours(1)), ..Default::default() };
+            let mut a = Approval::request(ApprovalId(uuid::Uuid::from_u128(1)), UserId(uuid::Uuid::from_u128(2)), input, created).unwrap();
+            let mut settled: Option<ApprovalStatus> = None;
+            let mut elapsed = 0;
+            for s in steps {
+                let before = a.clone();
+                let (secs, result) = match s {
+                    Step::Decide(d, secs) => {
+                        let now = created + Duration::seconds(elapsed.max(secs));
+                        (secs, a.decide(d, UserId(uuid::Uuid::from_u128(2)), None, now).map(|_| ()))
+                    }
+                    Step::Cancel(secs) => (secs, a.cancel(created + Duration::seconds(elapsed.max(secs)))),
+                    Step::Sweep(secs) => {
+                        a.expire_if_due(created + Duration::seconds(elapsed.max(secs)));
+                        (secs, Ok(()))
+                    }
+                };
+                elapsed = elapsed.max(secs);
+                if let Some(status) = settled {
+                    prop_assert_eq!(a.status, status, "settled approvals never change");
+                    prop_assert_eq!(&a, &before);
+                }
+                if result.is_err() {
+                    prop_assert!(a == before || a.status == ApprovalStatus::Expired);
+                }
+                if a.status == ApprovalStatus::Approved {
+                    prop_assert!(a.decided_at.is_some_and(|t| t < a.expires_at));
+                }
+                if a.status != ApprovalStatus::Pending {
+                    settled = Some(a.status);
+                }
+            }
+        }
+    }
+}

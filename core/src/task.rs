@@ -381,3 +381,75 @@ fn effort_field(c: &mut Checks, minutes: Option<i32>) {
         c.fail("estimated_effort_minutes", "must be greater than 0");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn status() -> impl Strategy<Value = TaskStatus> {
+        proptest::sample::select(TaskStatus::ALL.to_vec())
+    }
+
+    fn fresh(now: DateTime<Utc>) -> Task {
+        Task::create(TaskId(uuid::Uuid::from_u128(1)), UserId(uuid::Uuid::from_u128(2)), NewTask::titled("t"), now)
+            .unwrap()
+    }
+
+    proptest! {
+        /// Whatever sequence of moves is attempted, the task only ever takes
+        /// legal steps, a refused move changes nothing, and `completed_at`
+        /// is set exactly when the task is done.
+        #[test]
+        fn status_machine_only_takes_legal_steps(moves in proptest::collection::vec(status(), 0..40)) {
+            let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+            let mut task = fresh(start);
+            for (i, to) in moves.into_iter().enumerate() {
+                let now = start + Duration::seconds(i as i64);
+                let before = task.clone();
+                match task.set_status(to, now) {
+                    Ok(changed) => {
+                        prop_assert!(before.status.can_become(to));
+                        prop_assert_eq!(changed, before.status != to);
+                        prop_assert_eq!(task.status, to);
+                    }
+                    Err(Error::InvalidTransition { .. }) => {
+                        prop_assert!(!before.status.can_become(to));
+                        prop_assert_eq!(&task, &before);
+                    }
+                    Err(other) => prop_assert!(false, "unexpected error {other:?}"),
+                }
+                prop_assert_eq!(task.completed_at.is_some(), task.status == TaskStatus::Done);
+            }
+        }
+
+        /// Closed tasks can only be reopened; open ones may go anywhere.
+        #[test]
+        fn closed_tasks_only_reopen(from in status(), to in status()) {
+            let legal = from.can_become(to);
+            if from.is_open() || from == to || to == TaskStatus::Pending {
+                prop_assert!(legal);
+            } else {
+                prop_assert!(!legal);
+            }
+        }
+
+        /// A rejected patch leaves the task exactly as it was.
+        #[test]
+        fn invalid_patch_is_all_or_nothing(title in ".{0,3}", minutes in -5i32..5) {
+            let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+            let mut task = fresh(now);
+            let before = task.clone();
+            let patch = TaskPatch { title: Some(title.clone()), estimated_effort_minutes: Some(minutes), priority: Some(Priority::Critical), ..Default::default() };
+            match task.apply(patch, now) {
+                Ok(()) => {
+                    prop_assert!(!title.trim().is_empty() && minutes > 0);
+                    prop_assert_eq!(task.priority, Priority::Critical);
+                }
+                Err(_) => prop_assert_eq!(&task, &before),
+            }
+        }
+    }
+}

@@ -52,20 +52,19 @@ impl Engine {
     /// Parses `text` with the quick-add grammar in the owner's timezone and
     /// creates the task.
     pub async fn quick_add(&self, p: &Principal, text: &str) -> Result<QuickAdd> {
+        self.quick_add_with(p, text, NewTask::default()).await
+    }
+
+    /// Quick-add where explicit fields win over what the phrase said: any
+    /// field set in `overrides` replaces the parsed one (the title always
+    /// comes from the phrase), and its tags are added to the phrase's
+    /// `#tags`, skipping ones already there. One write, like any create.
+    pub async fn quick_add_with(&self, p: &Principal, text: &str, overrides: NewTask) -> Result<QuickAdd> {
         p.require_write()?;
         let now = self.now();
         let (tz, _) = self.today(p.user_id, now).await?;
         let parsed = quickadd::parse(text, now, tz).map_err(|e| Error::invalid("text", e.to_string()))?;
-        let input = NewTask {
-            title: parsed.title.clone(),
-            priority: parsed.priority,
-            due_date: parsed.due_date,
-            due_time: parsed.due_time,
-            recurrence: parsed.recurrence.clone(),
-            tags: parsed.tags.clone(),
-            ..NewTask::default()
-        };
-        let task = self.create_task(p, input).await?;
+        let task = self.create_task(p, merge_quick_add(&parsed, overrides)).await?;
         Ok(QuickAdd { task, parsed })
     }
 
@@ -184,5 +183,67 @@ impl Engine {
         check_version(Entity::Task, if_match, before.version)?;
         let deleted = event(p.user_id, Some(p), "task.deleted", Entity::Task, id.0, Some(&before), None, now);
         self.store.apply(vec![Write::Delete { entity: Entity::Task, owner: p.user_id, id: id.0 }, deleted]).await
+    }
+}
+
+fn merge_quick_add(parsed: &ParsedTask, o: NewTask) -> NewTask {
+    let mut tags = parsed.tags.clone();
+    for tag in o.tags {
+        if !tags.iter().any(|t| t.eq_ignore_ascii_case(tag.trim())) {
+            tags.push(tag);
+        }
+    }
+    NewTask {
+        title: parsed.title.clone(),
+        description: o.description,
+        priority: o.priority.or(parsed.priority),
+        due_date: o.due_date.or(parsed.due_date),
+        due_time: o.due_time.or(parsed.due_time),
+        recurrence: o.recurrence.or_else(|| parsed.recurrence.clone()),
+        tags,
+        parent_id: o.parent_id,
+        estimated_effort_minutes: o.estimated_effort_minutes,
+        assignee: o.assignee,
+        source_thought_id: o.source_thought_id,
+        metadata: o.metadata,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone, Utc};
+
+    use super::*;
+    use crate::task::Priority;
+
+    fn parsed(text: &str) -> ParsedTask {
+        let now = Utc.with_ymd_and_hms(2026, 2, 21, 10, 30, 0).unwrap();
+        quickadd::parse(text, now, chrono_tz::UTC).unwrap()
+    }
+
+    #[test]
+    fn overrides_win_and_tags_accumulate_without_duplicates() {
+        let phrase = parsed("fix bug tomorrow p3 #work");
+        let overrides = NewTask {
+            title: "ignored".into(),
+            priority: Some(Priority::Critical),
+            tags: vec!["WORK".into(), "urgent".into()],
+            description: Some("details".into()),
+            ..NewTask::default()
+        };
+        let task = merge_quick_add(&phrase, overrides);
+        assert_eq!(task.title, "fix bug");
+        assert_eq!(task.priority, Some(Priority::Critical));
+        assert_eq!(task.due_date, NaiveDate::from_ymd_opt(2026, 2, 22));
+        assert_eq!(task.tags, vec!["work".to_string(), "urgent".to_string()]);
+        assert_eq!(task.description.as_deref(), Some("details"));
+    }
+
+    #[test]
+    fn without_overrides_the_phrase_decides() {
+        let phrase = parsed("standup every weekday at 9:30am #work p2");
+        let task = merge_quick_add(&phrase, NewTask::default());
+        assert_eq!((task.priority, task.due_date, task.due_time), (phrase.priority, phrase.due_date, phrase.due_time));
+        assert_eq!((task.recurrence, task.tags), (phrase.recurrence.clone(), phrase.tags.clone()));
     }
 }

@@ -1,0 +1,258 @@
+//! The command line as clap types: every command, option and how raw text
+//! becomes a typed value. Nothing here touches the database; the handlers in
+//! the other modules decide what a parsed command does.
+//!
+//! Values with a domain meaning (priority, status, role, …) are parsed with
+//! core's own `FromStr`, so the allowed words and their messages live in one
+//! place; a bad value is a clap usage error (exit code 2).
+
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand};
+use steward::{Assignee, Priority, Role, TaskId, TaskSort, TaskStatus, ThoughtStatus};
+
+/// Steward: your tasks, thoughts and approvals, from the terminal.
+#[derive(Debug, Parser)]
+#[command(name = "steward", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command accepts. Precedence: flag, then environment, then default.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// The database to use (sqlite://PATH, sqlite::memory: or memory://).
+    #[arg(
+        long,
+        global = true,
+        env = "STEWARD_DATABASE_URL",
+        hide_env_values = true,
+        default_value = steward::DEFAULT_DATABASE_URL
+    )]
+    pub(crate) database_url: String,
+    /// Act as the user with this email (default: the local operator).
+    #[arg(long, global = true, env = "STEWARD_USER", value_name = "EMAIL")]
+    pub(crate) user: Option<String>,
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create or upgrade the database schema.
+    Migrate,
+    /// Show what quick-add understands in TEXT, as JSON (no database access).
+    Parse(ParseArgs),
+    /// Add, list, show and complete tasks.
+    #[command(subcommand)]
+    Task(TaskCommand),
+    /// Capture and list thoughts.
+    #[command(subcommand)]
+    Thought(ThoughtCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ParseArgs {
+    /// The instant "today" and "tomorrow" are relative to (RFC 3339; default: now).
+    #[arg(long, value_parser = instant)]
+    pub(crate) now: Option<DateTime<Utc>>,
+    /// The IANA timezone dates are read in (e.g. Europe/Paris).
+    #[arg(long, value_parser = timezone, default_value = "UTC")]
+    pub(crate) tz: chrono_tz::Tz,
+    /// The quick-add text, e.g. `fix bug due tomorrow p2 #work`.
+    #[arg(required = true, num_args = 1..)]
+    pub(crate) text: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TaskCommand {
+    /// Add a task from a quick-add phrase (`call mom tomorrow at 5pm #family`).
+    Add(TaskAddArgs),
+    /// List tasks, newest first.
+    List(TaskListArgs),
+    /// Show every field of one task.
+    Show {
+        #[arg(value_parser = task_id)]
+        id: TaskId,
+    },
+    /// Mark a task done (a recurring task gets its next occurrence).
+    Done {
+        #[arg(value_parser = task_id)]
+        id: TaskId,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TaskAddArgs {
+    /// The quick-add phrase; several words are joined with spaces.
+    #[arg(required = true, num_args = 1..)]
+    pub(crate) text: Vec<String>,
+    /// Override the priority (critical, high, medium, low).
+    #[arg(long, value_parser = domain::<Priority>)]
+    pub(crate) priority: Option<Priority>,
+    /// Override the due date (YYYY-MM-DD).
+    #[arg(long, value_parser = date, value_name = "DATE")]
+    pub(crate) due: Option<NaiveDate>,
+    /// Add a tag (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub(crate) tags: Vec<String>,
+    /// A longer description.
+    #[arg(long)]
+    pub(crate) description: Option<String>,
+    /// Make the task a sub-step of this task.
+    #[arg(long, value_parser = task_id, value_name = "ID")]
+    pub(crate) parent: Option<TaskId>,
+    /// Who does it (me, agent).
+    #[arg(long, value_parser = domain::<Assignee>)]
+    pub(crate) assignee: Option<Assignee>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TaskListArgs {
+    /// pending, in_progress, waiting_approval, done, cancelled.
+    #[arg(long, value_parser = domain::<TaskStatus>)]
+    pub(crate) status: Option<TaskStatus>,
+    /// critical, high, medium, low.
+    #[arg(long, value_parser = domain::<Priority>)]
+    pub(crate) priority: Option<Priority>,
+    /// Only tasks with this tag.
+    #[arg(long)]
+    pub(crate) tag: Option<String>,
+    /// me, agent.
+    #[arg(long, value_parser = domain::<Assignee>)]
+    pub(crate) assignee: Option<Assignee>,
+    /// Due on or before this date (YYYY-MM-DD).
+    #[arg(long, value_parser = date, value_name = "DATE")]
+    pub(crate) due_before: Option<NaiveDate>,
+    /// Due on or after this date (YYYY-MM-DD).
+    #[arg(long, value_parser = date, value_name = "DATE")]
+    pub(crate) due_after: Option<NaiveDate>,
+    /// Words that must all appear in the title or description.
+    #[arg(long, value_name = "QUERY")]
+    pub(crate) search: Option<String>,
+    /// created_at, updated_at, due_date, priority, title.
+    #[arg(long, value_parser = domain::<TaskSort>, value_name = "FIELD")]
+    pub(crate) sort: Option<TaskSort>,
+    /// Ascending order (default: descending).
+    #[arg(long)]
+    pub(crate) asc: bool,
+    #[command(flatten)]
+    pub(crate) page: PageArgs,
+}
+
+/// Offset pagination; the domain checks the bounds.
+#[derive(Debug, Args)]
+pub(crate) struct PageArgs {
+    /// How many to show (1–100).
+    #[arg(long, default_value_t = 20)]
+    pub(crate) limit: u32,
+    /// How many to skip.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) offset: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ThoughtCommand {
+    /// Capture a thought.
+    Add {
+        /// The thought; several words are joined with spaces.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+        /// Tag it (repeatable).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+    },
+    /// List thoughts, newest first.
+    List {
+        /// active, archived, completed.
+        #[arg(long, value_parser = domain::<ThoughtStatus>)]
+        status: Option<ThoughtStatus>,
+        /// Only thoughts with any of these tags (repeatable).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCommand {
+    /// Create a user. A password is read from stdin when stdin is not a
+    /// terminal (first line; empty means none); it is never taken from argv.
+    Add {
+        email: String,
+        /// Display name (default: the part of the email before '@').
+        #[arg(long)]
+        name: Option<String>,
+        /// admin, user, observer, api (default: admin for the first user, else user).
+        #[arg(long, value_parser = domain::<Role>)]
+        role: Option<Role>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyCommand {
+    /// Create an API key for the user named by --user; the key is printed
+    /// once, alone on the last line.
+    Create {
+        /// A label to recognise the key by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// The key's role (default: the user's own; never more than it).
+        #[arg(long, value_parser = domain::<Role>)]
+        role: Option<Role>,
+    },
+}
+
+/// A value parsed by core's `FromStr`, reported without the envelope clap
+/// already adds ("invalid value … for --priority").
+fn domain<T: FromStr<Err = steward::Error>>(raw: &str) -> Result<T, String> {
+    raw.parse().map_err(|e: steward::Error| match e {
+        steward::Error::Invalid(problems) => problems.iter().map(|p| p.msg.as_str()).collect::<Vec<_>>().join("; "),
+        other => other.to_string(),
+    })
+}
+
+fn task_id(raw: &str) -> Result<TaskId, String> {
+    raw.trim()
+        .parse()
+        .map_err(|_| format!("'{raw}' is not a task id (ids are UUIDs such as 0195f3a2-7c1e-7b3a-9f1d-2c4e5a6b7c8d)"))
+}
+
+fn date(raw: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("'{raw}' is not a date in the form YYYY-MM-DD"))
+}
+
+fn instant(raw: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(raw.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("'{raw}' is not an RFC 3339 time such as 2026-02-21T10:30:00Z"))
+}
+
+fn timezone(raw: &str) -> Result<chrono_tz::Tz, String> {
+    raw.trim().parse().map_err(|_| format!("'{raw}' is not an IANA timezone such as Europe/Paris"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

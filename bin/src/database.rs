@@ -1,0 +1,51 @@
+//! Opening the database (which creates and migrates it) and deciding who a
+//! command acts as. `steward migrate` lives here because opening is all it
+//! does.
+
+use steward::{Principal, Steward};
+
+use crate::cli::Global;
+use crate::errors::Failure;
+use crate::output::Output;
+
+/// Opens the store named by `--database-url`, migrating it to the current
+/// schema.
+pub(crate) async fn open(global: &Global) -> Result<Steward, Failure> {
+    Ok(Steward::open(&global.database_url).await?)
+}
+
+/// `--user EMAIL` (or `STEWARD_USER`), else the local operator.
+pub(crate) async fn principal(steward: &Steward, global: &Global) -> Result<Principal, Failure> {
+    match named_user(global) {
+        Some(email) => named_principal(steward, email).await,
+        None => Ok(steward.local_principal().await?),
+    }
+}
+
+/// The user named by `--user EMAIL`, which the command requires.
+pub(crate) async fn required_principal(steward: &Steward, global: &Global) -> Result<Principal, Failure> {
+    match named_user(global) {
+        Some(email) => named_principal(steward, email).await,
+        None => {
+            Err(steward::Error::invalid("user", "this command needs --user EMAIL (or STEWARD_USER) to say whose it is")
+                .into())
+        }
+    }
+}
+
+/// The email given, if any; an empty one (`STEWARD_USER=`) counts as none.
+fn named_user(global: &Global) -> Option<&str> {
+    global.user.as_deref().map(str::trim).filter(|email| !email.is_empty())
+}
+
+async fn named_principal(steward: &Steward, email: &str) -> Result<Principal, Failure> {
+    steward.principal_for(email).await.map_err(Failure::about(format!("--user {email}")))
+}
+
+/// `steward migrate`.
+pub(crate) async fn migrate(global: &Global, out: Output) -> Result<(), Failure> {
+    open(global).await?;
+    let url = global.database_url.as_str();
+    let report = serde_json::json!({ "database_url": url, "schema": "current" });
+    out.emit(&report, || format!("{url}: schema is current"))
+}
