@@ -164,7 +164,12 @@ impl State {
                 self.check_task_refs(&t)?;
                 insert(&mut self.tasks, seq, t.id, t)
             }
-            Record::Thought(t) => insert(&mut self.thoughts, seq, t.id, t),
+            Record::Thought(t) => {
+                if t.task_id.is_some_and(|id| self.tasks.get(&id).is_none()) {
+                    return Err(Error::not_found(Entity::Task));
+                }
+                insert(&mut self.thoughts, seq, t.id, t)
+            }
             Record::Suggestion(s) => {
                 if self.thoughts.get(&s.source_thought_id).is_none() {
                     return Err(Error::not_found(Entity::Thought));
@@ -197,9 +202,15 @@ impl State {
                 update(&mut self.thoughts, Entity::Thought, t.id, t, |x| x.user_id, |x| Some(x.version), expected)
             }
             Record::Suggestion(s) => {
+                if s.created_task_id.is_some_and(|id| self.tasks.get(&id).is_none()) {
+                    return Err(Error::not_found(Entity::Task));
+                }
                 update(&mut self.suggestions, Entity::Suggestion, s.id, s, |x| x.user_id, |x| Some(x.version), expected)
             }
             Record::Approval(a) => {
+                if a.task_id.is_some_and(|id| self.tasks.get(&id).is_none()) {
+                    return Err(Error::not_found(Entity::Task));
+                }
                 update(&mut self.approvals, Entity::Approval, a.id, a, |x| x.user_id, |x| Some(x.version), expected)
             }
             Record::Settings(s) => {

@@ -1,1 +1,16 @@
-//! placeholder
+//! # steward-storage
+//!
+//! Steward's persistent stores, each an implementation of
+//! [`steward_core::Store`] that passes core's conformance suite:
+//!
+//! - [`SqliteStore`] (feature `sqlite`, the default): one embedded SQLite
+//!   file (or `sqlite::memory:`) in WAL mode, with a pool of read-only
+//!   connections and one group-committing writer.
+//!
+//! The stores own persistence only; every rule lives in `steward-core`.
+
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteOptions, SqliteStore};

@@ -1,0 +1,175 @@
+//! How domain values are laid out in columns, both ways: instants as unix
+//! microseconds, dates as `YYYY-MM-DD`, times as `HH:MM` (`HH:MM:SS.f` only
+//! when seconds are set), enums as their snake_case text, lists and objects
+//! as JSON text. Decoding failures are `Error::Internal`: the row is corrupt.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use steward_core::{Entity, Error, Result};
+
+use super::error::{corrupt, db_error};
+
+pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+pub(crate) fn opt_micros(t: Option<DateTime<Utc>>) -> Option<i64> {
+    t.map(micros)
+}
+
+pub(crate) fn date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+pub(crate) fn opt_date(d: Option<NaiveDate>) -> Option<String> {
+    d.map(date)
+}
+
+pub(crate) fn opt_time(t: Option<NaiveTime>) -> Option<String> {
+    t.map(|t| {
+        if t.second() == 0 && t.nanosecond() == 0 {
+            t.format("%H:%M").to_string()
+        } else {
+            t.format("%H:%M:%S%.f").to_string()
+        }
+    })
+}
+
+/// Reads what [`opt_time`] wrote.
+fn parse_time(s: &str) -> Option<NaiveTime> {
+    steward_core::serde_time::parse_hhmm(s).or_else(|| NaiveTime::parse_from_str(s, "%H:%M:%S%.f").ok())
+}
+
+/// JSON text of a value whose serialisation cannot fail (strings, ids, maps
+/// with string keys).
+pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Internal(format!("cannot encode a value as JSON: {e}")))
+}
+
+pub(crate) fn opt_json<T: Serialize>(value: Option<&T>) -> Result<Option<String>> {
+    value.map(json).transpose()
+}
+
+/// Typed access to one row's columns by name.
+pub(crate) struct Columns<'r>(pub(crate) &'r SqliteRow);
+
+impl Columns<'_> {
+    pub(crate) fn get<'a, T>(&'a self, column: &str) -> Result<T>
+    where
+        T: sqlx::Decode<'a, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    {
+        self.0.try_get(column).map_err(db_error)
+    }
+
+    pub(crate) fn id<T: From<uuid::Uuid>>(&self, column: &str) -> Result<T> {
+        self.get::<uuid::Uuid>(column).map(T::from)
+    }
+
+    pub(crate) fn opt_id<T: From<uuid::Uuid>>(&self, column: &str) -> Result<Option<T>> {
+        Ok(self.get::<Option<uuid::Uuid>>(column)?.map(T::from))
+    }
+
+    pub(crate) fn instant(&self, column: &str) -> Result<DateTime<Utc>> {
+        let v: i64 = self.get(column)?;
+        DateTime::from_timestamp_micros(v).ok_or_else(|| corrupt(column))
+    }
+
+    pub(crate) fn opt_instant(&self, column: &str) -> Result<Option<DateTime<Utc>>> {
+        match self.get::<Option<i64>>(column)? {
+            Some(v) => DateTime::from_timestamp_micros(v).map(Some).ok_or_else(|| corrupt(column)),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn opt_date(&self, column: &str) -> Result<Option<NaiveDate>> {
+        match self.get::<Option<String>>(column)? {
+            Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Some).map_err(|_| corrupt(column)),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn opt_time(&self, column: &str) -> Result<Option<NaiveTime>> {
+        let Some(s) = self.get::<Option<String>>(column)? else { return Ok(None) };
+        parse_time(&s).map(Some).ok_or_else(|| corrupt(column))
+    }
+
+    /// An enum stored as its text.
+    pub(crate) fn parse<T: FromStr>(&self, column: &str) -> Result<T> {
+        let s: String = self.get(column)?;
+        s.parse().map_err(|_| corrupt(column))
+    }
+
+    pub(crate) fn opt_parse<T: FromStr>(&self, column: &str) -> Result<Option<T>> {
+        match self.get::<Option<String>>(column)? {
+            Some(s) => s.parse().map(Some).map_err(|_| corrupt(column)),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn json<T: DeserializeOwned>(&self, column: &str) -> Result<T> {
+        let s: String = self.get(column)?;
+        serde_json::from_str(&s).map_err(|_| corrupt(column))
+    }
+
+    pub(crate) fn opt_json<T: DeserializeOwned>(&self, column: &str) -> Result<Option<T>> {
+        match self.get::<Option<String>>(column)? {
+            Some(s) => serde_json::from_str(&s).map(Some).map_err(|_| corrupt(column)),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn entity(&self, column: &str) -> Result<Entity> {
+        let s: String = self.get(column)?;
+        entity_from_str(&s).ok_or_else(|| corrupt(column))
+    }
+}
+
+/// Every entity an event can be about, to read `Entity::as_str` back.
+const ENTITIES: [Entity; 11] = [
+    Entity::User,
+    Entity::ApiKey,
+    Entity::Task,
+    Entity::Thought,
+    Entity::SourceThought,
+    Entity::Suggestion,
+    Entity::Approval,
+    Entity::Settings,
+    Entity::Profile,
+    Entity::Job,
+    Entity::Run,
+];
+
+fn entity_from_str(s: &str) -> Option<Entity> {
+    ENTITIES.into_iter().find(|e| e.as_str() == s)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entity_name_reads_back() {
+        for e in ENTITIES {
+            assert_eq!(entity_from_str(e.as_str()), Some(e));
+        }
+    }
+
+    #[test]
+    fn times_keep_seconds_only_when_set() {
+        let hm = NaiveTime::from_hms_opt(9, 5, 0);
+        assert_eq!(opt_time(hm).as_deref(), Some("09:05"));
+        let hms = NaiveTime::from_hms_opt(9, 5, 7);
+        assert_eq!(opt_time(hms).as_deref(), Some("09:05:07"));
+        let precise = NaiveTime::from_hms_milli_opt(9, 5, 7, 250);
+        for t in [hm, hms, precise] {
+            let text = opt_time(t).unwrap();
+            assert_eq!(parse_time(&text), t, "{text}");
+        }
+    }
+}

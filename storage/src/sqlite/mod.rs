@@ -1,0 +1,175 @@
+//! The embedded SQLite store.
+//!
+//! [`SqliteStore`] keeps everything in one SQLite database (a file in WAL
+//! mode, or `sqlite::memory:`). Reads go to a pool of read-only connections
+//! and never wait for writes; writes go to a single writer task that group-
+//! commits concurrent write sets (see `writer`). Schema changes are the
+//! migrations in `storage/migrations/sqlite`, embedded and run on open.
+
+mod apply;
+mod codec;
+mod connect;
+mod error;
+mod read;
+mod rows;
+mod search;
+mod sql;
+mod statements;
+mod writer;
+
+use std::fmt;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use sqlx::{SqliteConnection, SqlitePool};
+use steward_core::approval::Approval;
+use steward_core::event::{Event, EventQuery};
+use steward_core::ids::{ApiKeyId, ApprovalId, SuggestionId, TaskId, ThoughtId, UserId};
+use steward_core::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
+use steward_core::settings::{Profile, Settings};
+use steward_core::store::{ApprovalQuery, Store, SuggestionQuery, Write};
+use steward_core::suggestion::Suggestion;
+use steward_core::task::Task;
+use steward_core::thought::Thought;
+use steward_core::user::{ApiKey, User};
+use steward_core::{Error, Result};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+pub use connect::SqliteOptions;
+
+use writer::Job;
+
+/// A [`Store`] in one SQLite database.
+pub struct SqliteStore {
+    read: SqlitePool,
+    jobs: mpsc::Sender<Job>,
+    writer: JoinHandle<u64>,
+    /// Keeps an in-memory database alive while the store exists.
+    keeper: Option<Mutex<SqliteConnection>>,
+    options: SqliteOptions,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("in_memory", &self.keeper.is_some())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating it if missing) and migrates the database at `url`:
+    /// `sqlite://path/to/file.db`, `sqlite:path`, or `sqlite::memory:` for a
+    /// private in-memory database. Must be called inside a tokio runtime,
+    /// which then runs the writer.
+    pub async fn open(url: &str) -> Result<SqliteStore> {
+        Self::open_with(url, SqliteOptions::default()).await
+    }
+
+    /// [`SqliteStore::open`] with explicit settings.
+    pub async fn open_with(url: &str, options: SqliteOptions) -> Result<SqliteStore> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| Error::Unavailable("the SQLite store needs a tokio runtime".into()))?;
+        let opened = connect::open(url, &options).await?;
+        let (jobs, queue) = mpsc::channel(options.batch_max.max(1) * 4);
+        let writer = runtime.spawn(writer::run(opened.write, queue, options.batch_max));
+        Ok(SqliteStore { read: opened.read, jobs, writer, keeper: opened.keeper.map(Mutex::new), options })
+    }
+
+    /// Finishes queued writes and closes every connection. Dropping the store
+    /// does the same in the background.
+    pub async fn close(self) {
+        let SqliteStore { read, jobs, writer, keeper, .. } = self;
+        drop(jobs);
+        let _ = writer.await;
+        read.close().await;
+        drop(keeper);
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn apply(&self, writes: Vec<Write>) -> Result<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let stopped = || Error::Unavailable("the SQLite writer has stopped".into());
+        let (reply, result) = oneshot::channel();
+        self.jobs.send(Job { writes, reply }).await.map_err(|_| stopped())?;
+        result.await.map_err(|_| stopped())?
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        read::user(&self.read, id.0).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        read::user_by_email(&self.read, email).await
+    }
+
+    async fn users(&self, page: PageRequest) -> Result<Page<User>> {
+        read::users(&self.read, page).await
+    }
+
+    async fn api_key(&self, owner: UserId, id: ApiKeyId) -> Result<Option<ApiKey>> {
+        read::api_key(&self.read, owner, id.0).await
+    }
+
+    async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>> {
+        read::api_key_by_hash(&self.read, key_hash).await
+    }
+
+    async fn api_keys(&self, owner: UserId) -> Result<Vec<ApiKey>> {
+        read::api_keys(&self.read, owner).await
+    }
+
+    async fn task(&self, owner: UserId, id: TaskId) -> Result<Option<Task>> {
+        read::task(&self.read, owner, id.0).await
+    }
+
+    async fn tasks(&self, owner: UserId, query: &TaskQuery) -> Result<Page<Task>> {
+        read::tasks(&self.read, owner, query).await
+    }
+
+    async fn thought(&self, owner: UserId, id: ThoughtId) -> Result<Option<Thought>> {
+        read::thought(&self.read, owner, id.0).await
+    }
+
+    async fn thoughts(&self, owner: UserId, query: &ThoughtQuery) -> Result<Page<Thought>> {
+        read::thoughts(&self.read, owner, query).await
+    }
+
+    async fn search_thoughts(&self, owner: UserId, query: &ThoughtSearch) -> Result<Page<Scored<Thought>>> {
+        search::thoughts(&self.read, owner, query).await
+    }
+
+    async fn suggestion(&self, owner: UserId, id: SuggestionId) -> Result<Option<Suggestion>> {
+        read::suggestion(&self.read, owner, id.0).await
+    }
+
+    async fn suggestions(&self, owner: UserId, query: &SuggestionQuery) -> Result<Vec<Suggestion>> {
+        read::suggestions(&self.read, owner, query).await
+    }
+
+    async fn approval(&self, owner: UserId, id: ApprovalId) -> Result<Option<Approval>> {
+        read::approval(&self.read, owner, id.0).await
+    }
+
+    async fn approvals(&self, owner: UserId, query: &ApprovalQuery) -> Result<Page<Approval>> {
+        read::approvals(&self.read, owner, query).await
+    }
+
+    async fn settings(&self, owner: UserId) -> Result<Option<Settings>> {
+        read::settings(&self.read, owner).await
+    }
+
+    async fn profile(&self, owner: UserId) -> Result<Option<Profile>> {
+        read::profile(&self.read, owner).await
+    }
+
+    async fn events(&self, owner: UserId, query: &EventQuery) -> Result<Vec<Event>> {
+        read::events(&self.read, owner, query).await
+    }
+}

@@ -1,0 +1,239 @@
+//! The store's reads, each scoped to its owner and ordered exactly like the
+//! memory store: the sort key in the requested direction, ties by insertion
+//! order (`seq`) in the same direction. Reads run on the read-only pool and
+//! never wait for the writer.
+
+use sqlx::SqlitePool;
+use steward_core::approval::{Approval, ApprovalStatus};
+use steward_core::event::{Event, EventQuery};
+use steward_core::query::{Page, PageRequest, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
+use steward_core::search;
+use steward_core::settings::{Profile, Settings};
+use steward_core::store::{ApprovalQuery, SuggestionQuery};
+use steward_core::suggestion::Suggestion;
+use steward_core::task::Task;
+use steward_core::thought::Thought;
+use steward_core::user::{ApiKey, User};
+use steward_core::{Result, UserId};
+use uuid::Uuid;
+
+use super::codec::{date, micros};
+use super::rows;
+use super::search::match_all;
+use super::sql::{self, Arg, Filter, PageQuery, placeholders};
+
+pub(crate) async fn user(pool: &SqlitePool, id: Uuid) -> Result<Option<User>> {
+    sql::one(pool, "SELECT * FROM users WHERE id = ?", &[Arg::Id(id)], rows::user).await
+}
+
+pub(crate) async fn user_by_email(pool: &SqlitePool, email: &str) -> Result<Option<User>> {
+    let email = Arg::Text(email.trim().to_lowercase());
+    sql::one(pool, "SELECT * FROM users WHERE email = ?", &[email], rows::user).await
+}
+
+pub(crate) async fn users(pool: &SqlitePool, page: PageRequest) -> Result<Page<User>> {
+    sql::page(pool, PageQuery::filtered("users", &Filter::everything(), "seq ASC"), page, rows::user).await
+}
+
+pub(crate) async fn api_key(pool: &SqlitePool, owner: UserId, id: Uuid) -> Result<Option<ApiKey>> {
+    let sql = "SELECT * FROM api_keys WHERE id = ? AND user_id = ?";
+    sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], rows::api_key).await
+}
+
+pub(crate) async fn api_key_by_hash(pool: &SqlitePool, key_hash: &str) -> Result<Option<ApiKey>> {
+    let sql = "SELECT * FROM api_keys WHERE key_hash = ? ORDER BY seq LIMIT 1";
+    sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], rows::api_key).await
+}
+
+pub(crate) async fn api_keys(pool: &SqlitePool, owner: UserId) -> Result<Vec<ApiKey>> {
+    sql::all(pool, "SELECT * FROM api_keys WHERE user_id = ? ORDER BY seq", &[Arg::Id(owner.0)], rows::api_key).await
+}
+
+/// One owned row of a table keyed by `id`.
+macro_rules! owned {
+    ($name:ident, $table:literal, $ty:ty, $map:path) => {
+        pub(crate) async fn $name(pool: &SqlitePool, owner: UserId, id: Uuid) -> Result<Option<$ty>> {
+            let sql = concat!("SELECT * FROM ", $table, " WHERE id = ? AND user_id = ?");
+            sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], $map).await
+        }
+    };
+}
+
+owned!(task, "tasks", Task, rows::task);
+owned!(thought, "thoughts", Thought, rows::thought);
+owned!(suggestion, "suggestions", Suggestion, rows::suggestion);
+owned!(approval, "approvals", Approval, rows::approval);
+
+pub(crate) async fn settings(pool: &SqlitePool, owner: UserId) -> Result<Option<Settings>> {
+    sql::one(pool, "SELECT * FROM settings WHERE user_id = ?", &[Arg::Id(owner.0)], rows::settings).await
+}
+
+pub(crate) async fn profile(pool: &SqlitePool, owner: UserId) -> Result<Option<Profile>> {
+    sql::one(pool, "SELECT * FROM profiles WHERE user_id = ?", &[Arg::Id(owner.0)], rows::profile).await
+}
+
+fn direction(order: SortOrder) -> &'static str {
+    match order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
+    }
+}
+
+pub(crate) async fn tasks(pool: &SqlitePool, owner: UserId, q: &TaskQuery) -> Result<Page<Task>> {
+    let terms = q.text.as_deref().map(search::terms).unwrap_or_default();
+    if q.text.is_some() && terms.is_empty() {
+        return Ok(Page { items: Vec::new(), total: 0, offset: q.page.offset, limit: q.page.limit });
+    }
+    // Filtered by owner, status and tag only: the schema keeps those totals.
+    let counted = q.priority.is_none()
+        && q.assignee.is_none()
+        && q.parent_id.is_none()
+        && q.due_before.is_none()
+        && q.due_after.is_none()
+        && terms.is_empty();
+    let mut f = Filter::owner(owner.0);
+    if let Some(status) = q.status {
+        f.and("status = ?", [Arg::Text(status.as_str().into())]);
+    }
+    if let Some(tag) = &q.tag {
+        let clause = "seq IN (SELECT task_seq FROM task_tags WHERE user_id = ? AND tag = ?)";
+        f.and(clause, [Arg::Id(owner.0), Arg::Text(tag.clone())]);
+    }
+    if let Some(priority) = q.priority {
+        f.and("priority_rank = ?", [Arg::Int(priority.rank())]);
+    }
+    if let Some(assignee) = q.assignee {
+        f.and("assignee = ?", [Arg::Text(assignee.as_str().into())]);
+    }
+    if let Some(parent) = q.parent_id {
+        f.and("parent_id = ?", [Arg::Id(parent.0)]);
+    }
+    // On `due_key` ('YYYY-MM-DDT…', see the schema) so the due index serves them.
+    if let Some(d) = q.due_before {
+        f.and("due_key < ?", [Arg::Text(format!("{}U", date(d)))]);
+    }
+    if let Some(d) = q.due_after {
+        f.and("due_key >= ?", [Arg::Text(format!("{}T", date(d)))]);
+    }
+    if !terms.is_empty() {
+        f.and("seq IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)", [Arg::Text(match_all(&terms))]);
+    }
+    let d = direction(q.order);
+    let order = match (q.sort_by, q.order) {
+        (TaskSort::CreatedAt, _) => format!("created_at {d}, seq {d}"),
+        (TaskSort::UpdatedAt, _) => format!("updated_at {d}, seq {d}"),
+        (TaskSort::Priority, _) => format!("priority_rank {d}, seq {d}"),
+        (TaskSort::Title, _) => format!("lower(title) {d}, seq {d}"),
+        // Undated last either way: NULL sorts first ascending, so map it to '~'.
+        (TaskSort::DueDate, SortOrder::Asc) => "coalesce(due_key, '~') ASC, seq ASC".into(),
+        (TaskSort::DueDate, SortOrder::Desc) => "due_key DESC, seq DESC".into(),
+    };
+    let mut query = PageQuery::filtered("tasks", &f, &order);
+    if counted {
+        counted_tasks(&mut query, owner, q);
+    }
+    sql::page(pool, query, q.page, rows::task).await
+}
+
+/// For a list filtered by status and tag only: the total from the counters,
+/// and, for a tag in creation order, the page from the tag index.
+fn counted_tasks(query: &mut PageQuery, owner: UserId, q: &TaskQuery) {
+    let mut scope = vec![Arg::Id(owner.0)];
+    let (table, mut clause) = match &q.tag {
+        Some(tag) => {
+            scope.push(Arg::Text(tag.clone()));
+            ("task_tag_counts", "user_id = ? AND tag = ?".to_string())
+        }
+        None => ("task_counts", "user_id = ?".to_string()),
+    };
+    if let Some(status) = q.status {
+        clause.push_str(" AND status = ?");
+        scope.push(Arg::Text(status.as_str().into()));
+    }
+    query.count = format!("SELECT coalesce(sum(n), 0) FROM {table} WHERE {clause}");
+    query.count_args = scope.clone();
+    if q.tag.is_some() && q.sort_by == TaskSort::CreatedAt {
+        let d = direction(q.order);
+        query.rows = format!(
+            "SELECT * FROM tasks WHERE seq IN (SELECT task_seq FROM task_tags WHERE {clause} \
+             ORDER BY created_at {d}, task_seq {d} LIMIT ? OFFSET ?) ORDER BY created_at {d}, seq {d}"
+        );
+        query.args = scope;
+    }
+}
+
+pub(crate) async fn thoughts(pool: &SqlitePool, owner: UserId, q: &ThoughtQuery) -> Result<Page<Thought>> {
+    let mut f = Filter::owner(owner.0);
+    if let Some(status) = q.status {
+        f.and("status = ?", [Arg::Text(status.as_str().into())]);
+    }
+    if !q.tags.is_empty() {
+        let clause = format!(
+            "seq IN (SELECT thought_seq FROM thought_tags WHERE user_id = ? AND tag IN ({}))",
+            placeholders(q.tags.len())
+        );
+        let args = std::iter::once(Arg::Id(owner.0)).chain(q.tags.iter().cloned().map(Arg::Text));
+        f.and(&clause, args);
+    }
+    let d = direction(q.order);
+    let order = match q.sort_by {
+        ThoughtSort::CreatedAt => format!("created_at {d}, seq {d}"),
+        ThoughtSort::UpdatedAt => format!("updated_at {d}, seq {d}"),
+    };
+    sql::page(pool, PageQuery::filtered("thoughts", &f, &order), q.page, rows::thought).await
+}
+
+pub(crate) async fn suggestions(pool: &SqlitePool, owner: UserId, q: &SuggestionQuery) -> Result<Vec<Suggestion>> {
+    let mut f = Filter::owner(owner.0);
+    if let Some(thought) = q.thought {
+        f.and("source_thought_id = ?", [Arg::Id(thought.0)]);
+    }
+    if q.open_only {
+        f.and("status IN ('pending', 'presented')", []);
+    }
+    if let Some(min) = q.min_confidence {
+        f.and("confidence >= ?", [Arg::Real(min)]);
+    }
+    if !q.include_deleted {
+        f.and("is_deleted = 0", []);
+    }
+    let order = if q.open_only { "confidence DESC, created_at DESC, seq DESC" } else { "created_at DESC, seq DESC" };
+    sql::list(pool, "suggestions", &f, order, q.effective_limit(), rows::suggestion).await
+}
+
+pub(crate) async fn approvals(pool: &SqlitePool, owner: UserId, q: &ApprovalQuery) -> Result<Page<Approval>> {
+    let mut f = Filter::owner(owner.0);
+    let as_of = Arg::Int(micros(q.as_of));
+    match q.status {
+        None => {}
+        // A pending approval past its expiry reads as expired.
+        Some(ApprovalStatus::Pending) => {
+            f.and("status = 'pending' AND expires_at > ?", [as_of]);
+        }
+        Some(ApprovalStatus::Expired) => {
+            f.and("status = 'expired' OR (status = 'pending' AND expires_at <= ?)", [as_of]);
+        }
+        Some(other) => {
+            f.and("status = ?", [Arg::Text(other.as_str().into())]);
+        }
+    }
+    let query = PageQuery::filtered("approvals", &f, "created_at DESC, seq DESC");
+    sql::page(pool, query, q.page, rows::approval).await
+}
+
+pub(crate) async fn events(pool: &SqlitePool, owner: UserId, q: &EventQuery) -> Result<Vec<Event>> {
+    let mut f = Filter::owner(owner.0);
+    if let Some(after) = q.after_seq {
+        f.and("seq > ?", [Arg::Int(after)]);
+    }
+    if let Some(entity) = q.entity {
+        f.and("entity = ?", [Arg::Text(entity.as_str().into())]);
+    }
+    if let Some(id) = q.entity_id {
+        f.and("entity_id = ?", [Arg::Id(id)]);
+    }
+    if let Some(since) = q.since {
+        f.and("at >= ?", [Arg::Int(micros(since))]);
+    }
+    sql::list(pool, "events", &f, "seq ASC", q.effective_limit(), rows::event).await
+}

@@ -1,0 +1,163 @@
+//! Building list queries: a `WHERE` clause assembled from optional filters
+//! with its bind values, and the two ways a list is read (a page with its
+//! total, or the first `n` rows). Only fixed SQL fragments written in this
+//! crate are ever concatenated; every value is a bind parameter.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, SqlitePool};
+use steward_core::Result;
+use steward_core::query::{Page, PageRequest};
+use uuid::Uuid;
+
+use super::error::db_error;
+use super::statements::Query;
+
+/// A bind value.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Id(Uuid),
+    Text(String),
+    Int(i64),
+    Real(f64),
+}
+
+/// `clause AND clause AND …` and the values its `?`s stand for, in order.
+#[derive(Debug, Clone)]
+pub(crate) struct Filter {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl Filter {
+    /// Every list is scoped to an owner first.
+    pub(crate) fn owner(owner: Uuid) -> Filter {
+        Filter { sql: "user_id = ?".into(), args: vec![Arg::Id(owner)] }
+    }
+
+    /// No restriction (the user list).
+    pub(crate) fn everything() -> Filter {
+        Filter { sql: "1".into(), args: Vec::new() }
+    }
+
+    /// Adds `AND (clause)`; `clause` holds one `?` per arg.
+    pub(crate) fn and(&mut self, clause: &str, args: impl IntoIterator<Item = Arg>) -> &mut Filter {
+        self.sql.push_str(" AND (");
+        self.sql.push_str(clause);
+        self.sql.push(')');
+        self.args.extend(args);
+        self
+    }
+}
+
+pub(crate) fn bind(mut q: Query, args: &[Arg]) -> Query {
+    for arg in args {
+        q = match arg {
+            Arg::Id(v) => q.bind(*v),
+            Arg::Text(v) => q.bind(v.clone()),
+            Arg::Int(v) => q.bind(*v),
+            Arg::Real(v) => q.bind(*v),
+        };
+    }
+    q
+}
+
+/// `n` `?`s separated by commas, for `IN (…)`.
+pub(crate) fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+fn offset(page: PageRequest) -> i64 {
+    i64::try_from(page.offset).unwrap_or(i64::MAX)
+}
+
+/// A page read: `rows` ends with `LIMIT ? OFFSET ?` (bound after `args`);
+/// `count` yields the number of rows matching.
+#[derive(Debug)]
+pub(crate) struct PageQuery {
+    pub(crate) rows: String,
+    pub(crate) args: Vec<Arg>,
+    pub(crate) count: String,
+    pub(crate) count_args: Vec<Arg>,
+}
+
+impl PageQuery {
+    /// `SELECT * FROM table WHERE filter ORDER BY order`, counted row by row.
+    pub(crate) fn filtered(table: &str, filter: &Filter, order: &str) -> PageQuery {
+        PageQuery {
+            rows: format!("SELECT * FROM {table} WHERE {} ORDER BY {order} LIMIT ? OFFSET ?", filter.sql),
+            args: filter.args.clone(),
+            count: format!("SELECT count(*) FROM {table} WHERE {}", filter.sql),
+            count_args: filter.args.clone(),
+        }
+    }
+}
+
+/// One page and its total, read from one snapshot. The total is not counted
+/// when the page itself shows it (a first page that is not full).
+pub(crate) async fn page<T>(
+    pool: &SqlitePool,
+    query: PageQuery,
+    page: PageRequest,
+    map: fn(&SqliteRow) -> Result<T>,
+) -> Result<Page<T>> {
+    let mut tx = pool.begin().await.map_err(db_error)?;
+    let rows = bind(sqlx::query(AssertSqlSafe(query.rows)), &query.args)
+        .bind(i64::from(page.limit))
+        .bind(offset(page))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    let items = rows.iter().map(map).collect::<Result<Vec<T>>>()?;
+    let total = if page.offset == 0 && items.len() < page.limit as usize {
+        items.len() as u64
+    } else {
+        let n: i64 = bind(sqlx::query(AssertSqlSafe(query.count)), &query.count_args)
+            .fetch_one(&mut *tx)
+            .await
+            .and_then(|row| sqlx::Row::try_get(&row, 0))
+            .map_err(db_error)?;
+        u64::try_from(n).unwrap_or_default()
+    };
+    tx.commit().await.map_err(db_error)?;
+    Ok(Page { items, total, offset: page.offset, limit: page.limit })
+}
+
+/// The first `limit` rows of `SELECT * FROM table WHERE filter ORDER BY order`.
+pub(crate) async fn list<T>(
+    pool: &SqlitePool,
+    table: &str,
+    filter: &Filter,
+    order: &str,
+    limit: u32,
+    map: fn(&SqliteRow) -> Result<T>,
+) -> Result<Vec<T>> {
+    let sql = format!("SELECT * FROM {table} WHERE {} ORDER BY {order} LIMIT ?", filter.sql);
+    let rows = bind(sqlx::query(AssertSqlSafe(sql)), &filter.args)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db_error)?;
+    rows.iter().map(map).collect()
+}
+
+/// At most one row of a fixed query.
+pub(crate) async fn one<T>(
+    pool: &SqlitePool,
+    sql: &'static str,
+    args: &[Arg],
+    map: fn(&SqliteRow) -> Result<T>,
+) -> Result<Option<T>> {
+    let row = bind(sqlx::query(sql), args).fetch_optional(pool).await.map_err(db_error)?;
+    row.as_ref().map(map).transpose()
+}
+
+/// Every row of a fixed query.
+pub(crate) async fn all<T>(
+    pool: &SqlitePool,
+    sql: &'static str,
+    args: &[Arg],
+    map: fn(&SqliteRow) -> Result<T>,
+) -> Result<Vec<T>> {
+    let rows = bind(sqlx::query(sql), args).fetch_all(pool).await.map_err(db_error)?;
+    rows.iter().map(map).collect()
+}

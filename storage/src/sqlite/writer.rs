@@ -1,0 +1,171 @@
+//! The single writer and its group commit.
+//!
+//! Every [`Store::apply`](steward_core::Store::apply) becomes a [`Job`] on a
+//! channel. One task owns the write connection: it takes the first job plus
+//! whatever else is already queued (up to `batch_max`), opens one
+//! `BEGIN IMMEDIATE` transaction, applies each job's writes inside its own
+//! savepoint (rolled back on failure, so a failing set leaves nothing
+//! behind), commits once and answers every caller. Concurrent callers share
+//! one commit (one fsync) and still get their own result. If the commit
+//! fails, every caller in the batch gets that error.
+
+use sqlx::{SqliteConnection, SqlitePool};
+use steward_core::store::Write;
+use steward_core::{Error, Result};
+use tokio::sync::{mpsc, oneshot};
+
+use super::apply::apply_set;
+use super::error::db_error;
+
+/// One caller's write set and where its result goes.
+#[derive(Debug)]
+pub(crate) struct Job {
+    pub(crate) writes: Vec<Write>,
+    pub(crate) reply: oneshot::Sender<Result<()>>,
+}
+
+/// Runs until every sender is dropped, then closes the write connection.
+/// Returns how many batches (transactions) it ran.
+pub(crate) async fn run(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>, batch_max: usize) -> u64 {
+    let batch_max = batch_max.max(1);
+    let mut batches = 0;
+    let mut batch = Vec::with_capacity(batch_max);
+    while jobs.recv_many(&mut batch, batch_max).await > 0 {
+        batches += 1;
+        let taken = std::mem::replace(&mut batch, Vec::with_capacity(batch_max));
+        match pool.acquire().await {
+            Ok(mut conn) => commit_batch(&mut conn, taken).await,
+            Err(e) => {
+                let e = db_error(e);
+                for job in taken {
+                    let _ = job.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+    pool.close().await;
+    batches
+}
+
+/// A job's reply channel and the result its writes had.
+type Outcome = (oneshot::Sender<Result<()>>, Result<()>);
+
+async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>) {
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
+        return answer_all(jobs.into_iter().map(|j| (j.reply, Ok(()))).collect(), &e);
+    }
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
+    let mut jobs = jobs.into_iter();
+    while let Some(job) = jobs.next() {
+        match apply_in_savepoint(conn, job.writes).await {
+            Ok(result) => outcomes.push((job.reply, result)),
+            Err((result, broken)) => {
+                // The transaction itself failed: nothing of this batch stays.
+                let _ = exec(conn, "ROLLBACK").await;
+                outcomes.push((job.reply, result));
+                outcomes.extend(jobs.map(|j| (j.reply, Ok(()))));
+                return answer_all(outcomes, &broken);
+            }
+        }
+    }
+    match exec(conn, "COMMIT").await {
+        Ok(()) => {
+            for (reply, result) in outcomes {
+                let _ = reply.send(result);
+            }
+        }
+        Err(e) => {
+            let _ = exec(conn, "ROLLBACK").await;
+            answer_all(outcomes.into_iter().map(|(reply, _)| (reply, Ok(()))).collect(), &e);
+        }
+    }
+}
+
+/// Applies one write set all-or-nothing. `Ok` carries the set's own result;
+/// `Err` means the savepoint could not be rolled back or released, so the
+/// whole transaction is unusable (it carries the set's result and why).
+async fn apply_in_savepoint(
+    conn: &mut SqliteConnection,
+    writes: Vec<Write>,
+) -> Result<Result<()>, (Result<()>, Error)> {
+    if let Err(e) = exec(conn, "SAVEPOINT write_set").await {
+        return Err((Err(e.clone()), e));
+    }
+    let result = apply_set(conn, writes).await;
+    let cleanup = match &result {
+        Ok(()) => exec(conn, "RELEASE write_set").await,
+        Err(_) => match exec(conn, "ROLLBACK TO write_set").await {
+            Ok(()) => exec(conn, "RELEASE write_set").await,
+            Err(e) => Err(e),
+        },
+    };
+    match cleanup {
+        Ok(()) => Ok(result),
+        Err(e) => Err((result.and(Err(e.clone())), e)),
+    }
+}
+
+/// Answers every caller: failed sets keep their own error, the others get
+/// `cause` (their writes were rolled back with the transaction).
+fn answer_all(outcomes: Vec<Outcome>, cause: &Error) {
+    for (reply, result) in outcomes {
+        let _ = reply.send(result.and(Err(cause.clone())));
+    }
+}
+
+async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<()> {
+    sqlx::query(sql).execute(&mut *conn).await.map(|_| ()).map_err(db_error)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use serde_json::json;
+    use steward_core::event::NewEvent;
+    use steward_core::{Entity, UserId};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::sqlite::connect::{SqliteOptions, open};
+
+    fn append(owner: UserId) -> Write {
+        Write::Append(NewEvent {
+            user_id: owner,
+            actor: None,
+            kind: "test.appended",
+            entity: Entity::Task,
+            entity_id: Uuid::nil(),
+            before: None,
+            after: Some(json!(1)),
+            at: chrono::DateTime::UNIX_EPOCH,
+        })
+    }
+
+    #[tokio::test]
+    async fn queued_write_sets_share_one_transaction_and_keep_their_own_results() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("w.db").display());
+        let opened = open(&url, &SqliteOptions::default()).await.unwrap();
+        let owner = UserId(Uuid::from_u128(1));
+        let (send, queue) = mpsc::channel(16);
+        let mut replies = Vec::new();
+        for i in 0..10 {
+            let mut writes = vec![append(owner)];
+            if i % 3 == 0 {
+                // Fails after the append: the append must not survive.
+                writes.push(Write::Delete { entity: Entity::Task, owner, id: Uuid::nil() });
+            }
+            let (reply, result) = oneshot::channel();
+            send.send(Job { writes, reply }).await.unwrap();
+            replies.push(result);
+        }
+        drop(send);
+        assert_eq!(run(opened.write, queue, 256).await, 1, "one batch for everything queued");
+        for (i, result) in replies.into_iter().enumerate() {
+            let expected = if i % 3 == 0 { Err(Error::not_found(Entity::Task)) } else { Ok(()) };
+            assert_eq!(result.await.unwrap(), expected, "write set {i}");
+        }
+        let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&opened.read).await.unwrap();
+        assert_eq!(kept, 6, "only the sets that succeeded left events");
+    }
+}

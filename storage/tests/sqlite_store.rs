@@ -1,0 +1,254 @@
+//! What is specific to the SQLite store (everything shared is in the
+//! conformance suite): the file on disk, migrations, WAL, group commit, and
+//! the search and tag indexes staying in step with cascades.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use sqlx::{Connection, Row};
+use steward_core::event::{EventQuery, NewEvent};
+use steward_core::query::{PageRequest, SortOrder, TaskQuery};
+use steward_core::store::{Record, Store, Write};
+use steward_core::task::{Assignee, Priority, Task, TaskStatus};
+use steward_core::{Entity, Error, TaskId, UserId};
+use steward_storage::{SqliteOptions, SqliteStore};
+use uuid::Uuid;
+
+fn at(n: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(1_771_669_800_123_456 + n).unwrap()
+}
+
+fn id(n: u64) -> Uuid {
+    Uuid::from_u64_pair(0x0190_0000_0000_7000, n)
+}
+
+fn task(owner: UserId, n: u64, title: &str) -> Task {
+    Task {
+        id: TaskId(id(n)),
+        user_id: owner,
+        title: title.into(),
+        description: Some(format!("description of {title}")),
+        priority: Priority::Medium,
+        status: TaskStatus::Pending,
+        due_date: None,
+        due_time: None,
+        recurrence: None,
+        tags: vec!["batch".into()],
+        parent_id: None,
+        estimated_effort_minutes: None,
+        assignee: Assignee::Me,
+        source_thought_id: None,
+        metadata: json!({"n": n}),
+        completed_at: None,
+        created_at: at(n as i64),
+        updated_at: at(n as i64),
+        version: 1,
+    }
+}
+
+fn event(owner: UserId, n: u64) -> NewEvent {
+    NewEvent {
+        user_id: owner,
+        actor: Some(owner),
+        kind: "task.created",
+        entity: Entity::Task,
+        entity_id: id(n),
+        before: None,
+        after: Some(json!({"n": n})),
+        at: at(n as i64),
+    }
+}
+
+fn temp_url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}", dir.path().join("steward.db").display())
+}
+
+#[tokio::test]
+async fn data_survives_reopen_and_migrations_rerun_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = UserId(id(1_000));
+    let stored = task(owner, 1, "persist me");
+    {
+        let store = SqliteStore::open(&temp_url(&dir)).await.unwrap();
+        store.apply(vec![Write::Insert(Record::Task(stored.clone()))]).await.unwrap();
+        store.close().await;
+    }
+    for _ in 0..2 {
+        let store = SqliteStore::open(&temp_url(&dir)).await.unwrap();
+        assert_eq!(store.task(owner, stored.id).await.unwrap(), Some(stored.clone()));
+        store.close().await;
+    }
+    let mut conn = sqlx::SqliteConnection::connect(&temp_url(&dir)).await.unwrap();
+    let applied: i64 = sqlx::query("SELECT count(*) FROM _sqlx_migrations").fetch_one(&mut conn).await.unwrap().get(0);
+    assert_eq!(applied, 2, "each migration recorded once");
+}
+
+#[tokio::test]
+async fn file_database_is_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&temp_url(&dir)).await.unwrap();
+    let mut conn = sqlx::SqliteConnection::connect(&temp_url(&dir)).await.unwrap();
+    let mode: String = sqlx::query("PRAGMA journal_mode").fetch_one(&mut conn).await.unwrap().get(0);
+    assert_eq!(mode, "wal");
+    drop(store);
+}
+
+#[tokio::test]
+async fn missing_directory_is_unavailable_and_bad_url_invalid() {
+    let err = SqliteStore::open("sqlite:///nonexistent-dir/deeper/x.db").await.unwrap_err();
+    assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
+    let err = SqliteStore::open("sqlite://x.db?mode=nonsense").await.unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+}
+
+/// 200 concurrent callers; every fifth write set fails in its middle write.
+async fn group_commit_isolates_each_callers_write_set(url: &str) {
+    let options = SqliteOptions { batch_max: 64, ..SqliteOptions::default() };
+    let store = Arc::new(SqliteStore::open_with(url, options).await.unwrap());
+    let owner = UserId(id(9_999));
+    let handles: Vec<_> = (0..200u64)
+        .map(|caller| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let first = task(owner, caller * 10, &format!("first {caller}"));
+                let mut middle = task(owner, caller * 10 + 1, &format!("middle {caller}"));
+                if caller % 5 == 0 {
+                    middle.parent_id = Some(TaskId(id(1_000_000 + caller)));
+                }
+                let writes = vec![
+                    Write::Insert(Record::Task(first)),
+                    Write::Append(event(owner, caller * 10)),
+                    Write::Insert(Record::Task(middle)),
+                    Write::Insert(Record::Task(task(owner, caller * 10 + 2, &format!("last {caller}")))),
+                ];
+                (caller, store.apply(writes).await)
+            })
+        })
+        .collect();
+    for handle in handles {
+        let (caller, result) = handle.await.unwrap();
+        if caller % 5 == 0 {
+            assert_eq!(result, Err(Error::not_found(Entity::Task)), "caller {caller}");
+        } else {
+            assert_eq!(result, Ok(()), "caller {caller}");
+        }
+        for n in 0..3 {
+            let found = store.task(owner, TaskId(id(caller * 10 + n))).await.unwrap();
+            assert_eq!(found.is_some(), caller % 5 != 0, "caller {caller}, write {n}");
+        }
+    }
+    let all = store.tasks(owner, &TaskQuery::default()).await.unwrap();
+    assert_eq!(all.total, 160 * 3);
+    let tagged = store.tasks(owner, &TaskQuery { tag: Some("batch".into()), ..Default::default() }).await.unwrap();
+    assert_eq!(tagged.total, 160 * 3, "tag rows of rolled-back sets are gone too");
+    let events = store.events(owner, &EventQuery { limit: 1000, ..Default::default() }).await.unwrap();
+    assert_eq!(events.len(), 160);
+    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn group_commit_on_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    group_commit_isolates_each_callers_write_set(&temp_url(&dir)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn group_commit_in_memory() {
+    group_commit_isolates_each_callers_write_set("sqlite::memory:").await;
+}
+
+#[tokio::test]
+async fn search_and_tag_indexes_follow_cascades_and_reused_rows() {
+    let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+    let owner = UserId(id(5));
+    let parent = task(owner, 1, "alpha parent");
+    let child = Task { parent_id: Some(parent.id), tags: vec!["kid".into()], ..task(owner, 2, "beta child") };
+    let grandchild = Task { parent_id: Some(child.id), ..task(owner, 3, "gamma grandchild") };
+    let writes = [parent.clone(), child, grandchild].map(|t| Write::Insert(Record::Task(t))).to_vec();
+    store.apply(writes).await.unwrap();
+    let delete = Write::Delete { entity: Entity::Task, owner, id: parent.id.0 };
+    store.apply(vec![delete]).await.unwrap();
+    assert_eq!(store.tasks(owner, &TaskQuery::default()).await.unwrap().total, 0, "every level is gone");
+    // The next insert may reuse the deleted rows' seq; stale index rows would match it.
+    store.apply(vec![Write::Insert(Record::Task(task(owner, 4, "delta")))]).await.unwrap();
+    let text = |t: &str| TaskQuery { text: Some(t.into()), ..Default::default() };
+    assert_eq!(store.tasks(owner, &text("beta")).await.unwrap().total, 0);
+    assert_eq!(store.tasks(owner, &text("gam")).await.unwrap().total, 0);
+    assert_eq!(store.tasks(owner, &text("delt")).await.unwrap().total, 1);
+    let kid = TaskQuery { tag: Some("kid".into()), ..Default::default() };
+    assert_eq!(store.tasks(owner, &kid).await.unwrap().total, 0);
+}
+
+#[tokio::test]
+async fn failed_update_reports_why() {
+    let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+    let owner = UserId(id(7));
+    let t = task(owner, 1, "versioned");
+    store.apply(vec![Write::Insert(Record::Task(t.clone()))]).await.unwrap();
+    let update = |t: Task, expected| Write::Update { record: Record::Task(t), expected_version: expected };
+    let stale = store.apply(vec![update(Task { version: 2, ..t.clone() }, Some(7))]).await;
+    assert_eq!(stale, Err(Error::VersionConflict { entity: Entity::Task, expected: 7, actual: 1 }));
+    let intruder = Task { user_id: UserId(id(8)), ..t.clone() };
+    assert_eq!(store.apply(vec![update(intruder, Some(1))]).await, Err(Error::not_found(Entity::Task)));
+    let dup = store.apply(vec![Write::Insert(Record::Task(t.clone()))]).await;
+    assert!(matches!(dup, Err(Error::Conflict(_))), "{dup:?}");
+    let later = Task { title: "renamed".into(), version: 2, updated_at: at(10) + Duration::seconds(1), ..t };
+    store.apply(vec![update(later.clone(), Some(1))]).await.unwrap();
+    assert_eq!(store.task(owner, later.id).await.unwrap(), Some(later));
+}
+
+/// Status- and tag-only lists take their totals from counters and their
+/// pages from the tag index; they must agree with counting row by row
+/// (an `assignee` filter that matches everything forces that path).
+#[tokio::test]
+async fn counted_lists_agree_with_row_counts() {
+    let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+    let owner = UserId(id(11));
+    let tags = ["red", "green", "blue"];
+    let mut writes = Vec::new();
+    for n in 0..60u64 {
+        let tags = vec![tags[(n % 3) as usize].to_string(), tags[((n / 3) % 3) as usize].to_string()];
+        let mut t = Task { tags, ..task(owner, n, &format!("task {n}")) };
+        t.tags.dedup();
+        t.created_at = at((n % 7) as i64);
+        writes.push(Write::Insert(Record::Task(t)));
+    }
+    writes.push(Write::Insert(Record::Task(task(UserId(id(12)), 500, "someone else's"))));
+    store.apply(writes).await.unwrap();
+    let mut changes = Vec::new();
+    for n in (0..60u64).step_by(4) {
+        let mut t = store.task(owner, TaskId(id(n))).await.unwrap().unwrap();
+        t.status = TaskStatus::Done;
+        t.tags.push("done".into());
+        changes.push(Write::Update { record: Record::Task(t), expected_version: None });
+    }
+    for n in (1..60u64).step_by(9) {
+        changes.push(Write::Delete { entity: Entity::Task, owner, id: id(n) });
+    }
+    store.apply(changes).await.unwrap();
+
+    for tag in [None, Some("red"), Some("blue"), Some("done"), Some("none")] {
+        for status in [None, Some(TaskStatus::Pending), Some(TaskStatus::Done)] {
+            for order in [SortOrder::Desc, SortOrder::Asc] {
+                for offset in [0, 7, 40] {
+                    let q = TaskQuery {
+                        tag: tag.map(str::to_string),
+                        status,
+                        order,
+                        page: PageRequest { limit: 5, offset },
+                        ..Default::default()
+                    };
+                    let by_rows = TaskQuery { assignee: Some(Assignee::Me), ..q.clone() };
+                    assert_eq!(
+                        store.tasks(owner, &q).await.unwrap(),
+                        store.tasks(owner, &by_rows).await.unwrap(),
+                        "{q:?}"
+                    );
+                }
+            }
+        }
+    }
+}
