@@ -88,6 +88,23 @@ fn paginate<T>(items: Vec<T>, page: PageRequest) -> Page<T> {
     Page { items, total, offset: page.offset, limit: page.limit }
 }
 
+/// Up to `limit` rows with a key greater than `after`, in key order.
+fn keyset<K: Hash + Eq + Copy + Ord, V: Clone>(
+    table: &Table<K, V>,
+    after: Option<K>,
+    limit: u32,
+    keep: impl Fn(&V) -> bool,
+) -> Vec<V> {
+    let mut rows: Vec<(K, &V)> = table
+        .rows
+        .iter()
+        .filter(|(k, (_, v))| after.is_none_or(|a| **k > a) && keep(v))
+        .map(|(k, (_, v))| (*k, v))
+        .collect();
+    rows.sort_by_key(|(k, _)| *k);
+    rows.into_iter().take(limit as usize).map(|(_, v)| v.clone()).collect()
+}
+
 fn directed(ord: Ordering, order: SortOrder) -> Ordering {
     match order {
         SortOrder::Asc => ord,
@@ -370,6 +387,14 @@ impl Store for MemoryStore {
             rows.sort_by(|a, b| task_order(a, b, q.sort_by, q.order));
             paginate(rows.into_iter().map(|(_, t)| t).collect(), q.page)
         }))
+    }
+
+    async fn tasks_after(&self, owner: UserId, after: Option<TaskId>, limit: u32) -> Result<Vec<Task>> {
+        Ok(self.read(|s| keyset(&s.tasks, after, limit, |t| t.user_id == owner)))
+    }
+
+    async fn thoughts_after(&self, owner: UserId, after: Option<ThoughtId>, limit: u32) -> Result<Vec<Thought>> {
+        Ok(self.read(|s| keyset(&s.thoughts, after, limit, |t| t.user_id == owner)))
     }
 
     async fn thought(&self, owner: UserId, id: ThoughtId) -> Result<Option<Thought>> {

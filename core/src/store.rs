@@ -184,8 +184,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn task(&self, owner: UserId, id: TaskId) -> Result<Option<Task>>;
     async fn tasks(&self, owner: UserId, query: &TaskQuery) -> Result<Page<Task>>;
 
+    /// Up to `limit` of the owner's tasks with an id greater than `after`,
+    /// in id order: keyset pages for exports, cheap at any depth.
+    async fn tasks_after(&self, owner: UserId, after: Option<TaskId>, limit: u32) -> Result<Vec<Task>>;
+
     async fn thought(&self, owner: UserId, id: ThoughtId) -> Result<Option<Thought>>;
     async fn thoughts(&self, owner: UserId, query: &ThoughtQuery) -> Result<Page<Thought>>;
+    /// Keyset pages of the owner's thoughts in id order (see `tasks_after`).
+    async fn thoughts_after(&self, owner: UserId, after: Option<ThoughtId>, limit: u32) -> Result<Vec<Thought>>;
     /// Full-text search with [`crate::search`]'s matching rules; ordered by
     /// score, then newest first. An empty term list finds nothing.
     async fn search_thoughts(&self, owner: UserId, query: &ThoughtSearch) -> Result<Page<Scored<Thought>>>;

@@ -122,6 +122,7 @@ macro_rules! store_conformance_tests {
             settings_and_profile_defaults_and_updates,
             quick_add_uses_the_owner_timezone,
             every_change_is_an_event_in_order,
+            export_pages_cover_every_record_once,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

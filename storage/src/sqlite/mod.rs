@@ -133,6 +133,14 @@ impl Store for SqliteStore {
         read::tasks(&self.read, owner, query).await
     }
 
+    async fn tasks_after(&self, owner: UserId, after: Option<TaskId>, limit: u32) -> Result<Vec<Task>> {
+        read::tasks_after(&self.read, owner, after.map(|a| a.0), limit).await
+    }
+
+    async fn thoughts_after(&self, owner: UserId, after: Option<ThoughtId>, limit: u32) -> Result<Vec<Thought>> {
+        read::thoughts_after(&self.read, owner, after.map(|a| a.0), limit).await
+    }
+
     async fn thought(&self, owner: UserId, id: ThoughtId) -> Result<Option<Thought>> {
         read::thought(&self.read, owner, id.0).await
     }

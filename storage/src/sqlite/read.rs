@@ -49,6 +49,25 @@ pub(crate) async fn api_keys(pool: &SqlitePool, owner: UserId) -> Result<Vec<Api
     sql::all(pool, "SELECT * FROM api_keys WHERE user_id = ? ORDER BY seq", &[Arg::Id(owner.0)], rows::api_key).await
 }
 
+/// Keyset pages of an owner's rows in id order (UUID bytes compare like
+/// `Uuid`'s `Ord`), for exports.
+macro_rules! after {
+    ($name:ident, $table:literal, $ty:ty, $map:path) => {
+        pub(crate) async fn $name(
+            pool: &SqlitePool,
+            owner: UserId,
+            after: Option<Uuid>,
+            limit: u32,
+        ) -> Result<Vec<$ty>> {
+            let sql = concat!("SELECT * FROM ", $table, " WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?");
+            let args = [Arg::Id(owner.0), Arg::Id(after.unwrap_or(Uuid::nil())), Arg::Int(i64::from(limit))];
+            sql::all(pool, sql, &args, $map).await
+        }
+    };
+}
+after!(tasks_after, "tasks", Task, rows::task);
+after!(thoughts_after, "thoughts", Thought, rows::thought);
+
 /// One owned row of a table keyed by `id`.
 macro_rules! owned {
     ($name:ident, $table:literal, $ty:ty, $map:path) => {

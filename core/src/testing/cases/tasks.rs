@@ -380,3 +380,30 @@ pub async fn failed_write_set_leaves_nothing_behind(store: Arc<dyn Store>) {
     assert_eq!(store.apply(vec![missing]).await.unwrap_err(), Error::not_found(Entity::Task));
     assert_eq!(store.task(me.user_id, good.id).await.unwrap().unwrap(), good);
 }
+
+pub async fn export_pages_cover_every_record_once(store: Arc<dyn Store>) {
+    let f = Fixture::new(store.clone());
+    let me = f.user("ann@example.com").await;
+    let other = f.user("bob@example.com").await;
+    f.engine.create_task(&other, NewTask::titled("not mine")).await.unwrap();
+    let mut made = Vec::new();
+    for i in 0..7 {
+        made.push(f.engine.create_task(&me, NewTask::titled(format!("t{i}"))).await.unwrap().id);
+        f.engine.capture_thought(&me, NewThought::new(format!("n{i}"))).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.tasks_after(me.user_id, after, 3).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        assert!(page.len() <= 3);
+        seen.extend(page.iter().map(|t| t.id));
+    }
+    made.sort();
+    assert_eq!(seen, made, "every task once, in id order, only the owner's");
+    let thoughts = store.thoughts_after(me.user_id, None, 100).await.unwrap();
+    assert_eq!(thoughts.len(), 7);
+    assert!(thoughts.windows(2).all(|w| w[0].id < w[1].id));
+    assert!(store.thoughts_after(me.user_id, Some(thoughts[6].id), 100).await.unwrap().is_empty());
+}
