@@ -36,7 +36,7 @@ pub mod testing;
 
 pub use approval::{Approval, ApprovalStatus, Decision, NewApproval};
 pub use clock::{Clock, ManualClock};
-pub use engine::{Completion, Engine, QuickAdd};
+pub use engine::{Completion, Engine, ExportCursor, ImportReport, Portable, QuickAdd};
 pub use error::{Entity, Error, FieldError, Result};
 pub use event::{Event, EventQuery};
 pub use ids::{ApiKeyId, ApprovalId, IdGenerator, RunId, SequentialIds, SuggestionId, TaskId, ThoughtId, UserId};

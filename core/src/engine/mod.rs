@@ -12,6 +12,7 @@
 mod approvals;
 mod tasks;
 mod thoughts;
+mod transfer;
 mod users;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use tasks::{Completion, QuickAdd};
+pub use transfer::{ExportCursor, ImportReport, Portable};
 
 use crate::clock::{Clock, to_micros};
 use crate::error::{Entity, Error, Result};

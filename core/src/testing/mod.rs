@@ -123,6 +123,7 @@ macro_rules! store_conformance_tests {
             quick_add_uses_the_owner_timezone,
             every_change_is_an_event_in_order,
             export_pages_cover_every_record_once,
+            export_then_import_round_trips,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

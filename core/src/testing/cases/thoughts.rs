@@ -181,3 +181,54 @@ pub async fn suggestion_lifecycle(store: Arc<dyn Store>) {
     );
     assert_eq!(f.engine.suggestions_for_thought(&me, t.id).await.unwrap().len(), 3);
 }
+
+pub async fn export_then_import_round_trips(store: Arc<dyn Store>) {
+    use crate::engine::ExportCursor;
+    use crate::task::TaskStatus;
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    let t = f.engine.capture_thought(&me, thought("renew the passport", &["admin"])).await.unwrap();
+    let parent = f
+        .engine
+        .create_task(&me, NewTask { source_thought_id: Some(t.id), ..NewTask::titled("passport") })
+        .await
+        .unwrap();
+    let child =
+        NewTask { parent_id: Some(parent.id), recurrence: Some("FREQ=MONTHLY".into()), ..NewTask::titled("photo") };
+    let child = f.engine.create_task(&me, child).await.unwrap();
+    f.advance_ms(3);
+    let done = f.engine.complete_task(&me, child.id).await.unwrap();
+    let mut lines = Vec::new();
+    let mut cursor = ExportCursor::Start;
+    while cursor != ExportCursor::Done {
+        let (page, next) = f.engine.export_page(&me, cursor, 2).await.unwrap();
+        lines.extend(page.iter().map(|r| serde_json::to_string(r).unwrap()));
+        cursor = next;
+    }
+    assert_eq!(lines.len(), 4, "one thought, three tasks (the next occurrence included)");
+    assert!(lines[0].starts_with(r#"{"type":"thought""#), "thoughts come first");
+    let before_tasks = f.engine.tasks(&me, TaskQuery::default()).await.unwrap();
+    f.engine.delete_task(&me, parent.id, None).await.unwrap();
+    assert!(done.next.is_some_and(|next| next.parent_id == Some(parent.id)), "the next occurrence is a sub-step too");
+    f.engine.delete_thought(&me, t.id, None).await.unwrap();
+    assert_eq!(f.engine.tasks(&me, TaskQuery::default()).await.unwrap().total, 0);
+
+    let mut numbered: Vec<(u64, String)> = lines.iter().cloned().zip(1..).map(|(l, n)| (n, l)).collect();
+    numbered.push((5, r#"{"type":"task","title":""}"#.into()));
+    numbered.push((6, "not json".into()));
+    numbered.push((7, r#"{"type":"task","title":"hand written","priority":"high","tags":["x"]}"#.into()));
+    let report = f.engine.import_batch(&me, numbered).await.unwrap();
+    assert_eq!(report.imported, 5);
+    assert_eq!(report.failed.iter().map(|(n, _)| *n).collect::<Vec<_>>(), vec![5, 6], "bad lines by number");
+    let after_tasks = f.engine.tasks(&me, TaskQuery::default()).await.unwrap();
+    assert_eq!(after_tasks.total, 4);
+    for task in &before_tasks.items {
+        assert_eq!(f.engine.task(&me, task.id).await.unwrap(), *task, "tasks round-trip exactly");
+    }
+    let back = f.engine.thought(&me, t.id).await.unwrap();
+    assert_eq!((back.content, back.tags, back.created_at, back.version), (t.content, t.tags, t.created_at, t.version));
+    assert_eq!(f.engine.task(&me, child.id).await.unwrap().status, TaskStatus::Done);
+    let again = f.engine.import_batch(&me, vec![(1, lines[1].clone())]).await.unwrap();
+    assert_eq!((again.imported, again.failed.len()), (0, 1), "an id that exists is reported, not overwritten");
+    assert!(matches!(f.engine.export_page(&me, ExportCursor::Done, 10).await.unwrap().0.as_slice(), []));
+}
