@@ -7,6 +7,7 @@
 //! migrations in `storage/migrations/sqlite`, embedded and run on open.
 
 mod apply;
+mod backup;
 mod codec;
 mod connect;
 mod error;
@@ -48,6 +49,8 @@ pub struct SqliteStore {
     /// Keeps an in-memory database alive while the store exists.
     keeper: Option<Mutex<SqliteConnection>>,
     options: SqliteOptions,
+    /// How to reach the file directly (backups); `None` in memory.
+    file: Option<sqlx::sqlite::SqliteConnectOptions>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -68,6 +71,24 @@ impl SqliteStore {
         Self::open_with(url, SqliteOptions::default()).await
     }
 
+    /// Writes a consistent snapshot of the database to the new file `path`
+    /// while the store keeps serving reads and writes; returns its size in
+    /// bytes. An existing file is never overwritten.
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<u64> {
+        match &self.file {
+            Some(options) => backup::backup(options.clone(), path).await,
+            None => Err(Error::invalid("database_url", "an in-memory database cannot be backed up to a file")),
+        }
+    }
+
+    /// Replaces the database file behind `target_url` with a backup made by
+    /// [`SqliteStore::backup_to`] after checking it is a healthy Steward
+    /// database. Offline: no store may have the target open. Opening the
+    /// target afterwards migrates an older backup forward.
+    pub async fn restore(backup: &std::path::Path, target_url: &str) -> Result<()> {
+        backup::restore(backup, target_url).await
+    }
+
     /// [`SqliteStore::open`] with explicit settings.
     pub async fn open_with(url: &str, options: SqliteOptions) -> Result<SqliteStore> {
         let runtime = tokio::runtime::Handle::try_current()
@@ -75,7 +96,12 @@ impl SqliteStore {
         let opened = connect::open(url, &options).await?;
         let (jobs, queue) = mpsc::channel(options.batch_max.max(1) * 4);
         let writer = runtime.spawn(writer::run(opened.write, queue, options.batch_max));
-        Ok(SqliteStore { read: opened.read, jobs, writer, keeper: opened.keeper.map(Mutex::new), options })
+        let file = if opened.keeper.is_some() {
+            None
+        } else {
+            Some(backup::file_of(url).map(|path| sqlx::sqlite::SqliteConnectOptions::new().filename(path))?)
+        };
+        Ok(SqliteStore { read: opened.read, jobs, writer, keeper: opened.keeper.map(Mutex::new), options, file })
     }
 
     /// Finishes queued writes and closes every connection. Dropping the store

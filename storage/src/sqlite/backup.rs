@@ -1,0 +1,94 @@
+//! Online backup and offline restore of a SQLite database.
+//!
+//! A backup is SQLite's `VACUUM INTO`: one read transaction, so the copy is
+//! a consistent snapshot even while the writer keeps committing, and the
+//! result is a compact, self-contained file (no WAL). It runs on a
+//! connection of its own, since the store's readers are `query_only`.
+//!
+//! A restore checks that the file is a healthy Steward database, copies it
+//! (again with `VACUUM INTO`) next to the target, and renames it into place.
+//! It replaces the file under any process that has it open, so stop
+//! `steward serve` and workers first.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
+use steward_core::{Error, Result};
+
+use super::error::db_error;
+
+/// Opens a plain connection to `options`' database for a one-off job.
+async fn connect(options: SqliteConnectOptions) -> Result<SqliteConnection> {
+    options.connect().await.map_err(db_error)
+}
+
+fn refuse_existing(path: &Path) -> Result<()> {
+    if path.exists() {
+        return Err(Error::Conflict(format!("{} already exists; choose a new file", path.display())));
+    }
+    Ok(())
+}
+
+async fn vacuum_into(conn: &mut SqliteConnection, path: &Path) -> Result<()> {
+    let target = path.to_str().ok_or_else(|| Error::invalid("path", "the path must be valid UTF-8"))?;
+    sqlx::query("VACUUM INTO ?").bind(target).execute(&mut *conn).await.map_err(db_error)?;
+    Ok(())
+}
+
+/// Copies the live database at `source` into the new file `path`.
+pub(crate) async fn backup(source: SqliteConnectOptions, path: &Path) -> Result<u64> {
+    refuse_existing(path)?;
+    let mut conn = connect(source).await?;
+    vacuum_into(&mut conn, path).await?;
+    conn.close().await.map_err(db_error)?;
+    Ok(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0))
+}
+
+/// The file behind a `sqlite://` URL (not an in-memory database).
+pub(crate) fn file_of(url: &str) -> Result<PathBuf> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| Error::invalid("database_url", format!("not a SQLite URL ({e})")))?;
+    let path = options.get_filename();
+    if path.as_os_str().is_empty() || path == Path::new(":memory:") || url.contains("mode=memory") {
+        return Err(Error::invalid("database_url", "an in-memory database has no file to restore into"));
+    }
+    Ok(path.to_path_buf())
+}
+
+/// Replaces the database file of `target_url` with the backup at `backup`.
+pub(crate) async fn restore(backup: &Path, target_url: &str) -> Result<()> {
+    if !backup.is_file() {
+        return Err(Error::invalid("path", format!("{} is not a file", backup.display())));
+    }
+    let target = file_of(target_url)?;
+    let source = SqliteConnectOptions::new().filename(backup).read_only(true);
+    let mut conn = connect(source).await?;
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut conn).await.map_err(db_error)?;
+    if check != "ok" {
+        return Err(Error::invalid("path", format!("{} is damaged: {check}", backup.display())));
+    }
+    let steward: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('_sqlx_migrations', 'tasks', 'thoughts', 'events')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .map_err(db_error)?;
+    if steward != 4 {
+        return Err(Error::invalid("path", format!("{} is not a Steward database", backup.display())));
+    }
+    let staging = target.with_extension("restore-tmp");
+    let _ = std::fs::remove_file(&staging);
+    vacuum_into(&mut conn, &staging).await?;
+    conn.close().await.map_err(db_error)?;
+    let io = |e: std::io::Error| Error::Unavailable(format!("restore failed: {e}"));
+    for suffix in ["-wal", "-shm"] {
+        let stale = PathBuf::from(format!("{}{suffix}", target.display()));
+        if stale.exists() {
+            std::fs::remove_file(&stale).map_err(io)?;
+        }
+    }
+    std::fs::rename(&staging, &target).map_err(io)?;
+    Ok(())
+}
