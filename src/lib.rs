@@ -26,10 +26,11 @@ pub use passwords::{MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use steward_core as core;
 pub use steward_core::{
     AcceptOverrides, ApiKey, Approval, ApprovalStatus, Assignee, Completion, Decision, Engine, Entity, Error, Event,
-    EventQuery, FieldError, NewApproval, NewSuggestion, NewTask, NewThought, NewUser, Page, PageRequest, Principal,
-    Priority, Profile, ProfilePatch, Project, QuickAdd, Result, Role, Scored, SearchField, Settings, SettingsPatch,
-    SortOrder, Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery, TaskSort, TaskStatus, Thought,
-    ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId, quickadd,
+    EventQuery, ExportCursor, FieldError, ImportReport, NewApproval, NewSuggestion, NewTask, NewThought, NewUser, Page,
+    PageRequest, Portable, Principal, Priority, Profile, ProfilePatch, Project, QuickAdd, Result, Role, Scored,
+    SearchField, Settings, SettingsPatch, SortOrder, Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch,
+    TaskQuery, TaskSort, TaskStatus, Thought, ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User,
+    UserId, quickadd,
 };
 pub use system::{SystemClock, UuidV7};
 
@@ -45,6 +46,16 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://steward.db";
 #[derive(Debug, Clone)]
 pub struct Steward {
     engine: Engine,
+    backend: Backend,
+}
+
+/// Which store is underneath, for the operations that are not the same
+/// everywhere (backup and restore).
+#[derive(Debug, Clone)]
+enum Backend {
+    Other,
+    #[cfg(feature = "sqlite")]
+    Sqlite(Arc<steward_storage::SqliteStore>),
 }
 
 impl Steward {
@@ -54,27 +65,57 @@ impl Steward {
     /// - `memory://` — the in-process store of `steward-core` (nothing kept).
     pub async fn open(url: &str) -> Result<Steward> {
         let url = url.trim();
-        let store: Arc<dyn Store> = if url == "memory://" || url == "memory:" {
-            Arc::new(steward_core::MemoryStore::new())
-        } else if url.starts_with("sqlite:") {
-            open_sqlite(url).await?
-        } else {
+        if url == "memory://" || url == "memory:" {
+            return Ok(Steward::with_store(Arc::new(steward_core::MemoryStore::new())));
+        }
+        if url.starts_with("sqlite:") {
+            return open_sqlite(url).await;
+        }
+        Err(Error::invalid(
+            "database_url",
+            format!("unsupported database URL '{url}': use sqlite://PATH, sqlite::memory: or memory://"),
+        ))
+    }
+
+    /// Writes a consistent snapshot of the database to the new file `path`
+    /// while Steward keeps working; returns its size in bytes. SQLite only:
+    /// a PostgreSQL database is backed up with `pg_dump` (see README).
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<u64> {
+        match &self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(store) => store.backup_to(path).await,
+            Backend::Other => {
+                let _ = path;
+                Err(Error::invalid(
+                    "database_url",
+                    "backups to a file are for SQLite databases; use pg_dump for PostgreSQL (see README)",
+                ))
+            }
+        }
+    }
+
+    /// Replaces the SQLite database at `url` with a backup file, after
+    /// checking it is a healthy Steward database. Offline: stop every
+    /// process using the database first. The next open migrates it forward.
+    pub async fn restore(url: &str, backup: &std::path::Path) -> Result<()> {
+        let url = url.trim();
+        if !url.starts_with("sqlite:") {
             return Err(Error::invalid(
                 "database_url",
-                format!("unsupported database URL '{url}': use sqlite://PATH, sqlite::memory: or memory://"),
+                "restoring from a file is for SQLite databases; use pg_restore/psql for PostgreSQL (see README)",
             ));
-        };
-        Ok(Steward::with_store(store))
+        }
+        restore_sqlite(url, backup).await
     }
 
     /// Wraps a store you built yourself.
     pub fn with_store(store: Arc<dyn Store>) -> Steward {
-        Steward { engine: Engine::new(store, Arc::new(SystemClock::default()), Arc::new(UuidV7)) }
+        Steward::with_engine(Engine::new(store, Arc::new(SystemClock::default()), Arc::new(UuidV7)))
     }
 
     /// Wraps an engine built with your own ports (a fixed clock in tests).
     pub fn with_engine(engine: Engine) -> Steward {
-        Steward { engine }
+        Steward { engine, backend: Backend::Other }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -141,11 +182,29 @@ impl Deref for Steward {
 }
 
 #[cfg(feature = "sqlite")]
-async fn open_sqlite(url: &str) -> Result<Arc<dyn Store>> {
-    Ok(Arc::new(steward_storage::SqliteStore::open(url).await?))
+async fn open_sqlite(url: &str) -> Result<Steward> {
+    let store = Arc::new(steward_storage::SqliteStore::open(url).await?);
+    let mut steward = Steward::with_store(store.clone());
+    steward.backend = Backend::Sqlite(store);
+    Ok(steward)
+}
+
+#[cfg(feature = "sqlite")]
+async fn restore_sqlite(url: &str, backup: &std::path::Path) -> Result<()> {
+    steward_storage::SqliteStore::restore(backup, url).await
 }
 
 #[cfg(not(feature = "sqlite"))]
-async fn open_sqlite(_url: &str) -> Result<Arc<dyn Store>> {
-    Err(Error::invalid("database_url", "this build of steward has no SQLite support (feature `sqlite`)"))
+async fn open_sqlite(_url: &str) -> Result<Steward> {
+    Err(no_sqlite())
+}
+
+#[cfg(not(feature = "sqlite"))]
+async fn restore_sqlite(_url: &str, _backup: &std::path::Path) -> Result<()> {
+    Err(no_sqlite())
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn no_sqlite() -> Error {
+    Error::invalid("database_url", "this build of steward has no SQLite support (feature `sqlite`)")
 }

@@ -60,6 +60,30 @@ pub(crate) enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Write your tasks and thoughts as JSON Lines (to FILE, or stdout).
+    Export {
+        /// Where to write; `-` for stdout.
+        #[arg(default_value = "-")]
+        file: std::path::PathBuf,
+    },
+    /// Read tasks and thoughts from a JSON Lines file (as `export` writes them).
+    Import {
+        /// The file to read; `-` for stdin.
+        file: std::path::PathBuf,
+        /// Lines per transaction.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        batch_size: u32,
+    },
+    /// Copy a SQLite database to a new FILE, consistently, while it is in use.
+    Backup {
+        /// The backup file to create (must not exist).
+        file: std::path::PathBuf,
+    },
+    /// Replace the SQLite database with a backup FILE (stop servers first).
+    Restore {
+        /// A file made by `steward backup`.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ mod errors;
 mod output;
 mod tasks;
 mod thoughts;
+mod transfer;
 mod users;
 
 use std::process::ExitCode;
@@ -59,6 +60,21 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             let steward = database::open(&global).await?;
             users::run_user(command, &steward, out).await
         }
+        Command::Export { file } => {
+            let steward = database::open(&global).await?;
+            let p = database::principal(&steward, &global).await?;
+            transfer::export(&steward, &p, &file, out).await
+        }
+        Command::Import { file, batch_size } => {
+            let steward = database::open(&global).await?;
+            let p = database::principal(&steward, &global).await?;
+            transfer::import(&steward, &p, &file, batch_size, out).await
+        }
+        Command::Backup { file } => {
+            let steward = database::open(&global).await?;
+            transfer::backup(&steward, &file, out).await
+        }
+        Command::Restore { file } => transfer::restore(&global, &file, out).await,
         Command::Key(command) => {
             let steward = database::open(&global).await?;
             let p = database::required_principal(&steward, &global).await?;

@@ -1,5 +1,8 @@
 //! Backup while writes continue, and restore of that backup into a new file.
 
+// A test that cannot set itself up should fail loudly, right there.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 

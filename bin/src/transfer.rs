@@ -1,0 +1,148 @@
+//! `steward export`, `import`, `backup` and `restore`: moving data in and
+//! out. The line format and the import rules are core's (`Portable`,
+//! `Engine::import_batch`); this module streams lines and shows progress.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use steward::{Error, ExportCursor, FieldError, Principal, Steward, TaskQuery, ThoughtQuery};
+
+use crate::cli::Global;
+use crate::errors::Failure;
+use crate::output::Output;
+
+/// Records fetched per export page.
+const EXPORT_PAGE: u32 = 1000;
+/// Failed lines listed one by one before the rest are only counted.
+const LIST_FAILURES: usize = 50;
+
+fn is_stdio(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+fn bar(len: Option<u64>, unit: &str) -> ProgressBar {
+    let bar = match len {
+        Some(len) => ProgressBar::new(len),
+        None => ProgressBar::new_spinner(),
+    };
+    let template = format!("{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {unit} ({{per_sec}})");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+pub(crate) async fn export(steward: &Steward, p: &Principal, file: &Path, out: Output) -> Result<(), Failure> {
+    let one = steward::PageRequest { limit: 1, offset: 0 };
+    let thoughts = steward.thoughts(p, ThoughtQuery { page: one, ..ThoughtQuery::default() }).await?.total;
+    let tasks = steward.tasks(p, TaskQuery { page: one, ..TaskQuery::default() }).await?.total;
+    let to_stdout = is_stdio(file);
+    let sink: Box<dyn Write> = if to_stdout {
+        Box::new(io::stdout().lock())
+    } else {
+        if file.exists() {
+            return Err(Error::Conflict(format!("{} already exists; choose a new file", file.display())).into());
+        }
+        Box::new(File::create(file).map_err(|error| Failure::Io { doing: "create the export file", error })?)
+    };
+    let mut sink = BufWriter::new(sink);
+    let progress = bar(Some(thoughts + tasks), "records");
+    let mut cursor = ExportCursor::Start;
+    let mut written = 0u64;
+    while cursor != ExportCursor::Done {
+        let (page, next) = steward.export_page(p, cursor, EXPORT_PAGE).await?;
+        for record in &page {
+            serde_json::to_writer(&mut sink, record)
+                .map_err(|e| Failure::Io { doing: "write the export", error: e.into() })?;
+            sink.write_all(b"\n")?;
+        }
+        written += page.len() as u64;
+        progress.inc(page.len() as u64);
+        cursor = next;
+    }
+    sink.flush()?;
+    progress.finish_and_clear();
+    let summary = format!("exported {written} records ({thoughts} thoughts, {tasks} tasks)");
+    if to_stdout {
+        eprintln!("{summary}");
+        return Ok(());
+    }
+    let report =
+        json!({ "file": file.display().to_string(), "records": written, "thoughts": thoughts, "tasks": tasks });
+    out.emit(&report, || format!("{summary} to {}", file.display()))
+}
+
+pub(crate) async fn import(
+    steward: &Steward,
+    p: &Principal,
+    file: &Path,
+    batch_size: u32,
+    out: Output,
+) -> Result<(), Failure> {
+    let open_error = |error| Failure::Io { doing: "open the import file", error };
+    let (reader, len): (Box<dyn BufRead>, Option<u64>) = if is_stdio(file) {
+        (Box::new(BufReader::new(io::stdin().lock())), None)
+    } else {
+        let f = File::open(file).map_err(open_error)?;
+        let len = f.metadata().ok().map(|m| m.len());
+        (Box::new(BufReader::new(f)), len)
+    };
+    let progress = bar(len, "bytes");
+    let mut report = steward::ImportReport::default();
+    let mut batch: Vec<(u64, String)> = Vec::with_capacity(batch_size as usize);
+    let mut lines = 0u64;
+    for (number, line) in (1u64..).zip(reader.lines()) {
+        let line = line.map_err(|error| Failure::Io { doing: "read the import file", error })?;
+        progress.inc(line.len() as u64 + 1);
+        if line.trim().is_empty() {
+            continue;
+        }
+        lines += 1;
+        batch.push((number, line));
+        if batch.len() == batch_size as usize {
+            report.merge(steward.import_batch(p, std::mem::take(&mut batch)).await?);
+        }
+    }
+    if !batch.is_empty() {
+        report.merge(steward.import_batch(p, batch).await?);
+    }
+    progress.finish_and_clear();
+    let failed: Vec<_> = report
+        .failed
+        .iter()
+        .map(|(line, e)| json!({ "line": line, "code": e.code(), "message": e.to_string() }))
+        .collect();
+    let summary = json!({ "lines": lines, "imported": report.imported, "failed": failed });
+    out.emit(&summary, || {
+        let mut text = format!("imported {} of {lines} lines", report.imported);
+        for (line, e) in report.failed.iter().take(LIST_FAILURES) {
+            text.push_str(&format!("\n  line {line}: {e}"));
+        }
+        if report.failed.len() > LIST_FAILURES {
+            text.push_str(&format!("\n  … and {} more", report.failed.len() - LIST_FAILURES));
+        }
+        text
+    })?;
+    if report.failed.is_empty() {
+        return Ok(());
+    }
+    let msg = format!("{} of {lines} lines were not imported (listed above); the others were", report.failed.len());
+    Err(Error::Invalid(vec![FieldError::body("file", msg)]).into())
+}
+
+pub(crate) async fn backup(steward: &Steward, file: &Path, out: Output) -> Result<(), Failure> {
+    let bytes = steward.backup_to(file).await?;
+    let report = json!({ "file": file.display().to_string(), "bytes": bytes });
+    out.emit(&report, || format!("backed up to {} ({bytes} bytes)", file.display()))
+}
+
+pub(crate) async fn restore(global: &Global, file: &Path, out: Output) -> Result<(), Failure> {
+    Steward::restore(&global.database_url, file).await?;
+    // Opening migrates an older backup forward and proves the result opens.
+    crate::database::open(global).await?;
+    let report = json!({ "database_url": global.database_url, "restored_from": file.display().to_string() });
+    out.emit(&report, || format!("restored {} from {}", global.database_url, file.display()))
+}
