@@ -18,12 +18,12 @@ use super::error::{db_error, write_error};
 use super::statements::{self, Mode};
 
 /// Applies every write of one set, stopping at the first failure.
-pub(crate) async fn apply_set(conn: &mut SqliteConnection, writes: Vec<Write>) -> Result<()> {
+pub(crate) async fn apply_set(conn: &mut SqliteConnection, writes: &[Write]) -> Result<()> {
     for write in writes {
         match write {
-            Write::Insert(record) => insert(conn, &record).await?,
-            Write::Update { record, expected_version } => update(conn, &record, expected_version).await?,
-            Write::Delete { entity, owner, id } => delete(conn, entity, owner, id).await?,
+            Write::Insert(record) => insert(conn, record).await?,
+            Write::Update { record, expected_version } => update(conn, record, *expected_version).await?,
+            Write::Delete { entity, owner, id } => delete(conn, *entity, *owner, *id).await?,
             Write::Append(event) => append(conn, event).await?,
         }
     }
@@ -124,7 +124,7 @@ async fn delete(conn: &mut SqliteConnection, entity: Entity, owner: UserId, id: 
     Ok(())
 }
 
-async fn append(conn: &mut SqliteConnection, event: NewEvent) -> Result<()> {
+async fn append(conn: &mut SqliteConnection, event: &NewEvent) -> Result<()> {
     sqlx::query(
         "INSERT INTO events (user_id, actor, kind, entity, entity_id, before_json, after_json, at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
