@@ -47,7 +47,8 @@ fn task_input(i: u64) -> NewTask {
         description: i.is_multiple_of(3).then(|| format!("details for task {i}")),
         priority: Some(priority),
         due_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).map(|d| d + chrono::Days::new(i % 365)),
-        tags: vec![tag.to_string(), TAGS[((i / 20) % 20) as usize].to_string()],
+        // The second tag is always a different one (offset 1..=19).
+        tags: vec![tag.to_string(), TAGS[((i % 20 + 1 + (i / 20) % 19) % 20) as usize].to_string()],
         ..NewTask::default()
     }
 }
