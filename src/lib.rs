@@ -62,6 +62,8 @@ impl Steward {
     /// Opens (creating and migrating if needed) the store named by `url`:
     /// - `sqlite://path/to/file.db`, `sqlite:path`, `sqlite::memory:` — the
     ///   embedded default (feature `sqlite`);
+    /// - `postgres://user@host/db` — PostgreSQL, shared by any number of
+    ///   processes (feature `postgres`);
     /// - `memory://` — the in-process store of `steward-core` (nothing kept).
     pub async fn open(url: &str) -> Result<Steward> {
         let url = url.trim();
@@ -71,9 +73,12 @@ impl Steward {
         if url.starts_with("sqlite:") {
             return open_sqlite(url).await;
         }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return open_postgres(url).await;
+        }
         Err(Error::invalid(
             "database_url",
-            format!("unsupported database URL '{url}': use sqlite://PATH, sqlite::memory: or memory://"),
+            format!("unsupported database URL '{url}': use sqlite://PATH, sqlite::memory:, postgres://… or memory://"),
         ))
     }
 
@@ -187,6 +192,16 @@ async fn open_sqlite(url: &str) -> Result<Steward> {
     let mut steward = Steward::with_store(store.clone());
     steward.backend = Backend::Sqlite(store);
     Ok(steward)
+}
+
+#[cfg(feature = "postgres")]
+async fn open_postgres(url: &str) -> Result<Steward> {
+    Ok(Steward::with_store(Arc::new(steward_storage::PostgresStore::open(url).await?)))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn open_postgres(_url: &str) -> Result<Steward> {
+    Err(Error::invalid("database_url", "this build of steward has no PostgreSQL support (feature `postgres`)"))
 }
 
 #[cfg(feature = "sqlite")]

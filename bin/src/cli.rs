@@ -25,7 +25,7 @@ pub(crate) struct Cli {
 /// Options every command accepts. Precedence: flag, then environment, then default.
 #[derive(Debug, Args)]
 pub(crate) struct Global {
-    /// The database to use (sqlite://PATH, sqlite::memory: or memory://).
+    /// The database to use (sqlite://PATH, sqlite::memory:, postgres://… or memory://).
     #[arg(
         long,
         global = true,

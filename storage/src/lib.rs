@@ -6,6 +6,8 @@
 //! - [`SqliteStore`] (feature `sqlite`, the default): one embedded SQLite
 //!   file (or `sqlite::memory:`) in WAL mode, with a pool of read-only
 //!   connections and one group-committing writer.
+//! - [`PostgresStore`] (feature `postgres`): a PostgreSQL database shared by
+//!   any number of processes; each write set is one transaction from a pool.
 //!
 //! The stores own persistence only; every rule lives in `steward-core`.
 
@@ -14,3 +16,9 @@ pub mod sqlite;
 
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteOptions, SqliteStore};
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
+
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresOptions, PostgresStore};

@@ -7,7 +7,7 @@
 //! exactly-once decisions, events, and exact timestamps.
 //!
 //! Use it from a store's test file:
-//! ```ignore
+//! ```text
 //! steward_core::store_conformance_tests!(async {
 //!     steward_core::testing::TestStore::new(Arc::new(MyStore::new()), ())
 //! });

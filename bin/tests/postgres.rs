@@ -1,0 +1,79 @@
+//! The real binary against a real PostgreSQL database created for the test
+//! (on the server of `STEWARD_TEST_POSTGRES_URL`) and dropped after. Ignored
+//! in a plain `cargo test`; `./scripts/test` always runs it, and it fails
+//! loudly when the server cannot be reached.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn server_url() -> String {
+    std::env::var("STEWARD_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database of its own, dropped when the test ends (pass or fail).
+struct Database {
+    name: String,
+    url: String,
+}
+
+fn psql(sql: &str) -> Output {
+    Command::new("psql").arg(server_url()).args(["-Atqc", sql]).output().expect("psql must be installed")
+}
+
+impl Database {
+    fn create() -> Database {
+        let name =
+            format!("steward_cli_{}_{}", std::process::id(), std::time::UNIX_EPOCH.elapsed().unwrap().as_nanos());
+        let made = psql(&format!("CREATE DATABASE {name}"));
+        assert!(
+            made.status.success(),
+            "PostgreSQL at {} is not usable ({}): start it or set STEWARD_TEST_POSTGRES_URL",
+            server_url(),
+            String::from_utf8_lossy(&made.stderr)
+        );
+        let base = server_url();
+        let root = base.rsplit_once('/').map(|(root, _)| root.to_string()).unwrap_or(base);
+        Database { url: format!("{root}/{name}"), name }
+    }
+
+    fn steward(&self, args: &[&str]) -> Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_steward"))
+            .env_remove("STEWARD_USER")
+            .env("STEWARD_DATABASE_URL", &self.url)
+            .arg("--json")
+            .args(args)
+            .output()
+            .expect("run steward");
+        assert!(out.status.success(), "steward {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("one JSON document")
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        psql(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+    }
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server; ./scripts/test runs it"]
+fn cli_migrates_and_keeps_tasks_in_postgres() {
+    let db = Database::create();
+    db.steward(&["migrate"]);
+    db.steward(&["migrate"]);
+    let added = db.steward(&["task", "add", "standup every weekday at 9:30am #work p2"]);
+    assert_eq!(added["title"], "standup");
+    assert_eq!(added["recurrence"], "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
+    let list = db.steward(&["task", "list", "--tag", "work"]);
+    assert_eq!(list["pagination"]["total"], 1);
+    let done = db.steward(&["task", "done", added["id"].as_str().unwrap()]);
+    assert_eq!(done["task"]["status"], "done");
+    assert!(done["next"].is_object(), "the next occurrence was created");
+    let open = db.steward(&["task", "list", "--status", "pending"]);
+    assert_eq!(open["tasks"][0]["id"], done["next"]["id"]);
+    db.steward(&["thought", "add", "café ideas"]);
+    assert_eq!(db.steward(&["thought", "list"])["pagination"]["total"], 1);
+}

@@ -1,0 +1,162 @@
+//! The PostgreSQL store.
+//!
+//! [`PostgresStore`] keeps everything in one PostgreSQL database that any
+//! number of Steward processes may share. Reads and writes come from one
+//! connection pool; each write set is its own transaction (see `apply` for
+//! why READ COMMITTED with conditional updates is enough). Schema changes
+//! are the migrations in `storage/migrations/postgres`, embedded and run on
+//! open. Full-text search uses generated `tsvector` columns (see `search`);
+//! task-list totals come from trigger-kept counters.
+
+mod apply;
+mod codec;
+mod connect;
+mod error;
+mod read;
+mod rows;
+mod search;
+mod sql;
+mod statements;
+
+use std::fmt;
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use steward_core::Result;
+use steward_core::approval::Approval;
+use steward_core::event::{Event, EventQuery};
+use steward_core::ids::{ApiKeyId, ApprovalId, SuggestionId, TaskId, ThoughtId, UserId};
+use steward_core::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
+use steward_core::settings::{Profile, Settings};
+use steward_core::store::{ApprovalQuery, Store, SuggestionQuery, Write};
+use steward_core::suggestion::Suggestion;
+use steward_core::task::Task;
+use steward_core::thought::Thought;
+use steward_core::user::{ApiKey, User};
+
+pub use connect::PostgresOptions;
+
+/// A [`Store`] in a PostgreSQL database.
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("connections", &self.pool.size())
+            .field("idle", &self.pool.num_idle())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to and migrates the database at `url` (`postgres://…` or
+    /// `postgresql://…`, with any libpq-style parameters sqlx understands).
+    /// A URL that is not PostgreSQL's is `Invalid`; a server that cannot be
+    /// reached, or refuses the credentials, is `Unavailable`.
+    pub async fn open(url: &str) -> Result<PostgresStore> {
+        Self::open_with(url, PostgresOptions::default()).await
+    }
+
+    /// [`PostgresStore::open`] with explicit pool settings.
+    pub async fn open_with(url: &str, options: PostgresOptions) -> Result<PostgresStore> {
+        Ok(PostgresStore { pool: connect::open(url, &options).await? })
+    }
+
+    /// Waits for borrowed connections to come back and closes them all.
+    /// Dropping the store closes them in the background.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn apply(&self, writes: Vec<Write>) -> Result<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        apply::apply_set(&self.pool, &writes).await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        read::user(&self.pool, id.0).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        read::user_by_email(&self.pool, email).await
+    }
+
+    async fn users(&self, page: PageRequest) -> Result<Page<User>> {
+        read::users(&self.pool, page).await
+    }
+
+    async fn api_key(&self, owner: UserId, id: ApiKeyId) -> Result<Option<ApiKey>> {
+        read::api_key(&self.pool, owner, id.0).await
+    }
+
+    async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>> {
+        read::api_key_by_hash(&self.pool, key_hash).await
+    }
+
+    async fn api_keys(&self, owner: UserId) -> Result<Vec<ApiKey>> {
+        read::api_keys(&self.pool, owner).await
+    }
+
+    async fn task(&self, owner: UserId, id: TaskId) -> Result<Option<Task>> {
+        read::task(&self.pool, owner, id.0).await
+    }
+
+    async fn tasks(&self, owner: UserId, query: &TaskQuery) -> Result<Page<Task>> {
+        read::tasks(&self.pool, owner, query).await
+    }
+
+    async fn tasks_after(&self, owner: UserId, after: Option<TaskId>, limit: u32) -> Result<Vec<Task>> {
+        read::tasks_after(&self.pool, owner, after.map(|a| a.0), limit).await
+    }
+
+    async fn thought(&self, owner: UserId, id: ThoughtId) -> Result<Option<Thought>> {
+        read::thought(&self.pool, owner, id.0).await
+    }
+
+    async fn thoughts(&self, owner: UserId, query: &ThoughtQuery) -> Result<Page<Thought>> {
+        read::thoughts(&self.pool, owner, query).await
+    }
+
+    async fn thoughts_after(&self, owner: UserId, after: Option<ThoughtId>, limit: u32) -> Result<Vec<Thought>> {
+        read::thoughts_after(&self.pool, owner, after.map(|a| a.0), limit).await
+    }
+
+    async fn search_thoughts(&self, owner: UserId, query: &ThoughtSearch) -> Result<Page<Scored<Thought>>> {
+        search::thoughts(&self.pool, owner, query).await
+    }
+
+    async fn suggestion(&self, owner: UserId, id: SuggestionId) -> Result<Option<Suggestion>> {
+        read::suggestion(&self.pool, owner, id.0).await
+    }
+
+    async fn suggestions(&self, owner: UserId, query: &SuggestionQuery) -> Result<Vec<Suggestion>> {
+        read::suggestions(&self.pool, owner, query).await
+    }
+
+    async fn approval(&self, owner: UserId, id: ApprovalId) -> Result<Option<Approval>> {
+        read::approval(&self.pool, owner, id.0).await
+    }
+
+    async fn approvals(&self, owner: UserId, query: &ApprovalQuery) -> Result<Page<Approval>> {
+        read::approvals(&self.pool, owner, query).await
+    }
+
+    async fn settings(&self, owner: UserId) -> Result<Option<Settings>> {
+        read::settings(&self.pool, owner).await
+    }
+
+    async fn profile(&self, owner: UserId) -> Result<Option<Profile>> {
+        read::profile(&self.pool, owner).await
+    }
+
+    async fn events(&self, owner: UserId, query: &EventQuery) -> Result<Vec<Event>> {
+        read::events(&self.pool, owner, query).await
+    }
+}

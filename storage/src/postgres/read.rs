@@ -1,0 +1,324 @@
+//! The store's reads, each scoped to its owner and ordered exactly like the
+//! memory store: the sort key in the requested direction, ties by insertion
+//! order (`seq`) in the same direction. Every list has an index that serves
+//! its order, so a first page reads a page's worth of rows.
+
+use sqlx::{AssertSqlSafe, PgPool, Row};
+use steward_core::approval::{Approval, ApprovalStatus};
+use steward_core::event::{Event, EventQuery};
+use steward_core::query::{Page, PageRequest, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
+use steward_core::search;
+use steward_core::settings::{Profile, Settings};
+use steward_core::store::{ApprovalQuery, SuggestionQuery};
+use steward_core::suggestion::Suggestion;
+use steward_core::task::Task;
+use steward_core::thought::Thought;
+use steward_core::user::{ApiKey, User};
+use steward_core::{Result, UserId};
+use uuid::Uuid;
+
+use super::error::db_error;
+use super::rows::{self, columns};
+use super::search::PREFIX_QUERY;
+use super::sql::{self, Arg, Filter, PageQuery, Total};
+
+pub(crate) async fn user(pool: &PgPool, id: Uuid) -> Result<Option<User>> {
+    let sql = concat!("SELECT ", columns!(user), " FROM users WHERE id = $1");
+    sql::one(pool, sql, &[Arg::Id(id)], rows::user).await
+}
+
+pub(crate) async fn user_by_email(pool: &PgPool, email: &str) -> Result<Option<User>> {
+    let email = Arg::Text(email.trim().to_lowercase());
+    let sql = concat!("SELECT ", columns!(user), " FROM users WHERE lower(email) = lower($1)");
+    sql::one(pool, sql, &[email], rows::user).await
+}
+
+pub(crate) async fn users(pool: &PgPool, page: PageRequest) -> Result<Page<User>> {
+    let filter = Filter::everything();
+    let query =
+        PageQuery { columns: columns!(user), table: "users", filter: &filter, order: "seq", total: Total::Rows };
+    sql::page(pool, query, page, rows::user).await
+}
+
+pub(crate) async fn api_key(pool: &PgPool, owner: UserId, id: Uuid) -> Result<Option<ApiKey>> {
+    let sql = concat!("SELECT ", columns!(api_key), " FROM api_keys WHERE id = $1 AND user_id = $2");
+    sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], rows::api_key).await
+}
+
+pub(crate) async fn api_key_by_hash(pool: &PgPool, key_hash: &str) -> Result<Option<ApiKey>> {
+    let sql = concat!("SELECT ", columns!(api_key), " FROM api_keys WHERE key_hash = $1 ORDER BY seq LIMIT 1");
+    sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], rows::api_key).await
+}
+
+pub(crate) async fn api_keys(pool: &PgPool, owner: UserId) -> Result<Vec<ApiKey>> {
+    let sql = concat!("SELECT ", columns!(api_key), " FROM api_keys WHERE user_id = $1 ORDER BY seq");
+    sql::all(pool, sql, &[Arg::Id(owner.0)], rows::api_key).await
+}
+
+/// One owned row of a table keyed by `id`.
+macro_rules! owned {
+    ($name:ident, $table:literal, $columns:ident, $ty:ty, $map:path) => {
+        pub(crate) async fn $name(pool: &PgPool, owner: UserId, id: Uuid) -> Result<Option<$ty>> {
+            let sql = concat!("SELECT ", columns!($columns), " FROM ", $table, " WHERE id = $1 AND user_id = $2");
+            sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], $map).await
+        }
+    };
+}
+
+owned!(task, "tasks", task, Task, rows::task);
+owned!(thought, "thoughts", thought, Thought, rows::thought);
+owned!(suggestion, "suggestions", suggestion, Suggestion, rows::suggestion);
+owned!(approval, "approvals", approval, Approval, rows::approval);
+
+/// Keyset pages in id order (exports): the owner's rows after `after`.
+macro_rules! after {
+    ($name:ident, $table:literal, $columns:ident, $ty:ty, $map:path) => {
+        pub(crate) async fn $name(pool: &PgPool, owner: UserId, after: Option<Uuid>, limit: u32) -> Result<Vec<$ty>> {
+            let limit = Arg::Int(i64::from(limit));
+            match after {
+                Some(after) => {
+                    let sql = concat!(
+                        "SELECT ",
+                        columns!($columns),
+                        " FROM ",
+                        $table,
+                        " WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+                    );
+                    sql::all(pool, sql, &[Arg::Id(owner.0), Arg::Id(after), limit], $map).await
+                }
+                None => {
+                    let sql = concat!(
+                        "SELECT ",
+                        columns!($columns),
+                        " FROM ",
+                        $table,
+                        " WHERE user_id = $1 ORDER BY id LIMIT $2"
+                    );
+                    sql::all(pool, sql, &[Arg::Id(owner.0), limit], $map).await
+                }
+            }
+        }
+    };
+}
+
+after!(tasks_after, "tasks", task, Task, rows::task);
+after!(thoughts_after, "thoughts", thought, Thought, rows::thought);
+
+pub(crate) async fn settings(pool: &PgPool, owner: UserId) -> Result<Option<Settings>> {
+    let sql = concat!("SELECT ", columns!(settings), " FROM settings WHERE user_id = $1");
+    sql::one(pool, sql, &[Arg::Id(owner.0)], rows::settings).await
+}
+
+pub(crate) async fn profile(pool: &PgPool, owner: UserId) -> Result<Option<Profile>> {
+    let sql = concat!("SELECT ", columns!(profile), " FROM profiles WHERE user_id = $1");
+    sql::one(pool, sql, &[Arg::Id(owner.0)], rows::profile).await
+}
+
+fn direction(order: SortOrder) -> &'static str {
+    match order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
+    }
+}
+
+pub(crate) async fn tasks(pool: &PgPool, owner: UserId, q: &TaskQuery) -> Result<Page<Task>> {
+    let terms = q.text.as_deref().map(search::terms).unwrap_or_default();
+    if q.text.is_some() && terms.is_empty() {
+        return Ok(Page { items: Vec::new(), total: 0, offset: q.page.offset, limit: q.page.limit });
+    }
+    let mut f = Filter::owner(owner.0);
+    // The counters' key, as the `$n`s already bound for the filter.
+    let mut counted_key = String::from("user_id = $1");
+    if let Some(status) = q.status {
+        counted_key.push_str(&format!(" AND status = ${}", f.next()));
+        f.and("status = ?", [Arg::Text(status.as_str().into())]);
+    }
+    if let Some(tag) = &q.tag {
+        counted_key.push_str(&format!(" AND tag = ${}", f.next()));
+        f.and("tags @> ARRAY[?]", [Arg::Text(tag.clone())]);
+    }
+    // Filtered by owner, status and tag only: the schema keeps those totals.
+    let counted = q.priority.is_none()
+        && q.assignee.is_none()
+        && q.parent_id.is_none()
+        && q.due_before.is_none()
+        && q.due_after.is_none()
+        && terms.is_empty();
+    if let Some(priority) = q.priority {
+        // The rank is 1–4 by construction.
+        f.and("priority_rank = ?", [Arg::SmallInt(i16::try_from(priority.rank()).unwrap_or(i16::MAX))]);
+    }
+    if let Some(assignee) = q.assignee {
+        f.and("assignee = ?", [Arg::Text(assignee.as_str().into())]);
+    }
+    if let Some(parent) = q.parent_id {
+        f.and("parent_id = ?", [Arg::Id(parent.0)]);
+    }
+    if let Some(d) = q.due_before {
+        f.and("due_date <= ?", [Arg::Date(d)]);
+    }
+    if let Some(d) = q.due_after {
+        f.and("due_date >= ?", [Arg::Date(d)]);
+    }
+    let words = !terms.is_empty();
+    if words {
+        f.and(&format!("search @@ {PREFIX_QUERY}"), [Arg::Texts(terms), Arg::Text(String::new())]);
+    }
+    let d = direction(q.order);
+    let order = match (q.sort_by, q.order) {
+        (TaskSort::CreatedAt, _) => format!("created_at {d}, seq {d}"),
+        (TaskSort::UpdatedAt, _) => format!("updated_at {d}, seq {d}"),
+        (TaskSort::Priority, _) => format!("priority_rank {d}, seq {d}"),
+        // Byte order, ASCII case folded: the `tasks_by_title` index.
+        (TaskSort::Title, _) => format!("lower(title COLLATE \"C\") {d}, seq {d}"),
+        // Undated last either way, untimed first on its day (ascending).
+        (TaskSort::DueDate, SortOrder::Asc) => "due_date ASC NULLS LAST, due_time ASC NULLS FIRST, seq ASC".into(),
+        (TaskSort::DueDate, SortOrder::Desc) => "due_date DESC NULLS LAST, due_time DESC NULLS LAST, seq DESC".into(),
+    };
+    let counters = |table: &str| format!("SELECT coalesce(sum(n), 0)::bigint FROM {table} WHERE {counted_key}");
+    if q.tag.is_some() || words {
+        // Counted either way: by the tag counters, or row by row among
+        // other filters (as a full page would need anyway).
+        let count =
+            if counted { counters("task_tag_counts") } else { format!("SELECT count(*) FROM tasks WHERE {}", f.sql()) };
+        return sparse_or_dense(pool, &f, &order, &count, q.page).await;
+    }
+    let total = if counted { Total::Counted(counters("task_counts")) } else { Total::Rows };
+    let query = PageQuery { columns: columns!(task), table: "tasks", filter: &f, order: &order, total };
+    sql::page(pool, query, q.page, rows::task).await
+}
+
+/// A page of tasks filtered by tag or words, whose total (`count`, a query
+/// on the filter's `$n`s) is read first. The planner cannot know how many
+/// tasks carry a tag or a word (array and tsvector statistics know only the
+/// common ones), and guessing wrong is costly both ways: walking the sort
+/// order's index past a million rows for a rare tag, or fetching and sorting
+/// a million rows for a common one. The exact total picks the plan: a sparse
+/// filter's rows are all fetched through its GIN index and sorted (`total`
+/// scattered rows); a dense one's page is found by walking the sort order's
+/// index (about `window × owned / total` rows, mostly neighbours on disk, so
+/// each costs less), whichever is less.
+async fn sparse_or_dense(pool: &PgPool, f: &Filter, order: &str, count: &str, page: PageRequest) -> Result<Page<Task>> {
+    let empty = |total: i64| Page {
+        items: Vec::new(),
+        total: u64::try_from(total).unwrap_or_default(),
+        offset: page.offset,
+        limit: page.limit,
+    };
+    let mut tx = pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(db_error)?;
+    let counts = format!("SELECT ({count}), (SELECT coalesce(sum(n), 0)::bigint FROM task_counts WHERE user_id = $1)");
+    let (total, owned): (i64, i64) = sql::bind(sqlx::query(AssertSqlSafe(counts)), f.args())
+        .fetch_one(&mut *tx)
+        .await
+        .and_then(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .map_err(db_error)?;
+    if i64::try_from(page.offset).unwrap_or(i64::MAX) >= total {
+        tx.commit().await.map_err(db_error)?;
+        return Ok(empty(total));
+    }
+    let window = i128::from(sql::offset(page)) + i128::from(page.limit);
+    let sparse = 4 * i128::from(total) * i128::from(total) <= window * i128::from(owned);
+    let (limit, offset) = (f.next(), f.next() + 1);
+    let rows = if sparse {
+        format!(
+            "WITH hits AS MATERIALIZED (SELECT {}, seq, priority_rank FROM tasks WHERE {}) \
+             SELECT * FROM hits ORDER BY {order} LIMIT ${limit} OFFSET ${offset}",
+            columns!(task),
+            f.sql()
+        )
+    } else {
+        format!(
+            "SELECT {} FROM tasks WHERE {} ORDER BY {order} LIMIT ${limit} OFFSET ${offset}",
+            columns!(task),
+            f.sql()
+        )
+    };
+    let found = sql::bind(sqlx::query(AssertSqlSafe(rows)), f.args())
+        .bind(i64::from(page.limit))
+        .bind(sql::offset(page))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    let items = found.iter().map(rows::task).collect::<Result<Vec<Task>>>()?;
+    Ok(Page { items, ..empty(total) })
+}
+
+pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtQuery) -> Result<Page<Thought>> {
+    let mut f = Filter::owner(owner.0);
+    if let Some(status) = q.status {
+        f.and("status = ?", [Arg::Text(status.as_str().into())]);
+    }
+    if !q.tags.is_empty() {
+        f.and("tags && ?", [Arg::Texts(q.tags.clone())]);
+    }
+    let d = direction(q.order);
+    let order = match q.sort_by {
+        ThoughtSort::CreatedAt => format!("created_at {d}, seq {d}"),
+        ThoughtSort::UpdatedAt => format!("updated_at {d}, seq {d}"),
+    };
+    let query =
+        PageQuery { columns: columns!(thought), table: "thoughts", filter: &f, order: &order, total: Total::Rows };
+    sql::page(pool, query, q.page, rows::thought).await
+}
+
+pub(crate) async fn suggestions(pool: &PgPool, owner: UserId, q: &SuggestionQuery) -> Result<Vec<Suggestion>> {
+    let mut f = Filter::owner(owner.0);
+    if let Some(thought) = q.thought {
+        f.and("source_thought_id = ?", [Arg::Id(thought.0)]);
+    }
+    if q.open_only {
+        f.and("status IN ('pending', 'presented')", []);
+    }
+    if let Some(min) = q.min_confidence {
+        f.and("confidence >= ?", [Arg::Real(min)]);
+    }
+    if !q.include_deleted {
+        f.and("NOT is_deleted", []);
+    }
+    let order = if q.open_only { "confidence DESC, created_at DESC, seq DESC" } else { "created_at DESC, seq DESC" };
+    sql::list(pool, columns!(suggestion), "suggestions", &f, order, q.effective_limit(), rows::suggestion).await
+}
+
+pub(crate) async fn approvals(pool: &PgPool, owner: UserId, q: &ApprovalQuery) -> Result<Page<Approval>> {
+    let mut f = Filter::owner(owner.0);
+    let as_of = Arg::Instant(q.as_of);
+    match q.status {
+        None => {}
+        // A pending approval past its expiry reads as expired.
+        Some(ApprovalStatus::Pending) => {
+            f.and("status = 'pending' AND expires_at > ?", [as_of]);
+        }
+        Some(ApprovalStatus::Expired) => {
+            f.and("status = 'expired' OR (status = 'pending' AND expires_at <= ?)", [as_of]);
+        }
+        Some(other) => {
+            f.and("status = ?", [Arg::Text(other.as_str().into())]);
+        }
+    }
+    let query = PageQuery {
+        columns: columns!(approval),
+        table: "approvals",
+        filter: &f,
+        order: "created_at DESC, seq DESC",
+        total: Total::Rows,
+    };
+    sql::page(pool, query, q.page, rows::approval).await
+}
+
+pub(crate) async fn events(pool: &PgPool, owner: UserId, q: &EventQuery) -> Result<Vec<Event>> {
+    let mut f = Filter::owner(owner.0);
+    if let Some(after) = q.after_seq {
+        f.and("seq > ?", [Arg::Int(after)]);
+    }
+    if let Some(entity) = q.entity {
+        f.and("entity = ?", [Arg::Text(entity.as_str().into())]);
+    }
+    if let Some(id) = q.entity_id {
+        f.and("entity_id = ?", [Arg::Id(id)]);
+    }
+    if let Some(since) = q.since {
+        f.and("at >= ?", [Arg::Instant(since)]);
+    }
+    sql::list(pool, columns!(event), "events", &f, "seq", q.effective_limit(), rows::event).await
+}

@@ -1,0 +1,482 @@
+//! What is specific to the PostgreSQL store (everything shared is in the
+//! conformance suite): migrations, several processes writing one database,
+//! event order across them, exact timestamps, the counters behind list
+//! totals, and the search folding.
+
+#![cfg(feature = "postgres")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod postgres_support;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveTime, Utc};
+use postgres_support::TestDatabase;
+use serde_json::json;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection, PgConnection};
+use steward_core::event::{EventQuery, NewEvent};
+use steward_core::query::{PageRequest, SearchField, SortOrder, TaskQuery, TaskSort, ThoughtSearch};
+use steward_core::store::{Record, Store, Write};
+use steward_core::task::{Assignee, Priority, Task, TaskStatus};
+use steward_core::thought::{Thought, ThoughtStatus};
+use steward_core::{Entity, Error, TaskId, ThoughtId, UserId};
+use steward_storage::{PostgresOptions, PostgresStore};
+use uuid::Uuid;
+
+fn at(n: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(1_771_669_800_123_456 + n).unwrap()
+}
+
+fn id(n: u64) -> Uuid {
+    Uuid::from_u64_pair(0x0190_0000_0000_7000, n)
+}
+
+fn task(owner: UserId, n: u64, title: &str) -> Task {
+    Task {
+        id: TaskId(id(n)),
+        user_id: owner,
+        title: title.into(),
+        description: Some(format!("description of {title}")),
+        priority: Priority::Medium,
+        status: TaskStatus::Pending,
+        due_date: None,
+        due_time: None,
+        recurrence: None,
+        tags: vec!["batch".into()],
+        parent_id: None,
+        estimated_effort_minutes: None,
+        assignee: Assignee::Me,
+        source_thought_id: None,
+        metadata: json!({"n": n}),
+        completed_at: None,
+        created_at: at(n as i64),
+        updated_at: at(n as i64),
+        version: 1,
+    }
+}
+
+fn thought(owner: UserId, n: u64, content: &str, tags: &[&str]) -> Thought {
+    Thought {
+        id: ThoughtId(id(n)),
+        user_id: owner,
+        content: content.into(),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        status: ThoughtStatus::Active,
+        context: None,
+        thought_type: None,
+        is_actionable: None,
+        actionable_confidence: None,
+        suggested_tags: Vec::new(),
+        related_topics: Vec::new(),
+        emotional_tone: None,
+        urgency: None,
+        analyzed_at: None,
+        related_thought_ids: Vec::new(),
+        task_id: None,
+        created_at: at(n as i64),
+        updated_at: at(n as i64),
+        version: 1,
+    }
+}
+
+fn event(owner: UserId, n: u64) -> NewEvent {
+    NewEvent {
+        user_id: owner,
+        actor: Some(owner),
+        kind: "task.updated",
+        entity: Entity::Task,
+        entity_id: id(n),
+        before: None,
+        after: Some(json!({"n": n})),
+        at: at(n as i64),
+    }
+}
+
+fn insert(t: &Task) -> Write {
+    Write::Insert(Record::Task(t.clone()))
+}
+
+#[tokio::test]
+async fn migrations_rerun_cleanly_and_data_survives_reopen() {
+    let db = TestDatabase::create().await;
+    let owner = UserId(id(1_000));
+    let stored = task(owner, 1, "persist me");
+    let store = PostgresStore::open(db.url()).await.unwrap();
+    store.apply(vec![insert(&stored)]).await.unwrap();
+    store.close().await;
+    for _ in 0..2 {
+        let store = PostgresStore::open(db.url()).await.unwrap();
+        assert_eq!(store.task(owner, stored.id).await.unwrap(), Some(stored.clone()));
+        store.close().await;
+    }
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .filter(|f| f.as_ref().unwrap().path().extension().is_some_and(|e| e == "sql"))
+        .count();
+    let mut conn = PgConnection::connect(db.url()).await.unwrap();
+    let (applied, ok): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(*) FILTER (WHERE success) FROM _sqlx_migrations")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!((applied, ok), (files as i64, files as i64), "each migration recorded once");
+}
+
+#[tokio::test]
+async fn opening_reports_bad_urls_and_unreachable_servers() {
+    for url in ["sqlite://steward.db", "postgres://u@localhost:notaport/db"] {
+        let err = PostgresStore::open(url).await.unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)), "{url}: {err:?}");
+    }
+    let started = Instant::now();
+    let err = PostgresStore::open("postgres://postgres@127.0.0.1:1/steward").await.unwrap_err();
+    assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "a refused connection fails fast");
+    let missing = PgConnectOptions::from_str(&postgres_support::server_url())
+        .unwrap()
+        .database("steward_test_does_not_exist")
+        .to_url_lossy();
+    let err = PostgresStore::open(missing.as_str()).await.unwrap_err();
+    assert!(matches!(&err, Error::Unavailable(m) if m.contains("does not exist")), "{err:?}");
+}
+
+/// Two stores are two processes: separate pools racing on one row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writers_in_two_processes_exactly_one_wins_each_version() {
+    let db = TestDatabase::create().await;
+    let stores = [
+        Arc::new(PostgresStore::open(db.url()).await.unwrap()),
+        Arc::new(PostgresStore::open(db.url()).await.unwrap()),
+    ];
+    let owner = UserId(id(2_000));
+    let contested = task(owner, 1, "contested");
+    stores[0].apply(vec![insert(&contested)]).await.unwrap();
+    for version in 1..=10i64 {
+        let racers: Vec<_> = (0..8u64)
+            .map(|i| {
+                let store = stores[(i % 2) as usize].clone();
+                let title = format!("version {version} writer {i}");
+                let record = Task { title: title.clone(), version: version + 1, ..contested.clone() };
+                tokio::spawn(async move {
+                    let write = Write::Update { record: Record::Task(record), expected_version: Some(version) };
+                    (title, store.apply(vec![write, Write::Append(event(owner, i))]).await)
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for racer in racers {
+            match racer.await.unwrap() {
+                (title, Ok(())) => winners.push(title),
+                (_, Err(e)) => assert_eq!(
+                    e,
+                    Error::VersionConflict { entity: Entity::Task, expected: version, actual: version + 1 }
+                ),
+            }
+        }
+        assert_eq!(winners.len(), 1, "version {version}: {winners:?}");
+        let stored = stores[1].task(owner, contested.id).await.unwrap().unwrap();
+        assert_eq!((stored.version, &stored.title), (version + 1, &winners[0]));
+    }
+    let events = stores[0].events(owner, &EventQuery::default()).await.unwrap();
+    assert_eq!(events.len(), 10, "only the winners' events were kept");
+}
+
+/// A reader resuming after the last seq it saw never misses an event, even
+/// while writers in two processes append concurrently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn event_readers_never_skip_a_concurrently_committed_event() {
+    let db = TestDatabase::create().await;
+    let stores = [
+        Arc::new(PostgresStore::open(db.url()).await.unwrap()),
+        Arc::new(PostgresStore::open(db.url()).await.unwrap()),
+    ];
+    let owner = UserId(id(3_000));
+    let writers: Vec<_> = (0..8u64)
+        .map(|w| {
+            let store = stores[(w % 2) as usize].clone();
+            tokio::spawn(async move {
+                for n in 0..40u64 {
+                    let t = task(owner, w * 1_000 + n, "evented");
+                    store.apply(vec![insert(&t), Write::Append(event(owner, w * 1_000 + n))]).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    let reader = stores[1].clone();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let done = writers.iter().all(|w| w.is_finished());
+        let page = reader.events(owner, &EventQuery { after_seq: after, limit: 1000, ..Default::default() }).await;
+        let page = page.unwrap();
+        if let Some(last) = page.last() {
+            after = Some(last.seq);
+        }
+        seen.extend(page.into_iter().map(|e| e.seq));
+        if done {
+            break;
+        }
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    let all: Vec<i64> = stores[0]
+        .events(owner, &EventQuery { limit: 1000, ..Default::default() })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(all.len(), 320);
+    assert!(all.windows(2).all(|w| w[0] < w[1]));
+    let missed: Vec<&i64> = all.iter().filter(|seq| !seen.contains(seq)).collect();
+    assert!(missed.is_empty(), "the polling reader missed {} events: {missed:?}", missed.len());
+    assert_eq!(seen, all, "the polling reader saw every event once, in order");
+}
+
+#[tokio::test]
+async fn timestamps_and_times_round_trip_to_the_microsecond() {
+    let db = TestDatabase::create().await;
+    let store = PostgresStore::open(db.url()).await.unwrap();
+    let owner = UserId(id(4_000));
+    let instants = [
+        1_771_669_800_123_457,
+        0,
+        -1,
+        1,
+        -62_135_596_800_000_000 + 1, // 0001-01-01T00:00:00.000001Z
+        253_402_300_799_999_999,     // 9999-12-31T23:59:59.999999Z
+        951_782_400_000_001,         // 2000-02-29T00:00:00.000001Z, PostgreSQL's epoch era
+        946_684_799_999_999,         // 1999-12-31T23:59:59.999999Z, just before it
+    ];
+    let mut written = Vec::new();
+    for (n, micros) in instants.into_iter().enumerate() {
+        let t = DateTime::from_timestamp_micros(micros).unwrap();
+        let mut record = task(owner, n as u64, &format!("instant {micros}"));
+        record.created_at = t;
+        record.updated_at = t;
+        record.completed_at = Some(t);
+        record.due_date = Some(t.date_naive());
+        record.due_time = NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999);
+        let mut e = event(owner, n as u64);
+        e.at = t;
+        store.apply(vec![insert(&record), Write::Append(e)]).await.unwrap();
+        written.push(record);
+    }
+    for record in &written {
+        assert_eq!(store.task(owner, record.id).await.unwrap().as_ref(), Some(record));
+    }
+    let events = store.events(owner, &EventQuery::default()).await.unwrap();
+    let read: Vec<i64> = events.iter().map(|e| e.at.timestamp_micros()).collect();
+    assert_eq!(read, instants);
+    // Stored as the exact instant, not just read back consistently.
+    let mut conn = PgConnection::connect(db.url()).await.unwrap();
+    let text: String = sqlx::query_scalar(
+        "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') FROM tasks WHERE id = $1",
+    )
+    .bind(written[0].id.0)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(text, "2026-02-21T10:30:00.123457");
+}
+
+/// Status- and tag-only lists take their totals from the delta counters,
+/// which fold now and then; they must agree with counting row by row (an
+/// `assignee` filter that matches everything forces that path), through
+/// inserts, status and tag changes, and cascading deletes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn counted_totals_agree_with_row_counts() {
+    let db = TestDatabase::create().await;
+    let store = Arc::new(PostgresStore::open(db.url()).await.unwrap());
+    let owner = UserId(id(5_000));
+    let colours = ["red", "green", "blue"];
+    let mut writes = Vec::new();
+    for n in 0..300u64 {
+        let mut tags = vec![colours[(n % 3) as usize].to_string(), colours[((n / 3) % 3) as usize].to_string()];
+        tags.dedup();
+        let mut t = Task { tags, ..task(owner, n, &format!("task {n}")) };
+        if n % 10 != 0 {
+            t.parent_id = Some(TaskId(id(n - n % 10)));
+        }
+        writes.push(insert(&t));
+    }
+    writes.push(insert(&task(UserId(id(5_001)), 9_999, "someone else's")));
+    store.apply(writes).await.unwrap();
+    // Concurrent status and tag changes, as racing processes would make them.
+    let changers: Vec<_> = (0..4u64)
+        .map(|k| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for n in (k..300).step_by(4).filter(|n| n % 3 == 0) {
+                    let mut t = store.task(owner, TaskId(id(n))).await.unwrap().unwrap();
+                    t.status = if n % 2 == 0 { TaskStatus::Done } else { TaskStatus::InProgress };
+                    if n % 9 == 0 {
+                        t.tags = vec!["done".into(), "red".into()];
+                    }
+                    let write = Write::Update { record: Record::Task(t), expected_version: None };
+                    store.apply(vec![write]).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for c in changers {
+        c.await.unwrap();
+    }
+    // Deleting a parent takes its nine sub-steps with it.
+    let deletes = (0..300u64).step_by(70).map(|n| Write::Delete { entity: Entity::Task, owner, id: id(n) }).collect();
+    store.apply(deletes).await.unwrap();
+    let mut everything = store.tasks_after(owner, None, 1_000).await.unwrap();
+    everything.sort_by_key(|t| t.created_at);
+    for tag in [None, Some("red"), Some("blue"), Some("done"), Some("none")] {
+        for status in [None, Some(TaskStatus::Pending), Some(TaskStatus::Done), Some(TaskStatus::InProgress)] {
+            for offset in [0, 7, 400] {
+                let q = TaskQuery {
+                    tag: tag.map(str::to_string),
+                    status,
+                    order: SortOrder::Asc,
+                    page: PageRequest { limit: 5, offset },
+                    ..Default::default()
+                };
+                let by_rows = TaskQuery { assignee: Some(Assignee::Me), ..q.clone() };
+                let page = store.tasks(owner, &q).await.unwrap();
+                assert_eq!(page, store.tasks(owner, &by_rows).await.unwrap(), "{q:?}");
+                let matching: Vec<&Task> = everything
+                    .iter()
+                    .filter(|t| tag.is_none_or(|tag| t.tags.iter().any(|x| x == tag)))
+                    .filter(|t| status.is_none_or(|s| t.status == s))
+                    .collect();
+                let expected: Vec<TaskId> = matching.iter().skip(offset as usize).take(5).map(|t| t.id).collect();
+                assert_eq!(page.items.iter().map(|t| t.id).collect::<Vec<_>>(), expected, "{q:?}");
+                assert_eq!(page.total, matching.len() as u64, "{q:?}");
+            }
+        }
+    }
+    assert_eq!(store.tasks(owner, &TaskQuery::default()).await.unwrap().total, 250);
+}
+
+#[tokio::test]
+async fn search_folds_like_core_and_never_reads_query_syntax() {
+    let db = TestDatabase::create().await;
+    let store = PostgresStore::open(db.url()).await.unwrap();
+    let owner = UserId(id(6_000));
+    let thoughts = [
+        thought(owner, 1, "Straße in ŁÓDŹ: a café-crème, naïvely", &["travel"]),
+        thought(owner, 2, "e\u{301}te\u{301} plans with ann@example.com", &["follow-up"]),
+        thought(owner, 3, "Привет, мир", &[]),
+    ];
+    store.apply(thoughts.iter().map(|t| Write::Insert(Record::Thought(t.clone()))).collect()).await.unwrap();
+    let search = |text: &str, fields: &[SearchField]| {
+        let q = ThoughtSearch { text: text.into(), fields: fields.to_vec(), page: PageRequest::default() };
+        let store = &store;
+        async move {
+            store.search_thoughts(owner, &q).await.unwrap().items.into_iter().map(|h| h.item.id).collect::<Vec<_>>()
+        }
+    };
+    let both = [SearchField::Content, SearchField::Tags];
+    for (query, expected) in [
+        ("strasse lodz", vec![thoughts[0].id]),
+        ("CAFÉ CREME naive", vec![thoughts[0].id]),
+        ("ete example", vec![thoughts[1].id]),
+        ("follow up", vec![thoughts[1].id]),
+        ("ПРИВ", vec![thoughts[2].id]),
+        ("travel", vec![thoughts[0].id]),
+    ] {
+        assert_eq!(search(query, &both).await, expected, "{query}");
+    }
+    assert_eq!(search("travel", &[SearchField::Content]).await, Vec::<ThoughtId>::new(), "tags not searched");
+    assert_eq!(search("travel", &[SearchField::Tags]).await, vec![thoughts[0].id]);
+    assert_eq!(search("lodz", &[SearchField::Tags]).await, Vec::<ThoughtId>::new(), "content not searched");
+    for syntax in ["'", "\\", "a:*", "!b", "a & | b", "(c", "::", "'a' & 'b'", "\0"] {
+        search(syntax, &both).await;
+    }
+    let tasks = TaskQuery { text: Some("description STRASSE".into()), ..Default::default() };
+    assert_eq!(store.tasks(owner, &tasks).await.unwrap().total, 0);
+}
+
+#[tokio::test]
+async fn text_the_database_cannot_store_is_invalid_input() {
+    let db = TestDatabase::create().await;
+    let store = PostgresStore::open(db.url()).await.unwrap();
+    let owner = UserId(id(7_000));
+    let bad = thought(owner, 1, "nul \0 inside", &[]);
+    let err = store.apply(vec![Write::Insert(Record::Thought(bad))]).await.unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+}
+
+/// A first page over a million tasks, filtered or sorted any supported way,
+/// including its exact total. Slow to set up (minutes): run with
+/// `cargo test -p steward-storage --features postgres --test postgres_store -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "loads a million tasks"]
+async fn million_task_first_pages_stay_fast() {
+    let db = TestDatabase::create().await;
+    let options = PostgresOptions { max_connections: 4, ..PostgresOptions::default() };
+    let store = PostgresStore::open_with(db.url(), options).await.unwrap();
+    let owner = UserId(id(8_000));
+    let mut conn = PgConnection::connect(db.url()).await.unwrap();
+    let load = Instant::now();
+    sqlx::query(
+        "INSERT INTO tasks (id, user_id, title, description, priority, priority_rank, status, due_date, tags, \
+         assignee, metadata, created_at, updated_at, version) \
+         SELECT gen_random_uuid(), $1, 'task ' || i, CASE WHEN i % 1000 = 0 THEN 'needle in a haystack' END, \
+         (ARRAY['low','medium','high','critical'])[i % 4 + 1], i % 4 + 1, \
+         (ARRAY['pending','in_progress','done','cancelled','pending'])[i % 5 + 1], \
+         CASE WHEN i % 3 = 0 THEN DATE '2026-01-01' + (i % 400) END, \
+         ARRAY['t' || (i % 10)] || CASE WHEN i % 100 = 0 THEN ARRAY['rare'] ELSE ARRAY[]::text[] END \
+         || CASE WHEN i % 20000 = 7 THEN ARRAY['scarce'] ELSE ARRAY[]::text[] END, \
+         'me', '{}', TIMESTAMPTZ '2026-01-01' + i * INTERVAL '1 second', \
+         TIMESTAMPTZ '2026-01-01' + i * INTERVAL '1 second', 1 \
+         FROM generate_series(1, 1000000) AS i",
+    )
+    .bind(owner.0)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query("VACUUM ANALYZE").execute(&mut conn).await.unwrap();
+    println!("loaded a million tasks in {:?}", load.elapsed());
+    let cases = [
+        ("default", TaskQuery::default()),
+        ("status", TaskQuery { status: Some(TaskStatus::Pending), ..Default::default() }),
+        ("tag", TaskQuery { tag: Some("t3".into()), ..Default::default() }),
+        ("rare tag", TaskQuery { tag: Some("rare".into()), ..Default::default() }),
+        ("scarce tag", TaskQuery { tag: Some("scarce".into()), ..Default::default() }),
+        ("scarce, by due", TaskQuery { tag: Some("scarce".into()), sort_by: TaskSort::DueDate, ..Default::default() }),
+        ("status+tag", TaskQuery { status: Some(TaskStatus::Done), tag: Some("t2".into()), ..Default::default() }),
+        ("disjoint", TaskQuery { status: Some(TaskStatus::Done), tag: Some("t3".into()), ..Default::default() }),
+        ("tag, by title", TaskQuery { tag: Some("t5".into()), sort_by: TaskSort::Title, ..Default::default() }),
+        ("due asc", TaskQuery { sort_by: TaskSort::DueDate, order: SortOrder::Asc, ..Default::default() }),
+        ("due desc", TaskQuery { sort_by: TaskSort::DueDate, ..Default::default() }),
+        ("title", TaskQuery { sort_by: TaskSort::Title, order: SortOrder::Asc, ..Default::default() }),
+        ("priority", TaskQuery { sort_by: TaskSort::Priority, ..Default::default() }),
+        ("updated", TaskQuery { sort_by: TaskSort::UpdatedAt, ..Default::default() }),
+        (
+            "status, by due",
+            TaskQuery { status: Some(TaskStatus::Pending), sort_by: TaskSort::DueDate, ..Default::default() },
+        ),
+        ("text", TaskQuery { text: Some("needle".into()), ..Default::default() }),
+    ];
+    let mut slow = Vec::new();
+    for (name, q) in cases {
+        let mut times = Vec::new();
+        let mut total = 0;
+        for _ in 0..7 {
+            let started = Instant::now();
+            let page = store.tasks(owner, &q).await.unwrap();
+            times.push(started.elapsed());
+            total = page.total;
+            assert_eq!(page.items.is_empty(), name == "disjoint", "{name}");
+        }
+        times.sort();
+        let median = times[times.len() / 2];
+        println!("{name:>16}: median {median:?} (total {total})");
+        // Full text with an exact total counts every match: not a first-page-only cost.
+        if median > Duration::from_millis(5) && name != "text" {
+            slow.push(name);
+        }
+    }
+    assert!(slow.is_empty(), "first pages slower than 5 ms: {slow:?}");
+}
