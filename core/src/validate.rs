@@ -22,10 +22,13 @@ impl Checks {
     }
 
     /// Trims `value` and checks it is `min..=max` characters long.
+    /// NUL characters are refused: no store can keep them faithfully.
     pub(crate) fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
         let trimmed = value.trim();
         let len = trimmed.chars().count();
-        if len < min {
+        if trimmed.contains('\0') {
+            self.fail(field, "must not contain NUL characters");
+        } else if len < min {
             if min == 1 {
                 self.fail(field, "must not be empty");
             } else {
@@ -128,6 +131,13 @@ mod tests {
         let six: Vec<String> = (0..6).map(|i| format!("t{i}")).collect();
         c.tags("tags", &six, 5);
         assert!(c.finish().is_err());
+    }
+
+    #[test]
+    fn nul_characters_are_refused() {
+        let mut c = Checks::new();
+        c.text("content", "before\0after", 1, 100);
+        assert!(matches!(c.finish(), Err(Error::Invalid(e)) if e[0].msg.contains("NUL")));
     }
 
     #[test]

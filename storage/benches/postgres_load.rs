@@ -1,0 +1,131 @@
+//! PostgreSQL load benchmark: a million tasks and a million thoughts for one
+//! owner (bulk-loaded with `generate_series`), then p50/p99 of the reads the
+//! API serves, and task-create throughput from 8 concurrent clients through
+//! the engine. Prints one line per measurement; asserts nothing about time.
+//!
+//! `cargo bench -p steward-storage --features postgres --bench postgres_load`
+//! Uses a database of its own on `STEWARD_TEST_POSTGRES_URL` (dropped after).
+//! `STEWARD_BENCH_ROWS` changes the size (default 1,000,000).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/postgres_support/mod.rs"]
+mod postgres_support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use postgres_support::TestDatabase;
+use sqlx::{Connection, PgConnection};
+use steward_core::query::{PageRequest, SearchField, SortOrder, TaskQuery, TaskSort, ThoughtSearch};
+use steward_core::task::{NewTask, TaskStatus};
+use steward_core::testing::Fixture;
+use steward_core::{Store, UserId};
+use steward_storage::{PostgresOptions, PostgresStore};
+
+fn report(label: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q) as usize];
+    println!("{label:<34} p50 {:>10.3?}  p99 {:>10.3?}  (n={})", at(0.5), at(0.99), samples.len());
+}
+
+async fn time<F, Fut, T>(n: usize, mut f: F) -> Vec<Duration>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        f(i).await;
+        out.push(t.elapsed());
+    }
+    out
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let rows: i64 = std::env::var("STEWARD_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let db = TestDatabase::create().await;
+    let store = Arc::new(PostgresStore::open_with(db.url(), PostgresOptions::default()).await.unwrap());
+    let f = Fixture::new(store.clone());
+    let me = f.user("bench@example.com").await;
+    let owner: UserId = me.user_id;
+    let mut conn = PgConnection::connect(db.url()).await.unwrap();
+    let load = Instant::now();
+    sqlx::query(
+        "INSERT INTO tasks (id, user_id, title, description, priority, priority_rank, status, due_date, tags, \
+         assignee, metadata, created_at, updated_at, version) \
+         SELECT gen_random_uuid(), $1, 'task ' || i, CASE WHEN i % 1000 = 0 THEN 'needle in a haystack' END, \
+         (ARRAY['low','medium','high','critical'])[i % 4 + 1], i % 4 + 1, \
+         (ARRAY['pending','in_progress','done','cancelled','pending'])[i % 5 + 1], \
+         CASE WHEN i % 3 = 0 THEN DATE '2026-01-01' + (i % 400)::int END, \
+         ARRAY['t' || (i % 20)] || CASE WHEN i % 100 = 0 THEN ARRAY['rare'] ELSE ARRAY[]::text[] END, \
+         'me', '{}', TIMESTAMPTZ '2026-01-01' + i * INTERVAL '1 second', \
+         TIMESTAMPTZ '2026-01-01' + i * INTERVAL '1 second', 1 FROM generate_series(1, $2::bigint) AS i",
+    )
+    .bind(owner.0)
+    .bind(rows)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO thoughts (id, user_id, content, tags, status, suggested_tags, related_topics, related_thought_ids, \
+         created_at, updated_at, version) \
+         SELECT gen_random_uuid(), $1, \
+         (ARRAY['call the bank about the mortgage','idea for the garden','café with Ana on friday', \
+                'read about rust async','book dentist appointment','weekly review notes'])[i % 6 + 1] || ' ' || i, \
+         ARRAY['n' || (i % 50)], 'active', ARRAY[]::text[], ARRAY[]::text[], ARRAY[]::uuid[], \
+         TIMESTAMPTZ '2026-01-01' + i * INTERVAL '1 second', \
+         TIMESTAMPTZ '2026-01-01' + i * INTERVAL '1 second', 1 FROM generate_series(1, $2::bigint) AS i",
+    )
+    .bind(owner.0)
+    .bind(rows)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query("VACUUM ANALYZE").execute(&mut conn).await.unwrap();
+    println!("loaded {rows} tasks and {rows} thoughts in {:.1?}", load.elapsed());
+
+    let ids: Vec<_> = store.tasks_after(owner, None, 1000).await.unwrap().into_iter().map(|t| t.id).collect();
+    report("get task by id", time(5000, |i| store.task(owner, ids[i % ids.len()])).await);
+    let filtered = TaskQuery { status: Some(TaskStatus::Pending), tag: Some("t3".into()), ..Default::default() };
+    report("first page: pending + tag", time(500, |_| store.tasks(owner, &filtered)).await);
+    let by_due = TaskQuery { sort_by: TaskSort::DueDate, order: SortOrder::Asc, ..Default::default() };
+    report("first page: by due date", time(500, |_| store.tasks(owner, &by_due)).await);
+    let rare = TaskQuery { tag: Some("rare".into()), ..Default::default() };
+    report("first page: rare tag", time(500, |_| store.tasks(owner, &rare)).await);
+    let searches = ["cafe", "mortgage bank", "garden", "dentist appoint", "rust"];
+    let search = |i: usize| ThoughtSearch {
+        text: searches[i % searches.len()].into(),
+        fields: vec![SearchField::Content, SearchField::Tags],
+        page: PageRequest::default(),
+    };
+    let queries: Vec<ThoughtSearch> = (0..searches.len()).map(search).collect();
+    report("thought search (5 queries)", time(20, |i| store.search_thoughts(owner, &queries[i % queries.len()])).await);
+
+    for clients in [1usize, 8] {
+        let per_client = 2000 / clients;
+        let started = Instant::now();
+        let handles: Vec<_> = (0..clients)
+            .map(|c| {
+                let engine = f.engine.clone();
+                tokio::spawn(async move {
+                    for i in 0..per_client {
+                        engine.create_task(&me, NewTask::titled(format!("bench {c}-{i}"))).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap();
+        }
+        let n = (per_client * clients) as f64;
+        println!("create task, {clients} client(s): {:.0} tasks/s", n / started.elapsed().as_secs_f64());
+    }
+    drop(conn);
+    drop(f);
+    if let Ok(store) = Arc::try_unwrap(store) {
+        store.close().await;
+    }
+}
