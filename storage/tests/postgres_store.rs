@@ -18,12 +18,12 @@ use serde_json::json;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use steward_core::event::{EventQuery, NewEvent};
-use steward_core::query::{PageRequest, SearchField, SortOrder, TaskQuery, TaskSort, ThoughtSearch};
+use steward_core::query::{PageRequest, SearchField, SortOrder, TaskQuery, ThoughtSearch};
 use steward_core::store::{Record, Store, Write};
 use steward_core::task::{Assignee, Priority, Task, TaskStatus};
 use steward_core::thought::{Thought, ThoughtStatus};
 use steward_core::{Entity, Error, TaskId, ThoughtId, UserId};
-use steward_storage::{PostgresOptions, PostgresStore};
+use steward_storage::PostgresStore;
 use uuid::Uuid;
 
 fn at(n: i64) -> DateTime<Utc> {
