@@ -57,64 +57,36 @@ impl Engine {
         patch: ThoughtPatch,
         if_match: Option<i64>,
     ) -> Result<Thought> {
+        self.change_thought(p, id, "thought.updated", if_match, |t, _| t.apply(patch.clone())).await
+    }
+
+    /// Records what analysis found out about a thought.
+    pub async fn record_analysis(&self, p: &Principal, id: ThoughtId, analysis: ThoughtAnalysis) -> Result<Thought> {
+        self.change_thought(p, id, "thought.analyzed", None, |t, now| t.record_analysis(analysis.clone(), now)).await
+    }
+
+    /// Read, change, write with the version read, recomputed on a lost race
+    /// unless `if_match` made the write conditional.
+    async fn change_thought(
+        &self,
+        p: &Principal,
+        id: ThoughtId,
+        kind: &'static str,
+        if_match: Option<i64>,
+        change: impl Fn(&mut Thought, chrono::DateTime<chrono::Utc>) -> Result<()>,
+    ) -> Result<Thought> {
         p.require_write()?;
         retry_on_conflict!(if_match, {
             let now = self.now();
             let before = self.thought(p, id).await?;
             check_version(Entity::Thought, if_match, before.version)?;
             let mut thought = before.clone();
-            match thought.apply(patch.clone()) {
-                Err(e) => Err(e),
-                Ok(()) => {
-                    thought.touch(now);
-                    let updated = event(
-                        p.user_id,
-                        Some(p),
-                        "thought.updated",
-                        Entity::Thought,
-                        id.0,
-                        Some(&before),
-                        Some(&thought),
-                        now,
-                    );
-                    let write = Write::Update {
-                        record: Record::Thought(thought.clone()),
-                        expected_version: Some(before.version),
-                    };
-                    self.store.apply(vec![write, updated]).await.map(|()| thought)
-                }
-            }
-        })
-    }
-
-    /// Records what analysis found out about a thought.
-    pub async fn record_analysis(&self, p: &Principal, id: ThoughtId, analysis: ThoughtAnalysis) -> Result<Thought> {
-        p.require_write()?;
-        retry_on_conflict!(None::<i64>, {
-            let now = self.now();
-            let before = self.thought(p, id).await?;
-            let mut thought = before.clone();
-            match thought.record_analysis(analysis.clone(), now) {
-                Err(e) => Err(e),
-                Ok(()) => {
-                    thought.touch(now);
-                    let analysed = event(
-                        p.user_id,
-                        Some(p),
-                        "thought.analyzed",
-                        Entity::Thought,
-                        id.0,
-                        Some(&before),
-                        Some(&thought),
-                        now,
-                    );
-                    let write = Write::Update {
-                        record: Record::Thought(thought.clone()),
-                        expected_version: Some(before.version),
-                    };
-                    self.store.apply(vec![write, analysed]).await.map(|()| thought)
-                }
-            }
+            change(&mut thought, now)?;
+            thought.touch(now);
+            let changed = event(p.user_id, Some(p), kind, Entity::Thought, id.0, Some(&before), Some(&thought), now);
+            let write =
+                Write::Update { record: Record::Thought(thought.clone()), expected_version: Some(before.version) };
+            self.store.apply(vec![write, changed]).await.map(|()| thought)
         })
     }
 
