@@ -28,6 +28,21 @@ pub enum Entity {
 }
 
 impl Entity {
+    /// Every entity, in declaration order.
+    pub const ALL: [Entity; 11] = [
+        Entity::User,
+        Entity::ApiKey,
+        Entity::Task,
+        Entity::Thought,
+        Entity::SourceThought,
+        Entity::Suggestion,
+        Entity::Approval,
+        Entity::Settings,
+        Entity::Profile,
+        Entity::Job,
+        Entity::Run,
+    ];
+
     /// The stable snake_case name (`task`, `api_key`, …).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -43,6 +58,17 @@ impl Entity {
             Entity::Job => "job",
             Entity::Run => "run",
         }
+    }
+}
+
+/// Reads back [`Entity::as_str`] (what stores keep in event rows).
+impl std::str::FromStr for Entity {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Entity::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| Error::invalid("entity", format!("'{s}' is not an entity")))
     }
 }
 
@@ -150,3 +176,16 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entity_name_reads_back() {
+        for e in Entity::ALL {
+            assert_eq!(e.as_str().parse::<Entity>(), Ok(e));
+        }
+        assert!("nonsense".parse::<Entity>().is_err());
+    }
+}

@@ -65,37 +65,6 @@ impl Columns<'_> {
 
     pub(crate) fn entity(&self, column: &str) -> Result<Entity> {
         let s: String = self.get(column)?;
-        entity_from_str(&s).ok_or_else(|| corrupt(column))
-    }
-}
-
-/// Every entity an event can be about, to read `Entity::as_str` back.
-const ENTITIES: [Entity; 11] = [
-    Entity::User,
-    Entity::ApiKey,
-    Entity::Task,
-    Entity::Thought,
-    Entity::SourceThought,
-    Entity::Suggestion,
-    Entity::Approval,
-    Entity::Settings,
-    Entity::Profile,
-    Entity::Job,
-    Entity::Run,
-];
-
-fn entity_from_str(s: &str) -> Option<Entity> {
-    ENTITIES.into_iter().find(|e| e.as_str() == s)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_entity_name_reads_back() {
-        for e in ENTITIES {
-            assert_eq!(entity_from_str(e.as_str()), Some(e));
-        }
+        s.parse::<Entity>().map_err(|_| corrupt(column))
     }
 }
