@@ -59,6 +59,8 @@ id_type!(/// An approval request.
     ApprovalId);
 id_type!(/// An agent run (used by approvals now, by the agent later).
     RunId);
+id_type!(/// A queued job.
+    JobId);
 
 /// Produces fresh ids.
 ///

@@ -17,6 +17,7 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod job;
 pub mod memory;
 pub mod query;
 pub mod quickadd;
@@ -36,10 +37,13 @@ pub mod testing;
 
 pub use approval::{Approval, ApprovalStatus, Decision, NewApproval};
 pub use clock::{Clock, ManualClock};
-pub use engine::{Completion, Engine, ExportCursor, ImportReport, Portable, QuickAdd};
+pub use engine::{Completion, Engine, ExportCursor, Finished, ImportReport, Portable, QuickAdd};
 pub use error::{Entity, Error, FieldError, Result};
 pub use event::{Event, EventQuery};
-pub use ids::{ApiKeyId, ApprovalId, IdGenerator, RunId, SequentialIds, SuggestionId, TaskId, ThoughtId, UserId};
+pub use ids::{
+    ApiKeyId, ApprovalId, IdGenerator, JobId, RunId, SequentialIds, SuggestionId, TaskId, ThoughtId, UserId,
+};
+pub use job::{Job, JobState, NewJob, Outcome, QueueConfig, QueueStats};
 pub use memory::MemoryStore;
 pub use query::{Page, PageRequest, Scored, SearchField, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
 pub use settings::{Profile, ProfilePatch, Project, Settings, SettingsPatch, SuggestionMode};

@@ -15,7 +15,8 @@ use uuid::Uuid;
 use crate::approval::Approval;
 use crate::error::{Entity, Error, Result};
 use crate::event::{Event, EventQuery};
-use crate::ids::{ApiKeyId, ApprovalId, SuggestionId, TaskId, ThoughtId, UserId};
+use crate::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
+use crate::job::{Claim, ClassStats, Holder, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use crate::query::{
     Page, PageRequest, Scored, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSearch, ThoughtSort,
 };
@@ -23,9 +24,11 @@ use crate::search;
 use crate::settings::{Profile, Settings};
 use crate::store::{ApprovalQuery, Record, Store, SuggestionQuery, Write};
 use crate::suggestion::Suggestion;
+use crate::task::Priority;
 use crate::task::Task;
 use crate::thought::Thought;
 use crate::user::{ApiKey, User};
+use chrono::{DateTime, Utc};
 
 /// Records of one kind with their insertion order.
 #[derive(Debug, Clone)]
@@ -62,6 +65,7 @@ struct State {
     settings: Table<UserId, Settings>,
     profiles: Table<UserId, Profile>,
     events: Vec<Event>,
+    jobs: HashMap<JobId, Job>,
 }
 
 /// A [`Store`] in memory.
@@ -165,7 +169,26 @@ impl State {
                 self.events.push(event.into_event(seq));
                 Ok(())
             }
+            Write::Enqueue(job) => {
+                self.enqueue(job)?;
+                Ok(())
+            }
         }
+    }
+
+    /// The job as queued: `job`, or the pending one holding its unique key.
+    fn enqueue(&mut self, job: Job) -> Result<Job> {
+        if let Some(key) = &job.unique_key
+            && let Some(existing) =
+                self.jobs.values().find(|j| j.state.is_pending() && j.unique_key.as_ref() == Some(key))
+        {
+            return Ok(existing.clone());
+        }
+        if self.jobs.contains_key(&job.id) {
+            return Err(Error::Conflict("a job with this id already exists".into()));
+        }
+        self.jobs.insert(job.id, job.clone());
+        Ok(job)
     }
 
     fn insert(&mut self, seq: u64, record: Record) -> Result<()> {
@@ -512,5 +535,112 @@ impl Store for MemoryStore {
                 .cloned()
                 .collect()
         }))
+    }
+
+    async fn enqueue(&self, jobs: Vec<Job>) -> Result<Vec<Job>> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut next = state.clone();
+        let queued = jobs.into_iter().map(|job| next.enqueue(job)).collect::<Result<Vec<_>>>()?;
+        *state = next;
+        Ok(queued)
+    }
+
+    async fn claim_jobs(&self, claim: &Claim) -> Result<Vec<Job>> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut ready: Vec<&Job> = state.jobs.values().filter(|j| claim.may_take(j)).collect();
+        ready.sort_by(|a, b| crate::job::claim_order(a, b));
+        let taken: Vec<Job> = ready.into_iter().take(claim.limit as usize).map(|j| claim.taken(j)).collect();
+        for job in &taken {
+            state.jobs.insert(job.id, job.clone());
+        }
+        Ok(taken)
+    }
+
+    async fn change_jobs(&self, changes: Vec<JobChange>) -> Result<Vec<bool>> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(changes
+            .into_iter()
+            .map(|change| match state.jobs.get_mut(&change.id) {
+                Some(job) if change.only_if.holds(job) => {
+                    *job = change.applied_to(job);
+                    true
+                }
+                _ => false,
+            })
+            .collect())
+    }
+
+    async fn extend_leases(&self, leases: Vec<(JobId, LeaseToken)>, until: DateTime<Utc>) -> Result<Vec<bool>> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(leases
+            .into_iter()
+            .map(|(id, lease)| match state.jobs.get_mut(&id) {
+                Some(job) if Holder::Lease(lease).holds(job) => {
+                    job.lease_until = Some(until);
+                    true
+                }
+                _ => false,
+            })
+            .collect())
+    }
+
+    async fn bury_lapsed_jobs(&self, now: DateTime<Utc>) -> Result<u64> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut buried = 0;
+        for job in state.jobs.values_mut() {
+            if job.state == JobState::Running
+                && job.lease_until.is_some_and(|l| l < now)
+                && job.attempts >= job.max_attempts
+            {
+                job.state = JobState::Dead;
+                job.last_error = Some(crate::job::LEASE_EXPIRED.into());
+                job.locked_by = None;
+                job.lease_until = None;
+                job.updated_at = now;
+                job.finished_at = Some(now);
+                buried += 1;
+            }
+        }
+        Ok(buried)
+    }
+
+    async fn job(&self, id: JobId) -> Result<Option<Job>> {
+        Ok(self.read(|s| s.jobs.get(&id).cloned()))
+    }
+
+    async fn jobs(&self, q: &JobQuery) -> Result<Page<Job>> {
+        Ok(self.read(|s| {
+            let mut rows: Vec<Job> = s
+                .jobs
+                .values()
+                .filter(|j| q.state.is_none_or(|st| j.state == st) && q.kind.as_ref().is_none_or(|k| *k == j.kind))
+                .cloned()
+                .collect();
+            rows.sort_by_key(|j| std::cmp::Reverse(j.id));
+            paginate(rows, q.page)
+        }))
+    }
+
+    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<QueueStats> {
+        Ok(self.read(|s| {
+            let classes = Priority::ALL
+                .into_iter()
+                .map(|class| {
+                    let mut c = ClassStats::empty(class);
+                    for j in s.jobs.values().filter(|j| j.class == class) {
+                        c.add(j, now);
+                    }
+                    c
+                })
+                .collect();
+            QueueStats { as_of: now, classes }
+        }))
+    }
+
+    async fn purge_jobs(&self, states: &[JobState], before: DateTime<Utc>) -> Result<u64> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let was = state.jobs.len();
+        state.jobs.retain(|_, j| !(states.contains(&j.state) && j.finished_at.is_some_and(|f| f < before)));
+        Ok((was - state.jobs.len()) as u64)
     }
 }

@@ -18,7 +18,8 @@ use uuid::Uuid;
 use crate::approval::{Approval, ApprovalStatus};
 use crate::error::{Entity, Result};
 use crate::event::{Event, EventQuery, NewEvent};
-use crate::ids::{ApiKeyId, ApprovalId, SuggestionId, TaskId, ThoughtId, UserId};
+use crate::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
+use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use crate::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
 use crate::settings::{Profile, Settings};
 use crate::suggestion::Suggestion;
@@ -115,6 +116,10 @@ pub enum Write {
     Delete { entity: Entity, owner: UserId, id: Uuid },
     /// Appends to the event log; the store assigns `seq`.
     Append(NewEvent),
+    /// Enqueues a job with the rest of the set (a task and the job that
+    /// works on it commit together or not at all). When a pending job
+    /// already holds the job's `unique_key`, this write does nothing.
+    Enqueue(Job),
 }
 
 /// Which suggestions to read.
@@ -207,4 +212,43 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// The owner's events in `seq` order.
     async fn events(&self, owner: UserId, query: &EventQuery) -> Result<Vec<Event>>;
+
+    // The work queue. Jobs are infrastructure, not an owner's records: these
+    // methods are not owner-scoped (frontends guard who may call them).
+
+    /// Enqueues `jobs` in one transaction and returns, for each, the job as
+    /// queued: itself, or the pending job that already held its unique key
+    /// (also when that one was enqueued earlier in the same call).
+    async fn enqueue(&self, jobs: Vec<Job>) -> Result<Vec<Job>>;
+
+    /// Claims up to `claim.limit` jobs of `claim.kinds` (any kind when
+    /// empty): claimable ones (`available`/`failed_retrying`) whose `run_at`
+    /// has come, and `running` ones whose lease lapsed before `claim.now`
+    /// with attempts left. Order: earliest deadline first, then the higher
+    /// class, then enqueue order. Each comes back `running`, locked by
+    /// `claim.worker` until `claim.lease_until`, its `attempts` one higher,
+    /// in that order. Concurrent claims never take the same job.
+    async fn claim_jobs(&self, claim: &Claim) -> Result<Vec<Job>>;
+
+    /// Applies each change whose condition still holds, in one transaction;
+    /// for each, whether it was applied (a missing job, a lost lease or a
+    /// state that moved on is `false`, never an error).
+    async fn change_jobs(&self, changes: Vec<JobChange>) -> Result<Vec<bool>>;
+
+    /// Extends to `until` each lease still held; for each, whether it was.
+    async fn extend_leases(&self, leases: Vec<(JobId, LeaseToken)>, until: DateTime<Utc>) -> Result<Vec<bool>>;
+
+    /// Jobs still `running` on a lease that lapsed before `now` with no
+    /// attempts left become `dead` (their worker died on the last attempt).
+    /// Returns how many.
+    async fn bury_lapsed_jobs(&self, now: DateTime<Utc>) -> Result<u64>;
+
+    async fn job(&self, id: JobId) -> Result<Option<Job>>;
+    /// Jobs newest first, optionally of one state and kind.
+    async fn jobs(&self, query: &JobQuery) -> Result<Page<Job>>;
+    /// Depth and health per class as of `now`, critical first.
+    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<QueueStats>;
+    /// Deletes jobs in `states` (finished ones) that finished before
+    /// `before`; returns how many.
+    async fn purge_jobs(&self, states: &[JobState], before: DateTime<Utc>) -> Result<u64>;
 }

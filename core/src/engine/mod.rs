@@ -10,6 +10,7 @@
 //! The engine owns no I/O: time, ids and storage are ports.
 
 mod approvals;
+mod jobs;
 mod tasks;
 mod thoughts;
 mod transfer;
@@ -21,6 +22,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+pub use jobs::Finished;
 pub use tasks::{Completion, QuickAdd};
 pub use transfer::{ExportCursor, ImportReport, Portable};
 
@@ -28,6 +30,7 @@ use crate::clock::{Clock, to_micros};
 use crate::error::{Entity, Error, Result};
 use crate::event::NewEvent;
 use crate::ids::{IdGenerator, UserId};
+use crate::job::QueueConfig;
 use crate::store::{Store, Write};
 use crate::user::Principal;
 
@@ -40,11 +43,19 @@ pub struct Engine {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    queue: QueueConfig,
 }
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Engine {
-        Engine { store, clock, ids }
+        Engine { store, clock, ids, queue: QueueConfig::default() }
+    }
+
+    /// The same engine with another queue policy (SLAs, backoff, attempts).
+    pub fn with_queue_config(mut self, config: QueueConfig) -> Result<Engine> {
+        config.validate()?;
+        self.queue = config;
+        Ok(self)
     }
 
     /// The store underneath, for frontends that need a raw query.

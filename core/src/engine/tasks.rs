@@ -3,14 +3,16 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::json;
 
 use super::{CONFLICT_RETRIES, Engine, check_version, event, retry_on_conflict};
 use crate::error::{Entity, Error, Result};
 use crate::ids::TaskId;
+use crate::job::{Job, NewJob, kinds};
 use crate::query::{Page, TaskQuery};
 use crate::quickadd::{self, ParsedTask};
 use crate::store::{Record, Write};
-use crate::task::{NewTask, Task, TaskPatch, TaskStatus};
+use crate::task::{Assignee, NewTask, Task, TaskPatch, TaskStatus};
 use crate::user::Principal;
 
 /// Sub-steps may nest, but not endlessly.
@@ -45,7 +47,11 @@ impl Engine {
             return Err(Error::not_found(Entity::SourceThought));
         }
         let created = event(p.user_id, Some(p), "task.created", Entity::Task, task.id.0, None, Some(&task), now);
-        self.store.apply(vec![Write::Insert(Record::Task(task.clone())), created]).await?;
+        let mut writes = vec![Write::Insert(Record::Task(task.clone())), created];
+        if task.assignee == Assignee::Agent && task.status.is_open() {
+            writes.push(Write::Enqueue(self.agent_job(&task, now)?));
+        }
+        self.store.apply(writes).await?;
         Ok(task)
     }
 
@@ -144,6 +150,9 @@ impl Engine {
             Write::Update { record: Record::Task(task.clone()), expected_version: Some(before.version) },
             event(p.user_id, Some(p), kind, Entity::Task, id.0, Some(&before), Some(&task), now),
         ];
+        if task.assignee == Assignee::Agent && before.assignee != Assignee::Agent && task.status.is_open() {
+            writes.push(Write::Enqueue(self.agent_job(&task, now)?));
+        }
         let next = if completed { self.next_occurrence(p, &task, now).await? } else { None };
         if let Some(next) = &next {
             writes.push(Write::Insert(Record::Task(next.clone())));
@@ -151,6 +160,16 @@ impl Engine {
         }
         self.store.apply(writes).await?;
         Ok(Completion { task, next })
+    }
+
+    /// The job that puts the agent to work on `task`: the task's priority is
+    /// the job's class; one pending job per task.
+    fn agent_job(&self, task: &Task, now: DateTime<Utc>) -> Result<Job> {
+        let new = NewJob::new(kinds::TASK_AGENT, json!({ "task_id": task.id, "user_id": task.user_id }))
+            .class(task.priority)
+            .owner(task.user_id)
+            .unique_key(format!("{}:{}", kinds::TASK_AGENT, task.id));
+        self.job_from(new, now)
     }
 
     async fn next_occurrence(&self, p: &Principal, done: &Task, now: DateTime<Utc>) -> Result<Option<Task>> {

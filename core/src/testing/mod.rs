@@ -124,6 +124,15 @@ macro_rules! store_conformance_tests {
             every_change_is_an_event_in_order,
             export_pages_cover_every_record_once,
             export_then_import_round_trips,
+            job_round_trips_every_field,
+            claims_take_earliest_deadline_then_higher_class,
+            lapsed_lease_redelivers_and_the_late_worker_loses,
+            failures_back_off_then_die_and_can_be_retried,
+            release_and_cancel,
+            unique_keys_hold_while_pending,
+            agent_tasks_enqueue_in_the_same_write,
+            concurrent_claims_never_share_a_job,
+            stats_bury_and_purge,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

@@ -104,6 +104,9 @@ async fn write_all(conn: &mut PgConnection, writes: &[Write]) -> Result<(), Fail
             Write::Update { record, expected_version } => update(conn, record, *expected_version).await?,
             Write::Delete { entity, owner, id } => delete(conn, *entity, *owner, *id).await?,
             Write::Append(event) => events.push(event),
+            Write::Enqueue(job) => {
+                super::queue::enqueue(conn, std::slice::from_ref(job)).await?;
+            }
         }
     }
     if !events.is_empty() {

@@ -12,6 +12,7 @@ mod apply;
 mod codec;
 mod connect;
 mod error;
+mod queue;
 mod read;
 mod rows;
 mod search;
@@ -21,11 +22,13 @@ mod statements;
 use std::fmt;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use steward_core::Result;
 use steward_core::approval::Approval;
 use steward_core::event::{Event, EventQuery};
-use steward_core::ids::{ApiKeyId, ApprovalId, SuggestionId, TaskId, ThoughtId, UserId};
+use steward_core::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
+use steward_core::job::{Claim, Job as QueuedJob, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use steward_core::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
 use steward_core::settings::{Profile, Settings};
 use steward_core::store::{ApprovalQuery, Store, SuggestionQuery, Write};
@@ -158,5 +161,50 @@ impl Store for PostgresStore {
 
     async fn events(&self, owner: UserId, query: &EventQuery) -> Result<Vec<Event>> {
         read::events(&self.pool, owner, query).await
+    }
+
+    async fn enqueue(&self, jobs: Vec<QueuedJob>) -> Result<Vec<QueuedJob>> {
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        queue::enqueue_all(&self.pool, &jobs).await
+    }
+
+    async fn claim_jobs(&self, claim: &Claim) -> Result<Vec<QueuedJob>> {
+        queue::claim(&self.pool, claim).await
+    }
+
+    async fn change_jobs(&self, changes: Vec<JobChange>) -> Result<Vec<bool>> {
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        queue::change(&self.pool, &changes).await
+    }
+
+    async fn extend_leases(&self, leases: Vec<(JobId, LeaseToken)>, until: DateTime<Utc>) -> Result<Vec<bool>> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
+        }
+        queue::extend(&self.pool, &leases, until).await
+    }
+
+    async fn bury_lapsed_jobs(&self, now: DateTime<Utc>) -> Result<u64> {
+        queue::bury(&self.pool, now).await
+    }
+
+    async fn job(&self, id: JobId) -> Result<Option<QueuedJob>> {
+        queue::job(&self.pool, id).await
+    }
+
+    async fn jobs(&self, query: &JobQuery) -> Result<Page<QueuedJob>> {
+        queue::jobs(&self.pool, query).await
+    }
+
+    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<QueueStats> {
+        queue::stats(&self.pool, now).await
+    }
+
+    async fn purge_jobs(&self, states: &[JobState], before: DateTime<Utc>) -> Result<u64> {
+        queue::purge(&self.pool, states, before).await
     }
 }

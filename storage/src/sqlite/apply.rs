@@ -25,6 +25,9 @@ pub(crate) async fn apply_set(conn: &mut SqliteConnection, writes: &[Write]) -> 
             Write::Update { record, expected_version } => update(conn, record, *expected_version).await?,
             Write::Delete { entity, owner, id } => delete(conn, *entity, *owner, *id).await?,
             Write::Append(event) => append(conn, event).await?,
+            Write::Enqueue(job) => {
+                super::queue::enqueue_one(conn, job).await?;
+            }
         }
     }
     Ok(())

@@ -11,6 +11,7 @@ mod backup;
 mod codec;
 mod connect;
 mod error;
+mod queue;
 mod read;
 mod rows;
 mod search;
@@ -22,10 +23,12 @@ use std::fmt;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::{SqliteConnection, SqlitePool};
 use steward_core::approval::Approval;
 use steward_core::event::{Event, EventQuery};
-use steward_core::ids::{ApiKeyId, ApprovalId, SuggestionId, TaskId, ThoughtId, UserId};
+use steward_core::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
+use steward_core::job::{Claim, Job as QueuedJob, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use steward_core::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
 use steward_core::settings::{Profile, Settings};
 use steward_core::store::{ApprovalQuery, Store, SuggestionQuery, Write};
@@ -39,7 +42,7 @@ use tokio::task::JoinHandle;
 
 pub use connect::SqliteOptions;
 
-use writer::Job;
+use writer::{Done, Job, Work};
 
 /// A [`Store`] in one SQLite database.
 pub struct SqliteStore {
@@ -104,6 +107,35 @@ impl SqliteStore {
         Ok(SqliteStore { read: opened.read, jobs, writer, keeper: opened.keeper.map(Mutex::new), options, file })
     }
 
+    /// Hands `work` to the writer and waits for its result.
+    async fn write(&self, work: Work) -> Result<Done> {
+        let stopped = || Error::Unavailable("the SQLite writer has stopped".into());
+        let (reply, result) = oneshot::channel();
+        self.jobs.send(Job { work, reply }).await.map_err(|_| stopped())?;
+        result.await.map_err(|_| stopped())?
+    }
+
+    async fn write_jobs(&self, work: Work) -> Result<Vec<QueuedJob>> {
+        match self.write(work).await? {
+            Done::Jobs(jobs) => Ok(jobs),
+            other => Err(Error::Internal(format!("the writer answered {other:?} for jobs"))),
+        }
+    }
+
+    async fn write_flags(&self, work: Work) -> Result<Vec<bool>> {
+        match self.write(work).await? {
+            Done::Flags(flags) => Ok(flags),
+            other => Err(Error::Internal(format!("the writer answered {other:?} for flags"))),
+        }
+    }
+
+    async fn write_count(&self, work: Work) -> Result<u64> {
+        match self.write(work).await? {
+            Done::Count(n) => Ok(n),
+            other => Err(Error::Internal(format!("the writer answered {other:?} for a count"))),
+        }
+    }
+
     /// Finishes queued writes and closes every connection. Dropping the store
     /// does the same in the background.
     pub async fn close(self) {
@@ -121,10 +153,7 @@ impl Store for SqliteStore {
         if writes.is_empty() {
             return Ok(());
         }
-        let stopped = || Error::Unavailable("the SQLite writer has stopped".into());
-        let (reply, result) = oneshot::channel();
-        self.jobs.send(Job { writes, reply }).await.map_err(|_| stopped())?;
-        result.await.map_err(|_| stopped())?
+        self.write(Work::Writes(writes)).await.map(|_| ())
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {
@@ -205,5 +234,50 @@ impl Store for SqliteStore {
 
     async fn events(&self, owner: UserId, query: &EventQuery) -> Result<Vec<Event>> {
         read::events(&self.read, owner, query).await
+    }
+
+    async fn enqueue(&self, jobs: Vec<QueuedJob>) -> Result<Vec<QueuedJob>> {
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write_jobs(Work::Enqueue(jobs)).await
+    }
+
+    async fn claim_jobs(&self, claim: &Claim) -> Result<Vec<QueuedJob>> {
+        self.write_jobs(Work::Claim(claim.clone())).await
+    }
+
+    async fn change_jobs(&self, changes: Vec<JobChange>) -> Result<Vec<bool>> {
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write_flags(Work::Change(changes)).await
+    }
+
+    async fn extend_leases(&self, leases: Vec<(JobId, LeaseToken)>, until: DateTime<Utc>) -> Result<Vec<bool>> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write_flags(Work::Extend(leases, until)).await
+    }
+
+    async fn bury_lapsed_jobs(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.write_count(Work::Bury(now)).await
+    }
+
+    async fn job(&self, id: JobId) -> Result<Option<QueuedJob>> {
+        queue::job(&self.read, id).await
+    }
+
+    async fn jobs(&self, query: &JobQuery) -> Result<Page<QueuedJob>> {
+        queue::jobs(&self.read, query).await
+    }
+
+    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<QueueStats> {
+        queue::stats(&self.read, now).await
+    }
+
+    async fn purge_jobs(&self, states: &[JobState], before: DateTime<Utc>) -> Result<u64> {
+        self.write_count(Work::Purge(states.to_vec(), before)).await
     }
 }

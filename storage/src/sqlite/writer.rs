@@ -1,28 +1,69 @@
 //! The single writer and its group commit.
 //!
-//! Every [`Store::apply`](steward_core::Store::apply) becomes a [`Job`] on a
-//! channel. One task owns the write connection: it takes the first job plus
-//! whatever else is already queued (up to `batch_max`), opens one
-//! `BEGIN IMMEDIATE` transaction, applies every job's writes, commits once
-//! and answers every caller. If some job's writes fail, the batch is rolled
-//! back and redone with each job inside its own savepoint (rolled back on
-//! failure, so a failing set leaves nothing behind). Concurrent callers share
-//! one commit (one fsync) and still get their own result. If the commit
-//! fails, every caller in the batch gets that error.
+//! Every write — a [`Store::apply`](steward_core::Store::apply) write set or
+//! a queue operation (enqueue, claim, finish, heartbeat) — becomes a [`Job`]
+//! on a channel. One task owns the write connection: it takes the first job
+//! plus whatever else is already queued (up to `batch_max`), opens one
+//! `BEGIN IMMEDIATE` transaction, runs every job, commits once and answers
+//! every caller. If some job fails, the batch is rolled back and redone with
+//! each job inside its own savepoint (rolled back on failure, so a failing
+//! job leaves nothing behind). Concurrent callers share one commit (one
+//! fsync) and still get their own result. If the commit fails, every caller
+//! in the batch gets that error.
 
+use chrono::{DateTime, Utc};
 use sqlx::{SqliteConnection, SqlitePool};
+use steward_core::ids::JobId;
+use steward_core::job::{Claim, Job as QueuedJob, JobChange, JobState, LeaseToken};
 use steward_core::store::Write;
 use steward_core::{Error, Result};
 use tokio::sync::{mpsc, oneshot};
 
 use super::apply::apply_set;
 use super::error::db_error;
+use super::queue;
 
-/// One caller's write set and where its result goes.
+/// What one caller asks the writer to do.
+#[derive(Debug)]
+pub(crate) enum Work {
+    Writes(Vec<Write>),
+    Enqueue(Vec<QueuedJob>),
+    Claim(Claim),
+    Change(Vec<JobChange>),
+    Extend(Vec<(JobId, LeaseToken)>, DateTime<Utc>),
+    Bury(DateTime<Utc>),
+    Purge(Vec<JobState>, DateTime<Utc>),
+}
+
+/// What it did.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Done {
+    Applied,
+    Jobs(Vec<QueuedJob>),
+    Flags(Vec<bool>),
+    Count(u64),
+}
+
+/// One caller's work and where its result goes.
 #[derive(Debug)]
 pub(crate) struct Job {
-    pub(crate) writes: Vec<Write>,
-    pub(crate) reply: oneshot::Sender<Result<()>>,
+    pub(crate) work: Work,
+    pub(crate) reply: oneshot::Sender<Result<Done>>,
+}
+
+async fn perform(conn: &mut SqliteConnection, work: &Work) -> Result<Done> {
+    Ok(match work {
+        Work::Writes(writes) => {
+            apply_set(conn, writes).await?;
+            Done::Applied
+        }
+        Work::Enqueue(jobs) => Done::Jobs(queue::enqueue(conn, jobs).await?),
+        Work::Claim(claim) => Done::Jobs(queue::claim(conn, claim).await?),
+        Work::Change(changes) => Done::Flags(queue::change(conn, changes).await?),
+        Work::Extend(leases, until) => Done::Flags(queue::extend(conn, leases, *until).await?),
+        Work::Bury(now) => Done::Count(queue::bury(conn, *now).await?),
+        Work::Purge(states, before) => Done::Count(queue::purge(conn, states, *before).await?),
+    })
 }
 
 /// Runs until every sender is dropped, then closes the write connection.
@@ -49,20 +90,20 @@ pub(crate) async fn run(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>, batch_m
 }
 
 /// A job's reply channel and the result its writes had.
-type Outcome = (oneshot::Sender<Result<()>>, Result<()>);
+type Outcome = (oneshot::Sender<Result<Done>>, Result<Done>);
 
 async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>) {
     // Nearly every batch succeeds whole, so first try it without a savepoint
     // per set (two statements fewer each). Only when some set fails is the
     // batch rolled back and redone set by set, isolated by savepoints.
     match commit_whole(conn, &jobs).await {
-        Whole::Committed => {
-            for job in jobs {
-                let _ = job.reply.send(Ok(()));
+        Whole::Committed(done) => {
+            for (job, done) in jobs.into_iter().zip(done) {
+                let _ = job.reply.send(Ok(done));
             }
             return;
         }
-        Whole::Broken(e) => return answer_all(jobs.into_iter().map(|j| (j.reply, Ok(()))).collect(), &e),
+        Whole::Broken(e) => return answer_all(jobs.into_iter().map(|j| (j.reply, Ok(Done::Applied))).collect(), &e),
         Whole::SetFailed(error) if jobs.len() == 1 => {
             for job in jobs {
                 let _ = job.reply.send(Err(error.clone()));
@@ -76,7 +117,8 @@ async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>) {
 
 /// How an all-at-once attempt ended.
 enum Whole {
-    Committed,
+    /// Every job's result, in order.
+    Committed(Vec<Done>),
     /// A set failed; everything was rolled back.
     SetFailed(Error),
     /// The transaction itself failed (begin, commit, rollback).
@@ -87,16 +129,20 @@ async fn commit_whole(conn: &mut SqliteConnection, jobs: &[Job]) -> Whole {
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
         return Whole::Broken(e);
     }
+    let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
-        if let Err(error) = apply_set(conn, &job.writes).await {
-            return match exec(conn, "ROLLBACK").await {
-                Ok(()) => Whole::SetFailed(error),
-                Err(e) => Whole::Broken(e),
-            };
+        match perform(conn, &job.work).await {
+            Ok(done) => results.push(done),
+            Err(error) => {
+                return match exec(conn, "ROLLBACK").await {
+                    Ok(()) => Whole::SetFailed(error),
+                    Err(e) => Whole::Broken(e),
+                };
+            }
         }
     }
     match exec(conn, "COMMIT").await {
-        Ok(()) => Whole::Committed,
+        Ok(()) => Whole::Committed(results),
         Err(e) => {
             let _ = exec(conn, "ROLLBACK").await;
             Whole::Broken(e)
@@ -108,18 +154,18 @@ async fn commit_whole(conn: &mut SqliteConnection, jobs: &[Job]) -> Whole {
 /// alone and the others still commit together.
 async fn commit_isolated(conn: &mut SqliteConnection, jobs: Vec<Job>) {
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
-        return answer_all(jobs.into_iter().map(|j| (j.reply, Ok(()))).collect(), &e);
+        return answer_all(jobs.into_iter().map(|j| (j.reply, Ok(Done::Applied))).collect(), &e);
     }
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
     let mut jobs = jobs.into_iter();
     while let Some(job) = jobs.next() {
-        match apply_in_savepoint(conn, job.writes).await {
+        match apply_in_savepoint(conn, &job.work).await {
             Ok(result) => outcomes.push((job.reply, result)),
             Err((result, broken)) => {
                 // The transaction itself failed: nothing of this batch stays.
                 let _ = exec(conn, "ROLLBACK").await;
                 outcomes.push((job.reply, result));
-                outcomes.extend(jobs.map(|j| (j.reply, Ok(()))));
+                outcomes.extend(jobs.map(|j| (j.reply, Ok(Done::Applied))));
                 return answer_all(outcomes, &broken);
             }
         }
@@ -132,7 +178,7 @@ async fn commit_isolated(conn: &mut SqliteConnection, jobs: Vec<Job>) {
         }
         Err(e) => {
             let _ = exec(conn, "ROLLBACK").await;
-            answer_all(outcomes.into_iter().map(|(reply, _)| (reply, Ok(()))).collect(), &e);
+            answer_all(outcomes.into_iter().map(|(reply, _)| (reply, Ok(Done::Applied))).collect(), &e);
         }
     }
 }
@@ -140,16 +186,13 @@ async fn commit_isolated(conn: &mut SqliteConnection, jobs: Vec<Job>) {
 /// Applies one write set all-or-nothing. `Ok` carries the set's own result;
 /// `Err` means the savepoint could not be rolled back or released, so the
 /// whole transaction is unusable (it carries the set's result and why).
-async fn apply_in_savepoint(
-    conn: &mut SqliteConnection,
-    writes: Vec<Write>,
-) -> Result<Result<()>, (Result<()>, Error)> {
+async fn apply_in_savepoint(conn: &mut SqliteConnection, work: &Work) -> Result<Result<Done>, (Result<Done>, Error)> {
     if let Err(e) = exec(conn, "SAVEPOINT write_set").await {
         return Err((Err(e.clone()), e));
     }
-    let result = apply_set(conn, &writes).await;
+    let result = perform(conn, work).await;
     let cleanup = match &result {
-        Ok(()) => exec(conn, "RELEASE write_set").await,
+        Ok(_) => exec(conn, "RELEASE write_set").await,
         Err(_) => match exec(conn, "ROLLBACK TO write_set").await {
             Ok(()) => exec(conn, "RELEASE write_set").await,
             Err(e) => Err(e),
@@ -212,13 +255,13 @@ mod tests {
                 writes.push(Write::Delete { entity: Entity::Task, owner, id: Uuid::nil() });
             }
             let (reply, result) = oneshot::channel();
-            send.send(Job { writes, reply }).await.unwrap();
+            send.send(Job { work: Work::Writes(writes), reply }).await.unwrap();
             replies.push(result);
         }
         drop(send);
         assert_eq!(run(opened.write, queue, 256).await, 1, "one batch for everything queued");
         for (i, result) in replies.into_iter().enumerate() {
-            let expected = if i % 3 == 0 { Err(Error::not_found(Entity::Task)) } else { Ok(()) };
+            let expected = if i % 3 == 0 { Err(Error::not_found(Entity::Task)) } else { Ok(Done::Applied) };
             assert_eq!(result.await.unwrap(), expected, "write set {i}");
         }
         let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&opened.read).await.unwrap();

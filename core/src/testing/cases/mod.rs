@@ -3,12 +3,14 @@
 
 mod approvals;
 mod concurrency;
+mod jobs;
 mod tasks;
 mod thoughts;
 mod users;
 
 pub use approvals::*;
 pub use concurrency::*;
+pub use jobs::*;
 pub use tasks::*;
 pub use thoughts::*;
 pub use users::*;

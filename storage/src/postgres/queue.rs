@@ -1,0 +1,345 @@
+//! The work queue on PostgreSQL.
+//!
+//! A claim is one statement: pick the first claimable rows in claim order
+//! with `FOR UPDATE SKIP LOCKED` (rows another claim is taking are skipped,
+//! never waited for; a row that changed meanwhile is re-checked against the
+//! condition before it is taken) and mark them running under the lease.
+//! Batches (enqueue, finish, heartbeat) are one statement each over
+//! `unnest`ed arrays, so a worker that claims and completes in batches pays
+//! one round trip per batch, not per job.
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool};
+use steward_core::ids::JobId;
+use steward_core::job::{
+    Claim, ClassStats, Holder, Job, JobChange, JobQuery, JobState, LEASE_EXPIRED, LeaseToken, QueueStats, claim_order,
+};
+use steward_core::query::Page;
+use steward_core::{Error, Priority, Result};
+use uuid::Uuid;
+
+use super::codec::Columns;
+use super::error::{corrupt, db_error};
+
+fn job_row(row: &PgRow) -> Result<Job> {
+    let c = Columns(row);
+    let class: i16 = c.get("class")?;
+    let attempts: i32 = c.get("attempts")?;
+    let max_attempts: i32 = c.get("max_attempts")?;
+    Ok(Job {
+        id: c.id("id")?,
+        owner: c.opt_id("owner_id")?,
+        kind: c.get("kind")?,
+        payload: c.get("payload")?,
+        class: Priority::from_rank(i64::from(class)).ok_or_else(|| corrupt("class"))?,
+        state: c.parse("state")?,
+        run_at: c.get("run_at")?,
+        deadline: c.get("deadline")?,
+        attempts: u32::try_from(attempts).map_err(|_| corrupt("attempts"))?,
+        max_attempts: u32::try_from(max_attempts).map_err(|_| corrupt("max_attempts"))?,
+        last_error: c.get("last_error")?,
+        unique_key: c.get("unique_key")?,
+        locked_by: c.get("locked_by")?,
+        lease_until: c.get("lease_until")?,
+        created_at: c.get("created_at")?,
+        updated_at: c.get("updated_at")?,
+        finished_at: c.get("finished_at")?,
+    })
+}
+
+fn count(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// Inserts the jobs in one statement, skipping those whose unique key a
+/// pending job holds (inserted earlier, or earlier in this batch); returns
+/// the job as queued for each.
+pub(crate) async fn enqueue(conn: &mut PgConnection, jobs: &[Job]) -> Result<Vec<Job>> {
+    let n = jobs.len();
+    let (mut ids, mut owners, mut kinds, mut payloads, mut classes) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut states, mut run_ats, mut deadlines, mut attempts, mut maxes) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut keys, mut created) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for j in jobs {
+        ids.push(j.id.0);
+        owners.push(j.owner.map(|o| o.0));
+        kinds.push(j.kind.as_str());
+        payloads.push(&j.payload);
+        classes.push(j.class.rank() as i16);
+        states.push(j.state.as_str());
+        run_ats.push(j.run_at);
+        deadlines.push(j.deadline);
+        attempts.push(count(j.attempts));
+        maxes.push(count(j.max_attempts));
+        keys.push(j.unique_key.as_deref());
+        created.push(j.created_at);
+    }
+    let inserted: Vec<Uuid> = sqlx::query_scalar(
+        "INSERT INTO jobs (id, owner_id, kind, payload, class, state, run_at, deadline, attempts, max_attempts, \
+         unique_key, created_at, updated_at) \
+         SELECT i, o, k, p, c, s, r, d, a, m, u, t, t FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], \
+         $5::int2[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::int4[], $10::int4[], $11::text[], \
+         $12::timestamptz[]) WITH ORDINALITY AS j(i, o, k, p, c, s, r, d, a, m, u, t, n) ORDER BY n \
+         ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('available', 'failed_retrying', 'running') \
+         DO NOTHING RETURNING id",
+    )
+    .bind(&ids)
+    .bind(&owners)
+    .bind(&kinds)
+    .bind(&payloads)
+    .bind(&classes)
+    .bind(&states)
+    .bind(&run_ats)
+    .bind(&deadlines)
+    .bind(&attempts)
+    .bind(&maxes)
+    .bind(&keys)
+    .bind(&created)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let mut queued = Vec::with_capacity(n);
+    for job in jobs {
+        if inserted.contains(&job.id.0) {
+            queued.push(job.clone());
+            continue;
+        }
+        let key =
+            job.unique_key.as_deref().ok_or_else(|| Error::Conflict("a job with this id already exists".into()))?;
+        let row = sqlx::query(
+            "SELECT * FROM jobs WHERE unique_key = $1 AND state IN ('available', 'failed_retrying', 'running')",
+        )
+        .bind(key)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_error)?;
+        queued.push(job_row(&row)?);
+    }
+    Ok(queued)
+}
+
+pub(crate) async fn enqueue_all(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Job>> {
+    let mut tx = pool.begin().await.map_err(db_error)?;
+    let queued = enqueue(&mut tx, jobs).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(queued)
+}
+
+pub(crate) async fn claim(pool: &PgPool, claim: &Claim) -> Result<Vec<Job>> {
+    let kinds = (!claim.kinds.is_empty()).then_some(&claim.kinds);
+    let rows = sqlx::query(
+        "WITH picked AS ( \
+             SELECT id FROM jobs \
+             WHERE state IN ('available', 'failed_retrying', 'running') \
+               AND ((state IN ('available', 'failed_retrying') AND run_at <= $3) \
+                    OR (state = 'running' AND lease_until < $3 AND attempts < max_attempts)) \
+               AND ($4::text[] IS NULL OR kind = ANY($4)) \
+             ORDER BY deadline, class DESC, id \
+             LIMIT $5 \
+             FOR UPDATE SKIP LOCKED) \
+         UPDATE jobs SET state = 'running', attempts = jobs.attempts + 1, locked_by = $1, lease_until = $2, \
+             updated_at = $3 \
+         FROM picked WHERE jobs.id = picked.id \
+         RETURNING jobs.*",
+    )
+    .bind(&claim.worker)
+    .bind(claim.lease_until)
+    .bind(claim.now)
+    .bind(kinds)
+    .bind(i64::from(claim.limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    let mut jobs = rows.iter().map(job_row).collect::<Result<Vec<_>>>()?;
+    jobs.sort_by(claim_order);
+    Ok(jobs)
+}
+
+/// Applies every change whose condition holds, in one statement.
+pub(crate) async fn change(pool: &PgPool, changes: &[JobChange]) -> Result<Vec<bool>> {
+    let n = changes.len();
+    let (mut ids, mut states, mut run_ats, mut deadlines, mut attempts) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut errors, mut ats, mut finished, mut workers, mut leases, mut froms) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for c in changes {
+        ids.push(c.id.0);
+        states.push(c.state.as_str());
+        run_ats.push(c.run_at);
+        deadlines.push(c.deadline);
+        attempts.push(count(c.attempts));
+        errors.push(c.last_error.as_deref());
+        ats.push(c.at);
+        finished.push(matches!(c.state, JobState::Succeeded | JobState::Dead | JobState::Cancelled).then_some(c.at));
+        match &c.only_if {
+            Holder::Lease(lease) => {
+                workers.push(Some(lease.worker.as_str()));
+                leases.push(Some(count(lease.attempt)));
+                froms.push(None);
+            }
+            Holder::State(from) => {
+                workers.push(None);
+                leases.push(None);
+                froms.push(Some(from.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")));
+            }
+        }
+    }
+    let changed: Vec<Uuid> = sqlx::query_scalar(
+        "UPDATE jobs SET state = c.st, run_at = coalesce(c.r, jobs.run_at), deadline = coalesce(c.d, jobs.deadline), \
+             attempts = c.a, last_error = c.e, locked_by = NULL, lease_until = NULL, updated_at = c.t, finished_at = c.f \
+         FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int4[], $6::text[], \
+             $7::timestamptz[], $8::timestamptz[], $9::text[], $10::int4[], $11::text[]) AS c(i, st, r, d, a, e, t, f, w, l, fr) \
+         WHERE jobs.id = c.i AND ( \
+             (c.w IS NOT NULL AND jobs.state = 'running' AND jobs.locked_by = c.w AND jobs.attempts = c.l) \
+             OR (c.fr IS NOT NULL AND jobs.state = ANY(string_to_array(c.fr, ',')))) \
+         RETURNING jobs.id",
+    )
+    .bind(&ids)
+    .bind(&states)
+    .bind(&run_ats)
+    .bind(&deadlines)
+    .bind(&attempts)
+    .bind(&errors)
+    .bind(&ats)
+    .bind(&finished)
+    .bind(&workers)
+    .bind(&leases)
+    .bind(&froms)
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    Ok(ids.iter().map(|id| changed.contains(id)).collect())
+}
+
+pub(crate) async fn extend(pool: &PgPool, leases: &[(JobId, LeaseToken)], until: DateTime<Utc>) -> Result<Vec<bool>> {
+    let ids: Vec<Uuid> = leases.iter().map(|(id, _)| id.0).collect();
+    let workers: Vec<&str> = leases.iter().map(|(_, l)| l.worker.as_str()).collect();
+    let attempts: Vec<i32> = leases.iter().map(|(_, l)| count(l.attempt)).collect();
+    let held: Vec<Uuid> = sqlx::query_scalar(
+        "UPDATE jobs SET lease_until = $4 FROM unnest($1::uuid[], $2::text[], $3::int4[]) AS l(i, w, a) \
+         WHERE jobs.id = l.i AND jobs.state = 'running' AND jobs.locked_by = l.w AND jobs.attempts = l.a \
+         RETURNING jobs.id",
+    )
+    .bind(&ids)
+    .bind(&workers)
+    .bind(&attempts)
+    .bind(until)
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    Ok(ids.iter().map(|id| held.contains(id)).collect())
+}
+
+pub(crate) async fn bury(pool: &PgPool, now: DateTime<Utc>) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'dead', last_error = $1, locked_by = NULL, lease_until = NULL, \
+         updated_at = $2, finished_at = $2 \
+         WHERE state IN ('available', 'failed_retrying', 'running') AND state = 'running' \
+           AND lease_until < $2 AND attempts >= max_attempts",
+    )
+    .bind(LEASE_EXPIRED)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map_err(db_error)?;
+    Ok(done.rows_affected())
+}
+
+pub(crate) async fn purge(pool: &PgPool, states: &[JobState], before: DateTime<Utc>) -> Result<u64> {
+    let states: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+    let done = sqlx::query("DELETE FROM jobs WHERE state = ANY($1) AND finished_at < $2")
+        .bind(&states)
+        .bind(before)
+        .execute(pool)
+        .await
+        .map_err(db_error)?;
+    Ok(done.rows_affected())
+}
+
+pub(crate) async fn job(pool: &PgPool, id: JobId) -> Result<Option<Job>> {
+    let row =
+        sqlx::query("SELECT * FROM jobs WHERE id = $1").bind(id.0).fetch_optional(pool).await.map_err(db_error)?;
+    row.as_ref().map(job_row).transpose()
+}
+
+pub(crate) async fn jobs(pool: &PgPool, q: &JobQuery) -> Result<Page<Job>> {
+    let state = q.state.map(|s| s.as_str());
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR kind = $2)",
+    )
+    .bind(state)
+    .bind(&q.kind)
+    .fetch_one(pool)
+    .await
+    .map_err(db_error)?;
+    let rows = sqlx::query(
+        "SELECT * FROM jobs WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR kind = $2) \
+         ORDER BY id DESC LIMIT $3 OFFSET $4",
+    )
+    .bind(state)
+    .bind(&q.kind)
+    .bind(i64::from(q.page.limit))
+    .bind(i64::try_from(q.page.offset).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    let items = rows.iter().map(job_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page { items, total: u64::try_from(total).unwrap_or(0), offset: q.page.offset, limit: q.page.limit })
+}
+
+pub(crate) async fn stats(pool: &PgPool, now: DateTime<Utc>) -> Result<QueueStats> {
+    let rows = sqlx::query(
+        "SELECT class, \
+           count(*) FILTER (WHERE state IN ('available', 'failed_retrying') AND run_at <= $1) AS ready, \
+           count(*) FILTER (WHERE state IN ('available', 'failed_retrying') AND run_at > $1) AS scheduled, \
+           count(*) FILTER (WHERE state = 'running') AS running, \
+           count(*) FILTER (WHERE state = 'dead') AS dead, \
+           count(*) FILTER (WHERE state <> 'dead' AND deadline < $1) AS breached, \
+           min(run_at) FILTER (WHERE state IN ('available', 'failed_retrying') AND run_at <= $1) AS oldest \
+         FROM jobs WHERE state IN ('available', 'failed_retrying', 'running', 'dead') GROUP BY class",
+    )
+    .bind(now)
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    let mut classes: Vec<ClassStats> = Priority::ALL.into_iter().map(ClassStats::empty).collect();
+    for row in &rows {
+        let c = Columns(row);
+        let class: i16 = c.get("class")?;
+        let class = Priority::from_rank(i64::from(class)).ok_or_else(|| corrupt("class"))?;
+        let n = |column: &str| -> Result<u64> { Ok(u64::try_from(c.get::<i64>(column)?).unwrap_or(0)) };
+        let Some(stats) = classes.iter_mut().find(|s| s.class == class) else { continue };
+        stats.ready = n("ready")?;
+        stats.scheduled = n("scheduled")?;
+        stats.running = n("running")?;
+        stats.dead = n("dead")?;
+        stats.breached = n("breached")?;
+        stats.oldest_ready_secs = c
+            .get::<Option<DateTime<Utc>>>("oldest")?
+            .map(|t| (now - t).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6);
+    }
+    Ok(QueueStats { as_of: now, classes })
+}

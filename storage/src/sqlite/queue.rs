@@ -1,0 +1,274 @@
+//! The work queue on SQLite.
+//!
+//! Writes (enqueue, claim, finish, heartbeat, bury, purge) run on the single
+//! writer like every other write, so they group-commit with everything else
+//! and a claim is one `UPDATE … RETURNING` inside the writer's `BEGIN
+//! IMMEDIATE` transaction: no other connection can write between choosing
+//! the jobs and taking them. Reads (a job, a list, stats) use the read pool.
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{SqliteConnection, SqlitePool};
+use steward_core::ids::JobId;
+use steward_core::job::{
+    Claim, ClassStats, Holder, Job, JobChange, JobQuery, JobState, LEASE_EXPIRED, LeaseToken, QueueStats, claim_order,
+};
+use steward_core::query::Page;
+use steward_core::{Error, Priority, Result};
+
+use super::codec::{Columns, json, micros, opt_micros};
+use super::error::{corrupt, db_error};
+
+fn job_row(row: &SqliteRow) -> Result<Job> {
+    let c = Columns(row);
+    let class: i64 = c.get("class")?;
+    let attempts: i64 = c.get("attempts")?;
+    let max_attempts: i64 = c.get("max_attempts")?;
+    Ok(Job {
+        id: c.id("id")?,
+        owner: c.opt_id("owner_id")?,
+        kind: c.get("kind")?,
+        payload: c.json("payload")?,
+        class: Priority::from_rank(class).ok_or_else(|| corrupt("class"))?,
+        state: c.parse("state")?,
+        run_at: c.instant("run_at")?,
+        deadline: c.instant("deadline")?,
+        attempts: u32::try_from(attempts).map_err(|_| corrupt("attempts"))?,
+        max_attempts: u32::try_from(max_attempts).map_err(|_| corrupt("max_attempts"))?,
+        last_error: c.get("last_error")?,
+        unique_key: c.get("unique_key")?,
+        locked_by: c.get("locked_by")?,
+        lease_until: c.opt_instant("lease_until")?,
+        created_at: c.instant("created_at")?,
+        updated_at: c.instant("updated_at")?,
+        finished_at: c.opt_instant("finished_at")?,
+    })
+}
+
+/// Inserts each job unless a pending job holds its unique key; returns the
+/// job as queued for each.
+pub(crate) async fn enqueue(conn: &mut SqliteConnection, jobs: &[Job]) -> Result<Vec<Job>> {
+    let mut queued = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        queued.push(enqueue_one(conn, job).await?);
+    }
+    Ok(queued)
+}
+
+pub(crate) async fn enqueue_one(conn: &mut SqliteConnection, job: &Job) -> Result<Job> {
+    let inserted = sqlx::query(
+        "INSERT INTO jobs (id, owner_id, kind, payload, class, state, run_at, deadline, attempts, max_attempts, \
+         last_error, unique_key, locked_by, lease_until, created_at, updated_at, finished_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('available', 'failed_retrying', 'running') \
+         DO NOTHING",
+    )
+    .bind(job.id.0)
+    .bind(job.owner.map(|o| o.0))
+    .bind(&job.kind)
+    .bind(json(&job.payload)?)
+    .bind(job.class.rank())
+    .bind(job.state.as_str())
+    .bind(micros(job.run_at))
+    .bind(micros(job.deadline))
+    .bind(i64::from(job.attempts))
+    .bind(i64::from(job.max_attempts))
+    .bind(&job.last_error)
+    .bind(&job.unique_key)
+    .bind(&job.locked_by)
+    .bind(opt_micros(job.lease_until))
+    .bind(micros(job.created_at))
+    .bind(micros(job.updated_at))
+    .bind(opt_micros(job.finished_at))
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| match db_error(e) {
+        Error::Conflict(_) => Error::Conflict("a job with this id already exists".into()),
+        other => other,
+    })?;
+    if inserted.rows_affected() == 1 {
+        return Ok(job.clone());
+    }
+    let key =
+        job.unique_key.as_deref().ok_or_else(|| Error::Internal("an enqueue without a key was skipped".into()))?;
+    let row =
+        sqlx::query("SELECT * FROM jobs WHERE unique_key = ? AND state IN ('available', 'failed_retrying', 'running')")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    job_row(&row)
+}
+
+/// Takes up to `limit` jobs in claim order, in one statement.
+pub(crate) async fn claim(conn: &mut SqliteConnection, claim: &Claim) -> Result<Vec<Job>> {
+    let kinds = if claim.kinds.is_empty() { None } else { Some(json(&claim.kinds)?) };
+    // The repeated `state IN (…)` is the claim index's own condition, which
+    // lets SQLite walk that partial index in order and stop after `limit`.
+    let rows = sqlx::query(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = ?1, lease_until = ?2, updated_at = ?3 \
+         WHERE id IN ( \
+             SELECT id FROM jobs \
+             WHERE state IN ('available', 'failed_retrying', 'running') \
+               AND ((state IN ('available', 'failed_retrying') AND run_at <= ?3) \
+                    OR (state = 'running' AND lease_until < ?3 AND attempts < max_attempts)) \
+               AND (?4 IS NULL OR kind IN (SELECT value FROM json_each(?4))) \
+             ORDER BY deadline, class DESC, id \
+             LIMIT ?5) \
+         RETURNING *",
+    )
+    .bind(&claim.worker)
+    .bind(micros(claim.lease_until))
+    .bind(micros(claim.now))
+    .bind(kinds)
+    .bind(i64::from(claim.limit))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let mut jobs = rows.iter().map(job_row).collect::<Result<Vec<_>>>()?;
+    jobs.sort_by(claim_order);
+    Ok(jobs)
+}
+
+pub(crate) async fn change(conn: &mut SqliteConnection, changes: &[JobChange]) -> Result<Vec<bool>> {
+    let mut applied = Vec::with_capacity(changes.len());
+    for c in changes {
+        let finished = matches!(c.state, JobState::Succeeded | JobState::Dead | JobState::Cancelled).then_some(c.at);
+        let (lease_worker, lease_attempt, states) = match &c.only_if {
+            Holder::Lease(lease) => (Some(lease.worker.as_str()), Some(i64::from(lease.attempt)), None),
+            Holder::State(states) => (None, None, Some(json(&states.iter().map(|s| s.as_str()).collect::<Vec<_>>())?)),
+        };
+        let done = sqlx::query(
+            "UPDATE jobs SET state = ?1, run_at = coalesce(?2, run_at), deadline = coalesce(?3, deadline), \
+             attempts = ?4, last_error = ?5, locked_by = NULL, lease_until = NULL, updated_at = ?6, finished_at = ?7 \
+             WHERE id = ?8 AND ( \
+                 (?9 IS NOT NULL AND state = 'running' AND locked_by = ?9 AND attempts = ?10) \
+                 OR (?11 IS NOT NULL AND state IN (SELECT value FROM json_each(?11))))",
+        )
+        .bind(c.state.as_str())
+        .bind(opt_micros(c.run_at))
+        .bind(opt_micros(c.deadline))
+        .bind(i64::from(c.attempts))
+        .bind(&c.last_error)
+        .bind(micros(c.at))
+        .bind(opt_micros(finished))
+        .bind(c.id.0)
+        .bind(lease_worker)
+        .bind(lease_attempt)
+        .bind(states)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+        applied.push(done.rows_affected() == 1);
+    }
+    Ok(applied)
+}
+
+pub(crate) async fn extend(
+    conn: &mut SqliteConnection,
+    leases: &[(JobId, LeaseToken)],
+    until: DateTime<Utc>,
+) -> Result<Vec<bool>> {
+    let mut held = Vec::with_capacity(leases.len());
+    for (id, lease) in leases {
+        let done = sqlx::query(
+            "UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running' AND locked_by = ? AND attempts = ?",
+        )
+        .bind(micros(until))
+        .bind(id.0)
+        .bind(&lease.worker)
+        .bind(i64::from(lease.attempt))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+        held.push(done.rows_affected() == 1);
+    }
+    Ok(held)
+}
+
+pub(crate) async fn bury(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'dead', last_error = ?1, locked_by = NULL, lease_until = NULL, \
+         updated_at = ?2, finished_at = ?2 \
+         WHERE state IN ('available', 'failed_retrying', 'running') AND state = 'running' AND lease_until < ?2 AND attempts >= max_attempts",
+    )
+    .bind(LEASE_EXPIRED)
+    .bind(micros(now))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(done.rows_affected())
+}
+
+pub(crate) async fn purge(conn: &mut SqliteConnection, states: &[JobState], before: DateTime<Utc>) -> Result<u64> {
+    let states = json(&states.iter().map(|s| s.as_str()).collect::<Vec<_>>())?;
+    let done = sqlx::query(
+        "DELETE FROM jobs WHERE state IN (SELECT value FROM json_each(?)) AND finished_at IS NOT NULL AND finished_at < ?",
+    )
+    .bind(states)
+    .bind(micros(before))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(done.rows_affected())
+}
+
+pub(crate) async fn job(pool: &SqlitePool, id: JobId) -> Result<Option<Job>> {
+    let row = sqlx::query("SELECT * FROM jobs WHERE id = ?").bind(id.0).fetch_optional(pool).await.map_err(db_error)?;
+    row.as_ref().map(job_row).transpose()
+}
+
+pub(crate) async fn jobs(pool: &SqlitePool, q: &JobQuery) -> Result<Page<Job>> {
+    let state = q.state.map(|s| s.as_str());
+    let total: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM jobs WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR kind = ?2)")
+            .bind(state)
+            .bind(&q.kind)
+            .fetch_one(pool)
+            .await
+            .map_err(db_error)?;
+    let rows = sqlx::query(
+        "SELECT * FROM jobs WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR kind = ?2) \
+         ORDER BY id DESC LIMIT ?3 OFFSET ?4",
+    )
+    .bind(state)
+    .bind(&q.kind)
+    .bind(i64::from(q.page.limit))
+    .bind(i64::try_from(q.page.offset).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    let items = rows.iter().map(job_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page { items, total: u64::try_from(total).unwrap_or(0), offset: q.page.offset, limit: q.page.limit })
+}
+
+pub(crate) async fn stats(pool: &SqlitePool, now: DateTime<Utc>) -> Result<QueueStats> {
+    let rows = sqlx::query(
+        "SELECT class, \
+           sum(state IN ('available', 'failed_retrying') AND run_at <= ?1) AS ready, \
+           sum(state IN ('available', 'failed_retrying') AND run_at > ?1) AS scheduled, \
+           sum(state = 'running') AS running, \
+           sum(state = 'dead') AS dead, \
+           sum(state <> 'dead' AND deadline < ?1) AS breached, \
+           min(CASE WHEN state IN ('available', 'failed_retrying') AND run_at <= ?1 THEN run_at END) AS oldest \
+         FROM jobs WHERE state IN ('available', 'failed_retrying', 'running', 'dead') GROUP BY class",
+    )
+    .bind(micros(now))
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    let mut classes: Vec<ClassStats> = Priority::ALL.into_iter().map(ClassStats::empty).collect();
+    for row in &rows {
+        let c = Columns(row);
+        let class = Priority::from_rank(c.get("class")?).ok_or_else(|| corrupt("class"))?;
+        let count = |column: &str| -> Result<u64> { Ok(u64::try_from(c.get::<i64>(column)?).unwrap_or(0)) };
+        let Some(stats) = classes.iter_mut().find(|s| s.class == class) else { continue };
+        stats.ready = count("ready")?;
+        stats.scheduled = count("scheduled")?;
+        stats.running = count("running")?;
+        stats.dead = count("dead")?;
+        stats.breached = count("breached")?;
+        stats.oldest_ready_secs = c.get::<Option<i64>>("oldest")?.map(|t| (micros(now) - t) as f64 / 1e6);
+    }
+    Ok(QueueStats { as_of: now, classes })
+}
