@@ -18,6 +18,7 @@
 
 mod passwords;
 mod system;
+pub mod worker;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -26,11 +27,11 @@ pub use passwords::{MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use steward_core as core;
 pub use steward_core::{
     AcceptOverrides, ApiKey, Approval, ApprovalStatus, Assignee, Completion, Decision, Engine, Entity, Error, Event,
-    EventQuery, ExportCursor, FieldError, ImportReport, NewApproval, NewSuggestion, NewTask, NewThought, NewUser, Page,
-    PageRequest, Portable, Principal, Priority, Profile, ProfilePatch, Project, QuickAdd, Result, Role, Scored,
-    SearchField, Settings, SettingsPatch, SortOrder, Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch,
-    TaskQuery, TaskSort, TaskStatus, Thought, ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User,
-    UserId, quickadd,
+    EventQuery, ExportCursor, FieldError, ImportReport, Job, JobId, JobState, NewApproval, NewJob, NewSuggestion,
+    NewTask, NewThought, NewUser, Outcome, Page, PageRequest, Portable, Principal, Priority, Profile, ProfilePatch,
+    Project, QueueConfig, QueueStats, QuickAdd, Result, Role, Scored, SearchField, Settings, SettingsPatch, SortOrder,
+    Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery, TaskSort, TaskStatus, Thought, ThoughtId,
+    ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId, quickadd,
 };
 pub use system::{SystemClock, UuidV7};
 
@@ -56,6 +57,8 @@ enum Backend {
     Other,
     #[cfg(feature = "sqlite")]
     Sqlite(Arc<steward_storage::SqliteStore>),
+    #[cfg(feature = "postgres")]
+    Postgres(Arc<steward_storage::PostgresStore>),
 }
 
 impl Steward {
@@ -89,7 +92,7 @@ impl Steward {
         match &self.backend {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(store) => store.backup_to(path).await,
-            Backend::Other => {
+            _ => {
                 let _ = path;
                 Err(Error::invalid(
                     "database_url",
@@ -125,6 +128,20 @@ impl Steward {
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Notified when jobs may have become claimable: after this process's
+    /// SQLite writer commits an enqueue, or on PostgreSQL's `steward_jobs`
+    /// notification from any process. Other stores never notify (workers
+    /// then poll).
+    pub fn job_signal(&self) -> Arc<tokio::sync::Notify> {
+        match &self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(store) => store.job_signal(),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(store) => store.job_signal(),
+            Backend::Other => Arc::new(tokio::sync::Notify::new()),
+        }
     }
 
     /// The local operator: the oldest admin, created as `me@localhost` on an
@@ -196,7 +213,10 @@ async fn open_sqlite(url: &str) -> Result<Steward> {
 
 #[cfg(feature = "postgres")]
 async fn open_postgres(url: &str) -> Result<Steward> {
-    Ok(Steward::with_store(Arc::new(steward_storage::PostgresStore::open(url).await?)))
+    let store = Arc::new(steward_storage::PostgresStore::open(url).await?);
+    let mut steward = Steward::with_store(store.clone());
+    steward.backend = Backend::Postgres(store);
+    Ok(steward)
 }
 
 #[cfg(not(feature = "postgres"))]

@@ -30,3 +30,12 @@ CREATE INDEX jobs_claim ON jobs (deadline, class DESC, id)
 CREATE UNIQUE INDEX jobs_unique_pending ON jobs (unique_key)
     WHERE unique_key IS NOT NULL AND state IN ('available', 'failed_retrying', 'running');
 CREATE INDEX jobs_by_state ON jobs (state, id);
+
+-- Idle workers LISTEN on `steward_jobs` instead of polling; one notification
+-- per enqueueing statement (PostgreSQL folds duplicates within a transaction).
+CREATE FUNCTION steward_jobs_added() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('steward_jobs', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER jobs_added AFTER INSERT ON jobs FOR EACH STATEMENT EXECUTE FUNCTION steward_jobs_added();

@@ -20,6 +20,9 @@ mod sql;
 mod statements;
 
 use std::fmt;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -42,6 +45,16 @@ pub use connect::PostgresOptions;
 /// A [`Store`] in a PostgreSQL database.
 pub struct PostgresStore {
     pool: PgPool,
+    /// The job-notification listener, started on first use.
+    listener: std::sync::Mutex<Option<(Arc<Notify>, tokio::task::JoinHandle<()>)>>,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        if let Some((_, task)) = self.listener.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            task.abort();
+        }
+    }
 }
 
 impl fmt::Debug for PostgresStore {
@@ -64,12 +77,32 @@ impl PostgresStore {
 
     /// [`PostgresStore::open`] with explicit pool settings.
     pub async fn open_with(url: &str, options: PostgresOptions) -> Result<PostgresStore> {
-        Ok(PostgresStore { pool: connect::open(url, &options).await? })
+        Ok(PostgresStore { pool: connect::open(url, &options).await?, listener: std::sync::Mutex::new(None) })
+    }
+
+    /// Notified (`notify_waiters`) whenever a job is enqueued on this
+    /// database, by any process (LISTEN `steward_jobs`): idle workers wait
+    /// on it instead of polling. The first call starts the listener on the
+    /// current tokio runtime; outside one, the signal never fires.
+    pub fn job_signal(&self) -> Arc<Notify> {
+        let mut listener = self.listener.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((signal, _)) = listener.as_ref() {
+            return signal.clone();
+        }
+        let signal = Arc::new(Notify::new());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let task = runtime.spawn(queue::listen(self.pool.clone(), signal.clone()));
+            *listener = Some((signal.clone(), task));
+        }
+        signal
     }
 
     /// Waits for borrowed connections to come back and closes them all.
     /// Dropping the store closes them in the background.
     pub async fn close(self) {
+        if let Some((_, task)) = self.listener.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            task.abort();
+        }
         self.pool.close().await;
     }
 }

@@ -20,7 +20,7 @@ mod statements;
 mod writer;
 
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -37,7 +37,7 @@ use steward_core::task::Task;
 use steward_core::thought::Thought;
 use steward_core::user::{ApiKey, User};
 use steward_core::{Error, Result};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 pub use connect::SqliteOptions;
@@ -54,6 +54,8 @@ pub struct SqliteStore {
     options: SqliteOptions,
     /// How to reach the file directly (backups); `None` in memory.
     file: Option<sqlx::sqlite::SqliteConnectOptions>,
+    /// Notified after commits that may have added claimable jobs.
+    jobs_added: Arc<Notify>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -98,13 +100,29 @@ impl SqliteStore {
             .map_err(|_| Error::Unavailable("the SQLite store needs a tokio runtime".into()))?;
         let opened = connect::open(url, &options).await?;
         let (jobs, queue) = mpsc::channel(options.batch_max.max(1) * 4);
-        let writer = runtime.spawn(writer::run(opened.write, queue, options.batch_max));
+        let jobs_added = Arc::new(Notify::new());
+        let writer = runtime.spawn(writer::run(opened.write, queue, options.batch_max, jobs_added.clone()));
         let file = if opened.keeper.is_some() {
             None
         } else {
             Some(backup::file_of(url).map(|path| sqlx::sqlite::SqliteConnectOptions::new().filename(path))?)
         };
-        Ok(SqliteStore { read: opened.read, jobs, writer, keeper: opened.keeper.map(Mutex::new), options, file })
+        Ok(SqliteStore {
+            read: opened.read,
+            jobs,
+            writer,
+            keeper: opened.keeper.map(Mutex::new),
+            options,
+            file,
+            jobs_added,
+        })
+    }
+
+    /// Notified (`notify_waiters`) after this store commits something that
+    /// may have made jobs claimable: idle workers in this process wait on it
+    /// instead of polling. Other processes sharing the file still poll.
+    pub fn job_signal(&self) -> Arc<Notify> {
+        self.jobs_added.clone()
     }
 
     /// Hands `work` to the writer and waits for its result.

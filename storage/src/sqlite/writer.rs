@@ -13,11 +13,13 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{SqliteConnection, SqlitePool};
+use std::sync::Arc;
 use steward_core::ids::JobId;
 use steward_core::job::{Claim, Job as QueuedJob, JobChange, JobState, LeaseToken};
 use steward_core::store::Write;
 use steward_core::{Error, Result};
-use tokio::sync::{mpsc, oneshot};
+
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::apply::apply_set;
 use super::error::db_error;
@@ -51,6 +53,17 @@ pub(crate) struct Job {
     pub(crate) reply: oneshot::Sender<Result<Done>>,
 }
 
+impl Work {
+    /// Whether committing this may leave new claimable jobs (wakes workers).
+    fn may_add_jobs(&self) -> bool {
+        match self {
+            Work::Enqueue(_) | Work::Change(_) => true,
+            Work::Writes(writes) => writes.iter().any(|w| matches!(w, Write::Enqueue(_))),
+            _ => false,
+        }
+    }
+}
+
 async fn perform(conn: &mut SqliteConnection, work: &Work) -> Result<Done> {
     Ok(match work {
         Work::Writes(writes) => {
@@ -68,15 +81,28 @@ async fn perform(conn: &mut SqliteConnection, work: &Work) -> Result<Done> {
 
 /// Runs until every sender is dropped, then closes the write connection.
 /// Returns how many batches (transactions) it ran.
-pub(crate) async fn run(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>, batch_max: usize) -> u64 {
+/// After each batch that may have added claimable jobs, `jobs_added` wakes
+/// every waiting worker.
+pub(crate) async fn run(
+    pool: SqlitePool,
+    mut jobs: mpsc::Receiver<Job>,
+    batch_max: usize,
+    jobs_added: Arc<Notify>,
+) -> u64 {
     let batch_max = batch_max.max(1);
     let mut batches = 0;
     let mut batch = Vec::with_capacity(batch_max);
     while jobs.recv_many(&mut batch, batch_max).await > 0 {
         batches += 1;
         let taken = std::mem::replace(&mut batch, Vec::with_capacity(batch_max));
+        let wakes = taken.iter().any(|job| job.work.may_add_jobs());
         match pool.acquire().await {
-            Ok(mut conn) => commit_batch(&mut conn, taken).await,
+            Ok(mut conn) => {
+                commit_batch(&mut conn, taken).await;
+                if wakes {
+                    jobs_added.notify_waiters();
+                }
+            }
             Err(e) => {
                 let e = db_error(e);
                 for job in taken {
@@ -259,7 +285,7 @@ mod tests {
             replies.push(result);
         }
         drop(send);
-        assert_eq!(run(opened.write, queue, 256).await, 1, "one batch for everything queued");
+        assert_eq!(run(opened.write, queue, 256, Arc::default()).await, 1, "one batch for everything queued");
         for (i, result) in replies.into_iter().enumerate() {
             let expected = if i % 3 == 0 { Err(Error::not_found(Entity::Task)) } else { Ok(Done::Applied) };
             assert_eq!(result.await.unwrap(), expected, "write set {i}");
