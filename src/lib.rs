@@ -17,6 +17,7 @@
 //! `steward-core` (re-exported here as [`core`]).
 
 mod passwords;
+pub mod scheduler;
 mod system;
 pub mod worker;
 

@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
-use steward::{Assignee, Priority, Role, TaskId, TaskSort, TaskStatus, ThoughtStatus};
+use steward::{Assignee, JobId, JobState, Priority, Role, TaskId, TaskSort, TaskStatus, ThoughtStatus};
 
 /// Steward: your tasks, thoughts and approvals, from the terminal.
 #[derive(Debug, Parser)]
@@ -83,6 +83,92 @@ pub(crate) enum Command {
     Restore {
         /// A file made by `steward backup`.
         file: std::path::PathBuf,
+    },
+    /// Run queued jobs and the scheduler (reminders, approval expiry,
+    /// consciousness checks, retention) until SIGINT/SIGTERM, without the
+    /// HTTP server. Any number may run against one database.
+    Worker(WorkerArgs),
+    /// The work queue: depth per class, oldest age, running, dead, SLA
+    /// breaches (no subcommand), or list/enqueue/retry/cancel jobs.
+    Queue(QueueArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WorkerArgs {
+    /// Jobs run at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) concurrency: u16,
+    /// Jobs claimed per round trip (above 1: a local buffer of that many leased jobs).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub(crate) claim_batch: u32,
+    /// Most outcomes recorded per round trip.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) complete_batch: u32,
+    /// Seconds a claimed job stays leased without a heartbeat.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub(crate) lease: u64,
+    /// Seconds running jobs get to finish at shutdown before they are handed back.
+    #[arg(long, default_value_t = 30)]
+    pub(crate) grace: u64,
+    /// Run jobs only; leave the schedules to other workers.
+    #[arg(long)]
+    pub(crate) no_scheduler: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct QueueArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<QueueCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum QueueCommand {
+    /// List jobs, newest first.
+    List {
+        /// available, running, succeeded, failed_retrying, dead, cancelled.
+        #[arg(long, value_parser = domain::<JobState>)]
+        state: Option<JobState>,
+        /// Only jobs of this kind.
+        #[arg(long)]
+        kind: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Show every field of one job.
+    Show {
+        #[arg(value_parser = job_id)]
+        id: JobId,
+    },
+    /// Enqueue a job.
+    Enqueue {
+        /// What to do, e.g. `webhook.deliver`.
+        kind: String,
+        /// The job's payload, as JSON.
+        #[arg(long, default_value = "{}", value_parser = json_value)]
+        payload: serde_json::Value,
+        /// Priority class: critical, high, medium, low.
+        #[arg(long, value_parser = domain::<Priority>, default_value = "medium")]
+        priority: Priority,
+        /// Not before this moment (RFC 3339).
+        #[arg(long, value_parser = instant)]
+        run_at: Option<DateTime<Utc>>,
+        /// While a pending job holds this key, enqueueing another is a no-op.
+        #[arg(long)]
+        unique_key: Option<String>,
+        /// Attempts before the job is dead.
+        #[arg(long)]
+        max_attempts: Option<u32>,
+    },
+    /// Put a dead, cancelled or retrying job back in the queue now.
+    Retry {
+        #[arg(value_parser = job_id)]
+        id: JobId,
+    },
+    /// Cancel a job that is waiting (not running or finished).
+    Cancel {
+        #[arg(value_parser = job_id)]
+        id: JobId,
     },
 }
 
@@ -252,6 +338,14 @@ fn task_id(raw: &str) -> Result<TaskId, String> {
     raw.trim()
         .parse()
         .map_err(|_| format!("'{raw}' is not a task id (ids are UUIDs such as 0195f3a2-7c1e-7b3a-9f1d-2c4e5a6b7c8d)"))
+}
+
+fn job_id(raw: &str) -> Result<JobId, String> {
+    raw.trim().parse().map_err(|_| format!("'{raw}' is not a job id (ids are UUIDs)"))
+}
+
+fn json_value(raw: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(raw).map_err(|e| format!("not JSON: {e}"))
 }
 
 fn date(raw: &str) -> Result<NaiveDate, String> {

@@ -6,6 +6,7 @@ mod cli;
 mod database;
 mod errors;
 mod output;
+mod queue;
 mod tasks;
 mod thoughts;
 mod transfer;
@@ -75,6 +76,14 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             transfer::backup(&steward, &file, out).await
         }
         Command::Restore { file } => transfer::restore(&global, &file, out).await,
+        Command::Worker(args) => {
+            let steward = database::open(&global).await?;
+            queue::worker(&steward, &args, out).await
+        }
+        Command::Queue(args) => {
+            let steward = database::open(&global).await?;
+            queue::run(args.command, &steward, out).await
+        }
         Command::Key(command) => {
             let steward = database::open(&global).await?;
             let p = database::required_principal(&steward, &global).await?;

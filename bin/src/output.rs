@@ -153,7 +153,7 @@ pub(crate) fn thought_page(page: &Page<Thought>) -> String {
 }
 
 /// `showing 21–40 of 57`.
-fn footer<T>(page: &Page<T>) -> String {
+pub(crate) fn footer<T>(page: &Page<T>) -> String {
     if page.items.is_empty() {
         return format!("showing 0 of {}", page.total);
     }
@@ -178,7 +178,7 @@ pub(crate) fn instant(at: &DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
-fn table(header: &[&str]) -> Table {
+pub(crate) fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)

@@ -350,6 +350,22 @@ impl Task {
         }))
     }
 
+    /// The moment the task is due, for a task with a due date and time, read
+    /// in the owner's timezone `tz`. A time that a DST change skips is read
+    /// as the first valid moment after it; an ambiguous one as the earlier.
+    pub fn due_at(&self, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+        use chrono::TimeZone;
+        let local = self.due_date?.and_time(self.due_time?);
+        let mut probe = local;
+        for _ in 0..4 {
+            if let Some(at) = tz.from_local_datetime(&probe).earliest() {
+                return Some(at.with_timezone(&Utc));
+            }
+            probe += chrono::Duration::minutes(30);
+        }
+        None
+    }
+
     /// Overdue: open and due before `today` (the owner's calendar date).
     pub fn is_overdue(&self, today: NaiveDate) -> bool {
         self.status.is_open() && self.due_date.is_some_and(|d| d < today)

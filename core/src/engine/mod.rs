@@ -11,6 +11,7 @@
 
 mod approvals;
 mod jobs;
+mod schedule;
 mod tasks;
 mod thoughts;
 mod transfer;
@@ -23,6 +24,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use jobs::Finished;
+pub use schedule::{CONSCIOUSNESS_JOB, REMINDER_EVENT, REMINDER_WINDOW};
 pub use tasks::{Completion, QuickAdd};
 pub use transfer::{ExportCursor, ImportReport, Portable};
 

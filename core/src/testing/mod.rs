@@ -133,6 +133,7 @@ macro_rules! store_conformance_tests {
             agent_tasks_enqueue_in_the_same_write,
             concurrent_claims_never_share_a_job,
             stats_bury_and_purge,
+            periodic_sweeps_remind_once_expire_and_schedule_checks,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

@@ -358,3 +358,71 @@ pub async fn stats_bury_and_purge(store: Arc<dyn Store>) {
     assert!(f.engine.job(c.id).await.is_err());
     assert_eq!(f.engine.job(doomed.id).await.unwrap().state, JobState::Dead);
 }
+
+pub async fn periodic_sweeps_remind_once_expire_and_schedule_checks(store: Arc<dyn Store>) {
+    use chrono::{NaiveDate, NaiveTime};
+
+    use crate::engine::{CONSCIOUSNESS_JOB, REMINDER_EVENT, REMINDER_WINDOW};
+    use crate::event::EventQuery;
+    use crate::settings::SettingsPatch;
+    use crate::task::TaskStatus;
+
+    let f = Fixture::new(store);
+    let ann = f.user("ann@example.com").await;
+    let bob = f.user("bob@example.com").await;
+    // Ann lives in New York: it is 05:30 there (10:30 UTC).
+    let tz = SettingsPatch { timezone: Some("America/New_York".into()), ..Default::default() };
+    f.engine.update_settings(&ann, tz, None).await.unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 2, 21);
+    let at = |h, m| NaiveTime::from_hms_opt(h, m, 0);
+    let due = |title: &str, time| NewTask { due_date: today, due_time: time, ..NewTask::titled(title) };
+    let soon = f.engine.create_task(&ann, due("soon", at(5, 50))).await.unwrap();
+    let later = f.engine.create_task(&ann, due("later", at(6, 15))).await.unwrap();
+    f.engine.create_task(&ann, due("no time", None)).await.unwrap();
+    let done = f.engine.create_task(&ann, due("done already", at(5, 45))).await.unwrap();
+    f.engine.set_task_status(&ann, done.id, TaskStatus::Done, None).await.unwrap();
+    // Bob keeps UTC: 10:40 is ten minutes away.
+    let bobs = f.engine.create_task(&bob, due("bob's", at(10, 40))).await.unwrap();
+
+    let reminders = |p, id: crate::ids::TaskId| {
+        let e = f.engine.clone();
+        async move {
+            let q = EventQuery { entity: Some(crate::Entity::Task), entity_id: Some(id.0), ..Default::default() };
+            e.activities(&p, q).await.unwrap().into_iter().filter(|ev| ev.kind == REMINDER_EVENT).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(f.engine.send_due_reminders(REMINDER_WINDOW).await.unwrap(), 2, "ann's 05:50 and bob's 10:40");
+    assert_eq!(f.engine.send_due_reminders(REMINDER_WINDOW).await.unwrap(), 0, "never twice");
+    let sent = reminders(ann, soon.id).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].after.as_ref().unwrap()["due_at"], json!("2026-02-21T10:50:00Z"));
+    assert_eq!(reminders(bob, bobs.id).await.len(), 1);
+    assert!(reminders(ann, later.id).await.is_empty(), "45 minutes away is outside the window");
+
+    // Twenty minutes on: 06:15 is in the window; 05:50 has passed.
+    f.clock.advance(Duration::minutes(20));
+    assert_eq!(f.engine.send_due_reminders(REMINDER_WINDOW).await.unwrap(), 1);
+    assert_eq!(reminders(ann, later.id).await.len(), 1);
+    // Moving a task's due time makes a new moment to remind of.
+    let moved = TaskPatch { due_time: at(6, 5), ..Default::default() };
+    f.engine.update_task(&ann, later.id, moved, None).await.unwrap();
+    assert_eq!(f.engine.send_due_reminders(REMINDER_WINDOW).await.unwrap(), 1);
+    assert_eq!(reminders(ann, later.id).await.len(), 2);
+
+    // Approvals past their expiry are written down as expired, once.
+    f.engine.request_approval(&ann, super::approvals::request(1, &f)).await.unwrap();
+    f.engine.request_approval(&bob, super::approvals::request(60, &f)).await.unwrap();
+    f.clock.advance(Duration::minutes(2));
+    assert_eq!(f.engine.expire_all_approvals().await.unwrap(), 1);
+    assert_eq!(f.engine.expire_all_approvals().await.unwrap(), 0);
+
+    // Consciousness checks: one pending per user with checks on.
+    let off = SettingsPatch { consciousness_check_enabled: Some(false), ..Default::default() };
+    f.engine.update_settings(&bob, off, None).await.unwrap();
+    assert_eq!(f.engine.schedule_consciousness_checks().await.unwrap(), 1);
+    assert_eq!(f.engine.schedule_consciousness_checks().await.unwrap(), 0, "ann already has one pending");
+    let checks = f.engine.jobs(&JobQuery { kind: Some(CONSCIOUSNESS_JOB.into()), ..Default::default() }).await.unwrap();
+    assert_eq!(checks.total, 1);
+    assert_eq!(checks.items[0].owner, Some(ann.user_id));
+    assert_eq!(checks.items[0].run_at, f.engine.now() + Duration::minutes(30), "the default interval");
+}
