@@ -184,7 +184,7 @@ fn record(sleep_ms: u64) -> NewJob {
 }
 
 /// A worker is SIGKILLed while running a long job and holding others; a
-/// second worker redoes them after the 2 s lease lapses.
+/// second worker redoes them once A's leases (3 s) lapse.
 async fn a_killed_worker_s_jobs_are_redone(url: &str, dir: &Path) {
     let started = Instant::now();
     let steward = Steward::open(url).await.unwrap();
@@ -192,8 +192,11 @@ async fn a_killed_worker_s_jobs_are_redone(url: &str, dir: &Path) {
     // killed right after its `start` line); short enough that B's redo
     // keeps the test quick.
     let long = steward.enqueue(record(5_000)).await.unwrap();
-    let lease = ["--lease-secs", "2"];
-    let mut a = Worker::start(url, dir, "a", &[&lease[..], &["--concurrency", "2", "--claim-batch", "5"]].concat());
+    // A short lease, so its jobs come back soon after it dies; B keeps the
+    // default (30 s), so a slow heartbeat on a loaded machine cannot let B's
+    // own idle slots take the long job from the slot running it.
+    let a_args = ["--lease-secs", "3", "--concurrency", "2", "--claim-batch", "5"];
+    let mut a = Worker::start(url, dir, "a", &a_args);
     let minute = Duration::from_secs(60);
     wait_until("worker a starts the long job", minute, async || {
         a.assert_running();
@@ -214,7 +217,7 @@ async fn a_killed_worker_s_jobs_are_redone(url: &str, dir: &Path) {
         "worker a finished the long job before it was killed: make it longer"
     );
 
-    let mut b = Worker::start(url, dir, "b", &[&lease[..], &["--exit-when-idle"]].concat());
+    let mut b = Worker::start(url, dir, "b", &["--exit-when-idle"]);
     let status = b.wait(Duration::from_secs(120));
     assert!(status.success(), "worker b: {status}\n{}", b.output());
 
