@@ -15,7 +15,7 @@ use steward_core::store::Write;
 use steward_core::{Error, Result};
 use tokio::sync::{mpsc, oneshot};
 
-use super::apply::apply_set;
+use super::apply::{apply_set, apply_sets};
 use super::error::db_error;
 
 /// One caller's write set and where its result goes.
@@ -87,13 +87,12 @@ async fn commit_whole(conn: &mut SqliteConnection, jobs: &[Job]) -> Whole {
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
         return Whole::Broken(e);
     }
-    for job in jobs {
-        if let Err(error) = apply_set(conn, &job.writes).await {
-            return match exec(conn, "ROLLBACK").await {
-                Ok(()) => Whole::SetFailed(error),
-                Err(e) => Whole::Broken(e),
-            };
-        }
+    let sets: Vec<&[Write]> = jobs.iter().map(|job| job.writes.as_slice()).collect();
+    if let Err(error) = apply_sets(conn, &sets).await {
+        return match exec(conn, "ROLLBACK").await {
+            Ok(()) => Whole::SetFailed(error),
+            Err(e) => Whole::Broken(e),
+        };
     }
     match exec(conn, "COMMIT").await {
         Ok(()) => Whole::Committed,
