@@ -11,6 +11,7 @@ mod backup;
 mod codec;
 mod connect;
 mod error;
+mod point;
 mod read;
 mod rows;
 mod search;
@@ -51,6 +52,8 @@ pub struct SqliteStore {
     options: SqliteOptions,
     /// How to reach the file directly (backups); `None` in memory.
     file: Option<sqlx::sqlite::SqliteConnectOptions>,
+    /// Get-by-id on the caller's thread; `None` in memory.
+    point: Option<point::PointReads>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -96,18 +99,17 @@ impl SqliteStore {
         let opened = connect::open(url, &options).await?;
         let (jobs, queue) = mpsc::channel(options.batch_max.max(1) * 4);
         let writer = runtime.spawn(writer::run(opened.write, queue, options.batch_max));
-        let file = if opened.keeper.is_some() {
-            None
-        } else {
-            Some(backup::file_of(url).map(|path| sqlx::sqlite::SqliteConnectOptions::new().filename(path))?)
-        };
-        Ok(SqliteStore { read: opened.read, jobs, writer, keeper: opened.keeper.map(Mutex::new), options, file })
+        let path = if opened.keeper.is_some() { None } else { Some(backup::file_of(url)?) };
+        let file = path.as_ref().map(|path| sqlx::sqlite::SqliteConnectOptions::new().filename(path));
+        let point = path.as_ref().map(|path| point::PointReads::new(path, &options));
+        Ok(SqliteStore { read: opened.read, jobs, writer, keeper: opened.keeper.map(Mutex::new), options, file, point })
     }
 
     /// Finishes queued writes and closes every connection. Dropping the store
     /// does the same in the background.
     pub async fn close(self) {
-        let SqliteStore { read, jobs, writer, keeper, .. } = self;
+        let SqliteStore { read, jobs, writer, keeper, point, .. } = self;
+        drop(point);
         drop(jobs);
         let _ = writer.await;
         read.close().await;
@@ -152,7 +154,10 @@ impl Store for SqliteStore {
     }
 
     async fn task(&self, owner: UserId, id: TaskId) -> Result<Option<Task>> {
-        read::task(&self.read, owner, id.0).await
+        match &self.point {
+            Some(point) => point.task(owner, id.0),
+            None => read::task(&self.read, owner, id.0).await,
+        }
     }
 
     async fn tasks(&self, owner: UserId, query: &TaskQuery) -> Result<Page<Task>> {
