@@ -24,18 +24,7 @@ use super::statements::{self, Mode, Query};
 /// or with a single set, each set is applied on its own. On failure nothing
 /// tells which set failed: the writer redoes the batch set by set.
 pub(crate) async fn apply_sets(conn: &mut SqliteConnection, sets: &[&[Write]]) -> Result<()> {
-    let plain: Option<Vec<(&Record, &[Write])>> = sets
-        .iter()
-        .map(|set| match set.split_first() {
-            Some((Write::Insert(record), events))
-                if references(record, Mode::Insert).is_empty()
-                    && events.iter().all(|w| matches!(w, Write::Append(_))) =>
-            {
-                Some((record, events))
-            }
-            _ => None,
-        })
-        .collect();
+    let plain: Option<Vec<(&Record, &[Write])>> = sets.iter().map(|set| plain(set)).collect();
     let Some(plain) = plain.filter(|p| p.len() > 1) else {
         for set in sets {
             apply_set(conn, set).await?;
@@ -72,6 +61,45 @@ pub(crate) async fn apply_sets(conn: &mut SqliteConnection, sets: &[&[Write]]) -
         bind_appends(q, rows)?.execute(&mut *conn).await.map_err(db_error)?;
     }
     Ok(())
+}
+
+/// A plain create: one insert that references nothing, then only events.
+fn plain(set: &[Write]) -> Option<(&Record, &[Write])> {
+    match set.split_first() {
+        Some((Write::Insert(record), events))
+            if references(record, Mode::Insert).is_empty() && events.iter().all(|w| matches!(w, Write::Append(_))) =>
+        {
+            Some((record, events))
+        }
+        _ => None,
+    }
+}
+
+/// Commits a lone plain create in one round trip: `BEGIN IMMEDIATE`, the
+/// insert, its events and `COMMIT` as one query. `None` when `set` is not a
+/// plain create. After an error the transaction may still be open; the
+/// caller rolls it back.
+pub(crate) async fn commit_create(conn: &mut SqliteConnection, set: &[Write]) -> Option<Result<()>> {
+    let (record, events) = plain(set)?;
+    let events: Vec<&NewEvent> = events
+        .iter()
+        .filter_map(|w| match w {
+            Write::Append(event) => Some(event),
+            _ => None,
+        })
+        .collect();
+    let mut sql = format!("BEGIN IMMEDIATE; {}", statements::insert_rows(record, 1));
+    for _ in &events {
+        sql.push_str("; ");
+        sql.push_str(APPEND);
+    }
+    sql.push_str("; COMMIT");
+    let result = async {
+        let q = statements::bind_row(sqlx::query(AssertSqlSafe(sql)), record)?;
+        bind_appends(q, &events)?.execute(&mut *conn).await.map_err(|e| write_error(e, dangling(record)))?;
+        Ok(())
+    };
+    Some(result.await)
 }
 
 /// Splits `items` into runs of 64, 16, 4 and 1, so a multi-row statement

@@ -15,7 +15,7 @@ use steward_core::store::Write;
 use steward_core::{Error, Result};
 use tokio::sync::{mpsc, oneshot};
 
-use super::apply::{apply_set, apply_sets};
+use super::apply::{apply_set, apply_sets, commit_create};
 use super::error::db_error;
 
 /// One caller's write set and where its result goes.
@@ -84,6 +84,19 @@ enum Whole {
 }
 
 async fn commit_whole(conn: &mut SqliteConnection, jobs: &[Job]) -> Whole {
+    if let [job] = jobs
+        && let Some(result) = commit_create(conn, &job.writes).await
+    {
+        return match result {
+            Ok(()) => Whole::Committed,
+            Err(error) => {
+                // Whatever failed, the transaction must not stay open (and
+                // when `BEGIN` itself failed there is none to roll back).
+                let _ = exec(conn, "ROLLBACK").await;
+                Whole::SetFailed(error)
+            }
+        };
+    }
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
         return Whole::Broken(e);
     }
