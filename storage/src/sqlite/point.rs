@@ -28,7 +28,8 @@ const TASK: &str = "SELECT id, user_id, title, description, priority, status, du
      updated_at, version FROM tasks WHERE id = ? AND user_id = ?";
 
 /// Read-only connections to one database file, opened on demand; at most
-/// `keep` idle ones are kept.
+/// `keep` idle ones are kept (as many as threads may read at once: the
+/// read connections setting or the CPU count, whichever is larger).
 pub(crate) struct PointReads {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
@@ -41,7 +42,7 @@ impl PointReads {
         PointReads {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
-            keep: options.read_connections.max(1) as usize,
+            keep: (options.read_connections as usize).max(std::thread::available_parallelism().map_or(1, |n| n.get())),
             options: options.clone(),
         }
     }
