@@ -8,7 +8,12 @@
 //!
 //! The loaded databases are cached in `$CARGO_TARGET_DIR/steward-bench/` (or
 //! `target/steward-bench/`) and reused while their row count matches.
-//! `STEWARD_BENCH_SIZES=100000` limits the sizes (comma-separated).
+//! `STEWARD_BENCH_SIZES=100000` limits the sizes (comma-separated; `0` skips
+//! the reads).
+//!
+//! Before criterion's create benchmarks, 5,000 creates each with 1, 8 and 64
+//! concurrent callers print their rate and CPU time per create
+//! (`throughput …` lines; `STEWARD_BENCH_PROBE=n` changes the count).
 
 // A benchmark that cannot set itself up should stop loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -34,7 +39,7 @@ fn bench_dir() -> PathBuf {
 fn sizes() -> Vec<u64> {
     std::env::var("STEWARD_BENCH_SIZES")
         .ok()
-        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).filter(|&n| n > 0).collect())
         .unwrap_or_else(|| vec![100_000, 1_000_000])
 }
 
@@ -162,12 +167,55 @@ fn reads(c: &mut Criterion) {
     }
 }
 
+/// CPU time this process has used so far (user + system), from
+/// `/proc/self/stat`; `None` where that file does not exist.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// Creates `total` tasks with `callers` concurrent callers and prints the
+/// rate and the CPU time per create (`throughput …` lines on stderr). On a
+/// machine shared with other work the wall-clock rate wanders; CPU per
+/// create is the steadier figure.
+async fn throughput(steward: &Steward, me: Principal, callers: u64, total: u64, first: u64) {
+    let (wall, cpu) = (Instant::now(), cpu_time());
+    let handles: Vec<_> = (0..callers)
+        .map(|w| {
+            let s = steward.clone();
+            tokio::spawn(async move {
+                let mut i = w;
+                while i < total {
+                    s.create_task(&me, task_input(first + i)).await.expect("create");
+                    i += callers;
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.expect("caller");
+    }
+    let wall = wall.elapsed();
+    let cpu = cpu.zip(cpu_time()).map(|(a, b)| format!("{:.0} µs", (b - a).as_secs_f64() * 1e6 / total as f64));
+    eprintln!(
+        "throughput create_task/{callers} callers: {:.0}/s  (CPU per create {})",
+        total as f64 / wall.as_secs_f64(),
+        cpu.unwrap_or_else(|| "unknown".into())
+    );
+}
+
 fn creates(c: &mut Criterion) {
     let rt = Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let steward =
         rt.block_on(Steward::open(&format!("sqlite://{}", dir.path().join("creates.db").display()))).expect("open");
     let me = rt.block_on(steward.local_principal()).expect("principal");
+    let probe = std::env::var("STEWARD_BENCH_PROBE").ok().and_then(|n| n.parse().ok()).unwrap_or(5_000u64);
+    for (k, callers) in [1u64, 8, 64].into_iter().enumerate() {
+        rt.block_on(throughput(&steward, me, callers, probe, 10_000_000 * (k as u64 + 1)));
+    }
     let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut group = c.benchmark_group("sqlite_create_task");
     group.throughput(Throughput::Elements(1));

@@ -150,6 +150,51 @@ async fn group_commit_isolates_each_callers_write_set(url: &str) {
     assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
 }
 
+/// Plain creates (an insert and its event) are written as multi-row inserts
+/// per batch; a duplicate among them still fails alone.
+async fn batched_creates_keep_each_callers_result(url: &str) {
+    let store = Arc::new(SqliteStore::open(url).await.unwrap());
+    let owner = UserId(id(9_999));
+    store.apply(vec![Write::Insert(Record::Task(task(owner, 5_000_000, "taken")))]).await.unwrap();
+    let handles: Vec<_> = (0..300u64)
+        .map(|caller| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let n = if caller % 7 == 0 { 5_000_000 } else { caller };
+                let writes =
+                    vec![Write::Insert(Record::Task(task(owner, n, "created"))), Write::Append(event(owner, n))];
+                (caller, store.apply(writes).await)
+            })
+        })
+        .collect();
+    for handle in handles {
+        let (caller, result) = handle.await.unwrap();
+        if caller % 7 == 0 {
+            assert!(matches!(result, Err(Error::Conflict(_))), "caller {caller}: {result:?}");
+        } else {
+            assert_eq!(result, Ok(()), "caller {caller}");
+            assert!(store.task(owner, TaskId(id(caller))).await.unwrap().is_some(), "caller {caller}");
+        }
+    }
+    let created = 300 - 300_u64.div_ceil(7);
+    let tagged = store.tasks(owner, &TaskQuery { tag: Some("batch".into()), ..Default::default() }).await.unwrap();
+    assert_eq!(tagged.total, created + 1);
+    let events = store.events(owner, &EventQuery { limit: 1000, ..Default::default() }).await.unwrap();
+    assert_eq!(events.len() as u64, created);
+    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn batched_creates_on_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    batched_creates_keep_each_callers_result(&temp_url(&dir)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn batched_creates_in_memory() {
+    batched_creates_keep_each_callers_result("sqlite::memory:").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn group_commit_on_a_file() {
     let dir = tempfile::tempdir().unwrap();

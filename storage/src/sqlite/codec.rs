@@ -41,7 +41,7 @@ pub(crate) fn opt_time(t: Option<NaiveTime>) -> Option<String> {
 }
 
 /// Reads what [`opt_time`] wrote.
-fn parse_time(s: &str) -> Option<NaiveTime> {
+pub(crate) fn parse_time(s: &str) -> Option<NaiveTime> {
     steward_core::serde_time::parse_hhmm(s).or_else(|| NaiveTime::parse_from_str(s, "%H:%M:%S%.f").ok())
 }
 

@@ -11,6 +11,7 @@ mod backup;
 mod codec;
 mod connect;
 mod error;
+mod point;
 mod queue;
 mod read;
 mod rows;
@@ -56,6 +57,8 @@ pub struct SqliteStore {
     file: Option<sqlx::sqlite::SqliteConnectOptions>,
     /// Notified after commits that may have added claimable jobs.
     jobs_added: Arc<Notify>,
+    /// Get-by-id on the caller's thread; `None` in memory.
+    point: Option<point::PointReads>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -102,11 +105,9 @@ impl SqliteStore {
         let (jobs, queue) = mpsc::channel(options.batch_max.max(1) * 4);
         let jobs_added = Arc::new(Notify::new());
         let writer = runtime.spawn(writer::run(opened.write, queue, options.batch_max, jobs_added.clone()));
-        let file = if opened.keeper.is_some() {
-            None
-        } else {
-            Some(backup::file_of(url).map(|path| sqlx::sqlite::SqliteConnectOptions::new().filename(path))?)
-        };
+        let path = if opened.keeper.is_some() { None } else { Some(backup::file_of(url)?) };
+        let file = path.as_ref().map(|path| sqlx::sqlite::SqliteConnectOptions::new().filename(path));
+        let point = path.as_ref().map(|path| point::PointReads::new(path, &options));
         Ok(SqliteStore {
             read: opened.read,
             jobs,
@@ -115,6 +116,7 @@ impl SqliteStore {
             options,
             file,
             jobs_added,
+            point,
         })
     }
 
@@ -157,7 +159,8 @@ impl SqliteStore {
     /// Finishes queued writes and closes every connection. Dropping the store
     /// does the same in the background.
     pub async fn close(self) {
-        let SqliteStore { read, jobs, writer, keeper, .. } = self;
+        let SqliteStore { read, jobs, writer, keeper, point, .. } = self;
+        drop(point);
         drop(jobs);
         let _ = writer.await;
         read.close().await;
@@ -199,7 +202,10 @@ impl Store for SqliteStore {
     }
 
     async fn task(&self, owner: UserId, id: TaskId) -> Result<Option<Task>> {
-        read::task(&self.read, owner, id.0).await
+        match &self.point {
+            Some(point) => point.task(owner, id.0),
+            None => read::task(&self.read, owner, id.0).await,
+        }
     }
 
     async fn tasks(&self, owner: UserId, query: &TaskQuery) -> Result<Page<Task>> {

@@ -3,8 +3,8 @@
 //! per table, so both statements bind the same values in the same order: the
 //! columns first, then the keys (then the expected version).
 
-use sqlx::Sqlite;
 use sqlx::sqlite::SqliteArguments;
+use sqlx::{AssertSqlSafe, Sqlite};
 use steward_core::Result;
 use steward_core::approval::Approval;
 use steward_core::settings::{Profile, Settings};
@@ -13,7 +13,6 @@ use steward_core::suggestion::Suggestion;
 use steward_core::task::Task;
 use steward_core::thought::Thought;
 use steward_core::user::{ApiKey, User};
-use uuid::Uuid;
 
 use super::codec::{json, micros, opt_date, opt_json, opt_micros, opt_time};
 
@@ -103,31 +102,60 @@ pub(crate) enum Mode {
 
 /// The bound statement that writes `record`.
 pub(crate) fn write(record: &Record, mode: Mode) -> Result<Query> {
-    match record {
-        Record::User(u) => finish(&USERS, mode, &[u.id.0], |q| user(q, u)),
-        Record::ApiKey(k) => finish(&API_KEYS, mode, &[k.id.0, k.user_id.0], |q| api_key(q, k)),
-        Record::Task(t) => finish(&TASKS, mode, &[t.id.0, t.user_id.0], |q| task(q, t)),
-        Record::Thought(t) => finish(&THOUGHTS, mode, &[t.id.0, t.user_id.0], |q| thought(q, t)),
-        Record::Suggestion(s) => finish(&SUGGESTIONS, mode, &[s.id.0, s.user_id.0], |q| suggestion(q, s)),
-        Record::Approval(a) => finish(&APPROVALS, mode, &[a.id.0, a.user_id.0], |q| approval(q, a)),
-        Record::Settings(s) => finish(&SETTINGS, mode, &[s.user_id.0], |q| settings(q, s)),
-        Record::Profile(p) => finish(&PROFILES, mode, &[p.user_id.0], |q| profile(q, p)),
-    }
+    write_then(record, mode, "")
 }
 
-fn finish(sql: &Statements, mode: Mode, keys: &[Uuid], values: impl FnOnce(Query) -> Result<Query>) -> Result<Query> {
+/// [`write`] followed, in the same query (one round trip to the connection's
+/// thread), by the statements `then`; their values are bound after the
+/// record's.
+pub(crate) fn write_then(record: &Record, mode: Mode, then: &str) -> Result<Query> {
+    let sql = statements_of(record);
     let (text, expected) = match (mode, sql.update_versioned) {
         (Mode::Insert, _) => (sql.insert, None),
         (Mode::Update { expected: Some(v) }, Some(versioned)) => (versioned, Some(v)),
         (Mode::Update { .. }, _) => (sql.update, None),
     };
-    let mut q = values(sqlx::query(text))?;
-    for key in keys {
-        q = q.bind(*key);
-    }
+    // Only fixed statements of this crate are ever joined here.
+    let query = if then.is_empty() { sqlx::query(text) } else { sqlx::query(AssertSqlSafe(format!("{text}; {then}"))) };
+    let q = bind_row(query, record)?;
     Ok(match expected {
         Some(v) => q.bind(v),
         None => q,
+    })
+}
+
+/// One `INSERT` of `rows` rows into `record`'s table; bind each row with
+/// [`bind_row`].
+pub(crate) fn insert_rows(record: &Record, rows: usize) -> String {
+    let text = statements_of(record).insert;
+    let (head, row) = text.split_once(" VALUES ").unwrap_or((text, ""));
+    format!("{head} VALUES {}", vec![row; rows].join(", "))
+}
+
+fn statements_of(record: &Record) -> &'static Statements {
+    match record {
+        Record::User(_) => &USERS,
+        Record::ApiKey(_) => &API_KEYS,
+        Record::Task(_) => &TASKS,
+        Record::Thought(_) => &THOUGHTS,
+        Record::Suggestion(_) => &SUGGESTIONS,
+        Record::Approval(_) => &APPROVALS,
+        Record::Settings(_) => &SETTINGS,
+        Record::Profile(_) => &PROFILES,
+    }
+}
+
+/// Binds the record's columns, then its keys (the order of every statement).
+pub(crate) fn bind_row(q: Query, record: &Record) -> Result<Query> {
+    Ok(match record {
+        Record::User(u) => user(q, u)?.bind(u.id.0),
+        Record::ApiKey(k) => api_key(q, k)?.bind(k.id.0).bind(k.user_id.0),
+        Record::Task(t) => task(q, t)?.bind(t.id.0).bind(t.user_id.0),
+        Record::Thought(t) => thought(q, t)?.bind(t.id.0).bind(t.user_id.0),
+        Record::Suggestion(s) => suggestion(q, s)?.bind(s.id.0).bind(s.user_id.0),
+        Record::Approval(a) => approval(q, a)?.bind(a.id.0).bind(a.user_id.0),
+        Record::Settings(s) => settings(q, s)?.bind(s.user_id.0),
+        Record::Profile(p) => profile(q, p)?.bind(p.user_id.0),
     })
 }
 
@@ -271,5 +299,26 @@ mod tests {
         );
         assert_eq!(API_KEYS.update_versioned, None);
         assert_eq!(SETTINGS.update_versioned.map(|s| s.ends_with("WHERE user_id = ? AND version = ?")), Some(true));
+    }
+
+    #[test]
+    fn multi_row_inserts_repeat_the_row() {
+        let owner = steward_core::UserId(uuid::Uuid::nil());
+        let at = chrono::DateTime::UNIX_EPOCH;
+        let key = ApiKey {
+            id: steward_core::ApiKeyId(uuid::Uuid::nil()),
+            user_id: owner,
+            name: "k".into(),
+            role: steward_core::user::Role::User,
+            key_hash: "h".into(),
+            prefix: "p".into(),
+            created_at: at,
+            revoked_at: None,
+        };
+        assert_eq!(
+            insert_rows(&Record::ApiKey(key), 2),
+            "INSERT INTO api_keys (name, role, key_hash, prefix, created_at, revoked_at, id, user_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?)"
+        );
     }
 }

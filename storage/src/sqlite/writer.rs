@@ -21,7 +21,7 @@ use steward_core::{Error, Result};
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use super::apply::apply_set;
+use super::apply::{apply_set, apply_sets, commit_create};
 use super::error::db_error;
 use super::queue;
 
@@ -152,13 +152,48 @@ enum Whole {
 }
 
 async fn commit_whole(conn: &mut SqliteConnection, jobs: &[Job]) -> Whole {
+    if let [job] = jobs
+        && let Work::Writes(writes) = &job.work
+        && let Some(result) = commit_create(conn, writes).await
+    {
+        return match result {
+            Ok(()) => Whole::Committed(vec![Done::Applied]),
+            Err(error) => {
+                // Whatever failed, the transaction must not stay open (and
+                // when `BEGIN` itself failed there is none to roll back).
+                let _ = exec(conn, "ROLLBACK").await;
+                Whole::SetFailed(error)
+            }
+        };
+    }
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
         return Whole::Broken(e);
     }
     let mut results = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        match perform(conn, &job.work).await {
-            Ok(done) => results.push(done),
+    let mut next = 0;
+    while next < jobs.len() {
+        // Consecutive write sets go in together (multi-row inserts when they
+        // are plain creates); queue operations run one by one.
+        let sets: Vec<&[Write]> = jobs[next..]
+            .iter()
+            .map_while(|job| match &job.work {
+                Work::Writes(writes) => Some(writes.as_slice()),
+                _ => None,
+            })
+            .collect();
+        let step = if sets.is_empty() {
+            perform(conn, &jobs[next].work).await.map(|done| {
+                results.push(done);
+                1
+            })
+        } else {
+            apply_sets(conn, &sets).await.map(|()| {
+                results.extend(sets.iter().map(|_| Done::Applied));
+                sets.len()
+            })
+        };
+        match step {
+            Ok(taken) => next += taken,
             Err(error) => {
                 return match exec(conn, "ROLLBACK").await {
                     Ok(()) => Whole::SetFailed(error),
