@@ -185,7 +185,8 @@ async fn writers_in_two_processes_exactly_one_wins_each_version() {
 }
 
 /// A reader resuming after the last seq it saw never misses an event, even
-/// while writers in two processes append concurrently.
+/// while writers in two processes append concurrently: one-write sets (one
+/// statement each) and two-write sets (a transaction) alike.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn event_readers_never_skip_a_concurrently_committed_event() {
     let db = TestDatabase::create().await;
@@ -200,7 +201,11 @@ async fn event_readers_never_skip_a_concurrently_committed_event() {
             tokio::spawn(async move {
                 for n in 0..40u64 {
                     let t = task(owner, w * 1_000 + n, "evented");
-                    store.apply(vec![insert(&t), Write::Append(event(owner, w * 1_000 + n))]).await.unwrap();
+                    let mut set = vec![insert(&t), Write::Append(event(owner, w * 1_000 + n))];
+                    if n % 2 == 1 {
+                        set.insert(1, insert(&task(owner, w * 1_000 + 500 + n, "also evented")));
+                    }
+                    store.apply(set).await.unwrap();
                 }
             })
         })
