@@ -1,11 +1,17 @@
 //! PostgreSQL load benchmark: a million tasks and a million thoughts for one
 //! owner (bulk-loaded with `generate_series`), then p50/p99 of the reads the
-//! API serves, and task-create throughput from 8 concurrent clients through
-//! the engine. Prints one line per measurement; asserts nothing about time.
+//! API serves, and task-create throughput from 1 and 8 concurrent clients
+//! through the engine. Prints one line per measurement; asserts nothing
+//! about time.
 //!
 //! `cargo bench -p steward-storage --features postgres --bench postgres_load`
-//! Uses a database of its own on `STEWARD_TEST_POSTGRES_URL` (dropped after).
-//! `STEWARD_BENCH_ROWS` changes the size (default 1,000,000).
+//! Runs on the server named by `STEWARD_TEST_POSTGRES_URL`, in a database
+//! of its own (dropped after) copied from a loaded template,
+//! `steward_bench_<rows>`, which the first run builds (a few minutes) and
+//! later runs reuse; migrations newer than the template run on the copy.
+//! `STEWARD_BENCH_ROWS` changes the size (default 1,000,000);
+//! `STEWARD_BENCH_RELOAD=1` rebuilds the template (needed after editing a
+//! migration the template has already run).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -15,13 +21,15 @@ mod postgres_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use postgres_support::TestDatabase;
+use postgres_support::{TestDatabase, admin_execute, database_exists, database_url};
 use sqlx::{Connection, PgConnection};
 use steward_core::query::{PageRequest, SearchField, SortOrder, TaskQuery, TaskSort, ThoughtSearch};
 use steward_core::task::{NewTask, TaskStatus};
 use steward_core::testing::Fixture;
 use steward_core::{Store, UserId};
 use steward_storage::{PostgresOptions, PostgresStore};
+
+const OWNER_EMAIL: &str = "bench@example.com";
 
 fn report(label: &str, mut samples: Vec<Duration>) {
     samples.sort();
@@ -43,15 +51,17 @@ where
     out
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    let rows: i64 = std::env::var("STEWARD_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let db = TestDatabase::create().await;
-    let store = Arc::new(PostgresStore::open_with(db.url(), PostgresOptions::default()).await.unwrap());
-    let f = Fixture::new(store.clone());
-    let me = f.user("bench@example.com").await;
-    let owner: UserId = me.user_id;
-    let mut conn = PgConnection::connect(db.url()).await.unwrap();
+/// Builds the template database `name`: migrated, the owner created, and
+/// `rows` tasks and thoughts loaded. Built under another name and renamed
+/// when complete, so an interrupted load never leaves a template behind.
+async fn build_template(name: &str, rows: i64) {
+    let loading = format!("{name}_loading");
+    admin_execute(&format!("DROP DATABASE IF EXISTS {loading} WITH (FORCE)")).await;
+    admin_execute(&format!("CREATE DATABASE {loading}")).await;
+    let url = database_url(&loading);
+    let store = Arc::new(PostgresStore::open_with(&url, PostgresOptions::default()).await.unwrap());
+    let owner: UserId = Fixture::new(store.clone()).user(OWNER_EMAIL).await.user_id;
+    let mut conn = PgConnection::connect(&url).await.unwrap();
     let load = Instant::now();
     sqlx::query(
         "INSERT INTO tasks (id, user_id, title, description, priority, priority_rank, status, due_date, tags, \
@@ -86,6 +96,30 @@ async fn main() {
     .unwrap();
     sqlx::query("VACUUM ANALYZE").execute(&mut conn).await.unwrap();
     println!("loaded {rows} tasks and {rows} thoughts in {:.1?}", load.elapsed());
+    conn.close().await.unwrap();
+    if let Ok(store) = Arc::try_unwrap(store) {
+        store.close().await;
+    }
+    admin_execute(&format!("ALTER DATABASE {loading} RENAME TO {name}")).await;
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let rows: i64 = std::env::var("STEWARD_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let template = format!("steward_bench_{rows}");
+    if std::env::var("STEWARD_BENCH_RELOAD").is_ok_and(|v| v == "1") {
+        admin_execute(&format!("DROP DATABASE IF EXISTS {template} WITH (FORCE)")).await;
+    }
+    if !database_exists(&template).await {
+        build_template(&template, rows).await;
+    }
+    let copied = Instant::now();
+    let db = TestDatabase::from_template(&template).await;
+    let store = Arc::new(PostgresStore::open_with(db.url(), PostgresOptions::default()).await.unwrap());
+    println!("copied {template} and migrated the copy in {:.1?}", copied.elapsed());
+    let f = Fixture::new(store.clone());
+    let me = store.user_by_email(OWNER_EMAIL).await.unwrap().expect("the template has its owner").principal();
+    let owner: UserId = me.user_id;
 
     let ids: Vec<_> = store.tasks_after(owner, None, 1000).await.unwrap().into_iter().map(|t| t.id).collect();
     report("get task by id", time(5000, |i| store.task(owner, ids[i % ids.len()])).await);
@@ -123,7 +157,6 @@ async fn main() {
         let n = (per_client * clients) as f64;
         println!("create task, {clients} client(s): {:.0} tasks/s", n / started.elapsed().as_secs_f64());
     }
-    drop(conn);
     drop(f);
     if let Ok(store) = Arc::try_unwrap(store) {
         store.close().await;

@@ -185,7 +185,8 @@ async fn writers_in_two_processes_exactly_one_wins_each_version() {
 }
 
 /// A reader resuming after the last seq it saw never misses an event, even
-/// while writers in two processes append concurrently.
+/// while writers in two processes append concurrently: one-write sets (one
+/// statement each) and two-write sets (a transaction) alike.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn event_readers_never_skip_a_concurrently_committed_event() {
     let db = TestDatabase::create().await;
@@ -200,7 +201,11 @@ async fn event_readers_never_skip_a_concurrently_committed_event() {
             tokio::spawn(async move {
                 for n in 0..40u64 {
                     let t = task(owner, w * 1_000 + n, "evented");
-                    store.apply(vec![insert(&t), Write::Append(event(owner, w * 1_000 + n))]).await.unwrap();
+                    let mut set = vec![insert(&t), Write::Append(event(owner, w * 1_000 + n))];
+                    if n % 2 == 1 {
+                        set.insert(1, insert(&task(owner, w * 1_000 + 500 + n, "also evented")));
+                    }
+                    store.apply(set).await.unwrap();
                 }
             })
         })
@@ -405,4 +410,59 @@ async fn text_the_database_cannot_store_is_invalid_input() {
     let bad = thought(owner, 1, "nul \0 inside", &[]);
     let err = store.apply(vec![Write::Insert(Record::Thought(bad))]).await.unwrap_err();
     assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+}
+
+/// Search ranks, scores and pages exactly like the memory store (core's
+/// relevance): thoughts where a word matches twice (a repeated word, two
+/// words sharing the prefix) first, the rest newest first, with pages
+/// straddling the two and a result large enough to be read by walking
+/// the thoughts newest first.
+#[tokio::test]
+async fn search_ranks_and_pages_like_the_memory_store() {
+    let db = TestDatabase::create().await;
+    let pg = PostgresStore::open(db.url()).await.unwrap();
+    let memory = steward_core::memory::MemoryStore::new();
+    let owner = UserId(id(7_000));
+    let mut thoughts = vec![
+        thought(owner, 1, "Café at noon, the café was full", &["cafe"]),
+        thought(owner, 2, "cafeteria menu", &["cafe"]),
+        thought(owner, 3, "call the bank about the mortgage", &["money"]),
+        thought(owner, 4, "the cafe near the bank", &[]),
+        thought(owner, 5, "menu ideas", &["cafe", "cafeteria"]),
+        thought(owner, 6, "note note note: bank holiday", &["notes"]),
+        thought(owner, 7, "Mortgage: bank, bank, bank", &["bank"]),
+        thought(owner, 8, "unrelated", &["other"]),
+    ];
+    // Enough plain matches of "note" that the rest of a page is found by
+    // walking the owner's thoughts newest first.
+    thoughts.extend((0..5_100u64).map(|n| thought(owner, 100 + n, &format!("note {n}"), &[])));
+    thoughts.push(thought(owner, 9_000, "a note, then another note", &[]));
+    let set: Vec<Write> = thoughts.into_iter().map(|t| Write::Insert(Record::Thought(t))).collect();
+    pg.apply(set.clone()).await.unwrap();
+    memory.apply(set).await.unwrap();
+    let both = vec![SearchField::Content, SearchField::Tags];
+    for text in ["cafe", "caf", "bank", "bank mortgage", "the", "note", "notes n", "zebra"] {
+        for fields in [both.clone(), vec![SearchField::Content], vec![SearchField::Tags]] {
+            for (offset, limit) in [(0, 20), (0, 1), (1, 2), (2, 3), (4, 100), (5_000, 7), (5_095, 20), (9_000, 5)] {
+                let q =
+                    ThoughtSearch { text: text.into(), fields: fields.clone(), page: PageRequest { limit, offset } };
+                let got = pg.search_thoughts(owner, &q).await.unwrap();
+                let want = memory.search_thoughts(owner, &q).await.unwrap();
+                let what = format!("{text:?} in {fields:?} from {offset}");
+                assert_eq!(got.total, want.total, "{what}");
+                let ids = |p: &steward_core::query::Page<steward_core::query::Scored<Thought>>| {
+                    p.items.iter().map(|h| (h.item.id, h.matched_fields.clone())).collect::<Vec<_>>()
+                };
+                assert_eq!(ids(&got), ids(&want), "{what}");
+                for (g, w) in got.items.iter().zip(&want.items) {
+                    assert!(
+                        (g.match_score - w.match_score).abs() < 1e-9,
+                        "{what}: {} vs {}",
+                        g.match_score,
+                        w.match_score
+                    );
+                }
+            }
+        }
+    }
 }

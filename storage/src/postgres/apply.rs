@@ -15,11 +15,23 @@
 //! schema's foreign keys; counters and search vectors follow by trigger and
 //! generated column.
 //!
-//! Events are appended last, after taking a transaction-scoped advisory
-//! lock that is held until commit: appends commit in the order their `seq`s
-//! were drawn, so a reader that has seen `seq` n never later finds a new
-//! event below n. The lock is taken after every row lock of the set, and
-//! its holder only inserts events before committing, so it cannot deadlock.
+//! Event `seq`s must become visible in order, per owner: a reader that has
+//! seen `seq` n must never later find a new event of that owner below n.
+//! Writers do not queue for that; readers wait instead. Appending takes a
+//! shared, transaction-scoped advisory lock keyed by each event's owner
+//! ([`barrier_key`]) before any `seq` is drawn, held until commit, so
+//! writers of one owner run side by side. A reader takes the same key
+//! exclusively and then reads (`read::events`): once it holds the lock,
+//! every `seq` drawn so far belongs to a finished transaction, and any
+//! drawn later is higher than all of them and waits for the reader. The
+//! events are the last statement of a write set (no row lock is taken
+//! after the barrier) and several owners' keys are taken in key order, so
+//! the barrier cannot deadlock.
+//!
+//! Round trips are most of a small write set's cost, so a set with one
+//! record write (and any events) is one statement in its own implicit
+//! transaction: the write in a `WITH` clause, the events appended only if
+//! it changed a row. Larger sets use an explicit transaction.
 //!
 //! A transaction PostgreSQL aborts as a deadlock victim or serialisation
 //! failure left nothing behind; it is run again a few times before the
@@ -34,14 +46,27 @@ use steward_core::{Entity, Error, Result, UserId};
 use uuid::Uuid;
 
 use super::error::{db_error, is_retryable, write_error};
-use super::statements::{self, Mode};
+use super::statements::{self, Mode, Query};
 
 /// How many times a write set is tried when PostgreSQL aborts it as a
 /// deadlock victim or serialisation failure.
 const ATTEMPTS: u32 = 4;
 
-/// The advisory lock key serialising event appends: "stwd-evt".
-const EVENTS_LOCK: i64 = 0x7374_7764_2d65_7674;
+/// The first key of the event barrier's advisory locks ("stwd"); the
+/// second is [`barrier_key`] of the owner.
+pub(crate) const EVENTS_BARRIER: i32 = 0x7374_7764;
+
+/// The owner's half of its event barrier key. Two owners sharing one only
+/// means a reader of one may wait for a writer of the other.
+pub(crate) fn barrier_key(owner: Uuid) -> i32 {
+    let mut key = [0u8; 4];
+    for chunk in owner.as_bytes().chunks_exact(4) {
+        for (k, b) in key.iter_mut().zip(chunk) {
+            *k ^= b;
+        }
+    }
+    i32::from_be_bytes(key)
+}
 
 /// Why a write set did not commit: the caller's error, or a transaction
 /// failure worth running it again for.
@@ -85,6 +110,15 @@ pub(crate) async fn apply_set(pool: &PgPool, writes: &[Write]) -> Result<()> {
 }
 
 async fn attempt_set(pool: &PgPool, writes: &[Write]) -> Result<(), Failure> {
+    let records: Vec<&Write> = writes.iter().filter(|w| !matches!(w, Write::Append(_))).collect();
+    let enqueues = records.iter().any(|w| matches!(w, Write::Enqueue(_)));
+    if let [] | [_] = records.as_slice()
+        && !enqueues
+    {
+        let events: Vec<&NewEvent> = appended(writes);
+        let mut conn = pool.acquire().await?;
+        return one_statement(&mut conn, records.first().copied(), &events).await;
+    }
     let mut tx = pool.begin().await?;
     match write_all(&mut tx, writes).await {
         Ok(()) => Ok(tx.commit().await?),
@@ -96,19 +130,79 @@ async fn attempt_set(pool: &PgPool, writes: &[Write]) -> Result<(), Failure> {
     }
 }
 
+fn appended(writes: &[Write]) -> Vec<&NewEvent> {
+    writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::Append(e) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A set of at most one record write and its events, as one statement.
+async fn one_statement(conn: &mut PgConnection, write: Option<&Write>, events: &[&NewEvent]) -> Result<(), Failure> {
+    let Some(write) = write else {
+        if !events.is_empty() {
+            append(conn, events).await?;
+        }
+        return Ok(());
+    };
+    // The events follow the write only if it changed a row.
+    let wrap = |sql: &str, n: usize| {
+        if events.is_empty() {
+            format!("WITH w AS ({sql} RETURNING 1) SELECT count(*) FROM w")
+        } else {
+            format!(
+                "WITH w AS ({sql} RETURNING 1), e AS ({} RETURNING 1) SELECT count(*) FROM w",
+                append_sql(n + 1, "WHERE EXISTS (SELECT FROM w)")
+            )
+        }
+    };
+    let (query, mode) = match write {
+        Write::Insert(record) => {
+            check_references(conn, record, Mode::Insert).await?;
+            (statements::write_within(record, Mode::Insert, wrap)?, Mode::Insert)
+        }
+        Write::Update { record, expected_version } => {
+            let mode = Mode::Update { expected: record.version().and(*expected_version) };
+            check_references(conn, record, mode).await?;
+            (statements::write_within(record, mode, wrap)?, mode)
+        }
+        Write::Delete { entity, owner, id } => {
+            let sql = delete_sql(*entity)?;
+            let query = sqlx::query(sqlx::AssertSqlSafe(wrap(sql, 2))).bind(*id).bind(owner.0);
+            (query, Mode::Insert)
+        }
+        Write::Append(_) | Write::Enqueue(_) => {
+            return Err(Error::Internal("only a record write goes in one statement".into()).into());
+        }
+    };
+    let query = if events.is_empty() { query } else { bind_events(query, events) };
+    let written: i64 = query.fetch_one(&mut *conn).await.and_then(|row| row.try_get(0)).map_err(on_write)?;
+    if written > 0 {
+        return Ok(());
+    }
+    match write {
+        Write::Update { record, .. } => Err(unchanged(conn, record, mode).await),
+        Write::Delete { entity, .. } => Err(Error::not_found(*entity).into()),
+        _ => Err(Error::Internal("an insert wrote no row".into()).into()),
+    }
+}
+
 async fn write_all(conn: &mut PgConnection, writes: &[Write]) -> Result<(), Failure> {
-    let mut events = Vec::new();
     for write in writes {
         match write {
             Write::Insert(record) => insert(conn, record).await?,
             Write::Update { record, expected_version } => update(conn, record, *expected_version).await?,
             Write::Delete { entity, owner, id } => delete(conn, *entity, *owner, *id).await?,
-            Write::Append(event) => events.push(event),
+            Write::Append(_) => {}
             Write::Enqueue(job) => {
                 super::queue::enqueue(conn, std::slice::from_ref(job)).await?;
             }
         }
     }
+    let events = appended(writes);
     if !events.is_empty() {
         append(conn, &events).await?;
     }
@@ -128,22 +222,30 @@ async fn update(conn: &mut PgConnection, record: &Record, expected: Option<i64>)
     if done.rows_affected() > 0 {
         return Ok(());
     }
-    // Nothing matched: say why, from the row as it is now.
+    Err(unchanged(conn, record, mode).await)
+}
+
+/// Why an update matched nothing, from the row as it is now.
+async fn unchanged(conn: &mut PgConnection, record: &Record, mode: Mode) -> Failure {
     let entity = record.entity();
-    let Some(sql) = current_version(record) else { return Err(Error::not_found(entity).into()) };
-    let Some(row) = sqlx::query(sql).bind(record.id()).fetch_optional(&mut *conn).await? else {
-        return Err(Error::not_found(entity).into());
+    let Some(sql) = current_version(record) else { return Error::not_found(entity).into() };
+    let row = match sqlx::query(sql).bind(record.id()).fetch_optional(&mut *conn).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return Error::not_found(entity).into(),
+        Err(e) => return e.into(),
     };
-    let owner: Uuid = row.try_get("user_id")?;
-    let actual: i64 = row.try_get("version")?;
-    Err(match mode {
+    let (owner, actual): (Uuid, i64) = match (row.try_get("user_id"), row.try_get("version")) {
+        (Ok(owner), Ok(actual)) => (owner, actual),
+        (Err(e), _) | (_, Err(e)) => return e.into(),
+    };
+    match mode {
         _ if owner != record.owner().0 => Error::not_found(entity),
         Mode::Update { expected: Some(expected) } if expected != actual => {
             Error::VersionConflict { entity, expected, actual }
         }
         _ => Error::Internal(format!("an update of a {entity} matched no row")),
     }
-    .into())
+    .into()
 }
 
 /// Reads the owner and version of a versioned record by its key.
@@ -188,23 +290,41 @@ async fn check_references(conn: &mut PgConnection, record: &Record, mode: Mode) 
     Ok(())
 }
 
-async fn delete(conn: &mut PgConnection, entity: Entity, owner: UserId, id: Uuid) -> Result<(), Failure> {
-    let sql = match entity {
+fn delete_sql(entity: Entity) -> Result<&'static str, Failure> {
+    Ok(match entity {
         Entity::Task => "DELETE FROM tasks WHERE id = $1 AND user_id = $2",
         Entity::Thought => "DELETE FROM thoughts WHERE id = $1 AND user_id = $2",
         Entity::ApiKey => "DELETE FROM api_keys WHERE id = $1 AND user_id = $2",
         other => return Err(Error::Internal(format!("deleting a {other} is not supported")).into()),
-    };
-    let done = sqlx::query(sql).bind(id).bind(owner.0).execute(&mut *conn).await?;
+    })
+}
+
+async fn delete(conn: &mut PgConnection, entity: Entity, owner: UserId, id: Uuid) -> Result<(), Failure> {
+    let done = sqlx::query(delete_sql(entity)?).bind(id).bind(owner.0).execute(&mut *conn).await?;
     if done.rows_affected() == 0 {
         return Err(Error::not_found(entity).into());
     }
     Ok(())
 }
 
-/// Appends the set's events in order, in one statement, under the append lock.
-async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> Result<(), Failure> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(EVENTS_LOCK).execute(&mut *conn).await?;
+/// Inserts the events bound from `$first` on (see [`bind_events`]), in
+/// order, behind their owners' barriers (see the module documentation),
+/// the rows `filter` (a `WHERE` clause, or nothing) lets through.
+fn append_sql(first: usize, filter: &str) -> String {
+    let p: Vec<usize> = (first..first + 9).collect();
+    format!(
+        "INSERT INTO events (user_id, actor, kind, entity, entity_id, before, after, at) \
+         SELECT u, a, k, en, id, b, af, t \
+         FROM (SELECT count(pg_advisory_xact_lock_shared({EVENTS_BARRIER}, key)) FROM unnest(${}::int4[]) AS key) \
+         AS barrier, \
+         unnest(${}::uuid[], ${}::uuid[], ${}::text[], ${}::text[], ${}::uuid[], ${}::jsonb[], ${}::jsonb[], \
+         ${}::timestamptz[]) WITH ORDINALITY AS e(u, a, k, en, id, b, af, t, n) {filter} ORDER BY n",
+        p[8], p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
+    )
+}
+
+/// Binds the events' columns as arrays, then their owners' barrier keys.
+fn bind_events(q: Query, events: &[&NewEvent]) -> Query {
     let mut owners = Vec::with_capacity(events.len());
     let mut actors = Vec::with_capacity(events.len());
     let mut kinds = Vec::with_capacity(events.len());
@@ -223,20 +343,41 @@ async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> Result<(), Fai
         afters.push(e.after.clone());
         ats.push(e.at);
     }
-    sqlx::query(
-        "INSERT INTO events (user_id, actor, kind, entity, entity_id, before, after, at) \
-         SELECT u, a, k, en, id, b, af, t FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[], \
-         $7::jsonb[], $8::timestamptz[]) WITH ORDINALITY AS e(u, a, k, en, id, b, af, t, n) ORDER BY n",
-    )
-    .bind(owners)
-    .bind(actors)
-    .bind(kinds)
-    .bind(entities)
-    .bind(entity_ids)
-    .bind(befores)
-    .bind(afters)
-    .bind(ats)
-    .execute(&mut *conn)
-    .await?;
+    let mut keys: Vec<i32> = owners.iter().map(|o| barrier_key(*o)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    q.bind(owners)
+        .bind(actors)
+        .bind(kinds)
+        .bind(entities)
+        .bind(entity_ids)
+        .bind(befores)
+        .bind(afters)
+        .bind(ats)
+        .bind(keys)
+}
+
+/// Appends a set's events in order, in one statement.
+async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> Result<(), Failure> {
+    bind_events(sqlx::query(sqlx::AssertSqlSafe(append_sql(1, ""))), events).execute(&mut *conn).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn barrier_keys_fold_the_whole_owner() {
+        assert_eq!(barrier_key(Uuid::nil()), 0);
+        assert_eq!(barrier_key(Uuid::from_u128(1)), 1);
+        assert_eq!(barrier_key(Uuid::from_u128(1 << 96)), 1);
+        assert_ne!(barrier_key(Uuid::from_u128(2)), barrier_key(Uuid::from_u128(3)));
+    }
+
+    #[test]
+    fn events_are_numbered_after_the_write() {
+        let sql = append_sql(20, "");
+        assert!(sql.contains("unnest($28::int4[])") && sql.contains("unnest($20::uuid[], $21::uuid[]"), "{sql}");
+    }
 }

@@ -5,12 +5,15 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgPool};
 use steward_core::{Error, Result};
 
 use super::error::db_error;
+
+/// Connections idle at least this long are pinged before they are used.
+const PING_IDLE: Duration = Duration::from_secs(1);
 
 pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -56,6 +59,19 @@ pub(crate) async fn open(url: &str, o: &PostgresOptions) -> Result<PgPool> {
         .statement_cache_capacity(o.statement_cache)
         .application_name("steward");
     let pool = PgPoolOptions::new()
+        // sqlx pings every connection it hands out, a round trip per read
+        // or write set. Only one idle long enough to have been cut off
+        // (say by a server restart) is checked; a failure on a busy one
+        // reaches its caller as `Unavailable`, like any lost connection.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .max_connections(o.max_connections.max(1))
         .min_connections(o.min_connections.min(o.max_connections))
         .acquire_timeout(o.acquire_timeout)

@@ -17,6 +17,7 @@ use steward_core::user::{ApiKey, User};
 use steward_core::{Result, UserId};
 use uuid::Uuid;
 
+use super::apply::{EVENTS_BARRIER, barrier_key};
 use super::error::db_error;
 use super::rows::{self, columns};
 use super::search::PREFIX_QUERY;
@@ -320,5 +321,17 @@ pub(crate) async fn events(pool: &PgPool, owner: UserId, q: &EventQuery) -> Resu
     if let Some(since) = q.since {
         f.and("at >= ?", [Arg::Instant(since)]);
     }
-    sql::list(pool, columns!(event), "events", &f, "seq", q.effective_limit(), rows::event).await
+    // Behind the owner's event barrier (see `apply`), held exclusively
+    // while the events are read: every seq drawn before is committed or
+    // gone, every one drawn after is higher than any this read returns.
+    let mut tx = pool.begin().await.map_err(db_error)?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+        .bind(EVENTS_BARRIER)
+        .bind(barrier_key(owner.0))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    let found = sql::list(&mut *tx, columns!(event), "events", &f, "seq", q.effective_limit(), rows::event).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(found)
 }

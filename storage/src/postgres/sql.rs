@@ -188,8 +188,8 @@ async fn scalar(pool: &PgPool, sql: String, args: &[Arg]) -> Result<i64> {
 }
 
 /// The first `limit` rows of `SELECT columns FROM table WHERE filter ORDER BY order`.
-pub(crate) async fn list<T>(
-    pool: &PgPool,
+pub(crate) async fn list<'c, T>(
+    conn: impl sqlx::PgExecutor<'c>,
     columns: &str,
     table: &str,
     filter: &Filter,
@@ -200,7 +200,7 @@ pub(crate) async fn list<T>(
     let sql = format!("SELECT {columns} FROM {table} WHERE {} ORDER BY {order} LIMIT ${}", filter.sql, filter.next());
     let rows = bind(sqlx::query(AssertSqlSafe(sql)), &filter.args)
         .bind(i64::from(limit))
-        .fetch_all(pool)
+        .fetch_all(conn)
         .await
         .map_err(db_error)?;
     rows.iter().map(map).collect()

@@ -28,6 +28,8 @@ pub(crate) struct Statements {
     update: String,
     /// `update` that also requires `version = $n`; `None` for unversioned tables.
     update_versioned: Option<String>,
+    /// How many columns the statements set (the keys' `$n`s follow).
+    columns: usize,
 }
 
 impl Statements {
@@ -40,7 +42,7 @@ impl Statements {
             keys.iter().enumerate().map(|(i, k)| format!("{k} = ${}", columns.len() + i + 1)).collect();
         let update = format!("UPDATE {table} SET {} WHERE {}", set.join(", "), keyed.join(" AND "));
         let update_versioned = versioned.then(|| format!("{update} AND version = ${}", all.len() + 1));
-        Statements { insert, update, update_versioned }
+        Statements { insert, update, update_versioned, columns: columns.len() }
     }
 }
 
@@ -98,15 +100,24 @@ pub(crate) enum Mode {
 
 /// The bound statement that writes `record`.
 pub(crate) fn write(record: &Record, mode: Mode) -> Result<Query> {
+    write_within(record, mode, |sql, _| sql.to_string())
+}
+
+/// The statement that writes `record`, embedded in a larger one: `wrap`
+/// gets the writing statement's text and how many `$n`s it binds, and
+/// returns the whole text (whose further `$n`s the caller binds after the
+/// record's values).
+pub(crate) fn write_within(record: &Record, mode: Mode, wrap: impl FnOnce(&str, usize) -> String) -> Result<Query> {
+    let wrap = |sql: &str, n: usize| sqlx::query(sqlx::AssertSqlSafe(wrap(sql, n)));
     match record {
-        Record::User(u) => finish(&USERS, mode, &[u.id.0], |q| Ok(user(q, u))),
-        Record::ApiKey(k) => finish(&API_KEYS, mode, &[k.id.0, k.user_id.0], |q| Ok(api_key(q, k))),
-        Record::Task(t) => finish(&TASKS, mode, &[t.id.0, t.user_id.0], |q| Ok(task(q, t))),
-        Record::Thought(t) => finish(&THOUGHTS, mode, &[t.id.0, t.user_id.0], |q| Ok(thought(q, t))),
-        Record::Suggestion(s) => finish(&SUGGESTIONS, mode, &[s.id.0, s.user_id.0], |q| Ok(suggestion(q, s))),
-        Record::Approval(a) => finish(&APPROVALS, mode, &[a.id.0, a.user_id.0], |q| Ok(approval(q, a))),
-        Record::Settings(s) => finish(&SETTINGS, mode, &[s.user_id.0], |q| Ok(settings(q, s))),
-        Record::Profile(p) => finish(&PROFILES, mode, &[p.user_id.0], |q| profile(q, p)),
+        Record::User(u) => finish(&USERS, mode, &[u.id.0], wrap, |q| Ok(user(q, u))),
+        Record::ApiKey(k) => finish(&API_KEYS, mode, &[k.id.0, k.user_id.0], wrap, |q| Ok(api_key(q, k))),
+        Record::Task(t) => finish(&TASKS, mode, &[t.id.0, t.user_id.0], wrap, |q| Ok(task(q, t))),
+        Record::Thought(t) => finish(&THOUGHTS, mode, &[t.id.0, t.user_id.0], wrap, |q| Ok(thought(q, t))),
+        Record::Suggestion(s) => finish(&SUGGESTIONS, mode, &[s.id.0, s.user_id.0], wrap, |q| Ok(suggestion(q, s))),
+        Record::Approval(a) => finish(&APPROVALS, mode, &[a.id.0, a.user_id.0], wrap, |q| Ok(approval(q, a))),
+        Record::Settings(s) => finish(&SETTINGS, mode, &[s.user_id.0], wrap, |q| Ok(settings(q, s))),
+        Record::Profile(p) => finish(&PROFILES, mode, &[p.user_id.0], wrap, |q| profile(q, p)),
     }
 }
 
@@ -114,6 +125,7 @@ fn finish(
     sql: &'static Statements,
     mode: Mode,
     keys: &[Uuid],
+    wrap: impl FnOnce(&str, usize) -> Query,
     values: impl FnOnce(Query) -> Result<Query>,
 ) -> Result<Query> {
     let (text, expected) = match (mode, &sql.update_versioned) {
@@ -121,7 +133,8 @@ fn finish(
         (Mode::Update { expected: Some(v) }, Some(versioned)) => (versioned, Some(v)),
         (Mode::Update { .. }, _) => (&sql.update, None),
     };
-    let mut q = values(sqlx::query(sqlx::AssertSqlSafe(text.as_str())))?;
+    let bound = sql.columns + keys.len() + usize::from(expected.is_some());
+    let mut q = values(wrap(text, bound))?;
     for key in keys {
         q = q.bind(*key);
     }

@@ -57,10 +57,58 @@ impl TestDatabase {
         TestDatabase { name, url, admin_url }
     }
 
+    /// Creates `steward_test_<uuid>` as a copy of the database `template`
+    /// (which nobody may be connected to), files copied as they are.
+    pub async fn from_template(template: &str) -> TestDatabase {
+        let admin_url = server_url();
+        let mut conn = admin(&admin_url).await;
+        let random: uuid::Uuid = sqlx::query_scalar("SELECT gen_random_uuid()").fetch_one(&mut conn).await.unwrap();
+        let name = format!("steward_test_{}", random.simple());
+        let sql = format!("CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("cannot copy {template} to {name} on {admin_url}: {e}"));
+        conn.close().await.ok();
+        let url = database_url(&name);
+        TestDatabase { name, url, admin_url }
+    }
+
     /// The URL of this database.
     pub fn url(&self) -> &str {
         &self.url
     }
+}
+
+/// The URL of the database `name` on the test server.
+pub fn database_url(name: &str) -> String {
+    PgConnectOptions::from_str(&server_url())
+        .expect("STEWARD_TEST_POSTGRES_URL is not a PostgreSQL URL")
+        .database(name)
+        .to_url_lossy()
+        .to_string()
+}
+
+/// Runs one administrative statement (`CREATE DATABASE …`) on the test server.
+pub async fn admin_execute(sql: &str) {
+    let mut conn = admin(&server_url()).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    conn.close().await.ok();
+}
+
+/// Whether the database `name` exists on the test server.
+pub async fn database_exists(name: &str) -> bool {
+    let mut conn = admin(&server_url()).await;
+    let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.ok();
+    found.is_some()
 }
 
 impl Drop for TestDatabase {
