@@ -16,7 +16,9 @@
 //! building the root crate alone). Prints one line per measurement as it
 //! goes and a table at the end; asserts that every job ran, nothing about
 //! time. `STEWARD_BENCH_JOBS` changes `N` (default 20,000);
-//! `STEWARD_BENCH_BACKENDS=sqlite` (or `postgres`) runs one backend only.
+//! `STEWARD_BENCH_BACKENDS=sqlite` (or `postgres`) runs one backend only;
+//! `STEWARD_BENCH_ONLY=<text>` only the measurements whose name contains it
+//! (`one at a time`, `batched`, `enqueue`, `latency`, ` 4 workers`, …).
 
 // A benchmark that cannot set itself up should stop loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -240,6 +242,7 @@ fn postgres_available() -> Result<(), String> {
 async fn main() {
     let n = jobs_n();
     let only = std::env::var("STEWARD_BENCH_BACKENDS").unwrap_or_default();
+    let scenario = std::env::var("STEWARD_BENCH_ONLY").unwrap_or_default();
     let mut backends = Vec::new();
     if only.is_empty() || only.contains("sqlite") {
         backends.push(Backend::Sqlite);
@@ -260,31 +263,41 @@ async fn main() {
             rows.push(Row { backend: name, what, figure, graphile, target });
         };
 
-        let r = enqueue_single(backend, n).await;
-        push(format!("enqueue {n}, one per call"), per_s(r), "~1.4k jobs/s", target(">= graphile"));
-        let r = enqueue_batched(backend, n).await;
-        push(format!("enqueue {n}, {ENQUEUE_BATCH} per call"), per_s(r), "53-63k jobs/s", target(">= graphile"));
-        for workers in [1usize, 4, 10] {
-            let graphile = if workers == 1 { "1.5k jobs/s" } else { "2.6-3.0k jobs/s" };
-            let r = drain(backend, n, workers, false).await;
-            push(format!("drain {n}, {workers:>2} workers, one at a time"), per_s(r), graphile, target(">= graphile"));
+        let wanted = |what: &str| scenario.is_empty() || what.contains(scenario.as_str());
+        let what = format!("enqueue {n}, one per call");
+        if wanted(&what) {
+            let r = enqueue_single(backend, n).await;
+            push(what, per_s(r), "~1.4k jobs/s", target(">= graphile"));
         }
-        for workers in [1usize, 4, 10] {
-            let r = drain(backend, n, workers, true).await;
+        let what = format!("enqueue {n}, {ENQUEUE_BATCH} per call");
+        if wanted(&what) {
+            let r = enqueue_batched(backend, n).await;
+            push(what, per_s(r), "53-63k jobs/s", target(">= graphile"));
+        }
+        for batched in [false, true] {
+            for workers in [1usize, 4, 10] {
+                let (mode, graphile) = match (batched, workers) {
+                    (true, _) => (format!("batched {LOCAL_QUEUE}"), "29-38k jobs/s"),
+                    (false, 1) => ("one at a time".to_string(), "1.5k jobs/s"),
+                    (false, _) => ("one at a time".to_string(), "2.6-3.0k jobs/s"),
+                };
+                let what = format!("drain {n}, {workers:>2} workers, {mode}");
+                if wanted(&what) {
+                    let r = drain(backend, n, workers, batched).await;
+                    push(what, per_s(r), graphile, target(">= graphile"));
+                }
+            }
+        }
+        let what = format!("idle add-to-start latency (n={LATENCY_SAMPLES})");
+        if wanted(&what) {
+            let (p50, p99) = idle_latency(backend).await;
             push(
-                format!("drain {n}, {workers:>2} workers, batched {LOCAL_QUEUE}"),
-                per_s(r),
-                "29-38k jobs/s",
-                target(">= graphile"),
+                what,
+                format!("p50 {:.2} ms, p99 {:.2} ms", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3),
+                "p50 2 ms, p99 11-17 ms",
+                if sqlite { "" } else { "<= graphile" },
             );
         }
-        let (p50, p99) = idle_latency(backend).await;
-        push(
-            format!("idle add-to-start latency (n={LATENCY_SAMPLES})"),
-            format!("p50 {:.2} ms, p99 {:.2} ms", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3),
-            "p50 2 ms, p99 11-17 ms",
-            if sqlite { "" } else { "<= graphile" },
-        );
     }
 
     println!();
