@@ -151,25 +151,14 @@ pub(crate) async fn claim(pool: &PgPool, claim: &Claim) -> Result<Vec<Job>> {
     // the job claimable again, exactly as a lapsed lease does, and the
     // worker's conditional completion then finds it no longer held. Commits
     // that must last (enqueue, completion) still wait, and flush this one too.
-    // The picked ids are matched as an array (`id = ANY(ARRAY(…))`), which
-    // PostgreSQL looks up in the primary key; joined to a CTE instead, the
-    // generic plan of this prepared statement hashed the whole table, so a
-    // claim cost O(jobs kept) rather than O(jobs claimed).
+    // The statement is `steward_claim_jobs` (migration 0011): it picks the
+    // first claimable rows in claim order through the partial index
+    // `jobs_claim` whatever the statistics say, and matches them by primary
+    // key (`id = ANY(ARRAY(…))`; joined to a CTE instead, the generic plan
+    // hashed the whole table).
     let rows = sqlx::query(
         "WITH quick AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) \
-         UPDATE jobs SET state = 'running', attempts = jobs.attempts + 1, locked_by = $1, lease_until = $2, \
-             updated_at = $3 \
-         FROM quick \
-         WHERE jobs.id = ANY(ARRAY( \
-             SELECT id FROM jobs \
-             WHERE state IN ('available', 'failed_retrying', 'running') \
-               AND ((state IN ('available', 'failed_retrying') AND run_at <= $3) \
-                    OR (state = 'running' AND lease_until < $3 AND attempts < max_attempts)) \
-               AND ($4::text[] IS NULL OR kind = ANY($4)) \
-             ORDER BY deadline, class DESC, id \
-             LIMIT $5 \
-             FOR UPDATE SKIP LOCKED)) \
-         RETURNING jobs.*",
+         SELECT c.* FROM quick, steward_claim_jobs($1, $2, $3, $4, $5) AS c",
     )
     .bind(&claim.worker)
     .bind(claim.lease_until)
