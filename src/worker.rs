@@ -545,21 +545,31 @@ async fn maybe_bury(shared: &Shared, last: &mut tokio::time::Instant) {
 }
 
 /// One slot: takes a job (claims it, or from the buffer), runs it, finishes it.
+///
+/// A slot that claims and records for itself (`claim_batch` 1,
+/// `complete_batch` 1) records each outcome and claims its next job at the
+/// same time: two independent round trips overlap (on SQLite they usually
+/// share one commit), instead of following each other.
 async fn run_slot(shared: Arc<Shared>, name: String, buffer: Option<Buffer>, completer: Option<Completer>) {
     let mut last_bury = tokio::time::Instant::now();
+    let on_its_own = buffer.is_none() && completer.is_none();
+    // A job claimed while the last outcome was recorded. At shutdown it is
+    // still held, so it is handed back with the rest.
+    let mut next: Option<Job> = None;
     loop {
         if shared.stopping() {
             return;
         }
-        let job = match &buffer {
-            Some(buffer) => {
+        let job = match (next.take(), &buffer) {
+            (Some(job), _) => job,
+            (None, Some(buffer)) => {
                 let mut stop = shared.stop.clone();
                 tokio::select! {
                     job = buffer.recv() => match job { Some(job) => job, None => return },
                     _ = stop.wait_for(|s| *s) => return,
                 }
             }
-            None => {
+            (None, None) => {
                 maybe_bury(&shared, &mut last_bury).await;
                 match shared.claim(&name, 1).await {
                     Some(mut jobs) if !jobs.is_empty() => jobs.remove(0),
@@ -572,7 +582,17 @@ async fn run_slot(shared: Arc<Shared>, name: String, buffer: Option<Buffer>, com
             }
         };
         let outcome = shared.run(&job).await;
-        shared.finish(completer.as_ref(), job, outcome).await;
+        if on_its_own && !shared.stopping() {
+            maybe_bury(&shared, &mut last_bury).await;
+            let ((), claimed) = tokio::join!(shared.record(vec![(job, outcome)]), shared.claim(&name, 1));
+            match claimed {
+                Some(mut jobs) if !jobs.is_empty() => next = Some(jobs.remove(0)),
+                Some(_) => shared.idle().await,
+                None => {}
+            }
+        } else {
+            shared.finish(completer.as_ref(), job, outcome).await;
+        }
     }
 }
 

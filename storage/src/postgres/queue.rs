@@ -7,6 +7,13 @@
 //! Batches (enqueue, finish, heartbeat) are one statement each over
 //! `unnest`ed arrays, so a worker that claims and completes in batches pays
 //! one round trip per batch, not per job.
+//!
+//! Durability: an enqueue and an operator's change wait for the WAL flush
+//! like any write. A worker's own writes (claims, heartbeats, outcomes under
+//! its lease) do not (`synchronous_commit` off for that transaction alone):
+//! losing one to a server crash is the same as a worker dying — the lease
+//! lapses and the job is redone — and it saves a disk flush per round trip,
+//! which is what bounds one-at-a-time workers.
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -139,20 +146,19 @@ pub(crate) async fn enqueue_all(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Job>>
 
 pub(crate) async fn claim(pool: &PgPool, claim: &Claim) -> Result<Vec<Job>> {
     let kinds = (!claim.kinds.is_empty()).then_some(&claim.kinds);
+    // The claim commits without waiting for its WAL flush (`synchronous_commit`
+    // off for this transaction only): a claim lost to a server crash leaves
+    // the job claimable again, exactly as a lapsed lease does, and the
+    // worker's conditional completion then finds it no longer held. Commits
+    // that must last (enqueue, completion) still wait, and flush this one too.
+    // The statement is `steward_claim_jobs` (migration 0011): it picks the
+    // first claimable rows in claim order through the partial index
+    // `jobs_claim` whatever the statistics say, and matches them by primary
+    // key (`id = ANY(ARRAY(…))`; joined to a CTE instead, the generic plan
+    // hashed the whole table).
     let rows = sqlx::query(
-        "WITH picked AS ( \
-             SELECT id FROM jobs \
-             WHERE state IN ('available', 'failed_retrying', 'running') \
-               AND ((state IN ('available', 'failed_retrying') AND run_at <= $3) \
-                    OR (state = 'running' AND lease_until < $3 AND attempts < max_attempts)) \
-               AND ($4::text[] IS NULL OR kind = ANY($4)) \
-             ORDER BY deadline, class DESC, id \
-             LIMIT $5 \
-             FOR UPDATE SKIP LOCKED) \
-         UPDATE jobs SET state = 'running', attempts = jobs.attempts + 1, locked_by = $1, lease_until = $2, \
-             updated_at = $3 \
-         FROM picked WHERE jobs.id = picked.id \
-         RETURNING jobs.*",
+        "WITH quick AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) \
+         SELECT c.* FROM quick, steward_claim_jobs($1, $2, $3, $4, $5) AS c",
     )
     .bind(&claim.worker)
     .bind(claim.lease_until)
@@ -207,11 +213,20 @@ pub(crate) async fn change(pool: &PgPool, changes: &[JobChange]) -> Result<Vec<b
             }
         }
     }
+    // A worker's outcomes (every change conditional on a lease) commit without
+    // waiting for the WAL flush: one lost to a server crash leaves its job
+    // running under a lease that lapses, so the job is redone (or buried),
+    // as when a worker dies before recording. Operators' changes (retry,
+    // cancel) wait for the flush.
+    let quick = changes.iter().all(|c| matches!(c.only_if, Holder::Lease(_)));
     let changed: Vec<Uuid> = sqlx::query_scalar(
-        "UPDATE jobs SET state = c.st, run_at = coalesce(c.r, jobs.run_at), deadline = coalesce(c.d, jobs.deadline), \
+        "WITH quick AS MATERIALIZED ( \
+             SELECT CASE WHEN $12 THEN set_config('synchronous_commit', 'off', true) END) \
+         UPDATE jobs SET state = c.st, run_at = coalesce(c.r, jobs.run_at), deadline = coalesce(c.d, jobs.deadline), \
              attempts = c.a, last_error = c.e, locked_by = NULL, lease_until = NULL, updated_at = c.t, finished_at = c.f \
          FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int4[], $6::text[], \
-             $7::timestamptz[], $8::timestamptz[], $9::text[], $10::int4[], $11::text[]) AS c(i, st, r, d, a, e, t, f, w, l, fr) \
+             $7::timestamptz[], $8::timestamptz[], $9::text[], $10::int4[], $11::text[]) AS c(i, st, r, d, a, e, t, f, w, l, fr), \
+             quick \
          WHERE jobs.id = c.i AND ( \
              (c.w IS NOT NULL AND jobs.state = 'running' AND jobs.locked_by = c.w AND jobs.attempts = c.l) \
              OR (c.fr IS NOT NULL AND jobs.state = ANY(string_to_array(c.fr, ',')))) \
@@ -228,18 +243,22 @@ pub(crate) async fn change(pool: &PgPool, changes: &[JobChange]) -> Result<Vec<b
     .bind(&workers)
     .bind(&leases)
     .bind(&froms)
+    .bind(quick)
     .fetch_all(pool)
     .await
     .map_err(db_error)?;
     Ok(ids.iter().map(|id| changed.contains(id)).collect())
 }
 
+/// Extends leases; like a claim, without waiting for the WAL flush (an
+/// extension lost to a server crash only makes a lease end sooner).
 pub(crate) async fn extend(pool: &PgPool, leases: &[(JobId, LeaseToken)], until: DateTime<Utc>) -> Result<Vec<bool>> {
     let ids: Vec<Uuid> = leases.iter().map(|(id, _)| id.0).collect();
     let workers: Vec<&str> = leases.iter().map(|(_, l)| l.worker.as_str()).collect();
     let attempts: Vec<i32> = leases.iter().map(|(_, l)| count(l.attempt)).collect();
     let held: Vec<Uuid> = sqlx::query_scalar(
-        "UPDATE jobs SET lease_until = $4 FROM unnest($1::uuid[], $2::text[], $3::int4[]) AS l(i, w, a) \
+        "WITH quick AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) \
+         UPDATE jobs SET lease_until = $4 FROM unnest($1::uuid[], $2::text[], $3::int4[]) AS l(i, w, a), quick \
          WHERE jobs.id = l.i AND jobs.state = 'running' AND jobs.locked_by = l.w AND jobs.attempts = l.a \
          RETURNING jobs.id",
     )

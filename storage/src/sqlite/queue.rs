@@ -105,10 +105,14 @@ pub(crate) async fn claim(conn: &mut SqliteConnection, claim: &Claim) -> Result<
     let kinds = if claim.kinds.is_empty() { None } else { Some(json(&claim.kinds)?) };
     // The repeated `state IN (…)` is the claim index's own condition, which
     // lets SQLite walk that partial index in order and stop after `limit`.
+    // `INDEXED BY` holds the planner to it: without statistics (a fresh
+    // database, or one analysed while the queue was empty) it would rather
+    // take every pending job through `jobs_by_state` and sort them, which
+    // makes each claim cost O(pending jobs).
     let rows = sqlx::query(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = ?1, lease_until = ?2, updated_at = ?3 \
-         WHERE id IN ( \
-             SELECT id FROM jobs \
+         WHERE seq IN ( \
+             SELECT seq FROM jobs INDEXED BY jobs_claim \
              WHERE state IN ('available', 'failed_retrying', 'running') \
                AND ((state IN ('available', 'failed_retrying') AND run_at <= ?3) \
                     OR (state = 'running' AND lease_until < ?3 AND attempts < max_attempts)) \
