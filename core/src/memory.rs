@@ -18,7 +18,8 @@ use crate::event::{Event, EventQuery};
 use crate::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
 use crate::job::{Claim, ClassStats, Holder, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use crate::query::{
-    Page, PageRequest, Scored, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSearch, ThoughtSort,
+    MAX_SEARCH_RESULTS, Page, PageRequest, Scored, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSearch,
+    ThoughtSort,
 };
 use crate::search;
 use crate::settings::{Profile, Settings};
@@ -463,6 +464,7 @@ impl Store for MemoryStore {
                 }
             }
             hits.sort_by(|a, b| b.0.cmp(&a.0).then(b.2.created_at.cmp(&a.2.created_at)).then(b.1.cmp(&a.1)));
+            hits.truncate(MAX_SEARCH_RESULTS as usize);
             let raw: Vec<f64> = hits.iter().map(|h| h.0 as f64).collect();
             let scores = search::normalise(&raw);
             let scored = hits

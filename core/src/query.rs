@@ -166,6 +166,17 @@ pub enum SearchField {
     Tags,
 }
 
+/// A search is a bounded result set, as in search engines: it returns at
+/// most this many results, the best by its order (score, then newest, then
+/// latest inserted), and its `Page.total` is the number it returns, exact
+/// and never above this. Pages past the total are empty; `has_more` is false
+/// on the page that reaches it. Beyond the best thousand a query should be
+/// narrowed, not paged: the bound is what lets a store answer without
+/// counting every match (PostgreSQL visits each counted row).
+pub const MAX_SEARCH_RESULTS: u32 = 1_000;
+
+/// A full-text search over the owner's thoughts; see [`MAX_SEARCH_RESULTS`]
+/// for the size of its result set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThoughtSearch {
     pub text: String,

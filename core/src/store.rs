@@ -198,7 +198,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Keyset pages of the owner's thoughts in id order (see `tasks_after`).
     async fn thoughts_after(&self, owner: UserId, after: Option<ThoughtId>, limit: u32) -> Result<Vec<Thought>>;
     /// Full-text search with [`crate::search`]'s matching rules; ordered by
-    /// score, then newest first. An empty term list finds nothing.
+    /// score, then newest first, then latest inserted. An empty term list
+    /// finds nothing. The result set is the best
+    /// [`crate::query::MAX_SEARCH_RESULTS`] matches by that order: `total`
+    /// is their number (the matches, or the bound when more match), exact,
+    /// and pages reach no further (a page past it is empty, the page that
+    /// crosses it is cut there). Scores are relative to the best hit, which
+    /// is always in the set.
     async fn search_thoughts(&self, owner: UserId, query: &ThoughtSearch) -> Result<Page<Scored<Thought>>>;
 
     async fn suggestion(&self, owner: UserId, id: SuggestionId) -> Result<Option<Suggestion>>;

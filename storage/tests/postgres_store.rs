@@ -415,8 +415,9 @@ async fn text_the_database_cannot_store_is_invalid_input() {
 /// Search ranks, scores and pages exactly like the memory store (core's
 /// relevance): thoughts where a word matches twice (a repeated word, two
 /// words sharing the prefix) first, the rest newest first, with pages
-/// straddling the two and a result large enough to be read by walking
-/// the thoughts newest first.
+/// straddling the two, a result large enough to be read by walking the
+/// thoughts newest first, pages at the result set's bound, and more
+/// repeated matches than the bound.
 #[tokio::test]
 async fn search_ranks_and_pages_like_the_memory_store() {
     let db = TestDatabase::create().await;
@@ -437,13 +438,28 @@ async fn search_ranks_and_pages_like_the_memory_store() {
     // walking the owner's thoughts newest first.
     thoughts.extend((0..5_100u64).map(|n| thought(owner, 100 + n, &format!("note {n}"), &[])));
     thoughts.push(thought(owner, 9_000, "a note, then another note", &[]));
+    // More repeated matches of "memo" than a search returns.
+    thoughts.extend((0..1_005u64).map(|n| thought(owner, 10_000 + n, &format!("memo memo {n}"), &[])));
+    thoughts.push(thought(owner, 12_000, "a memo", &[]));
     let set: Vec<Write> = thoughts.into_iter().map(|t| Write::Insert(Record::Thought(t))).collect();
     pg.apply(set.clone()).await.unwrap();
     memory.apply(set).await.unwrap();
     let both = vec![SearchField::Content, SearchField::Tags];
-    for text in ["cafe", "caf", "bank", "bank mortgage", "the", "note", "notes n", "zebra"] {
+    for text in ["cafe", "caf", "bank", "bank mortgage", "the", "note", "notes n", "memo", "zebra"] {
         for fields in [both.clone(), vec![SearchField::Content], vec![SearchField::Tags]] {
-            for (offset, limit) in [(0, 20), (0, 1), (1, 2), (2, 3), (4, 100), (5_000, 7), (5_095, 20), (9_000, 5)] {
+            for (offset, limit) in [
+                (0, 20),
+                (0, 1),
+                (1, 2),
+                (2, 3),
+                (4, 100),
+                (990, 20),
+                (999, 1),
+                (1_000, 1),
+                (5_000, 7),
+                (5_095, 20),
+                (9_000, 5),
+            ] {
                 let q =
                     ThoughtSearch { text: text.into(), fields: fields.clone(), page: PageRequest { limit, offset } };
                 let got = pg.search_thoughts(owner, &q).await.unwrap();

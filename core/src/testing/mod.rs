@@ -113,6 +113,7 @@ macro_rules! store_conformance_tests {
             thought_capture_validates_and_normalises,
             thought_list_filters_by_any_tag_case_insensitively,
             thought_search_ranks_and_scores,
+            thought_search_is_bounded_to_the_best_results,
             deleting_a_thought_keeps_tasks_and_drops_suggestions,
             suggestion_lifecycle,
             approval_is_decided_exactly_once,

@@ -4,10 +4,13 @@
 //! folded to letters and digits by `search::terms`) must each prefix some
 //! word of the searched fields. Relevance is FTS5's bm25 (negated, so higher
 //! is better), scaled by the best hit of the whole result so scores lie in
-//! (0, 1]; ties go to the newest thought, then the latest inserted.
+//! (0, 1]; ties go to the newest thought, then the latest inserted. The
+//! result set is the best `MAX_SEARCH_RESULTS` (core's bound): bm25 still
+//! scores every match, but only their keys are sorted, in a sorter that
+//! keeps that many, and only the page's rows are read whole.
 
 use sqlx::{Row, SqlitePool};
-use steward_core::query::{Page, Scored, SearchField, ThoughtSearch};
+use steward_core::query::{MAX_SEARCH_RESULTS, Page, Scored, SearchField, ThoughtSearch};
 use steward_core::search;
 use steward_core::thought::Thought;
 use steward_core::{Result, UserId};
@@ -28,16 +31,26 @@ pub(crate) fn match_all(terms: &[String]) -> String {
         .join(" AND ")
 }
 
+/// The best [`MAX_SEARCH_RESULTS`] matches are ranked and kept by key only
+/// (a bounded sort), then the page's rows are read: `?`s are the
+/// expression, the owner, the bound, the page's limit and offset.
 const SEARCH: &str = "\
-    SELECT *, rel / max(rel) OVER () AS score, count(*) OVER () AS total FROM ( \
-        SELECT thoughts.*, -bm25(thoughts_fts) AS rel \
+    WITH best AS ( \
+        SELECT thoughts.seq AS hit, -bm25(thoughts_fts) AS rel, thoughts.created_at AS at \
         FROM thoughts_fts JOIN thoughts ON thoughts.seq = thoughts_fts.rowid \
         WHERE thoughts_fts MATCH ? AND thoughts.user_id = ? \
-    ) ORDER BY rel DESC, created_at DESC, seq DESC LIMIT ? OFFSET ?";
+        ORDER BY rel DESC, at DESC, hit DESC LIMIT ? \
+    ), ranked AS ( \
+        SELECT hit, rel, at, rel / max(rel) OVER () AS score, count(*) OVER () AS total FROM best \
+    ) \
+    SELECT thoughts.*, ranked.score, ranked.total FROM ranked JOIN thoughts ON thoughts.seq = ranked.hit \
+    ORDER BY ranked.rel DESC, ranked.at DESC, ranked.hit DESC LIMIT ? OFFSET ?";
 
+/// The size of the result set, for a page past its end: `?`s are the
+/// expression, the owner and the bound.
 const COUNT: &str = "\
-    SELECT count(*) FROM thoughts_fts JOIN thoughts ON thoughts.seq = thoughts_fts.rowid \
-    WHERE thoughts_fts MATCH ? AND thoughts.user_id = ?";
+    SELECT count(*) FROM (SELECT 1 FROM thoughts_fts JOIN thoughts ON thoughts.seq = thoughts_fts.rowid \
+    WHERE thoughts_fts MATCH ? AND thoughts.user_id = ? LIMIT ?)";
 
 pub(crate) async fn thoughts(pool: &SqlitePool, owner: UserId, q: &ThoughtSearch) -> Result<Page<Scored<Thought>>> {
     let empty = Page { items: Vec::new(), total: 0, offset: q.page.offset, limit: q.page.limit };
@@ -66,6 +79,7 @@ pub(crate) async fn thoughts(pool: &SqlitePool, owner: UserId, q: &ThoughtSearch
     let found = sqlx::query(SEARCH)
         .bind(expression.clone())
         .bind(owner.0)
+        .bind(i64::from(MAX_SEARCH_RESULTS))
         .bind(i64::from(q.page.limit))
         .bind(offset)
         .fetch_all(&mut *tx)
@@ -87,6 +101,7 @@ pub(crate) async fn thoughts(pool: &SqlitePool, owner: UserId, q: &ThoughtSearch
         total = sqlx::query(COUNT)
             .bind(expression.clone())
             .bind(owner.0)
+            .bind(i64::from(MAX_SEARCH_RESULTS))
             .fetch_one(&mut *tx)
             .await
             .and_then(|row| row.try_get(0))

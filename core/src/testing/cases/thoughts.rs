@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::error::{Entity, Error};
 use crate::query::TaskQuery;
-use crate::query::{PageRequest, SearchField, ThoughtQuery};
+use crate::query::{MAX_SEARCH_RESULTS, PageRequest, SearchField, ThoughtQuery};
 use crate::store::Store;
 use crate::suggestion::{AcceptOverrides, NewSuggestion, SuggestionStatus};
 use crate::task::{NewTask, Priority};
@@ -112,6 +112,67 @@ pub async fn thought_search_ranks_and_scores(store: Arc<dyn Store>) {
         "syntax is never interpreted"
     );
     assert!(matches!(f.engine.search_thoughts(&me, "  ", &[], PageRequest::default()).await, Err(Error::Invalid(_))));
+}
+
+/// A search is the best [`MAX_SEARCH_RESULTS`] matches: older thoughts that
+/// score higher are kept, the oldest of the rest are not, the total is the
+/// bound and the pages stop there; fewer matches are counted exactly.
+pub async fn thought_search_is_bounded_to_the_best_results(store: Arc<dyn Store>) {
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    let cap = MAX_SEARCH_RESULTS as usize;
+    // Oldest first: 5 that score higher, then cap + 10 that score the least
+    // (same length and one occurrence each, so every ranking ties them),
+    // 3 of them also holding a rarer word, and one that does not match.
+    let mut strong = Vec::new();
+    for _ in 0..5 {
+        strong.push(f.engine.capture_thought(&me, thought("apple apple", &[])).await.unwrap().id);
+        f.advance_ms(1);
+    }
+    let mut plain = Vec::new();
+    let mut kiwi = Vec::new();
+    for i in 0..cap + 10 {
+        let content = if i % 400 == 7 { "apple kiwi" } else { "apple pear" };
+        let id = f.engine.capture_thought(&me, thought(content, &[])).await.unwrap().id;
+        if content.ends_with("kiwi") {
+            kiwi.push(id);
+        }
+        plain.push(id);
+        f.advance_ms(1);
+    }
+    f.engine.capture_thought(&me, thought("pear pear", &[])).await.unwrap();
+    let expected: Vec<_> = strong.iter().rev().chain(plain.iter().rev()).take(cap).copied().collect();
+
+    let search = |text: &'static str, limit: u32, offset: u64| {
+        let e = f.engine.clone();
+        async move { e.search_thoughts(&me, text, &[], PageRequest::new(limit, offset).unwrap()).await.unwrap() }
+    };
+    let mut got = Vec::new();
+    let mut scores = Vec::new();
+    for offset in (0..cap as u64).step_by(100) {
+        let page = search("apple", 100, offset).await;
+        assert_eq!(page.total, cap as u64, "the total is the bound, not every match (offset {offset})");
+        assert_eq!(page.items.len(), 100);
+        assert_eq!(page.has_more(), offset + 100 < cap as u64);
+        got.extend(page.items.iter().map(|h| h.item.id));
+        scores.extend(page.items.iter().map(|h| h.match_score));
+    }
+    assert_eq!(got, expected, "the best by score, then newest; the oldest least-scoring ones are left out");
+    assert!(scores[..5].iter().all(|s| *s == 1.0), "{:?}", &scores[..6]);
+    assert!(scores[5..].iter().all(|s| *s == scores[5] && *s < 1.0 && *s > 0.0));
+
+    let crossing = search("apple", 100, cap as u64 - 30).await;
+    assert_eq!((crossing.total, crossing.items.len(), crossing.has_more()), (cap as u64, 30, false));
+    assert_eq!(crossing.items.last().unwrap().item.id, expected[cap - 1], "the last page ends at the bound");
+    let past = search("apple", 20, cap as u64).await;
+    assert_eq!((past.total, past.items.len(), past.has_more()), (cap as u64, 0, false));
+    assert_eq!(search("apple", 20, 5 * cap as u64).await.items.len(), 0);
+
+    let few = search("kiwi", 20, 0).await;
+    assert_eq!(few.total, kiwi.len() as u64, "fewer matches than the bound are counted exactly");
+    assert_eq!(few.items.iter().map(|h| h.item.id).collect::<Vec<_>>(), kiwi.iter().rev().copied().collect::<Vec<_>>());
+    let pears = search("pear", 100, 0).await;
+    assert_eq!((pears.total, pears.items.len()), (cap as u64, 100));
 }
 
 pub async fn deleting_a_thought_keeps_tasks_and_drops_suggestions(store: Arc<dyn Store>) {
