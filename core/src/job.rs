@@ -327,6 +327,16 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// Whether any string (or key) in `value` holds a NUL, which no store keeps.
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
 impl Job {
     /// Validates `new` and builds the job as enqueued at `now`.
     pub fn build(new: NewJob, id: JobId, now: DateTime<Utc>, config: &QueueConfig) -> Result<Job> {
@@ -341,7 +351,7 @@ impl Job {
             Ok(text) if text.len() > MAX_PAYLOAD_BYTES => {
                 checks.fail("payload", format!("must be at most {MAX_PAYLOAD_BYTES} bytes as JSON"))
             }
-            Ok(text) if text.contains("\\u0000") => checks.fail("payload", "must not contain NUL characters"),
+            Ok(_) if has_nul(&new.payload) => checks.fail("payload", "must not contain NUL characters"),
             Ok(_) => {}
             Err(_) => checks.fail("payload", "must be JSON"),
         }
@@ -664,6 +674,8 @@ mod tests {
             names.contains(&"kind") && names.contains(&"max_attempts") && names.contains(&"unique_key"),
             "{names:?}"
         );
+        assert!(matches!(job(NewJob::new("x", json!({ "a": ["ok", "nul\0"] }))), Err(Error::Invalid(_))));
+        assert!(job(NewJob::new("x", json!({ "text": "a literal \\u0000 is fine" }))).is_ok());
         let big = "x".repeat(MAX_PAYLOAD_BYTES);
         assert!(matches!(job(NewJob::new("x", json!({ "big": big }))), Err(Error::Invalid(_))));
     }
