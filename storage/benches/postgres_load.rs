@@ -138,24 +138,29 @@ async fn main() {
     let queries: Vec<ThoughtSearch> = (0..searches.len()).map(search).collect();
     report("thought search (5 queries)", time(20, |i| store.search_thoughts(owner, &queries[i % queries.len()])).await);
 
+    // Steady state: every client's connection is opened and its statements
+    // prepared in an untimed warm-up round before the timed one.
     for clients in [1usize, 8] {
-        let per_client = 2000 / clients;
-        let started = Instant::now();
-        let handles: Vec<_> = (0..clients)
-            .map(|c| {
-                let engine = f.engine.clone();
-                tokio::spawn(async move {
-                    for i in 0..per_client {
-                        engine.create_task(&me, NewTask::titled(format!("bench {c}-{i}"))).await.unwrap();
-                    }
+        for (round, per_client) in [("warm-up", 50), ("timed", 8000 / clients)] {
+            let started = Instant::now();
+            let handles: Vec<_> = (0..clients)
+                .map(|c| {
+                    let engine = f.engine.clone();
+                    tokio::spawn(async move {
+                        for i in 0..per_client {
+                            engine.create_task(&me, NewTask::titled(format!("bench {round} {c}-{i}"))).await.unwrap();
+                        }
+                    })
                 })
-            })
-            .collect();
-        for h in handles {
-            h.await.unwrap();
+                .collect();
+            for h in handles {
+                h.await.unwrap();
+            }
+            if round == "timed" {
+                let n = (per_client * clients) as f64;
+                println!("create task, {clients} client(s): {:.0} tasks/s", n / started.elapsed().as_secs_f64());
+            }
         }
-        let n = (per_client * clients) as f64;
-        println!("create task, {clients} client(s): {:.0} tasks/s", n / started.elapsed().as_secs_f64());
     }
     drop(f);
     if let Ok(store) = Arc::try_unwrap(store) {
