@@ -493,6 +493,12 @@ pub struct JobChange {
 }
 
 impl JobChange {
+    /// When the job finished, if this change finishes it (succeeded, dead
+    /// or cancelled); stores write it as `finished_at`.
+    pub fn finished_at(&self) -> Option<DateTime<Utc>> {
+        matches!(self.state, JobState::Succeeded | JobState::Dead | JobState::Cancelled).then_some(self.at)
+    }
+
     /// The job as it reads after this change, from how it read before.
     pub fn applied_to(&self, job: &Job) -> Job {
         let mut out = job.clone();
@@ -508,10 +514,7 @@ impl JobChange {
         out.locked_by = None;
         out.lease_until = None;
         out.updated_at = self.at;
-        out.finished_at = match self.state {
-            JobState::Succeeded | JobState::Dead | JobState::Cancelled => Some(self.at),
-            _ => None,
-        };
+        out.finished_at = self.finished_at();
         out
     }
 }

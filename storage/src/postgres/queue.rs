@@ -199,7 +199,7 @@ pub(crate) async fn change(pool: &PgPool, changes: &[JobChange]) -> Result<Vec<b
         attempts.push(count(c.attempts));
         errors.push(c.last_error.as_deref());
         ats.push(c.at);
-        finished.push(matches!(c.state, JobState::Succeeded | JobState::Dead | JobState::Cancelled).then_some(c.at));
+        finished.push(c.finished_at());
         match &c.only_if {
             Holder::Lease(lease) => {
                 workers.push(Some(lease.worker.as_str()));

@@ -137,7 +137,7 @@ pub(crate) async fn claim(conn: &mut SqliteConnection, claim: &Claim) -> Result<
 pub(crate) async fn change(conn: &mut SqliteConnection, changes: &[JobChange]) -> Result<Vec<bool>> {
     let mut applied = Vec::with_capacity(changes.len());
     for c in changes {
-        let finished = matches!(c.state, JobState::Succeeded | JobState::Dead | JobState::Cancelled).then_some(c.at);
+        let finished = c.finished_at();
         let (lease_worker, lease_attempt, states) = match &c.only_if {
             Holder::Lease(lease) => (Some(lease.worker.as_str()), Some(i64::from(lease.attempt)), None),
             Holder::State(states) => (None, None, Some(json(&states.iter().map(|s| s.as_str()).collect::<Vec<_>>())?)),
