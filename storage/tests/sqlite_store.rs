@@ -275,9 +275,23 @@ async fn counted_lists_agree_with_row_counts() {
         changes.push(Write::Delete { entity: Entity::Task, owner, id: id(n) });
     }
     store.apply(changes).await.unwrap();
+    // A status change alone moves no tag row: it is updated in place.
+    let mut moved = Vec::new();
+    for n in (2..60u64).step_by(5) {
+        let Some(mut t) = store.task(owner, TaskId(id(n))).await.unwrap() else { continue };
+        t.status = if t.status == TaskStatus::Done { TaskStatus::Cancelled } else { TaskStatus::InProgress };
+        moved.push(Write::Update { record: Record::Task(t), expected_version: None });
+    }
+    store.apply(moved).await.unwrap();
 
     for tag in [None, Some("red"), Some("blue"), Some("done"), Some("none")] {
-        for status in [None, Some(TaskStatus::Pending), Some(TaskStatus::Done)] {
+        for status in [
+            None,
+            Some(TaskStatus::Pending),
+            Some(TaskStatus::Done),
+            Some(TaskStatus::InProgress),
+            Some(TaskStatus::Cancelled),
+        ] {
             for order in [SortOrder::Desc, SortOrder::Asc] {
                 for offset in [0, 7, 40] {
                     let q = TaskQuery {
