@@ -7,15 +7,15 @@
 //! Cascades are the schema's foreign keys; tag and search indexes follow by
 //! trigger. Rolling back a failed set is the writer's job.
 
-use sqlx::{AssertSqlSafe, Row, SqliteConnection};
+use rusqlite::{Connection, OptionalExtension};
 use steward_core::event::NewEvent;
 use steward_core::store::{Record, Write};
 use steward_core::{Entity, Error, Result, UserId};
 use uuid::Uuid;
 
 use super::codec::{micros, opt_json};
-use super::error::{db_error, write_error};
-use super::statements::{self, Mode, Query};
+use super::error::{lite_error, lite_write_error};
+use super::statements::{self, Binds, Mode};
 
 /// Applies several callers' sets in one go. When every set is a plain create
 /// (one insert that references nothing, then its events), the records go in
@@ -23,11 +23,11 @@ use super::statements::{self, Mode, Query};
 /// statements for the whole batch instead of one or two per set. Otherwise,
 /// or with a single set, each set is applied on its own. On failure nothing
 /// tells which set failed: the writer redoes the batch set by set.
-pub(crate) async fn apply_sets(conn: &mut SqliteConnection, sets: &[&[Write]]) -> Result<()> {
+pub(crate) fn apply_sets(conn: &Connection, sets: &[&[Write]]) -> Result<()> {
     let plain: Option<Vec<(&Record, &[Write])>> = sets.iter().map(|set| plain(set)).collect();
     let Some(plain) = plain.filter(|p| p.len() > 1) else {
         for set in sets {
-            apply_set(conn, set).await?;
+            apply_set(conn, set)?;
         }
         return Ok(());
     };
@@ -41,26 +41,16 @@ pub(crate) async fn apply_sets(conn: &mut SqliteConnection, sets: &[&[Write]]) -
     }
     for table in &tables {
         for rows in chunks(table) {
-            let mut q = sqlx::query(AssertSqlSafe(statements::insert_rows(rows[0], rows.len())));
+            let mut binds = Binds::with_capacity(rows.len() * 24);
             for record in rows {
-                q = statements::bind_row(q, record)?;
+                statements::bind_row(&mut binds, record)?;
             }
-            q.execute(&mut *conn).await.map_err(|e| write_error(e, dangling(rows[0])))?;
+            let sql = statements::insert_rows(rows[0], rows.len());
+            run(conn, &sql, &binds).map_err(|e| lite_write_error(e, dangling(rows[0])))?;
         }
     }
-    let events: Vec<&NewEvent> = plain
-        .iter()
-        .flat_map(|(_, events)| events.iter())
-        .filter_map(|w| match w {
-            Write::Append(event) => Some(event),
-            _ => None,
-        })
-        .collect();
-    for rows in chunks(&events) {
-        let q = sqlx::query(AssertSqlSafe(format!("{APPEND_HEAD}{}", vec![APPEND_ROW; rows.len()].join(", "))));
-        bind_appends(q, rows)?.execute(&mut *conn).await.map_err(db_error)?;
-    }
-    Ok(())
+    let events: Vec<&NewEvent> = plain.iter().flat_map(|(_, events)| appends(events)).collect();
+    append(conn, &events)
 }
 
 /// A plain create: one insert that references nothing, then only events.
@@ -75,31 +65,12 @@ fn plain(set: &[Write]) -> Option<(&Record, &[Write])> {
     }
 }
 
-/// Commits a lone plain create in one round trip: `BEGIN IMMEDIATE`, the
-/// insert, its events and `COMMIT` as one query. `None` when `set` is not a
-/// plain create. After an error the transaction may still be open; the
-/// caller rolls it back.
-pub(crate) async fn commit_create(conn: &mut SqliteConnection, set: &[Write]) -> Option<Result<()>> {
-    let (record, events) = plain(set)?;
-    let events: Vec<&NewEvent> = events
-        .iter()
-        .filter_map(|w| match w {
-            Write::Append(event) => Some(event),
-            _ => None,
-        })
-        .collect();
-    let mut sql = format!("BEGIN IMMEDIATE; {}", statements::insert_rows(record, 1));
-    for _ in &events {
-        sql.push_str("; ");
-        sql.push_str(APPEND);
-    }
-    sql.push_str("; COMMIT");
-    let result = async {
-        let q = statements::bind_row(sqlx::query(AssertSqlSafe(sql)), record)?;
-        bind_appends(q, &events)?.execute(&mut *conn).await.map_err(|e| write_error(e, dangling(record)))?;
-        Ok(())
-    };
-    Some(result.await)
+/// The events among `writes`.
+fn appends(writes: &[Write]) -> impl Iterator<Item = &NewEvent> {
+    writes.iter().filter_map(|w| match w {
+        Write::Append(event) => Some(event),
+        _ => None,
+    })
 }
 
 /// Splits `items` into runs of 64, 16, 4 and 1, so a multi-row statement
@@ -115,67 +86,63 @@ fn chunks<T>(mut items: &[T]) -> Vec<&[T]> {
     out
 }
 
-/// Applies every write of one set, stopping at the first failure. The
-/// appends that follow an insert (a create and its event) travel with it as
-/// one query: every statement is a round trip to the connection's thread.
-pub(crate) async fn apply_set(conn: &mut SqliteConnection, writes: &[Write]) -> Result<()> {
+/// Runs one cached statement with `binds`; returns the rows it changed.
+fn run(conn: &Connection, sql: &str, binds: &Binds<'_>) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(binds.params())
+}
+
+/// Applies every write of one set, stopping at the first failure; the
+/// events that follow one another go in as one statement.
+pub(crate) fn apply_set(conn: &Connection, writes: &[Write]) -> Result<()> {
     let mut rest = writes;
     while let Some((write, after)) = rest.split_first() {
-        let appends: Vec<&NewEvent> = after
-            .iter()
-            .map_while(|w| match w {
-                Write::Append(event) => Some(event),
-                _ => None,
-            })
-            .collect();
         rest = after;
         match write {
-            Write::Insert(record) => {
-                insert(conn, record, &appends).await?;
-                rest = &after[appends.len()..];
-            }
-            Write::Update { record, expected_version } => update(conn, record, *expected_version).await?,
-            Write::Delete { entity, owner, id } => delete(conn, *entity, *owner, *id).await?,
+            Write::Insert(record) => insert(conn, record)?,
+            Write::Update { record, expected_version } => update(conn, record, *expected_version)?,
+            Write::Delete { entity, owner, id } => delete(conn, *entity, *owner, *id)?,
             Write::Append(event) => {
-                let events: Vec<&NewEvent> = std::iter::once(event).chain(appends.iter().copied()).collect();
-                let q = sqlx::query(AssertSqlSafe(appends_sql(events.len())));
-                bind_appends(q, &events)?.execute(&mut *conn).await.map_err(db_error)?;
-                rest = &after[appends.len()..];
+                let more = after.iter().take_while(|w| matches!(w, Write::Append(_))).count();
+                let events: Vec<&NewEvent> = std::iter::once(event).chain(appends(&after[..more])).collect();
+                append(conn, &events)?;
+                rest = &after[more..];
             }
             Write::Enqueue(job) => {
-                super::queue::enqueue_one(conn, job).await?;
+                super::queue::enqueue_one(conn, job)?;
             }
         }
     }
     Ok(())
 }
 
-async fn insert(conn: &mut SqliteConnection, record: &Record, appends: &[&NewEvent]) -> Result<()> {
-    check_references(conn, record, Mode::Insert).await?;
-    let q = statements::write_then(record, Mode::Insert, &appends_sql(appends.len()))?;
-    bind_appends(q, appends)?.execute(&mut *conn).await.map_err(|e| write_error(e, dangling(record)))?;
+fn insert(conn: &Connection, record: &Record) -> Result<()> {
+    check_references(conn, record, Mode::Insert)?;
+    let (sql, binds) = statements::write(record, Mode::Insert)?;
+    run(conn, sql, &binds).map_err(|e| lite_write_error(e, dangling(record)))?;
     Ok(())
 }
 
-async fn update(conn: &mut SqliteConnection, record: &Record, expected: Option<i64>) -> Result<()> {
-    check_references(conn, record, Mode::Update { expected }).await?;
+fn update(conn: &Connection, record: &Record, expected: Option<i64>) -> Result<()> {
+    check_references(conn, record, Mode::Update { expected })?;
     let expected = record.version().and(expected);
-    let done = statements::write(record, Mode::Update { expected })?
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| write_error(e, dangling(record)))?;
-    if done.rows_affected() > 0 {
+    let (sql, binds) = statements::write(record, Mode::Update { expected })?;
+    let changed = run(conn, sql, &binds).map_err(|e| lite_write_error(e, dangling(record)))?;
+    if changed > 0 {
         return Ok(());
     }
     // Nothing matched: say why, from the row as it is now.
     let entity = record.entity();
     let Some(sql) = current_version(record) else { return Err(Error::not_found(entity)) };
-    let row = sqlx::query(sql).bind(record.id()).fetch_optional(&mut *conn).await.map_err(db_error)?;
-    let Some(row) = row else { return Err(Error::not_found(entity)) };
-    let owner: Uuid = row.try_get("user_id").map_err(db_error)?;
-    let actual: i64 = row.try_get("version").map_err(db_error)?;
+    let row = conn
+        .prepare_cached(sql)
+        .and_then(|mut stmt| {
+            stmt.query_row([record.id().as_bytes()], |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, i64>(1)?)))
+                .optional()
+        })
+        .map_err(lite_error)?;
+    let Some((owner, actual)) = row else { return Err(Error::not_found(entity)) };
     match expected {
-        _ if owner != record.owner().0 => Err(Error::not_found(entity)),
+        _ if owner.as_slice() != record.owner().0.as_bytes() => Err(Error::not_found(entity)),
         Some(expected) if expected != actual => Err(Error::VersionConflict { entity, expected, actual }),
         _ => Err(Error::Internal(format!("an update of a {entity} matched no row"))),
     }
@@ -199,10 +166,10 @@ const THOUGHT_EXISTS: &str = "SELECT 1 FROM thoughts WHERE id = ?";
 
 /// The references a write must find, in the memory store's order. Any
 /// owner's record satisfies a reference, as there.
-async fn check_references(conn: &mut SqliteConnection, record: &Record, mode: Mode) -> Result<()> {
+fn check_references(conn: &Connection, record: &Record, mode: Mode) -> Result<()> {
     for (sql, id, entity) in references(record, mode) {
-        let found = sqlx::query(sql).bind(id).fetch_optional(&mut *conn).await.map_err(db_error)?;
-        if found.is_none() {
+        let found = conn.prepare_cached(sql).and_then(|mut stmt| stmt.exists([id.as_bytes()])).map_err(lite_error)?;
+        if !found {
             return Err(Error::not_found(entity));
         }
     }
@@ -235,15 +202,15 @@ fn dangling(record: &Record) -> Entity {
     }
 }
 
-async fn delete(conn: &mut SqliteConnection, entity: Entity, owner: UserId, id: Uuid) -> Result<()> {
+fn delete(conn: &Connection, entity: Entity, owner: UserId, id: Uuid) -> Result<()> {
     let sql = match entity {
         Entity::Task => "DELETE FROM tasks WHERE id = ? AND user_id = ?",
         Entity::Thought => "DELETE FROM thoughts WHERE id = ? AND user_id = ?",
         Entity::ApiKey => "DELETE FROM api_keys WHERE id = ? AND user_id = ?",
         other => return Err(Error::Internal(format!("deleting a {other} is not supported"))),
     };
-    let done = sqlx::query(sql).bind(id).bind(owner.0).execute(&mut *conn).await.map_err(db_error)?;
-    if done.rows_affected() == 0 {
+    let deleted = run(conn, sql, &Binds::default().bind(&id).bind(&owner.0)).map_err(lite_error)?;
+    if deleted == 0 {
         return Err(Error::not_found(entity));
     }
     Ok(())
@@ -252,39 +219,30 @@ async fn delete(conn: &mut SqliteConnection, entity: Entity, owner: UserId, id: 
 const APPEND_HEAD: &str =
     "INSERT INTO events (user_id, actor, kind, entity, entity_id, before_json, after_json, at) VALUES ";
 const APPEND_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?)";
-/// `APPEND_HEAD` with one `APPEND_ROW`.
-const APPEND: &str = "INSERT INTO events (user_id, actor, kind, entity, entity_id, before_json, after_json, at) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
-/// `n` event inserts as one query text.
-fn appends_sql(n: usize) -> String {
-    vec![APPEND; n].join("; ")
-}
-
-/// Binds the values of `events`, in order, after what `q` already holds.
-fn bind_appends(mut q: Query, events: &[&NewEvent]) -> Result<Query> {
-    for event in events {
-        q = q
-            .bind(event.user_id.0)
-            .bind(event.actor.map(|a| a.0))
-            .bind(event.kind)
-            .bind(event.entity.as_str())
-            .bind(event.entity_id)
-            .bind(opt_json(event.before.as_ref())?)
-            .bind(opt_json(event.after.as_ref())?)
-            .bind(micros(event.at));
+/// Appends `events` in order, as multi-row inserts.
+fn append(conn: &Connection, events: &[&NewEvent]) -> Result<()> {
+    for rows in chunks(events) {
+        let mut binds = Binds::with_capacity(rows.len() * 8);
+        for event in rows {
+            binds.push(&event.user_id.0);
+            binds.push(event.actor.as_ref().map(|a| &a.0));
+            binds.push(event.kind);
+            binds.push(event.entity.as_str());
+            binds.push(&event.entity_id);
+            binds.push(opt_json(event.before.as_ref())?);
+            binds.push(opt_json(event.after.as_ref())?);
+            binds.push(micros(event.at));
+        }
+        let sql = format!("{APPEND_HEAD}{}", vec![APPEND_ROW; rows.len()].join(", "));
+        run(conn, &sql, &binds).map_err(lite_error)?;
     }
-    Ok(q)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn one_event_row_is_the_single_append() {
-        assert_eq!(format!("{APPEND_HEAD}{APPEND_ROW}"), APPEND);
-    }
 
     #[test]
     fn chunks_come_in_four_sizes_and_keep_order() {

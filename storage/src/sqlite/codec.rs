@@ -55,15 +55,94 @@ pub(crate) fn opt_json<T: Serialize>(value: Option<&T>) -> Result<Option<String>
     value.map(json).transpose()
 }
 
-/// Typed access to one row's columns by name.
-pub(crate) struct Columns<'r>(pub(crate) &'r SqliteRow);
+/// Where a row's columns come from: a sqlx row (the read pool) or a
+/// rusqlite row (the writer and point reads). Each method reads one column,
+/// by name, as that storage class; `None` is NULL. A value of another class
+/// is a corrupt row.
+pub(crate) trait Source {
+    fn int(&self, column: &str) -> Result<Option<i64>>;
+    fn real(&self, column: &str) -> Result<Option<f64>>;
+    fn text(&self, column: &str) -> Result<Option<String>>;
+    fn blob(&self, column: &str) -> Result<Option<Vec<u8>>>;
+}
 
-impl Columns<'_> {
-    pub(crate) fn get<'a, T>(&'a self, column: &str) -> Result<T>
-    where
-        T: sqlx::Decode<'a, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
-    {
-        self.0.try_get(column).map_err(db_error)
+impl Source for SqliteRow {
+    fn int(&self, column: &str) -> Result<Option<i64>> {
+        self.try_get(column).map_err(db_error)
+    }
+    fn real(&self, column: &str) -> Result<Option<f64>> {
+        self.try_get(column).map_err(db_error)
+    }
+    fn text(&self, column: &str) -> Result<Option<String>> {
+        self.try_get(column).map_err(db_error)
+    }
+    fn blob(&self, column: &str) -> Result<Option<Vec<u8>>> {
+        self.try_get(column).map_err(db_error)
+    }
+}
+
+impl Source for rusqlite::Row<'_> {
+    fn int(&self, column: &str) -> Result<Option<i64>> {
+        self.get(column).map_err(|_| corrupt(column))
+    }
+    fn real(&self, column: &str) -> Result<Option<f64>> {
+        self.get(column).map_err(|_| corrupt(column))
+    }
+    fn text(&self, column: &str) -> Result<Option<String>> {
+        self.get(column).map_err(|_| corrupt(column))
+    }
+    fn blob(&self, column: &str) -> Result<Option<Vec<u8>>> {
+        self.get(column).map_err(|_| corrupt(column))
+    }
+}
+
+/// A value one column holds, possibly NULL.
+pub(crate) trait Column: Sized {
+    fn read(source: &(impl Source + ?Sized), column: &str) -> Result<Option<Self>>;
+}
+
+/// A column value that may not be NULL, or an optional one.
+pub(crate) trait FromColumn: Sized {
+    fn from_column(source: &(impl Source + ?Sized), column: &str) -> Result<Self>;
+}
+
+macro_rules! columns {
+    ($($ty:ty => |$source:ident, $column:ident| $read:expr;)*) => {$(
+        impl Column for $ty {
+            fn read($source: &(impl Source + ?Sized), $column: &str) -> Result<Option<Self>> {
+                $read
+            }
+        }
+        impl FromColumn for $ty {
+            fn from_column(source: &(impl Source + ?Sized), column: &str) -> Result<Self> {
+                <$ty as Column>::read(source, column)?.ok_or_else(|| corrupt(column))
+            }
+        }
+        impl FromColumn for Option<$ty> {
+            fn from_column(source: &(impl Source + ?Sized), column: &str) -> Result<Self> {
+                <$ty as Column>::read(source, column)
+            }
+        }
+    )*};
+}
+
+columns! {
+    String => |source, column| source.text(column);
+    i64 => |source, column| source.int(column);
+    i32 => |source, column| source.int(column)?.map(|v| i32::try_from(v).map_err(|_| corrupt(column))).transpose();
+    bool => |source, column| Ok(source.int(column)?.map(|v| v != 0));
+    f64 => |source, column| source.real(column);
+    uuid::Uuid => |source, column| {
+        source.blob(column)?.map(|b| uuid::Uuid::from_slice(&b).map_err(|_| corrupt(column))).transpose()
+    };
+}
+
+/// Typed access to one row's columns by name.
+pub(crate) struct Columns<'r, R: Source + ?Sized>(pub(crate) &'r R);
+
+impl<R: Source + ?Sized> Columns<'_, R> {
+    pub(crate) fn get<T: FromColumn>(&self, column: &str) -> Result<T> {
+        T::from_column(self.0, column)
     }
 
     pub(crate) fn id<T: From<uuid::Uuid>>(&self, column: &str) -> Result<T> {

@@ -1,20 +1,24 @@
 //! Opening a database: parsing the URL, the connection settings (PRAGMAs) of
 //! the write and read connections, and running the embedded migrations.
 //!
-//! A file database gets one write connection (WAL, `synchronous=NORMAL`) and
-//! a pool of `query_only` read connections. `sqlite::memory:` cannot share a
-//! WAL between connections, so it uses one connection for both roles (plus
-//! an idle one that keeps the shared in-memory database alive).
+//! A file database gets one write connection (rusqlite; WAL,
+//! `synchronous=NORMAL`) and a pool of `query_only` sqlx read connections.
+//! An in-memory database is a database of SQLite's `memdb` VFS, which
+//! connections of one process share by name: the same writer and readers,
+//! with a rollback journal instead of a WAL (a reader waits while a write
+//! commits).
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use rusqlite::{Connection, OpenFlags};
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, SqliteConnection, SqlitePool};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::{ConnectOptions, Connection as _, SqlitePool};
 use steward_core::{Error, Result};
 
-use super::error::db_error;
+use super::error::{db_error, lite_error};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -32,6 +36,11 @@ pub struct SqliteOptions {
     pub cache_kib: u32,
     /// How much of the file to memory-map, in bytes (0 turns it off).
     pub mmap_bytes: u64,
+    /// WAL pages after which the writer itself checkpoints, should the
+    /// background checkpointer fall behind (0 leaves it all to that thread).
+    pub wal_autocheckpoint: i64,
+    /// Least time between two background checkpoints while writes go on.
+    pub checkpoint_pace: Duration,
 }
 
 impl Default for SqliteOptions {
@@ -42,6 +51,8 @@ impl Default for SqliteOptions {
             busy_timeout: Duration::from_secs(5),
             cache_kib: 16 * 1024,
             mmap_bytes: 256 * 1024 * 1024,
+            wal_autocheckpoint: 10_000,
+            checkpoint_pace: Duration::from_millis(100),
         }
     }
 }
@@ -49,9 +60,40 @@ impl Default for SqliteOptions {
 /// The connections of an opened, migrated database.
 pub(crate) struct Opened {
     pub(crate) read: SqlitePool,
-    pub(crate) write: SqlitePool,
-    /// For an in-memory database: holds it open for the life of the store.
-    pub(crate) keeper: Option<SqliteConnection>,
+    /// The one connection that writes (see `writer`).
+    pub(crate) write: Connection,
+    /// Where further direct connections (point reads, checkpoints) open it.
+    pub(crate) target: Target,
+}
+
+/// Where a database is, for connections opened through rusqlite.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Target {
+    File(PathBuf),
+    /// A database of SQLite's `memdb` VFS, shared by its name (which starts
+    /// with `/`) by every connection of this process while one is open.
+    Memory(String),
+}
+
+impl Target {
+    pub(crate) fn open(&self, flags: OpenFlags) -> rusqlite::Result<Connection> {
+        match self {
+            Target::File(path) => Connection::open_with_flags(path, flags),
+            Target::Memory(name) => {
+                Connection::open_with_flags(format!("file:{name}?vfs=memdb"), flags | OpenFlags::SQLITE_OPEN_URI)
+            }
+        }
+    }
+
+    /// The settings every connection of `o` gets, on a new one.
+    pub(crate) fn configure(conn: &Connection, o: &SqliteOptions) -> rusqlite::Result<()> {
+        conn.busy_timeout(o.busy_timeout)?;
+        conn.set_prepared_statement_cache_capacity(256);
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "cache_size", format!("-{}", o.cache_kib))?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        conn.pragma_update(None, "mmap_size", i64::try_from(o.mmap_bytes).unwrap_or(i64::MAX))
+    }
 }
 
 /// `sqlite::memory:`, `sqlite://:memory:` or a `mode=memory` URL.
@@ -59,6 +101,17 @@ fn is_memory(url: &str) -> bool {
     let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let (database, params) = rest.split_once('?').unwrap_or((rest, ""));
     database == ":memory:" || params.split('&').any(|p| p == "mode=memory")
+}
+
+/// The `memdb` name of an in-memory URL: its own name (`sqlite://name?mode=memory`
+/// opens the same database as every other store of this process with that
+/// URL), or for `:memory:` the unique one sqlx gave it.
+fn memory_name(options: &SqliteConnectOptions) -> String {
+    let name = options.get_filename().to_string_lossy();
+    let name = name.trim_start_matches("file:");
+    let safe: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect();
+    format!("/steward-{safe}")
 }
 
 fn common(options: SqliteConnectOptions, o: &SqliteOptions) -> SqliteConnectOptions {
@@ -73,48 +126,49 @@ fn common(options: SqliteConnectOptions, o: &SqliteOptions) -> SqliteConnectOpti
 pub(crate) async fn open(url: &str, o: &SqliteOptions) -> Result<Opened> {
     let base = SqliteConnectOptions::from_str(url)
         .map_err(|e| Error::invalid("database_url", format!("not a SQLite URL ({e})")))?;
-    let pool = |max: u32| {
-        SqlitePoolOptions::new()
-            .max_connections(max)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .acquire_timeout(Duration::from_secs(30))
-            // A health check is a round trip to the connection's worker
-            // thread (as long as the query itself); a broken local file
-            // connection fails its query just as loudly.
-            .test_before_acquire(false)
+    let (target, sqlx_options) = if is_memory(url) {
+        let name = memory_name(&base);
+        let options = SqliteConnectOptions::new().filename(&name).vfs("memdb").create_if_missing(true);
+        (Target::Memory(name), options)
+    } else {
+        (Target::File(base.get_filename().to_path_buf()), base.create_if_missing(true))
     };
-    if is_memory(url) {
-        let options = common(base, o);
-        let keeper = options.connect().await.map_err(db_error)?;
-        let write = pool(1).connect_with(options).await.map_err(db_error)?;
-        migrate(&write).await?;
-        return Ok(Opened { read: write.clone(), write, keeper: Some(keeper) });
+    let unavailable = |e: rusqlite::Error| match lite_error(e) {
+        Error::Internal(m) => Error::Unavailable(format!("cannot open the database: {m}")),
+        other => other,
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let write = target.open(flags).map_err(unavailable)?;
+    Target::configure(&write, o).map_err(unavailable)?;
+    if let Target::File(_) = target {
+        write.pragma_update(None, "journal_mode", "WAL").map_err(unavailable)?;
+        write.pragma_update(None, "synchronous", "NORMAL").map_err(unavailable)?;
+        // The background checkpointer (see `checkpoint`) copies the WAL back
+        // while the writer goes on; this threshold is the writer's own
+        // fallback, when readers keep the WAL from being reset.
+        write.pragma_update(None, "wal_autocheckpoint", o.wal_autocheckpoint).map_err(unavailable)?;
+        write.pragma_update(None, "journal_size_limit", 64i64 << 20).map_err(unavailable)?;
     }
-    let file = common(base, o).pragma("mmap_size", o.mmap_bytes.to_string());
-    let writer = file
-        .clone()
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        // A checkpoint runs inside the commit that crosses the threshold and
-        // costs fsyncs; at SQLite's default (1,000 pages) a busy writer paid
-        // one every few commits. 10,000 pages (~40 MiB of WAL) writes each
-        // hot page back far less often; the WAL file is cut back to
-        // `journal_size_limit` once a checkpoint has emptied it.
-        .pragma("wal_autocheckpoint", "10000")
-        .pragma("journal_size_limit", (64u64 << 20).to_string())
-        .optimize_on_close(true, None);
-    let write = pool(1).connect_with(writer).await.map_err(db_error)?;
-    migrate(&write).await?;
-    let reader = file.pragma("query_only", "ON");
-    let read = pool(o.read_connections.max(1)).connect_with(reader).await.map_err(db_error)?;
-    Ok(Opened { read, write, keeper: None })
-}
-
-async fn migrate(pool: &SqlitePool) -> Result<()> {
-    MIGRATOR.run(pool).await.map_err(|e| Error::Internal(format!("database migration failed: {e}")))
+    let common = common(sqlx_options, o);
+    let mut migrating = common.connect().await.map_err(db_error)?;
+    MIGRATOR.run(&mut migrating).await.map_err(|e| Error::Internal(format!("database migration failed: {e}")))?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(o.read_connections.max(1))
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .acquire_timeout(Duration::from_secs(30))
+        // A health check is a round trip to the connection's worker thread
+        // (as long as the query itself); a broken local connection fails its
+        // query just as loudly.
+        .test_before_acquire(false);
+    let reader = match target {
+        Target::File(_) => common.pragma("mmap_size", o.mmap_bytes.to_string()),
+        Target::Memory(_) => common,
+    };
+    let read = pool.connect_with(reader.pragma("query_only", "ON")).await.map_err(db_error)?;
+    migrating.close().await.map_err(db_error)?;
+    Ok(Opened { read, write, target })
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! The one conversion from sqlx/SQLite failures to [`steward_core::Error`].
+//! The conversions from SQLite failures (through sqlx or rusqlite) to
+//! [`steward_core::Error`].
 //!
 //! Busy, locked and I/O failures are `Unavailable` (a retry may succeed);
 //! everything else is `Internal`. Constraint violations that mean something
@@ -14,6 +15,10 @@ const SQLITE_IOERR: i32 = 10;
 const SQLITE_FULL: i32 = 13;
 const SQLITE_CANTOPEN: i32 = 14;
 const SQLITE_PROTOCOL: i32 = 15;
+// Extended constraint codes.
+const SQLITE_CONSTRAINT_FOREIGNKEY: i32 = 787;
+const SQLITE_CONSTRAINT_PRIMARYKEY: i32 = 1555;
+const SQLITE_CONSTRAINT_UNIQUE: i32 = 2067;
 
 /// The extended SQLite result code of a database error, if it is one.
 fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
@@ -46,20 +51,47 @@ pub(crate) fn db_error(e: sqlx::Error) -> Error {
     }
 }
 
-/// What a failed write means, given the record it wrote: a duplicate id is
-/// `Conflict`, a dangling reference is `NotFound(missing)`.
-pub(crate) fn write_error(e: sqlx::Error, missing: Entity) -> Error {
-    match e.as_database_error() {
-        Some(db) if db.is_unique_violation() => {
-            if db.message().contains(".email") {
-                Error::Conflict("a user with this email already exists".into())
-            } else {
-                Error::Conflict("a record with this id already exists".into())
+/// Maps a rusqlite failure (the writer, point reads, the checkpointer) the
+/// way [`db_error`] maps sqlx's.
+pub(crate) fn lite_error(e: rusqlite::Error) -> Error {
+    match &e {
+        rusqlite::Error::SqliteFailure(failure, message) => {
+            let code = failure.extended_code;
+            match code & 0xff {
+                SQLITE_BUSY | SQLITE_LOCKED => Error::Unavailable("the database is busy".into()),
+                SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN | SQLITE_PROTOCOL => {
+                    Error::Unavailable(format!("the database cannot be reached (SQLite code {code})"))
+                }
+                _ => Error::Internal(format!("SQLite error {code}: {}", message.as_deref().unwrap_or("no message"))),
             }
         }
-        Some(db) if db.is_foreign_key_violation() => Error::not_found(missing),
-        _ => db_error(e),
+        rusqlite::Error::FromSqlConversionFailure(index, ..) | rusqlite::Error::InvalidColumnType(index, ..) => {
+            Error::Internal(format!("stored column {index} cannot be read"))
+        }
+        rusqlite::Error::IntegralValueOutOfRange(index, _) => {
+            Error::Internal(format!("stored column {index} cannot be read"))
+        }
+        _ => Error::Internal(format!("the storage driver failed: {e}")),
     }
+}
+
+/// What a failed write means, given the record it wrote: a duplicate id is
+/// `Conflict`, a dangling reference is `NotFound(missing)`.
+pub(crate) fn lite_write_error(e: rusqlite::Error, missing: Entity) -> Error {
+    if let rusqlite::Error::SqliteFailure(failure, message) = &e {
+        match failure.extended_code {
+            SQLITE_CONSTRAINT_UNIQUE | SQLITE_CONSTRAINT_PRIMARYKEY => {
+                return if message.as_deref().is_some_and(|m| m.contains(".email")) {
+                    Error::Conflict("a user with this email already exists".into())
+                } else {
+                    Error::Conflict("a record with this id already exists".into())
+                };
+            }
+            SQLITE_CONSTRAINT_FOREIGNKEY => return Error::not_found(missing),
+            _ => {}
+        }
+    }
+    lite_error(e)
 }
 
 /// A stored value that does not decode into the domain type.
@@ -70,6 +102,23 @@ pub(crate) fn corrupt(what: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rusqlite_failures_map_like_sqlx_ones() {
+        let failure = |code: i32, message: &str| {
+            rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(message.to_string()))
+        };
+        assert!(matches!(lite_error(failure(5, "database is locked")), Error::Unavailable(_)));
+        assert!(matches!(lite_error(failure(1, "no such table: x")), Error::Internal(_)));
+        let email = lite_write_error(failure(2067, "UNIQUE constraint failed: users.email"), Entity::User);
+        assert_eq!(email, Error::Conflict("a user with this email already exists".into()));
+        let id = lite_write_error(failure(1555, "UNIQUE constraint failed: tasks.id"), Entity::Task);
+        assert_eq!(id, Error::Conflict("a record with this id already exists".into()));
+        assert_eq!(
+            lite_write_error(failure(787, "FOREIGN KEY constraint failed"), Entity::Task),
+            Error::not_found(Entity::Task)
+        );
+    }
 
     #[test]
     fn pool_exhaustion_is_retryable() {

@@ -2,12 +2,14 @@
 //!
 //! [`SqliteStore`] keeps everything in one SQLite database (a file in WAL
 //! mode, or `sqlite::memory:`). Reads go to a pool of read-only connections
-//! and never wait for writes; writes go to a single writer task that group-
-//! commits concurrent write sets (see `writer`). Schema changes are the
+//! and never wait for writes; writes go to a single writer thread that
+//! group-commits concurrent write sets (see `writer`), and a checkpoint
+//! thread copies the WAL back behind it (see `checkpoint`). Schema changes are the
 //! migrations in `storage/migrations/sqlite`, embedded and run on open.
 
 mod apply;
 mod backup;
+mod checkpoint;
 mod codec;
 mod connect;
 mod error;
@@ -21,11 +23,12 @@ mod statements;
 mod writer;
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqlitePool;
 use steward_core::approval::Approval;
 use steward_core::event::{Event, EventQuery};
 use steward_core::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
@@ -39,32 +42,32 @@ use steward_core::thought::Thought;
 use steward_core::user::{ApiKey, User};
 use steward_core::{Error, Result};
 use tokio::sync::{Notify, mpsc, oneshot};
-use tokio::task::JoinHandle;
 
 pub use connect::SqliteOptions;
 
-use writer::{Done, Job, Work};
+use checkpoint::Checkpointer;
+use connect::Target;
+use writer::{Done, Job, Work, Writer};
 
 /// A [`Store`] in one SQLite database.
 pub struct SqliteStore {
     read: SqlitePool,
     jobs: mpsc::Sender<Job>,
-    writer: JoinHandle<u64>,
-    /// Keeps an in-memory database alive while the store exists.
-    keeper: Option<Mutex<SqliteConnection>>,
+    /// The writer's thread (see `writer`); taken when the store closes.
+    writer: Option<JoinHandle<u64>>,
     options: SqliteOptions,
     /// How to reach the file directly (backups); `None` in memory.
     file: Option<sqlx::sqlite::SqliteConnectOptions>,
     /// Notified after commits that may have added claimable jobs.
     jobs_added: Arc<Notify>,
-    /// Get-by-id on the caller's thread; `None` in memory.
-    point: Option<point::PointReads>,
+    /// Get-by-id on the caller's thread.
+    point: point::PointReads,
 }
 
 impl fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqliteStore")
-            .field("in_memory", &self.keeper.is_some())
+            .field("in_memory", &self.file.is_none())
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
@@ -73,8 +76,8 @@ impl fmt::Debug for SqliteStore {
 impl SqliteStore {
     /// Opens (creating it if missing) and migrates the database at `url`:
     /// `sqlite://path/to/file.db`, `sqlite:path`, or `sqlite::memory:` for a
-    /// private in-memory database. Must be called inside a tokio runtime,
-    /// which then runs the writer.
+    /// private in-memory database. Must be called inside a tokio runtime
+    /// (the read pool runs on it; the writer has a thread of its own).
     pub async fn open(url: &str) -> Result<SqliteStore> {
         Self::open_with(url, SqliteOptions::default()).await
     }
@@ -99,25 +102,21 @@ impl SqliteStore {
 
     /// [`SqliteStore::open`] with explicit settings.
     pub async fn open_with(url: &str, options: SqliteOptions) -> Result<SqliteStore> {
-        let runtime = tokio::runtime::Handle::try_current()
+        tokio::runtime::Handle::try_current()
             .map_err(|_| Error::Unavailable("the SQLite store needs a tokio runtime".into()))?;
         let opened = connect::open(url, &options).await?;
         let (jobs, queue) = mpsc::channel(options.batch_max.max(1) * 4);
         let jobs_added = Arc::new(Notify::new());
-        let writer = runtime.spawn(writer::run(opened.write, queue, options.batch_max, jobs_added.clone()));
-        let path = if opened.keeper.is_some() { None } else { Some(backup::file_of(url)?) };
-        let file = path.as_ref().map(|path| sqlx::sqlite::SqliteConnectOptions::new().filename(path));
-        let point = path.as_ref().map(|path| point::PointReads::new(path, &options));
-        Ok(SqliteStore {
-            read: opened.read,
-            jobs,
-            writer,
-            keeper: opened.keeper.map(Mutex::new),
-            options,
-            file,
-            jobs_added,
-            point,
-        })
+        let file = match &opened.target {
+            Target::File(path) => Some(sqlx::sqlite::SqliteConnectOptions::new().filename(path)),
+            Target::Memory(_) => None,
+        };
+        let point = point::PointReads::new(&opened.target, &options);
+        let checkpoints = Checkpointer::start(&opened.target, &options)?;
+        let writer =
+            Writer { conn: opened.write, batch_max: options.batch_max, jobs_added: jobs_added.clone(), checkpoints }
+                .spawn(queue)?;
+        Ok(SqliteStore { read: opened.read, jobs, writer: Some(writer), options, file, jobs_added, point })
     }
 
     /// Notified (`notify_waiters`) after this store commits something that
@@ -158,13 +157,15 @@ impl SqliteStore {
 
     /// Finishes queued writes and closes every connection. Dropping the store
     /// does the same in the background.
-    pub async fn close(self) {
-        let SqliteStore { read, jobs, writer, keeper, point, .. } = self;
+    pub async fn close(mut self) {
+        let writer = self.writer.take();
+        let SqliteStore { read, jobs, point, .. } = self;
         drop(point);
         drop(jobs);
-        let _ = writer.await;
+        if let Some(writer) = writer {
+            let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        }
         read.close().await;
-        drop(keeper);
     }
 }
 
@@ -202,10 +203,7 @@ impl Store for SqliteStore {
     }
 
     async fn task(&self, owner: UserId, id: TaskId) -> Result<Option<Task>> {
-        match &self.point {
-            Some(point) => point.task(owner, id.0),
-            None => read::task(&self.read, owner, id.0).await,
-        }
+        self.point.task(owner, id.0)
     }
 
     async fn tasks(&self, owner: UserId, query: &TaskQuery) -> Result<Page<Task>> {

@@ -7,19 +7,20 @@
 //! the jobs and taking them. Reads (a job, a list, stats) use the read pool.
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{SqliteConnection, SqlitePool};
+use rusqlite::Connection;
+use sqlx::SqlitePool;
 use steward_core::ids::JobId;
 use steward_core::job::{
     Claim, ClassStats, Holder, Job, JobChange, JobQuery, JobState, LEASE_EXPIRED, LeaseToken, QueueStats, claim_order,
 };
 use steward_core::query::Page;
-use steward_core::{Error, Priority, Result};
+use steward_core::{Entity, Error, Priority, Result};
 
-use super::codec::{Columns, json, micros, opt_micros};
-use super::error::{corrupt, db_error};
+use super::codec::{Columns, Source, json, micros, opt_micros};
+use super::error::{corrupt, db_error, lite_error, lite_write_error};
+use super::statements::Binds;
 
-fn job_row(row: &SqliteRow) -> Result<Job> {
+fn job_row<R: Source + ?Sized>(row: &R) -> Result<Job> {
     let c = Columns(row);
     let class: i64 = c.get("class")?;
     let attempts: i64 = c.get("attempts")?;
@@ -45,63 +46,75 @@ fn job_row(row: &SqliteRow) -> Result<Job> {
     })
 }
 
-/// Inserts each job unless a pending job holds its unique key; returns the
-/// job as queued for each.
-pub(crate) async fn enqueue(conn: &mut SqliteConnection, jobs: &[Job]) -> Result<Vec<Job>> {
-    let mut queued = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        queued.push(enqueue_one(conn, job).await?);
-    }
-    Ok(queued)
+/// Runs one cached statement; returns the rows it changed.
+fn run(conn: &Connection, sql: &str, binds: &Binds<'_>) -> Result<usize> {
+    conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute(binds.params())).map_err(lite_error)
 }
 
-pub(crate) async fn enqueue_one(conn: &mut SqliteConnection, job: &Job) -> Result<Job> {
-    let inserted = sqlx::query(
-        "INSERT INTO jobs (id, owner_id, kind, payload, class, state, run_at, deadline, attempts, max_attempts, \
-         last_error, unique_key, locked_by, lease_until, created_at, updated_at, finished_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('available', 'failed_retrying', 'running') \
-         DO NOTHING",
-    )
-    .bind(job.id.0)
-    .bind(job.owner.map(|o| o.0))
-    .bind(&job.kind)
-    .bind(json(&job.payload)?)
-    .bind(job.class.rank())
-    .bind(job.state.as_str())
-    .bind(micros(job.run_at))
-    .bind(micros(job.deadline))
-    .bind(i64::from(job.attempts))
-    .bind(i64::from(job.max_attempts))
-    .bind(&job.last_error)
-    .bind(&job.unique_key)
-    .bind(&job.locked_by)
-    .bind(opt_micros(job.lease_until))
-    .bind(micros(job.created_at))
-    .bind(micros(job.updated_at))
-    .bind(opt_micros(job.finished_at))
-    .execute(&mut *conn)
-    .await
-    .map_err(|e| match db_error(e) {
-        Error::Conflict(_) => Error::Conflict("a job with this id already exists".into()),
-        other => other,
-    })?;
-    if inserted.rows_affected() == 1 {
+/// Every job row a cached statement returns.
+fn fetch(conn: &Connection, sql: &str, binds: &Binds<'_>) -> Result<Vec<Job>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(lite_error)?;
+    let mut rows = stmt.query(binds.params()).map_err(lite_error)?;
+    let mut jobs = Vec::new();
+    while let Some(row) = rows.next().map_err(lite_error)? {
+        jobs.push(job_row(row)?);
+    }
+    Ok(jobs)
+}
+
+/// Inserts each job unless a pending job holds its unique key; returns the
+/// job as queued for each.
+pub(crate) fn enqueue(conn: &Connection, jobs: &[Job]) -> Result<Vec<Job>> {
+    jobs.iter().map(|job| enqueue_one(conn, job)).collect()
+}
+
+pub(crate) fn enqueue_one(conn: &Connection, job: &Job) -> Result<Job> {
+    let binds = Binds::with_capacity(17)
+        .bind(&job.id.0)
+        .bind(job.owner.as_ref().map(|o| &o.0))
+        .bind(&job.kind)
+        .bind(json(&job.payload)?)
+        .bind(job.class.rank())
+        .bind(job.state.as_str())
+        .bind(micros(job.run_at))
+        .bind(micros(job.deadline))
+        .bind(i64::from(job.attempts))
+        .bind(i64::from(job.max_attempts))
+        .bind(job.last_error.as_ref())
+        .bind(job.unique_key.as_ref())
+        .bind(job.locked_by.as_ref())
+        .bind(opt_micros(job.lease_until))
+        .bind(micros(job.created_at))
+        .bind(micros(job.updated_at))
+        .bind(opt_micros(job.finished_at));
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO jobs (id, owner_id, kind, payload, class, state, run_at, deadline, attempts, max_attempts, \
+             last_error, unique_key, locked_by, lease_until, created_at, updated_at, finished_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('available', 'failed_retrying', 'running') \
+             DO NOTHING",
+        )
+        .and_then(|mut stmt| stmt.execute(binds.params()))
+        .map_err(|e| match lite_write_error(e, Entity::Job) {
+            Error::Conflict(_) => Error::Conflict("a job with this id already exists".into()),
+            other => other,
+        })?;
+    if inserted == 1 {
         return Ok(job.clone());
     }
     let key =
         job.unique_key.as_deref().ok_or_else(|| Error::Internal("an enqueue without a key was skipped".into()))?;
-    let row =
-        sqlx::query("SELECT * FROM jobs WHERE unique_key = ? AND state IN ('available', 'failed_retrying', 'running')")
-            .bind(key)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_error)?;
-    job_row(&row)
+    let holder = fetch(
+        conn,
+        "SELECT * FROM jobs WHERE unique_key = ? AND state IN ('available', 'failed_retrying', 'running')",
+        &Binds::default().bind(key),
+    )?;
+    holder.into_iter().next().ok_or_else(|| Error::Internal("a skipped enqueue found no job holding its key".into()))
 }
 
 /// Takes up to `limit` jobs in claim order, in one statement.
-pub(crate) async fn claim(conn: &mut SqliteConnection, claim: &Claim) -> Result<Vec<Job>> {
+pub(crate) fn claim(conn: &Connection, claim: &Claim) -> Result<Vec<Job>> {
     let kinds = if claim.kinds.is_empty() { None } else { Some(json(&claim.kinds)?) };
     // The repeated `state IN (…)` is the claim index's own condition, which
     // lets SQLite walk that partial index in order and stop after `limit`.
@@ -109,7 +122,14 @@ pub(crate) async fn claim(conn: &mut SqliteConnection, claim: &Claim) -> Result<
     // database, or one analysed while the queue was empty) it would rather
     // take every pending job through `jobs_by_state` and sort them, which
     // makes each claim cost O(pending jobs).
-    let rows = sqlx::query(
+    let binds = Binds::with_capacity(5)
+        .bind(&claim.worker)
+        .bind(micros(claim.lease_until))
+        .bind(micros(claim.now))
+        .bind(kinds)
+        .bind(i64::from(claim.limit));
+    let mut jobs = fetch(
+        conn,
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = ?1, lease_until = ?2, updated_at = ?3 \
          WHERE seq IN ( \
              SELECT seq FROM jobs INDEXED BY jobs_claim \
@@ -120,101 +140,79 @@ pub(crate) async fn claim(conn: &mut SqliteConnection, claim: &Claim) -> Result<
              ORDER BY deadline, class DESC, id \
              LIMIT ?5) \
          RETURNING *",
-    )
-    .bind(&claim.worker)
-    .bind(micros(claim.lease_until))
-    .bind(micros(claim.now))
-    .bind(kinds)
-    .bind(i64::from(claim.limit))
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    let mut jobs = rows.iter().map(job_row).collect::<Result<Vec<_>>>()?;
+        &binds,
+    )?;
     jobs.sort_by(claim_order);
     Ok(jobs)
 }
 
-pub(crate) async fn change(conn: &mut SqliteConnection, changes: &[JobChange]) -> Result<Vec<bool>> {
+pub(crate) fn change(conn: &Connection, changes: &[JobChange]) -> Result<Vec<bool>> {
     let mut applied = Vec::with_capacity(changes.len());
     for c in changes {
-        let finished = c.finished_at();
         let (lease_worker, lease_attempt, states) = match &c.only_if {
             Holder::Lease(lease) => (Some(lease.worker.as_str()), Some(i64::from(lease.attempt)), None),
             Holder::State(states) => (None, None, Some(json(&states.iter().map(|s| s.as_str()).collect::<Vec<_>>())?)),
         };
-        let done = sqlx::query(
+        let binds = Binds::with_capacity(11)
+            .bind(c.state.as_str())
+            .bind(opt_micros(c.run_at))
+            .bind(opt_micros(c.deadline))
+            .bind(i64::from(c.attempts))
+            .bind(c.last_error.as_ref())
+            .bind(micros(c.at))
+            .bind(opt_micros(c.finished_at()))
+            .bind(&c.id.0)
+            .bind(lease_worker)
+            .bind(lease_attempt)
+            .bind(states);
+        let done = run(
+            conn,
             "UPDATE jobs SET state = ?1, run_at = coalesce(?2, run_at), deadline = coalesce(?3, deadline), \
              attempts = ?4, last_error = ?5, locked_by = NULL, lease_until = NULL, updated_at = ?6, finished_at = ?7 \
              WHERE id = ?8 AND ( \
                  (?9 IS NOT NULL AND state = 'running' AND locked_by = ?9 AND attempts = ?10) \
                  OR (?11 IS NOT NULL AND state IN (SELECT value FROM json_each(?11))))",
-        )
-        .bind(c.state.as_str())
-        .bind(opt_micros(c.run_at))
-        .bind(opt_micros(c.deadline))
-        .bind(i64::from(c.attempts))
-        .bind(&c.last_error)
-        .bind(micros(c.at))
-        .bind(opt_micros(finished))
-        .bind(c.id.0)
-        .bind(lease_worker)
-        .bind(lease_attempt)
-        .bind(states)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error)?;
-        applied.push(done.rows_affected() == 1);
+            &binds,
+        )?;
+        applied.push(done == 1);
     }
     Ok(applied)
 }
 
-pub(crate) async fn extend(
-    conn: &mut SqliteConnection,
-    leases: &[(JobId, LeaseToken)],
-    until: DateTime<Utc>,
-) -> Result<Vec<bool>> {
+pub(crate) fn extend(conn: &Connection, leases: &[(JobId, LeaseToken)], until: DateTime<Utc>) -> Result<Vec<bool>> {
     let mut held = Vec::with_capacity(leases.len());
     for (id, lease) in leases {
-        let done = sqlx::query(
+        let binds =
+            Binds::with_capacity(4).bind(micros(until)).bind(&id.0).bind(&lease.worker).bind(i64::from(lease.attempt));
+        let done = run(
+            conn,
             "UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running' AND locked_by = ? AND attempts = ?",
-        )
-        .bind(micros(until))
-        .bind(id.0)
-        .bind(&lease.worker)
-        .bind(i64::from(lease.attempt))
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error)?;
-        held.push(done.rows_affected() == 1);
+            &binds,
+        )?;
+        held.push(done == 1);
     }
     Ok(held)
 }
 
-pub(crate) async fn bury(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<u64> {
-    let done = sqlx::query(
+pub(crate) fn bury(conn: &Connection, now: DateTime<Utc>) -> Result<u64> {
+    let done = run(
+        conn,
         "UPDATE jobs SET state = 'dead', last_error = ?1, locked_by = NULL, lease_until = NULL, \
          updated_at = ?2, finished_at = ?2 \
          WHERE state IN ('available', 'failed_retrying', 'running') AND state = 'running' AND lease_until < ?2 AND attempts >= max_attempts",
-    )
-    .bind(LEASE_EXPIRED)
-    .bind(micros(now))
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    Ok(done.rows_affected())
+        &Binds::default().bind(LEASE_EXPIRED).bind(micros(now)),
+    )?;
+    Ok(done as u64)
 }
 
-pub(crate) async fn purge(conn: &mut SqliteConnection, states: &[JobState], before: DateTime<Utc>) -> Result<u64> {
+pub(crate) fn purge(conn: &Connection, states: &[JobState], before: DateTime<Utc>) -> Result<u64> {
     let states = json(&states.iter().map(|s| s.as_str()).collect::<Vec<_>>())?;
-    let done = sqlx::query(
+    let done = run(
+        conn,
         "DELETE FROM jobs WHERE state IN (SELECT value FROM json_each(?)) AND finished_at IS NOT NULL AND finished_at < ?",
-    )
-    .bind(states)
-    .bind(micros(before))
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    Ok(done.rows_affected())
+        &Binds::default().bind(states).bind(micros(before)),
+    )?;
+    Ok(done as u64)
 }
 
 pub(crate) async fn job(pool: &SqlitePool, id: JobId) -> Result<Option<Job>> {

@@ -78,7 +78,6 @@ macro_rules! owned {
     };
 }
 
-owned!(task, "tasks", Task, rows::task);
 owned!(thought, "thoughts", Thought, rows::thought);
 owned!(suggestion, "suggestions", Suggestion, rows::suggestion);
 owned!(approval, "approvals", Approval, rows::approval);

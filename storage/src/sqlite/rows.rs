@@ -1,8 +1,8 @@
 //! Row → record: the one place per record type that knows how a stored row
-//! reads back into the domain type. Every query selects whole rows (`*`), so
+//! reads back into the domain type, whether sqlx (the read pool) or rusqlite
+//! (the writer, point reads) fetched it. Every query selects whole rows (`*`), so
 //! columns are read by name.
 
-use sqlx::sqlite::SqliteRow;
 use steward_core::Result;
 use steward_core::approval::Approval;
 use steward_core::event::Event;
@@ -12,9 +12,9 @@ use steward_core::task::Task;
 use steward_core::thought::Thought;
 use steward_core::user::{ApiKey, User};
 
-use super::codec::Columns;
+use super::codec::{Columns, Source};
 
-pub(crate) fn user(row: &SqliteRow) -> Result<User> {
+pub(crate) fn user<R: Source + ?Sized>(row: &R) -> Result<User> {
     let c = Columns(row);
     Ok(User {
         id: c.id("id")?,
@@ -26,7 +26,7 @@ pub(crate) fn user(row: &SqliteRow) -> Result<User> {
     })
 }
 
-pub(crate) fn api_key(row: &SqliteRow) -> Result<ApiKey> {
+pub(crate) fn api_key<R: Source + ?Sized>(row: &R) -> Result<ApiKey> {
     let c = Columns(row);
     Ok(ApiKey {
         id: c.id("id")?,
@@ -40,7 +40,7 @@ pub(crate) fn api_key(row: &SqliteRow) -> Result<ApiKey> {
     })
 }
 
-pub(crate) fn task(row: &SqliteRow) -> Result<Task> {
+pub(crate) fn task<R: Source + ?Sized>(row: &R) -> Result<Task> {
     let c = Columns(row);
     Ok(Task {
         id: c.id("id")?,
@@ -65,7 +65,7 @@ pub(crate) fn task(row: &SqliteRow) -> Result<Task> {
     })
 }
 
-pub(crate) fn thought(row: &SqliteRow) -> Result<Thought> {
+pub(crate) fn thought<R: Source + ?Sized>(row: &R) -> Result<Thought> {
     let c = Columns(row);
     Ok(Thought {
         id: c.id("id")?,
@@ -90,7 +90,7 @@ pub(crate) fn thought(row: &SqliteRow) -> Result<Thought> {
     })
 }
 
-pub(crate) fn suggestion(row: &SqliteRow) -> Result<Suggestion> {
+pub(crate) fn suggestion<R: Source + ?Sized>(row: &R) -> Result<Suggestion> {
     let c = Columns(row);
     Ok(Suggestion {
         id: c.id("id")?,
@@ -116,7 +116,7 @@ pub(crate) fn suggestion(row: &SqliteRow) -> Result<Suggestion> {
     })
 }
 
-pub(crate) fn approval(row: &SqliteRow) -> Result<Approval> {
+pub(crate) fn approval<R: Source + ?Sized>(row: &R) -> Result<Approval> {
     let c = Columns(row);
     Ok(Approval {
         id: c.id("id")?,
@@ -137,7 +137,7 @@ pub(crate) fn approval(row: &SqliteRow) -> Result<Approval> {
     })
 }
 
-pub(crate) fn settings(row: &SqliteRow) -> Result<Settings> {
+pub(crate) fn settings<R: Source + ?Sized>(row: &R) -> Result<Settings> {
     let c = Columns(row);
     Ok(Settings {
         user_id: c.id("user_id")?,
@@ -156,7 +156,7 @@ pub(crate) fn settings(row: &SqliteRow) -> Result<Settings> {
     })
 }
 
-pub(crate) fn profile(row: &SqliteRow) -> Result<Profile> {
+pub(crate) fn profile<R: Source + ?Sized>(row: &R) -> Result<Profile> {
     let c = Columns(row);
     Ok(Profile {
         user_id: c.id("user_id")?,
@@ -172,7 +172,7 @@ pub(crate) fn profile(row: &SqliteRow) -> Result<Profile> {
     })
 }
 
-pub(crate) fn event(row: &SqliteRow) -> Result<Event> {
+pub(crate) fn event<R: Source + ?Sized>(row: &R) -> Result<Event> {
     let c = Columns(row);
     Ok(Event {
         seq: c.get("seq")?,

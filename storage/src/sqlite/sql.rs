@@ -10,7 +10,9 @@ use steward_core::query::{Page, PageRequest};
 use uuid::Uuid;
 
 use super::error::db_error;
-use super::statements::Query;
+
+/// A sqlx query on the read pool.
+pub(crate) type Query = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
 
 /// A bind value.
 #[derive(Debug, Clone)]

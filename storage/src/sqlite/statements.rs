@@ -1,10 +1,10 @@
 //! Record → row: the INSERT and UPDATE statement of every record type and the
 //! values bound to them. SQL is built at compile time from one column list
 //! per table, so both statements bind the same values in the same order: the
-//! columns first, then the keys (then the expected version).
+//! columns first, then the keys (then the expected version). The writer
+//! runs them through rusqlite (see `writer`).
 
-use sqlx::sqlite::SqliteArguments;
-use sqlx::{AssertSqlSafe, Sqlite};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use steward_core::Result;
 use steward_core::approval::Approval;
 use steward_core::settings::{Profile, Settings};
@@ -13,10 +13,9 @@ use steward_core::suggestion::Suggestion;
 use steward_core::task::Task;
 use steward_core::thought::Thought;
 use steward_core::user::{ApiKey, User};
+use uuid::Uuid;
 
 use super::codec::{json, micros, opt_date, opt_json, opt_micros, opt_time};
-
-pub(crate) type Query = sqlx::query::Query<'static, Sqlite, SqliteArguments>;
 
 /// The statements that write one table.
 pub(crate) struct Statements {
@@ -100,28 +99,98 @@ pub(crate) enum Mode {
     },
 }
 
-/// The bound statement that writes `record`.
-pub(crate) fn write(record: &Record, mode: Mode) -> Result<Query> {
-    write_then(record, mode, "")
+/// Values bound to a statement's `?`s, in order. Text and ids borrow from
+/// the record being written; what has to be encoded (JSON, dates) is owned.
+#[derive(Debug, Default)]
+pub(crate) struct Binds<'a>(pub(crate) Vec<ToSqlOutput<'a>>);
+
+/// A value that binds to one `?`.
+pub(crate) trait Bind<'a> {
+    fn value(self) -> ToSqlOutput<'a>;
 }
 
-/// [`write`] followed, in the same query (one round trip to the connection's
-/// thread), by the statements `then`; their values are bound after the
-/// record's.
-pub(crate) fn write_then(record: &Record, mode: Mode, then: &str) -> Result<Query> {
+impl<'a> Binds<'a> {
+    pub(crate) fn with_capacity(n: usize) -> Binds<'a> {
+        Binds(Vec::with_capacity(n))
+    }
+
+    pub(crate) fn bind(mut self, value: impl Bind<'a>) -> Binds<'a> {
+        self.0.push(value.value());
+        self
+    }
+
+    pub(crate) fn push(&mut self, value: impl Bind<'a>) {
+        self.0.push(value.value());
+    }
+
+    pub(crate) fn params(&self) -> rusqlite::ParamsFromIter<std::slice::Iter<'_, ToSqlOutput<'a>>> {
+        rusqlite::params_from_iter(self.0.iter())
+    }
+}
+
+impl<'a> Bind<'a> for &'a str {
+    fn value(self) -> ToSqlOutput<'a> {
+        ToSqlOutput::Borrowed(ValueRef::Text(self.as_bytes()))
+    }
+}
+impl<'a> Bind<'a> for &'a String {
+    fn value(self) -> ToSqlOutput<'a> {
+        self.as_str().value()
+    }
+}
+impl<'a> Bind<'a> for String {
+    fn value(self) -> ToSqlOutput<'a> {
+        ToSqlOutput::Owned(Value::Text(self))
+    }
+}
+impl<'a> Bind<'a> for &'a Uuid {
+    fn value(self) -> ToSqlOutput<'a> {
+        ToSqlOutput::Borrowed(ValueRef::Blob(self.as_bytes()))
+    }
+}
+impl<'a> Bind<'a> for i64 {
+    fn value(self) -> ToSqlOutput<'a> {
+        ToSqlOutput::Owned(Value::Integer(self))
+    }
+}
+impl<'a> Bind<'a> for i32 {
+    fn value(self) -> ToSqlOutput<'a> {
+        i64::from(self).value()
+    }
+}
+impl<'a> Bind<'a> for bool {
+    fn value(self) -> ToSqlOutput<'a> {
+        i64::from(self).value()
+    }
+}
+impl<'a> Bind<'a> for f64 {
+    fn value(self) -> ToSqlOutput<'a> {
+        ToSqlOutput::Owned(Value::Real(self))
+    }
+}
+impl<'a, T: Bind<'a>> Bind<'a> for Option<T> {
+    fn value(self) -> ToSqlOutput<'a> {
+        match self {
+            Some(v) => v.value(),
+            None => ToSqlOutput::Owned(Value::Null),
+        }
+    }
+}
+
+/// The statement that writes `record` in `mode`, with its values bound.
+pub(crate) fn write(record: &Record, mode: Mode) -> Result<(&'static str, Binds<'_>)> {
     let sql = statements_of(record);
     let (text, expected) = match (mode, sql.update_versioned) {
         (Mode::Insert, _) => (sql.insert, None),
         (Mode::Update { expected: Some(v) }, Some(versioned)) => (versioned, Some(v)),
         (Mode::Update { .. }, _) => (sql.update, None),
     };
-    // Only fixed statements of this crate are ever joined here.
-    let query = if then.is_empty() { sqlx::query(text) } else { sqlx::query(AssertSqlSafe(format!("{text}; {then}"))) };
-    let q = bind_row(query, record)?;
-    Ok(match expected {
-        Some(v) => q.bind(v),
-        None => q,
-    })
+    let mut binds = Binds::with_capacity(24);
+    bind_row(&mut binds, record)?;
+    if let Some(v) = expected {
+        binds.push(v);
+    }
+    Ok((text, binds))
 }
 
 /// One `INSERT` of `rows` rows into `record`'s table; bind each row with
@@ -146,139 +215,173 @@ fn statements_of(record: &Record) -> &'static Statements {
 }
 
 /// Binds the record's columns, then its keys (the order of every statement).
-pub(crate) fn bind_row(q: Query, record: &Record) -> Result<Query> {
-    Ok(match record {
-        Record::User(u) => user(q, u)?.bind(u.id.0),
-        Record::ApiKey(k) => api_key(q, k)?.bind(k.id.0).bind(k.user_id.0),
-        Record::Task(t) => task(q, t)?.bind(t.id.0).bind(t.user_id.0),
-        Record::Thought(t) => thought(q, t)?.bind(t.id.0).bind(t.user_id.0),
-        Record::Suggestion(s) => suggestion(q, s)?.bind(s.id.0).bind(s.user_id.0),
-        Record::Approval(a) => approval(q, a)?.bind(a.id.0).bind(a.user_id.0),
-        Record::Settings(s) => settings(q, s)?.bind(s.user_id.0),
-        Record::Profile(p) => profile(q, p)?.bind(p.user_id.0),
-    })
+pub(crate) fn bind_row<'a>(b: &mut Binds<'a>, record: &'a Record) -> Result<()> {
+    match record {
+        Record::User(u) => {
+            user(b, u);
+            b.push(&u.id.0);
+        }
+        Record::ApiKey(k) => {
+            api_key(b, k);
+            b.push(&k.id.0);
+            b.push(&k.user_id.0);
+        }
+        Record::Task(t) => {
+            task(b, t)?;
+            b.push(&t.id.0);
+            b.push(&t.user_id.0);
+        }
+        Record::Thought(t) => {
+            thought(b, t)?;
+            b.push(&t.id.0);
+            b.push(&t.user_id.0);
+        }
+        Record::Suggestion(s) => {
+            suggestion(b, s);
+            b.push(&s.id.0);
+            b.push(&s.user_id.0);
+        }
+        Record::Approval(a) => {
+            approval(b, a)?;
+            b.push(&a.id.0);
+            b.push(&a.user_id.0);
+        }
+        Record::Settings(s) => {
+            settings(b, s);
+            b.push(&s.user_id.0);
+        }
+        Record::Profile(p) => {
+            profile(b, p)?;
+            b.push(&p.user_id.0);
+        }
+    }
+    Ok(())
 }
 
-fn user(q: Query, u: &User) -> Result<Query> {
-    Ok(q.bind(u.email.clone())
-        .bind(u.name.clone())
-        .bind(u.role.as_str())
-        .bind(u.password_hash.clone())
-        .bind(micros(u.created_at)))
+fn user<'a>(b: &mut Binds<'a>, u: &'a User) {
+    b.push(&u.email);
+    b.push(&u.name);
+    b.push(u.role.as_str());
+    b.push(u.password_hash.as_ref());
+    b.push(micros(u.created_at));
 }
 
-fn api_key(q: Query, k: &ApiKey) -> Result<Query> {
-    Ok(q.bind(k.name.clone())
-        .bind(k.role.as_str())
-        .bind(k.key_hash.clone())
-        .bind(k.prefix.clone())
-        .bind(micros(k.created_at))
-        .bind(opt_micros(k.revoked_at)))
+fn api_key<'a>(b: &mut Binds<'a>, k: &'a ApiKey) {
+    b.push(&k.name);
+    b.push(k.role.as_str());
+    b.push(&k.key_hash);
+    b.push(&k.prefix);
+    b.push(micros(k.created_at));
+    b.push(opt_micros(k.revoked_at));
 }
 
-fn task(q: Query, t: &Task) -> Result<Query> {
-    Ok(q.bind(t.title.clone())
-        .bind(t.description.clone())
-        .bind(t.priority.as_str())
-        .bind(t.priority.rank())
-        .bind(t.status.as_str())
-        .bind(opt_date(t.due_date))
-        .bind(opt_time(t.due_time))
-        .bind(t.recurrence.clone())
-        .bind(json(&t.tags)?)
-        .bind(t.parent_id.map(|id| id.0))
-        .bind(t.estimated_effort_minutes)
-        .bind(t.assignee.as_str())
-        .bind(t.source_thought_id.map(|id| id.0))
-        .bind(json(&t.metadata)?)
-        .bind(opt_micros(t.completed_at))
-        .bind(micros(t.created_at))
-        .bind(micros(t.updated_at))
-        .bind(t.version))
+fn task<'a>(b: &mut Binds<'a>, t: &'a Task) -> Result<()> {
+    b.push(&t.title);
+    b.push(t.description.as_ref());
+    b.push(t.priority.as_str());
+    b.push(t.priority.rank());
+    b.push(t.status.as_str());
+    b.push(opt_date(t.due_date));
+    b.push(opt_time(t.due_time));
+    b.push(t.recurrence.as_ref());
+    b.push(json(&t.tags)?);
+    b.push(t.parent_id.as_ref().map(|id| &id.0));
+    b.push(t.estimated_effort_minutes);
+    b.push(t.assignee.as_str());
+    b.push(t.source_thought_id.as_ref().map(|id| &id.0));
+    b.push(json(&t.metadata)?);
+    b.push(opt_micros(t.completed_at));
+    b.push(micros(t.created_at));
+    b.push(micros(t.updated_at));
+    b.push(t.version);
+    Ok(())
 }
 
-fn thought(q: Query, t: &Thought) -> Result<Query> {
-    Ok(q.bind(t.content.clone())
-        .bind(json(&t.tags)?)
-        .bind(t.status.as_str())
-        .bind(opt_json(t.context.as_ref())?)
-        .bind(t.thought_type.map(|k| k.as_str()))
-        .bind(t.is_actionable)
-        .bind(t.actionable_confidence)
-        .bind(json(&t.suggested_tags)?)
-        .bind(json(&t.related_topics)?)
-        .bind(t.emotional_tone.clone())
-        .bind(t.urgency.clone())
-        .bind(opt_micros(t.analyzed_at))
-        .bind(json(&t.related_thought_ids)?)
-        .bind(t.task_id.map(|id| id.0))
-        .bind(micros(t.created_at))
-        .bind(micros(t.updated_at))
-        .bind(t.version))
+fn thought<'a>(b: &mut Binds<'a>, t: &'a Thought) -> Result<()> {
+    b.push(&t.content);
+    b.push(json(&t.tags)?);
+    b.push(t.status.as_str());
+    b.push(opt_json(t.context.as_ref())?);
+    b.push(t.thought_type.map(|k| k.as_str()));
+    b.push(t.is_actionable);
+    b.push(t.actionable_confidence);
+    b.push(json(&t.suggested_tags)?);
+    b.push(json(&t.related_topics)?);
+    b.push(t.emotional_tone.as_ref());
+    b.push(t.urgency.as_ref());
+    b.push(opt_micros(t.analyzed_at));
+    b.push(json(&t.related_thought_ids)?);
+    b.push(t.task_id.as_ref().map(|id| &id.0));
+    b.push(micros(t.created_at));
+    b.push(micros(t.updated_at));
+    b.push(t.version);
+    Ok(())
 }
 
-fn suggestion(q: Query, s: &Suggestion) -> Result<Query> {
-    Ok(q.bind(s.source_thought_id.0)
-        .bind(s.title.clone())
-        .bind(s.description.clone())
-        .bind(s.priority.as_str())
-        .bind(s.estimated_effort_minutes)
-        .bind(opt_date(s.due_date_hint))
-        .bind(s.confidence)
-        .bind(s.reasoning.clone())
-        .bind(s.status.as_str())
-        .bind(s.user_action.clone())
-        .bind(opt_micros(s.user_action_at))
-        .bind(s.created_task_id.map(|id| id.0))
-        .bind(s.is_deleted)
-        .bind(opt_micros(s.deleted_at))
-        .bind(s.deletion_reason.clone())
-        .bind(micros(s.created_at))
-        .bind(micros(s.updated_at))
-        .bind(s.version))
+fn suggestion<'a>(b: &mut Binds<'a>, s: &'a Suggestion) {
+    b.push(&s.source_thought_id.0);
+    b.push(&s.title);
+    b.push(s.description.as_ref());
+    b.push(s.priority.as_str());
+    b.push(s.estimated_effort_minutes);
+    b.push(opt_date(s.due_date_hint));
+    b.push(s.confidence);
+    b.push(s.reasoning.as_ref());
+    b.push(s.status.as_str());
+    b.push(s.user_action.as_ref());
+    b.push(opt_micros(s.user_action_at));
+    b.push(s.created_task_id.as_ref().map(|id| &id.0));
+    b.push(s.is_deleted);
+    b.push(opt_micros(s.deleted_at));
+    b.push(s.deletion_reason.as_ref());
+    b.push(micros(s.created_at));
+    b.push(micros(s.updated_at));
+    b.push(s.version);
 }
 
-fn approval(q: Query, a: &Approval) -> Result<Query> {
-    Ok(q.bind(a.task_id.map(|id| id.0))
-        .bind(a.run_id.map(|id| id.0))
-        .bind(a.action_type.clone())
-        .bind(json(&a.details)?)
-        .bind(a.status.as_str())
-        .bind(a.requested_by.clone())
-        .bind(a.decided_by.map(|id| id.0))
-        .bind(opt_micros(a.decided_at))
-        .bind(a.reason.clone())
-        .bind(micros(a.expires_at))
-        .bind(micros(a.created_at))
-        .bind(micros(a.updated_at))
-        .bind(a.version))
+fn approval<'a>(b: &mut Binds<'a>, a: &'a Approval) -> Result<()> {
+    b.push(a.task_id.as_ref().map(|id| &id.0));
+    b.push(a.run_id.as_ref().map(|id| &id.0));
+    b.push(&a.action_type);
+    b.push(json(&a.details)?);
+    b.push(a.status.as_str());
+    b.push(&a.requested_by);
+    b.push(a.decided_by.as_ref().map(|id| &id.0));
+    b.push(opt_micros(a.decided_at));
+    b.push(a.reason.as_ref());
+    b.push(micros(a.expires_at));
+    b.push(micros(a.created_at));
+    b.push(micros(a.updated_at));
+    b.push(a.version);
+    Ok(())
 }
 
-fn settings(q: Query, s: &Settings) -> Result<Query> {
-    Ok(q.bind(s.consciousness_check_enabled)
-        .bind(s.consciousness_check_interval_minutes)
-        .bind(s.auto_tagging_enabled)
-        .bind(s.auto_task_creation_enabled)
-        .bind(s.task_suggestion_mode.as_str())
-        .bind(s.suggestion_confidence_threshold)
-        .bind(s.timezone.clone())
-        .bind(s.primary_backend.clone())
-        .bind(s.secondary_backend.clone())
-        .bind(micros(s.created_at))
-        .bind(micros(s.updated_at))
-        .bind(s.version))
+fn settings<'a>(b: &mut Binds<'a>, s: &'a Settings) {
+    b.push(s.consciousness_check_enabled);
+    b.push(s.consciousness_check_interval_minutes);
+    b.push(s.auto_tagging_enabled);
+    b.push(s.auto_task_creation_enabled);
+    b.push(s.task_suggestion_mode.as_str());
+    b.push(s.suggestion_confidence_threshold);
+    b.push(&s.timezone);
+    b.push(s.primary_backend.as_ref());
+    b.push(s.secondary_backend.as_ref());
+    b.push(micros(s.created_at));
+    b.push(micros(s.updated_at));
+    b.push(s.version);
 }
 
-fn profile(q: Query, p: &Profile) -> Result<Query> {
-    Ok(q.bind(json(&p.ongoing_projects)?)
-        .bind(json(&p.interests)?)
-        .bind(p.work_style.clone())
-        .bind(json(&p.themes)?)
-        .bind(p.preferred_tone.clone())
-        .bind(p.detail_level.clone())
-        .bind(micros(p.created_at))
-        .bind(micros(p.updated_at))
-        .bind(p.version))
+fn profile<'a>(b: &mut Binds<'a>, p: &'a Profile) -> Result<()> {
+    b.push(json(&p.ongoing_projects)?);
+    b.push(json(&p.interests)?);
+    b.push(p.work_style.as_ref());
+    b.push(json(&p.themes)?);
+    b.push(p.preferred_tone.as_ref());
+    b.push(p.detail_level.as_ref());
+    b.push(micros(p.created_at));
+    b.push(micros(p.updated_at));
+    b.push(p.version);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -2,27 +2,30 @@
 //!
 //! Every write — a [`Store::apply`](steward_core::Store::apply) write set or
 //! a queue operation (enqueue, claim, finish, heartbeat) — becomes a [`Job`]
-//! on a channel. One task owns the write connection: it takes the first job
-//! plus whatever else is already queued (up to `batch_max`), opens one
-//! `BEGIN IMMEDIATE` transaction, runs every job, commits once and answers
-//! every caller. If some job fails, the batch is rolled back and redone with
+//! on a channel. One OS thread owns the write connection (rusqlite: SQLite
+//! runs on that thread itself, with no hand-off per statement): it takes the
+//! first job plus whatever else is already queued (up to `batch_max`), opens
+//! one `BEGIN IMMEDIATE` transaction, runs every job, commits once and
+//! answers every caller. If some job fails, the batch is rolled back and redone with
 //! each job inside its own savepoint (rolled back on failure, so a failing
 //! job leaves nothing behind). Concurrent callers share one commit (one
 //! fsync) and still get their own result. If the commit fails, every caller
 //! in the batch gets that error.
 
-use chrono::{DateTime, Utc};
-use sqlx::{SqliteConnection, SqlitePool};
 use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
 use steward_core::ids::JobId;
 use steward_core::job::{Claim, Job as QueuedJob, JobChange, JobState, LeaseToken};
 use steward_core::store::Write;
 use steward_core::{Error, Result};
-
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use super::apply::{apply_set, apply_sets, commit_create};
-use super::error::db_error;
+use super::apply::{apply_set, apply_sets};
+use super::checkpoint::Checkpointer;
+use super::error::lite_error;
 use super::queue;
 
 /// What one caller asks the writer to do.
@@ -64,65 +67,81 @@ impl Work {
     }
 }
 
-async fn perform(conn: &mut SqliteConnection, work: &Work) -> Result<Done> {
+fn perform(conn: &Connection, work: &Work) -> Result<Done> {
     Ok(match work {
         Work::Writes(writes) => {
-            apply_set(conn, writes).await?;
+            apply_set(conn, writes)?;
             Done::Applied
         }
-        Work::Enqueue(jobs) => Done::Jobs(queue::enqueue(conn, jobs).await?),
-        Work::Claim(claim) => Done::Jobs(queue::claim(conn, claim).await?),
-        Work::Change(changes) => Done::Flags(queue::change(conn, changes).await?),
-        Work::Extend(leases, until) => Done::Flags(queue::extend(conn, leases, *until).await?),
-        Work::Bury(now) => Done::Count(queue::bury(conn, *now).await?),
-        Work::Purge(states, before) => Done::Count(queue::purge(conn, states, *before).await?),
+        Work::Enqueue(jobs) => Done::Jobs(queue::enqueue(conn, jobs)?),
+        Work::Claim(claim) => Done::Jobs(queue::claim(conn, claim)?),
+        Work::Change(changes) => Done::Flags(queue::change(conn, changes)?),
+        Work::Extend(leases, until) => Done::Flags(queue::extend(conn, leases, *until)?),
+        Work::Bury(now) => Done::Count(queue::bury(conn, *now)?),
+        Work::Purge(states, before) => Done::Count(queue::purge(conn, states, *before)?),
     })
 }
 
-/// Runs until every sender is dropped, then closes the write connection.
-/// Returns how many batches (transactions) it ran.
-/// After each batch that may have added claimable jobs, `jobs_added` wakes
-/// every waiting worker.
-pub(crate) async fn run(
-    pool: SqlitePool,
-    mut jobs: mpsc::Receiver<Job>,
-    batch_max: usize,
-    jobs_added: Arc<Notify>,
-) -> u64 {
-    let batch_max = batch_max.max(1);
-    let mut batches = 0;
-    let mut batch = Vec::with_capacity(batch_max);
-    while jobs.recv_many(&mut batch, batch_max).await > 0 {
-        batches += 1;
-        let taken = std::mem::replace(&mut batch, Vec::with_capacity(batch_max));
-        let wakes = taken.iter().any(|job| job.work.may_add_jobs());
-        match pool.acquire().await {
-            Ok(mut conn) => {
-                commit_batch(&mut conn, taken).await;
-                if wakes {
-                    jobs_added.notify_waiters();
+/// The writer's thread and what it is given.
+pub(crate) struct Writer {
+    pub(crate) conn: Connection,
+    pub(crate) batch_max: usize,
+    /// Woken (`notify_waiters`) after each batch that may have added
+    /// claimable jobs.
+    pub(crate) jobs_added: Arc<Notify>,
+    /// Told after each commit, to copy the WAL back in the background.
+    pub(crate) checkpoints: Option<Checkpointer>,
+}
+
+impl Writer {
+    /// Starts the writer on a thread of its own. It runs until every sender
+    /// of `jobs` is dropped, then closes the write connection; joining the
+    /// thread gives how many batches (transactions) it ran.
+    pub(crate) fn spawn(self, jobs: mpsc::Receiver<Job>) -> Result<JoinHandle<u64>> {
+        std::thread::Builder::new()
+            .name("steward-writer".into())
+            .spawn(move || self.run(jobs))
+            .map_err(|e| Error::Unavailable(format!("cannot start the SQLite writer thread: {e}")))
+    }
+
+    fn run(self, mut jobs: mpsc::Receiver<Job>) -> u64 {
+        let batch_max = self.batch_max.max(1);
+        let mut batches = 0;
+        while let Some(first) = jobs.blocking_recv() {
+            // Whatever queued up while the last batch ran goes in together.
+            let mut batch = Vec::with_capacity(batch_max.min(64));
+            batch.push(first);
+            while batch.len() < batch_max {
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
                 }
             }
-            Err(e) => {
-                let e = db_error(e);
-                for job in taken {
-                    let _ = job.reply.send(Err(e.clone()));
-                }
+            batches += 1;
+            let wakes = batch.iter().any(|job| job.work.may_add_jobs());
+            commit_batch(&self.conn, batch);
+            if wakes {
+                self.jobs_added.notify_waiters();
+            }
+            if let Some(checkpoints) = &self.checkpoints {
+                checkpoints.committed();
             }
         }
+        // Refreshes the planner's statistics where they have drifted, as
+        // SQLite recommends before closing a connection that wrote.
+        let _ = self.conn.execute_batch("PRAGMA optimize");
+        batches
     }
-    pool.close().await;
-    batches
 }
 
 /// A job's reply channel and the result its writes had.
 type Outcome = (oneshot::Sender<Result<Done>>, Result<Done>);
 
-async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>) {
+fn commit_batch(conn: &Connection, jobs: Vec<Job>) {
     // Nearly every batch succeeds whole, so first try it without a savepoint
     // per set (two statements fewer each). Only when some set fails is the
     // batch rolled back and redone set by set, isolated by savepoints.
-    match commit_whole(conn, &jobs).await {
+    match commit_whole(conn, &jobs) {
         Whole::Committed(done) => {
             for (job, done) in jobs.into_iter().zip(done) {
                 let _ = job.reply.send(Ok(done));
@@ -138,7 +157,7 @@ async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>) {
         }
         Whole::SetFailed(_) => {}
     }
-    commit_isolated(conn, jobs).await;
+    commit_isolated(conn, jobs);
 }
 
 /// How an all-at-once attempt ended.
@@ -151,22 +170,8 @@ enum Whole {
     Broken(Error),
 }
 
-async fn commit_whole(conn: &mut SqliteConnection, jobs: &[Job]) -> Whole {
-    if let [job] = jobs
-        && let Work::Writes(writes) = &job.work
-        && let Some(result) = commit_create(conn, writes).await
-    {
-        return match result {
-            Ok(()) => Whole::Committed(vec![Done::Applied]),
-            Err(error) => {
-                // Whatever failed, the transaction must not stay open (and
-                // when `BEGIN` itself failed there is none to roll back).
-                let _ = exec(conn, "ROLLBACK").await;
-                Whole::SetFailed(error)
-            }
-        };
-    }
-    if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
+fn commit_whole(conn: &Connection, jobs: &[Job]) -> Whole {
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
         return Whole::Broken(e);
     }
     let mut results = Vec::with_capacity(jobs.len());
@@ -182,12 +187,12 @@ async fn commit_whole(conn: &mut SqliteConnection, jobs: &[Job]) -> Whole {
             })
             .collect();
         let step = if sets.is_empty() {
-            perform(conn, &jobs[next].work).await.map(|done| {
+            perform(conn, &jobs[next].work).map(|done| {
                 results.push(done);
                 1
             })
         } else {
-            apply_sets(conn, &sets).await.map(|()| {
+            apply_sets(conn, &sets).map(|()| {
                 results.extend(sets.iter().map(|_| Done::Applied));
                 sets.len()
             })
@@ -195,17 +200,17 @@ async fn commit_whole(conn: &mut SqliteConnection, jobs: &[Job]) -> Whole {
         match step {
             Ok(taken) => next += taken,
             Err(error) => {
-                return match exec(conn, "ROLLBACK").await {
+                return match exec(conn, "ROLLBACK") {
                     Ok(()) => Whole::SetFailed(error),
                     Err(e) => Whole::Broken(e),
                 };
             }
         }
     }
-    match exec(conn, "COMMIT").await {
+    match exec(conn, "COMMIT") {
         Ok(()) => Whole::Committed(results),
         Err(e) => {
-            let _ = exec(conn, "ROLLBACK").await;
+            let _ = exec(conn, "ROLLBACK");
             Whole::Broken(e)
         }
     }
@@ -213,32 +218,32 @@ async fn commit_whole(conn: &mut SqliteConnection, jobs: &[Job]) -> Whole {
 
 /// The slow path: each set in its own savepoint, so a failing set is undone
 /// alone and the others still commit together.
-async fn commit_isolated(conn: &mut SqliteConnection, jobs: Vec<Job>) {
-    if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
+fn commit_isolated(conn: &Connection, jobs: Vec<Job>) {
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
         return answer_all(jobs.into_iter().map(|j| (j.reply, Ok(Done::Applied))).collect(), &e);
     }
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
     let mut jobs = jobs.into_iter();
     while let Some(job) = jobs.next() {
-        match apply_in_savepoint(conn, &job.work).await {
+        match apply_in_savepoint(conn, &job.work) {
             Ok(result) => outcomes.push((job.reply, result)),
             Err((result, broken)) => {
                 // The transaction itself failed: nothing of this batch stays.
-                let _ = exec(conn, "ROLLBACK").await;
+                let _ = exec(conn, "ROLLBACK");
                 outcomes.push((job.reply, result));
                 outcomes.extend(jobs.map(|j| (j.reply, Ok(Done::Applied))));
                 return answer_all(outcomes, &broken);
             }
         }
     }
-    match exec(conn, "COMMIT").await {
+    match exec(conn, "COMMIT") {
         Ok(()) => {
             for (reply, result) in outcomes {
                 let _ = reply.send(result);
             }
         }
         Err(e) => {
-            let _ = exec(conn, "ROLLBACK").await;
+            let _ = exec(conn, "ROLLBACK");
             answer_all(outcomes.into_iter().map(|(reply, _)| (reply, Ok(Done::Applied))).collect(), &e);
         }
     }
@@ -247,17 +252,14 @@ async fn commit_isolated(conn: &mut SqliteConnection, jobs: Vec<Job>) {
 /// Applies one write set all-or-nothing. `Ok` carries the set's own result;
 /// `Err` means the savepoint could not be rolled back or released, so the
 /// whole transaction is unusable (it carries the set's result and why).
-async fn apply_in_savepoint(conn: &mut SqliteConnection, work: &Work) -> Result<Result<Done>, (Result<Done>, Error)> {
-    if let Err(e) = exec(conn, "SAVEPOINT write_set").await {
+fn apply_in_savepoint(conn: &Connection, work: &Work) -> Result<Result<Done>, (Result<Done>, Error)> {
+    if let Err(e) = exec(conn, "SAVEPOINT write_set") {
         return Err((Err(e.clone()), e));
     }
-    let result = perform(conn, work).await;
+    let result = perform(conn, work);
     let cleanup = match &result {
-        Ok(_) => exec(conn, "RELEASE write_set").await,
-        Err(_) => match exec(conn, "ROLLBACK TO write_set").await {
-            Ok(()) => exec(conn, "RELEASE write_set").await,
-            Err(e) => Err(e),
-        },
+        Ok(_) => exec(conn, "RELEASE write_set"),
+        Err(_) => exec(conn, "ROLLBACK TO write_set").and_then(|()| exec(conn, "RELEASE write_set")),
     };
     match cleanup {
         Ok(()) => Ok(result),
@@ -273,8 +275,9 @@ fn answer_all(outcomes: Vec<Outcome>, cause: &Error) {
     }
 }
 
-async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<()> {
-    sqlx::query(sql).execute(&mut *conn).await.map(|_| ()).map_err(db_error)
+/// Runs one of the transaction statements above (cached: no parameters).
+fn exec(conn: &Connection, sql: &'static str) -> Result<()> {
+    conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute([])).map(|_| ()).map_err(lite_error)
 }
 
 #[cfg(test)]
@@ -301,11 +304,12 @@ mod tests {
         })
     }
 
-    #[tokio::test]
-    async fn queued_write_sets_share_one_transaction_and_keep_their_own_results() {
+    #[test]
+    fn queued_write_sets_share_one_transaction_and_keep_their_own_results() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("w.db").display());
-        let opened = open(&url, &SqliteOptions::default()).await.unwrap();
+        let opened = rt.block_on(open(&url, &SqliteOptions::default())).unwrap();
         let owner = UserId(Uuid::from_u128(1));
         let (send, queue) = mpsc::channel(16);
         let mut replies = Vec::new();
@@ -316,16 +320,17 @@ mod tests {
                 writes.push(Write::Delete { entity: Entity::Task, owner, id: Uuid::nil() });
             }
             let (reply, result) = oneshot::channel();
-            send.send(Job { work: Work::Writes(writes), reply }).await.unwrap();
+            send.blocking_send(Job { work: Work::Writes(writes), reply }).unwrap();
             replies.push(result);
         }
         drop(send);
-        assert_eq!(run(opened.write, queue, 256, Arc::default()).await, 1, "one batch for everything queued");
+        let writer = Writer { conn: opened.write, batch_max: 256, jobs_added: Arc::default(), checkpoints: None };
+        assert_eq!(writer.spawn(queue).unwrap().join().unwrap(), 1, "one batch for everything queued");
         for (i, result) in replies.into_iter().enumerate() {
             let expected = if i % 3 == 0 { Err(Error::not_found(Entity::Task)) } else { Ok(Done::Applied) };
-            assert_eq!(result.await.unwrap(), expected, "write set {i}");
+            assert_eq!(result.blocking_recv().unwrap(), expected, "write set {i}");
         }
-        let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&opened.read).await.unwrap();
+        let kept: i64 = rt.block_on(sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&opened.read)).unwrap();
         assert_eq!(kept, 6, "only the sets that succeeded left events");
     }
 }
