@@ -11,9 +11,10 @@
 //! `STEWARD_BENCH_SIZES=100000` limits the sizes (comma-separated; `0` skips
 //! the reads).
 //!
-//! Before criterion's create benchmarks, 5,000 creates each with 1, 8 and 64
-//! concurrent callers print their rate and CPU time per create
-//! (`throughput …` lines; `STEWARD_BENCH_PROBE=n` changes the count).
+//! Before criterion's create benchmarks, 5,000 creates each with 1, 8, 64 and
+//! 256 concurrent callers print their rate and CPU time per create
+//! (`throughput …` lines; `STEWARD_BENCH_PROBE=n` changes the count,
+//! `STEWARD_BENCH_CALLERS=1,64` the caller counts).
 
 // A benchmark that cannot set itself up should stop loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -213,7 +214,11 @@ fn creates(c: &mut Criterion) {
         rt.block_on(Steward::open(&format!("sqlite://{}", dir.path().join("creates.db").display()))).expect("open");
     let me = rt.block_on(steward.local_principal()).expect("principal");
     let probe = std::env::var("STEWARD_BENCH_PROBE").ok().and_then(|n| n.parse().ok()).unwrap_or(5_000u64);
-    for (k, callers) in [1u64, 8, 64].into_iter().enumerate() {
+    let callers: Vec<u64> = std::env::var("STEWARD_BENCH_CALLERS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).filter(|&n| n > 0).collect())
+        .unwrap_or_else(|| vec![1, 8, 64, 256]);
+    for (k, callers) in callers.into_iter().enumerate() {
         rt.block_on(throughput(&steward, me, callers, probe, 10_000_000 * (k as u64 + 1)));
     }
     let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
