@@ -87,6 +87,72 @@ async fn data_survives_reopen_and_migrations_rerun_cleanly() {
     assert_eq!(applied, files as i64, "each migration recorded once");
 }
 
+/// A database last migrated before the tag table was rebuilt (0005) keeps
+/// every tag filter and total: tasks written under the old schema, then the
+/// store opened (which migrates), then lists compared with counting rows.
+#[tokio::test]
+async fn tag_rows_survive_the_migration_to_one_tag_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = tempfile::tempdir().unwrap();
+    let migrations = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite");
+    for entry in std::fs::read_dir(migrations).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.as_str() < "0005" {
+            std::fs::copy(&path, old.path().join(&name)).unwrap();
+        }
+    }
+    let owner = UserId(id(21));
+    {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join("steward.db"))
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+        let mut conn = sqlx::ConnectOptions::connect(&options).await.unwrap();
+        sqlx::migrate::Migrator::new(old.path()).await.unwrap().run(&mut conn).await.unwrap();
+        for n in 0..30u64 {
+            let colour = ["red", "green", "blue"][(n % 3) as usize];
+            let tags = json!([colour, "all"]).to_string();
+            let status = if n % 4 == 0 { "done" } else { "pending" };
+            sqlx::query(
+                "INSERT INTO tasks (id, user_id, title, priority, priority_rank, status, tags, assignee, metadata, \
+                 created_at, updated_at, version) VALUES (?, ?, ?, 'medium', 2, ?, ?, 'me', '{}', ?, ?, 1)",
+            )
+            .bind(id(n))
+            .bind(owner.0)
+            .bind(format!("old task {n}"))
+            .bind(status)
+            .bind(tags)
+            .bind(at((n % 5) as i64).timestamp_micros())
+            .bind(at((n % 5) as i64).timestamp_micros())
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        conn.close().await.unwrap();
+    }
+    let store = SqliteStore::open(&temp_url(&dir)).await.unwrap();
+    for tag in ["red", "blue", "all", "none"] {
+        for status in [None, Some(TaskStatus::Pending), Some(TaskStatus::Done)] {
+            let q = TaskQuery {
+                tag: Some(tag.into()),
+                status,
+                page: PageRequest { limit: 4, offset: 1 },
+                ..Default::default()
+            };
+            let by_rows = TaskQuery { assignee: Some(Assignee::Me), ..q.clone() };
+            let counted = store.tasks(owner, &q).await.unwrap();
+            assert_eq!(counted, store.tasks(owner, &by_rows).await.unwrap(), "{q:?}");
+        }
+    }
+    let all = TaskQuery { tag: Some("all".into()), ..Default::default() };
+    assert_eq!(store.tasks(owner, &all).await.unwrap().total, 30);
+    let done_red = TaskQuery { tag: Some("red".into()), status: Some(TaskStatus::Done), ..Default::default() };
+    // n % 3 == 0 and n % 4 == 0: 0, 12, 24.
+    assert_eq!(store.tasks(owner, &done_red).await.unwrap().total, 3);
+    store.close().await;
+}
+
 #[tokio::test]
 async fn file_database_is_in_wal_mode() {
     let dir = tempfile::tempdir().unwrap();
