@@ -17,14 +17,58 @@ use super::codec::{micros, opt_json};
 use super::error::{lite_error, lite_write_error};
 use super::statements::{self, Binds, Mode};
 
+/// One caller's write set as the writer takes it: the writes, and the JSON
+/// text of every event's `before`/`after` snapshot, encoded by [`WriteSet::new`]
+/// on the caller's thread. Snapshots are the largest values a write carries;
+/// encoding them on the writer's thread would serialise that work behind
+/// every other caller's. The events in `writes` have their snapshots taken
+/// out (so they are also freed on the caller's thread): only `snapshots`
+/// holds them.
+#[derive(Debug)]
+pub(crate) struct WriteSet {
+    pub(crate) writes: Vec<Write>,
+    /// `(before, after)` of each `Write::Append` in `writes`, in order.
+    snapshots: Vec<Snapshots>,
+}
+
+type Snapshots = (Option<String>, Option<String>);
+
+impl WriteSet {
+    pub(crate) fn new(mut writes: Vec<Write>) -> Result<WriteSet> {
+        let mut snapshots = Vec::new();
+        for write in &mut writes {
+            if let Write::Append(event) = write {
+                snapshots.push((opt_json(event.before.take().as_ref())?, opt_json(event.after.take().as_ref())?));
+            }
+        }
+        Ok(WriteSet { writes, snapshots })
+    }
+
+    /// The events of `writes[from..]` that are consecutive appends, each with
+    /// its snapshots; `first_event` is how many appends come before `from`.
+    fn events(&self, from: usize, first_event: usize) -> Vec<Event<'_>> {
+        self.writes[from..]
+            .iter()
+            .map_while(|w| match w {
+                Write::Append(event) => Some(event),
+                _ => None,
+            })
+            .zip(&self.snapshots[first_event..])
+            .collect()
+    }
+}
+
+/// An event and its encoded snapshots.
+type Event<'a> = (&'a NewEvent, &'a Snapshots);
+
 /// Applies several callers' sets in one go. When every set is a plain create
 /// (one insert that references nothing, then its events), the records go in
 /// as multi-row `INSERT`s per table and the events likewise: a handful of
 /// statements for the whole batch instead of one or two per set. Otherwise,
 /// or with a single set, each set is applied on its own. On failure nothing
 /// tells which set failed: the writer redoes the batch set by set.
-pub(crate) fn apply_sets(conn: &Connection, sets: &[&[Write]]) -> Result<()> {
-    let plain: Option<Vec<(&Record, &[Write])>> = sets.iter().map(|set| plain(set)).collect();
+pub(crate) fn apply_sets(conn: &Connection, sets: &[&WriteSet]) -> Result<()> {
+    let plain: Option<Vec<&Record>> = sets.iter().map(|set| plain(&set.writes)).collect();
     let Some(plain) = plain.filter(|p| p.len() > 1) else {
         for set in sets {
             apply_set(conn, set)?;
@@ -33,7 +77,7 @@ pub(crate) fn apply_sets(conn: &Connection, sets: &[&[Write]]) -> Result<()> {
     };
     // Records of one table keep the callers' order (and so their `seq`s).
     let mut tables: Vec<Vec<&Record>> = Vec::new();
-    for (record, _) in &plain {
+    for record in &plain {
         match tables.iter_mut().find(|t| t.first().map(|r| r.entity()) == Some(record.entity())) {
             Some(table) => table.push(record),
             None => tables.push(vec![record]),
@@ -49,28 +93,21 @@ pub(crate) fn apply_sets(conn: &Connection, sets: &[&[Write]]) -> Result<()> {
             run(conn, &sql, &binds).map_err(|e| lite_write_error(e, dangling(rows[0])))?;
         }
     }
-    let events: Vec<&NewEvent> = plain.iter().flat_map(|(_, events)| appends(events)).collect();
+    let events: Vec<Event<'_>> = sets.iter().flat_map(|set| set.events(1, 0)).collect();
     append(conn, &events)
 }
 
-/// A plain create: one insert that references nothing, then only events.
-fn plain(set: &[Write]) -> Option<(&Record, &[Write])> {
+/// The record of a plain create: one insert that references nothing, then
+/// only events.
+fn plain(set: &[Write]) -> Option<&Record> {
     match set.split_first() {
         Some((Write::Insert(record), events))
             if references(record, Mode::Insert).is_empty() && events.iter().all(|w| matches!(w, Write::Append(_))) =>
         {
-            Some((record, events))
+            Some(record)
         }
         _ => None,
     }
-}
-
-/// The events among `writes`.
-fn appends(writes: &[Write]) -> impl Iterator<Item = &NewEvent> {
-    writes.iter().filter_map(|w| match w {
-        Write::Append(event) => Some(event),
-        _ => None,
-    })
 }
 
 /// Splits `items` into runs of 64, 16, 4 and 1, so a multi-row statement
@@ -93,24 +130,25 @@ fn run(conn: &Connection, sql: &str, binds: &Binds<'_>) -> rusqlite::Result<usiz
 
 /// Applies every write of one set, stopping at the first failure; the
 /// events that follow one another go in as one statement.
-pub(crate) fn apply_set(conn: &Connection, writes: &[Write]) -> Result<()> {
-    let mut rest = writes;
-    while let Some((write, after)) = rest.split_first() {
-        rest = after;
+pub(crate) fn apply_set(conn: &Connection, set: &WriteSet) -> Result<()> {
+    let (mut next, mut events_before) = (0, 0);
+    while let Some(write) = set.writes.get(next) {
         match write {
             Write::Insert(record) => insert(conn, record)?,
             Write::Update { record, expected_version } => update(conn, record, *expected_version)?,
             Write::Delete { entity, owner, id } => delete(conn, *entity, *owner, *id)?,
-            Write::Append(event) => {
-                let more = after.iter().take_while(|w| matches!(w, Write::Append(_))).count();
-                let events: Vec<&NewEvent> = std::iter::once(event).chain(appends(&after[..more])).collect();
+            Write::Append(_) => {
+                let events = set.events(next, events_before);
                 append(conn, &events)?;
-                rest = &after[more..];
+                events_before += events.len();
+                next += events.len();
+                continue;
             }
             Write::Enqueue(job) => {
                 super::queue::enqueue_one(conn, job)?;
             }
         }
+        next += 1;
     }
     Ok(())
 }
@@ -221,17 +259,17 @@ const APPEND_HEAD: &str =
 const APPEND_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?)";
 
 /// Appends `events` in order, as multi-row inserts.
-fn append(conn: &Connection, events: &[&NewEvent]) -> Result<()> {
+fn append(conn: &Connection, events: &[Event<'_>]) -> Result<()> {
     for rows in chunks(events) {
         let mut binds = Binds::with_capacity(rows.len() * 8);
-        for event in rows {
+        for (event, (before, after)) in rows {
             binds.push(&event.user_id.0);
             binds.push(event.actor.as_ref().map(|a| &a.0));
             binds.push(event.kind);
             binds.push(event.entity.as_str());
             binds.push(&event.entity_id);
-            binds.push(opt_json(event.before.as_ref())?);
-            binds.push(opt_json(event.after.as_ref())?);
+            binds.push(before.as_ref());
+            binds.push(after.as_ref());
             binds.push(micros(event.at));
         }
         let sql = format!("{APPEND_HEAD}{}", vec![APPEND_ROW; rows.len()].join(", "));

@@ -175,7 +175,7 @@ impl Store for SqliteStore {
         if writes.is_empty() {
             return Ok(());
         }
-        self.write(Work::Writes(writes)).await.map(|_| ())
+        self.write(Work::Writes(apply::WriteSet::new(writes)?)).await.map(|_| ())
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {

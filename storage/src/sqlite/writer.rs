@@ -23,7 +23,7 @@ use steward_core::store::Write;
 use steward_core::{Error, Result};
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use super::apply::{apply_set, apply_sets};
+use super::apply::{WriteSet, apply_set, apply_sets};
 use super::checkpoint::Checkpointer;
 use super::error::lite_error;
 use super::queue;
@@ -31,7 +31,7 @@ use super::queue;
 /// What one caller asks the writer to do.
 #[derive(Debug)]
 pub(crate) enum Work {
-    Writes(Vec<Write>),
+    Writes(WriteSet),
     Enqueue(Vec<QueuedJob>),
     Claim(Claim),
     Change(Vec<JobChange>),
@@ -61,7 +61,7 @@ impl Work {
     fn may_add_jobs(&self) -> bool {
         match self {
             Work::Enqueue(_) | Work::Change(_) => true,
-            Work::Writes(writes) => writes.iter().any(|w| matches!(w, Write::Enqueue(_))),
+            Work::Writes(set) => set.writes.iter().any(|w| matches!(w, Write::Enqueue(_))),
             _ => false,
         }
     }
@@ -179,10 +179,10 @@ fn commit_whole(conn: &Connection, jobs: &[Job]) -> Whole {
     while next < jobs.len() {
         // Consecutive write sets go in together (multi-row inserts when they
         // are plain creates); queue operations run one by one.
-        let sets: Vec<&[Write]> = jobs[next..]
+        let sets: Vec<&WriteSet> = jobs[next..]
             .iter()
             .map_while(|job| match &job.work {
-                Work::Writes(writes) => Some(writes.as_slice()),
+                Work::Writes(set) => Some(set),
                 _ => None,
             })
             .collect();
@@ -320,7 +320,7 @@ mod tests {
                 writes.push(Write::Delete { entity: Entity::Task, owner, id: Uuid::nil() });
             }
             let (reply, result) = oneshot::channel();
-            send.blocking_send(Job { work: Work::Writes(writes), reply }).unwrap();
+            send.blocking_send(Job { work: Work::Writes(WriteSet::new(writes).unwrap()), reply }).unwrap();
             replies.push(result);
         }
         drop(send);
