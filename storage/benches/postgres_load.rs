@@ -94,6 +94,15 @@ async fn build_template(name: &str, rows: i64) {
     .execute(&mut conn)
     .await
     .unwrap();
+    // Inserts leave a counter row per task; fold them as use would.
+    sqlx::query("SELECT steward_fold_task_counts($1)").bind(owner.0).execute(&mut conn).await.unwrap();
+    sqlx::query(
+        "SELECT steward_fold_task_tag_counts($1, tag) FROM (SELECT DISTINCT tag FROM task_tag_counts WHERE user_id = $1) AS t",
+    )
+    .bind(owner.0)
+    .execute(&mut conn)
+    .await
+    .unwrap();
     sqlx::query("VACUUM ANALYZE").execute(&mut conn).await.unwrap();
     println!("loaded {rows} tasks and {rows} thoughts in {:.1?}", load.elapsed());
     conn.close().await.unwrap();

@@ -363,6 +363,46 @@ async fn counted_totals_agree_with_row_counts() {
     assert_eq!(store.tasks(owner, &TaskQuery::default()).await.unwrap().total, 250);
 }
 
+/// Inserts are counted by the schema, whoever makes them: statements adding
+/// thousands of tasks each (a bulk load, a data-only restore) are counted
+/// exactly, and a fold collapses what they left into a row per status.
+#[tokio::test]
+async fn bulk_inserts_are_counted_and_folded() {
+    let db = TestDatabase::create().await;
+    let store = PostgresStore::open(db.url()).await.unwrap();
+    let owner = UserId(id(6_000));
+    let mut conn = PgConnection::connect(db.url()).await.unwrap();
+    let bulk = "INSERT INTO tasks (id, user_id, title, priority, priority_rank, status, tags, assignee, metadata, \
+                created_at, updated_at, version) \
+                SELECT gen_random_uuid(), $1, 'task ' || i, 'low', 1, \
+                (ARRAY['pending', 'done'])[i % 2 + 1], ARRAY['t' || (i % 3), 't' || (i % 3), 'all'], 'me', '{}', \
+                now(), now(), 1 FROM generate_series(1, $2::int) AS i";
+    for n in [3_000, 1_000] {
+        sqlx::query(bulk).bind(owner.0).bind(n).execute(&mut conn).await.unwrap();
+    }
+    for tag in [None, Some("t0"), Some("t2"), Some("all"), Some("none")] {
+        for status in [None, Some(TaskStatus::Pending), Some(TaskStatus::Done)] {
+            let q = TaskQuery { tag: tag.map(str::to_string), status, ..Default::default() };
+            let counted = store.tasks(owner, &q).await.unwrap().total;
+            let by_rows = store.tasks(owner, &TaskQuery { assignee: Some(Assignee::Me), ..q.clone() }).await.unwrap();
+            assert_eq!(counted, by_rows.total, "{q:?}");
+        }
+    }
+    assert_eq!(
+        store.tasks(owner, &TaskQuery { tag: Some("all".into()), ..Default::default() }).await.unwrap().total,
+        4_000
+    );
+    // One fold collapses everything committed into a row per status.
+    sqlx::query("SELECT steward_fold_task_counts($1)").bind(owner.0).execute(&mut conn).await.unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM task_counts WHERE user_id = $1")
+        .bind(owner.0)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(rows, 2);
+    assert_eq!(store.tasks(owner, &TaskQuery::default()).await.unwrap().total, 4_000);
+}
+
 #[tokio::test]
 async fn search_folds_like_core_and_never_reads_query_syntax() {
     let db = TestDatabase::create().await;
