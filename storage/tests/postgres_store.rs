@@ -18,7 +18,7 @@ use serde_json::json;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use steward_core::event::{EventQuery, NewEvent};
-use steward_core::query::{PageRequest, SearchField, SortOrder, TaskQuery, ThoughtSearch};
+use steward_core::query::{PageRequest, SearchField, SortOrder, TaskQuery, ThoughtQuery, ThoughtSearch};
 use steward_core::store::{Record, Store, Write};
 use steward_core::task::{Assignee, Priority, Task, TaskStatus};
 use steward_core::thought::{Thought, ThoughtStatus};
@@ -240,6 +240,125 @@ async fn event_readers_never_skip_a_concurrently_committed_event() {
     let missed: Vec<&i64> = all.iter().filter(|seq| !seen.contains(seq)).collect();
     assert!(missed.is_empty(), "the polling reader missed {} events: {missed:?}", missed.len());
     assert_eq!(seen, all, "the polling reader saw every event once, in order");
+}
+
+/// Concurrent plain creates are written together (one statement per table
+/// for a batch); a batch with a failing create is redone set by set, so
+/// each caller gets its own result and a failed create leaves nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_each_get_their_own_result() {
+    let db = TestDatabase::create().await;
+    let store = Arc::new(PostgresStore::open(db.url()).await.unwrap());
+    let owners = [UserId(id(800_000)), UserId(id(800_001))];
+    // Tasks that exist already: creating them again must fail.
+    for k in 0..4u64 {
+        let owner = owners[(k % 2) as usize];
+        let mut t = task(owner, 90_000 + k, "original");
+        t.tags = vec!["original".into()];
+        store.apply(vec![insert(&t), Write::Append(event(owner, 90_000 + k))]).await.unwrap();
+    }
+    // What a worker's `n`th create writes, and whether it must succeed
+    // (`Some`), fail as a duplicate (`Some(false)`), or race the same id
+    // from another worker (`None`, exactly one of the two wins).
+    fn create(w: u64, n: u64) -> (Uuid, Entity, Option<bool>) {
+        if n % 9 == 4 && w.is_multiple_of(3) {
+            (id(90_000 + (w + n) % 4), Entity::Task, Some(false))
+        } else if n == 7 {
+            (id(70_000 + w % 8), Entity::Task, None)
+        } else if n.is_multiple_of(5) {
+            (id(w * 1_000 + n), Entity::Thought, Some(true))
+        } else {
+            (id(w * 1_000 + n), Entity::Task, Some(true))
+        }
+    }
+    let workers: Vec<_> = (0..16u64)
+        .map(|w| {
+            let store = store.clone();
+            let owner = owners[(w % 2) as usize];
+            tokio::spawn(async move {
+                let mut results = Vec::new();
+                for n in 0..30u64 {
+                    let (uuid, entity, _) = create(w, n);
+                    let record = match entity {
+                        Entity::Thought => {
+                            let mut t = thought(owner, 0, &format!("thought {w}/{n}"), &["batch"]);
+                            t.id = ThoughtId(uuid);
+                            Record::Thought(t)
+                        }
+                        _ => {
+                            let mut t = task(owner, 0, &format!("task {w}/{n}"));
+                            t.id = TaskId(uuid);
+                            Record::Task(t)
+                        }
+                    };
+                    let mut e = event(owner, 0);
+                    e.entity = entity;
+                    e.entity_id = uuid;
+                    e.after = Some(json!({"w": w, "n": n}));
+                    results.push(store.apply(vec![Write::Insert(record), Write::Append(e)]).await);
+                }
+                results
+            })
+        })
+        .collect();
+    // (owner, id) → the (worker, n) whose create succeeded.
+    let mut written = std::collections::HashMap::new();
+    for (w, worker) in workers.into_iter().enumerate() {
+        let w = w as u64;
+        for (n, result) in worker.await.unwrap().into_iter().enumerate() {
+            let n = n as u64;
+            let (uuid, entity, expected) = create(w, n);
+            match (expected, result) {
+                (Some(true) | None, Ok(())) => {
+                    assert!(written.insert(uuid, (owners[(w % 2) as usize], entity, w, n)).is_none(), "{w}/{n}");
+                }
+                (Some(false) | None, Err(Error::Conflict(_))) => {}
+                (expected, result) => panic!("create {w}/{n}: expected {expected:?}, got {result:?}"),
+            }
+        }
+    }
+    let raced: Vec<Uuid> = (0..8).map(|k| id(70_000 + k)).collect();
+    assert!(raced.iter().all(|r| written.contains_key(r)), "one of each racing pair wins");
+    let duplicates = (0..16).flat_map(|w| (0..30).map(move |n| create(w, n))).filter(|c| c.2 == Some(false)).count();
+    assert!(duplicates > 0);
+    assert_eq!(written.len(), 16 * 30 - duplicates - 8, "successful creates");
+    for (uuid, (owner, entity, w, n)) in &written {
+        match entity {
+            Entity::Thought => {
+                let t = store.thought(*owner, ThoughtId(*uuid)).await.unwrap().unwrap();
+                assert_eq!(t.content, format!("thought {w}/{n}"));
+            }
+            _ => {
+                let t = store.task(*owner, TaskId(*uuid)).await.unwrap().unwrap();
+                assert_eq!(t.title, format!("task {w}/{n}"));
+            }
+        }
+    }
+    for k in 0..4u64 {
+        let t = store.task(owners[(k % 2) as usize], TaskId(id(90_000 + k))).await.unwrap().unwrap();
+        assert_eq!(t.title, "original", "a failed create changed nothing");
+    }
+    for (o, owner) in owners.iter().enumerate() {
+        let tasks = written.values().filter(|(ow, e, _, _)| ow == owner && *e == Entity::Task).count() as u64;
+        let thoughts = written.values().filter(|(ow, e, _, _)| ow == owner && *e == Entity::Thought).count() as u64;
+        assert_eq!(store.tasks(*owner, &TaskQuery::default()).await.unwrap().total, tasks + 2, "owner {o}");
+        let thought_page = ThoughtQuery { page: PageRequest { offset: 0, limit: 1 }, ..Default::default() };
+        assert_eq!(store.thoughts(*owner, &thought_page).await.unwrap().total, thoughts, "owner {o}");
+        let events = store.events(*owner, &EventQuery { limit: 1000, ..Default::default() }).await.unwrap();
+        assert!(events.windows(2).all(|e| e[0].seq < e[1].seq));
+        let (originals, created) = events.split_at(2);
+        assert!(originals.iter().all(|e| e.after.as_ref().and_then(|a| a["n"].as_u64()).is_some_and(|n| n >= 90_000)));
+        // Exactly one event per successful create, and each worker's in the order it created.
+        let mut last = std::collections::HashMap::new();
+        for e in created {
+            let (ow, entity, w, n) = written[&e.entity_id];
+            assert_eq!((ow, entity), (*owner, e.entity));
+            assert_eq!(e.after, Some(json!({"w": w, "n": n})), "the winner's event");
+            assert!(last.insert(w, n).is_none_or(|before| before < n), "worker {w} in order");
+        }
+        let owned = written.values().filter(|(ow, _, _, _)| ow == owner).count();
+        assert_eq!(created.len(), owned, "owner {o}: one event per create");
+    }
 }
 
 #[tokio::test]

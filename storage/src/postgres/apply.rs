@@ -267,8 +267,18 @@ const THOUGHT_EXISTS: &str = "SELECT 1 FROM thoughts WHERE id = $1";
 /// The references a write must find, in the memory store's order. Any
 /// owner's record satisfies a reference, as there.
 async fn check_references(conn: &mut PgConnection, record: &Record, mode: Mode) -> Result<(), Failure> {
+    for (sql, id, entity) in references(record, mode) {
+        if sqlx::query(sql).bind(id).fetch_optional(&mut *conn).await?.is_none() {
+            return Err(Error::not_found(entity).into());
+        }
+    }
+    Ok(())
+}
+
+/// The reads that find `record`'s references, with what each one finds.
+fn references(record: &Record, mode: Mode) -> Vec<(&'static str, Uuid, Entity)> {
     let inserting = matches!(mode, Mode::Insert);
-    let wanted: Vec<(&'static str, Uuid, Entity)> = match record {
+    match record {
         Record::Task(t) => [
             t.parent_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)),
             t.source_thought_id.map(|id| (THOUGHT_EXISTS, id.0, Entity::SourceThought)),
@@ -281,13 +291,122 @@ async fn check_references(conn: &mut PgConnection, record: &Record, mode: Mode) 
         Record::Suggestion(s) => s.created_task_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)).into_iter().collect(),
         Record::Approval(a) => a.task_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)).into_iter().collect(),
         _ => Vec::new(),
-    };
-    for (sql, id, entity) in wanted {
-        if sqlx::query(sql).bind(id).fetch_optional(&mut *conn).await?.is_none() {
-            return Err(Error::not_found(entity).into());
+    }
+}
+
+/// The record of a plain create: one insert that references nothing, then
+/// only events. Such sets from several callers can be written together
+/// (see [`apply_plain`]).
+pub(crate) fn plain(writes: &[Write]) -> Option<&Record> {
+    match writes.split_first() {
+        Some((Write::Insert(record), events))
+            if references(record, Mode::Insert).is_empty() && events.iter().all(|w| matches!(w, Write::Append(_))) =>
+        {
+            Some(record)
+        }
+        _ => None,
+    }
+}
+
+/// How many creates of one table are written as one statement with
+/// exactly that many rows; larger batches go in runs of [`ROWS`]. Each
+/// row count is a statement of its own, prepared once per connection, so
+/// this bounds how many there are.
+const ONE_STATEMENT: usize = 16;
+
+/// The row counts of the multi-row inserts a larger batch is cut into.
+const ROWS: [usize; 3] = [64, 16, 4];
+
+/// Applies several callers' plain creates (see [`plain`]) at once. The
+/// executor's fixed cost per statement, not the commit, is most of what a
+/// create costs the server, so this is where concurrent creates save:
+///
+/// - up to [`ONE_STATEMENT`] records of one table are one statement in an
+///   implicit transaction (one round trip), like a single create: a
+///   multi-row `INSERT` in a `WITH` clause, then every set's events in one
+///   append, in the callers' order;
+/// - otherwise one transaction: multi-row `INSERT`s per table, in runs of
+///   64, 16, 4 and 1 rows, then the events.
+///
+/// All or nothing, and an error does not tell whose set failed: the caller
+/// redoes the sets one by one then.
+pub(crate) async fn apply_plain(pool: &PgPool, sets: &[&[Write]]) -> Result<()> {
+    let mut tables: Vec<Vec<&Record>> = Vec::new();
+    for set in sets {
+        let Some(record) = plain(set) else {
+            return Err(Error::Internal("only plain creates are written together".into()));
+        };
+        match tables.iter_mut().find(|t| t.first().map(|r| r.entity()) == Some(record.entity())) {
+            Some(table) => table.push(record),
+            None => tables.push(vec![record]),
         }
     }
-    Ok(())
+    let events: Vec<&NewEvent> = sets.iter().flat_map(|set| appended(set)).collect();
+    if let [rows] = tables.as_slice()
+        && rows.len() <= ONE_STATEMENT
+    {
+        let (insert, bound) = statements::insert_rows(rows[0], rows.len());
+        let sql = if events.is_empty() {
+            format!("WITH w AS ({insert} RETURNING 1) SELECT count(*) FROM w")
+        } else {
+            format!(
+                "WITH w AS ({insert} RETURNING 1), e AS ({} RETURNING 1) SELECT count(*) FROM w",
+                append_sql(events.len(), bound + 1, "WHERE EXISTS (SELECT FROM w)")
+            )
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for record in rows {
+            query = statements::bind_row(query, record)?;
+        }
+        if !events.is_empty() {
+            query = bind_events(query, &events);
+        }
+        let written: i64 = query.fetch_one(pool).await.and_then(|row| row.try_get(0)).map_err(write_error)?;
+        return match usize::try_from(written) {
+            Ok(n) if n == rows.len() => Ok(()),
+            _ => Err(Error::Internal(format!("a batch of {} inserts wrote {written} rows", rows.len()))),
+        };
+    }
+    let mut tx = pool.begin().await.map_err(db_error)?;
+    let written = async {
+        for table in &tables {
+            for rows in chunks(table) {
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(statements::insert_rows(rows[0], rows.len()).0));
+                for record in rows {
+                    query = statements::bind_row(query, record)?;
+                }
+                query.execute(&mut *tx).await.map_err(write_error)?;
+            }
+        }
+        if !events.is_empty() {
+            append(&mut tx, &events).await.map_err(|e| match e {
+                Failure::Refused(e) => e,
+                Failure::Retry(e) => db_error(e),
+            })?;
+        }
+        Ok::<(), Error>(())
+    }
+    .await;
+    match written {
+        Ok(()) => tx.commit().await.map_err(db_error),
+        Err(e) => {
+            // A connection that cannot roll back is closed by the pool.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// Splits `items` into runs of 64, 16, 4 and 1 (see [`ROWS`]).
+fn chunks<T>(mut items: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    while !items.is_empty() {
+        let size = ROWS.iter().copied().find(|&s| s <= items.len()).unwrap_or(1);
+        let (chunk, rest) = items.split_at(size);
+        out.push(chunk);
+        items = rest;
+    }
+    out
 }
 
 fn delete_sql(entity: Entity) -> Result<&'static str, Failure> {
@@ -391,6 +510,14 @@ async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> Result<(), Fai
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_are_cut_into_prepared_sizes() {
+        let items: Vec<usize> = (0..91).collect();
+        let sizes: Vec<usize> = chunks(&items).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [64, 16, 4, 4, 1, 1, 1]);
+        assert!(chunks::<usize>(&[]).is_empty());
+    }
 
     #[test]
     fn barrier_keys_fold_the_whole_owner() {

@@ -3,12 +3,14 @@
 //! [`PostgresStore`] keeps everything in one PostgreSQL database that any
 //! number of Steward processes may share. Reads and writes come from one
 //! connection pool; each write set is its own transaction (see `apply` for
-//! why READ COMMITTED with conditional updates is enough). Schema changes
+//! why READ COMMITTED with conditional updates is enough), except that
+//! concurrent plain creates are written together (see `batch`). Schema changes
 //! are the migrations in `storage/migrations/postgres`, embedded and run on
 //! open. Full-text search uses generated `tsvector` columns (see `search`);
 //! task-list totals come from trigger-kept counters.
 
 mod apply;
+mod batch;
 mod codec;
 mod connect;
 mod error;
@@ -45,6 +47,8 @@ pub use connect::PostgresOptions;
 /// A [`Store`] in a PostgreSQL database.
 pub struct PostgresStore {
     pool: PgPool,
+    /// Where concurrent plain creates are written together.
+    batcher: batch::Batcher,
     /// The job-notification listener, started on first use.
     listener: std::sync::Mutex<Option<(Arc<Notify>, tokio::task::JoinHandle<()>)>>,
 }
@@ -77,7 +81,11 @@ impl PostgresStore {
 
     /// [`PostgresStore::open`] with explicit pool settings.
     pub async fn open_with(url: &str, options: PostgresOptions) -> Result<PostgresStore> {
-        Ok(PostgresStore { pool: connect::open(url, &options).await?, listener: std::sync::Mutex::new(None) })
+        Ok(PostgresStore {
+            pool: connect::open(url, &options).await?,
+            batcher: batch::Batcher::default(),
+            listener: std::sync::Mutex::new(None),
+        })
     }
 
     /// Notified (`notify_waiters`) whenever a job is enqueued on this
@@ -103,6 +111,7 @@ impl PostgresStore {
         if let Some((_, task)) = self.listener.lock().unwrap_or_else(|p| p.into_inner()).take() {
             task.abort();
         }
+        self.batcher.close();
         self.pool.close().await;
     }
 }
@@ -112,6 +121,9 @@ impl Store for PostgresStore {
     async fn apply(&self, writes: Vec<Write>) -> Result<()> {
         if writes.is_empty() {
             return Ok(());
+        }
+        if apply::plain(&writes).is_some() {
+            return self.batcher.apply(&self.pool, writes).await;
         }
         apply::apply_set(&self.pool, &writes).await
     }

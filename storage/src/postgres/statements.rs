@@ -30,6 +30,11 @@ pub(crate) struct Statements {
     update_versioned: Option<String>,
     /// How many columns the statements set (the keys' `$n`s follow).
     columns: usize,
+    /// `INSERT INTO table (columns, keys)`, to which multi-row inserts add
+    /// their `VALUES`.
+    insert_into: String,
+    /// How many values a row binds (columns and keys).
+    width: usize,
 }
 
 impl Statements {
@@ -42,7 +47,8 @@ impl Statements {
             keys.iter().enumerate().map(|(i, k)| format!("{k} = ${}", columns.len() + i + 1)).collect();
         let update = format!("UPDATE {table} SET {} WHERE {}", set.join(", "), keyed.join(" AND "));
         let update_versioned = versioned.then(|| format!("{update} AND version = ${}", all.len() + 1));
-        Statements { insert, update, update_versioned, columns: columns.len() }
+        let insert_into = format!("INSERT INTO {table} ({})", all.join(", "));
+        Statements { insert, update, update_versioned, columns: columns.len(), insert_into, width: all.len() }
     }
 }
 
@@ -119,6 +125,52 @@ pub(crate) fn write_within(record: &Record, mode: Mode, wrap: impl FnOnce(&str, 
         Record::Settings(s) => finish(&SETTINGS, mode, &[s.user_id.0], wrap, |q| Ok(settings(q, s))),
         Record::Profile(p) => finish(&PROFILES, mode, &[p.user_id.0], wrap, |q| profile(q, p)),
     }
+}
+
+/// The statement inserting `n` rows of `record`'s table, whose values
+/// [`bind_row`] binds row after row, and how many values it binds.
+pub(crate) fn insert_rows(record: &Record, n: usize) -> (String, usize) {
+    let sql = match record {
+        Record::User(_) => &USERS,
+        Record::ApiKey(_) => &API_KEYS,
+        Record::Task(_) => &TASKS,
+        Record::Thought(_) => &THOUGHTS,
+        Record::Suggestion(_) => &SUGGESTIONS,
+        Record::Approval(_) => &APPROVALS,
+        Record::Settings(_) => &SETTINGS,
+        Record::Profile(_) => &PROFILES,
+    };
+    let mut text = String::with_capacity(sql.insert_into.len() + 8 + n * sql.width * 6);
+    text.push_str(&sql.insert_into);
+    text.push_str(" VALUES ");
+    for row in 0..n {
+        text.push_str(if row == 0 { "(" } else { ", (" });
+        for i in 1..=sql.width {
+            if i > 1 {
+                text.push_str(", ");
+            }
+            text.push('$');
+            text.push_str(&(row * sql.width + i).to_string());
+        }
+        text.push(')');
+    }
+    (text, n * sql.width)
+}
+
+/// Binds `record`'s row for an insert (columns, then keys) after what `q`
+/// already binds.
+pub(crate) fn bind_row(q: Query, record: &Record) -> Result<Query> {
+    let (q, keys): (Query, Vec<Uuid>) = match record {
+        Record::User(u) => (user(q, u), vec![u.id.0]),
+        Record::ApiKey(k) => (api_key(q, k), vec![k.id.0, k.user_id.0]),
+        Record::Task(t) => (task(q, t), vec![t.id.0, t.user_id.0]),
+        Record::Thought(t) => (thought(q, t), vec![t.id.0, t.user_id.0]),
+        Record::Suggestion(s) => (suggestion(q, s), vec![s.id.0, s.user_id.0]),
+        Record::Approval(a) => (approval(q, a), vec![a.id.0, a.user_id.0]),
+        Record::Settings(s) => (settings(q, s), vec![s.user_id.0]),
+        Record::Profile(p) => (profile(q, p)?, vec![p.user_id.0]),
+    };
+    Ok(keys.into_iter().fold(q, |q, key| q.bind(key)))
 }
 
 fn finish(
@@ -281,6 +333,22 @@ mod tests {
              revoked_at = $6 WHERE id = $7 AND user_id = $8"
         );
         assert_eq!(API_KEYS.update_versioned, None);
+        let key = ApiKey {
+            id: steward_core::ApiKeyId(Uuid::nil()),
+            user_id: steward_core::UserId(Uuid::nil()),
+            name: String::new(),
+            role: steward_core::user::Role::User,
+            key_hash: String::new(),
+            prefix: String::new(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            revoked_at: None,
+        };
+        assert_eq!(insert_rows(&Record::ApiKey(key.clone()), 1), (API_KEYS.insert.clone(), 8));
+        assert_eq!(
+            insert_rows(&Record::ApiKey(key), 2).0,
+            "INSERT INTO api_keys (name, role, key_hash, prefix, created_at, revoked_at, id, user_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8), ($9, $10, $11, $12, $13, $14, $15, $16)"
+        );
         assert_eq!(
             SETTINGS.update_versioned.as_deref().map(|s| s.ends_with("WHERE user_id = $13 AND version = $14")),
             Some(true)
