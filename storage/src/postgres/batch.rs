@@ -6,9 +6,11 @@
 //! eight rows in one statement costs about a third per row. So callers'
 //! plain creates (`apply::plain`: one insert referencing nothing, then its
 //! events) are queued to a batching task, which takes whatever is queued
-//! when it is free (no waiting for more: a lone create is only a task
-//! switch slower) and writes it with `apply::apply_plain`, one transaction
-//! with a multi-row insert per table and one append for all the events.
+//! when it has a free slot (no waiting for more) and writes it with
+//! `apply::apply_plain`: one multi-row insert and one append for all the
+//! events, usually in one statement. A create started while no other is
+//! being written skips the queue and is written at once on the caller's
+//! task, as any set, so a lone client pays nothing for the batching.
 //! At most [`IN_FLIGHT`] batches run at once, so one commits while the
 //! next gathers. Every caller gets its own result: when a batch fails (a
 //! duplicate id, say) it has left nothing, and its sets are redone one by
@@ -18,6 +20,7 @@
 //! owners' barriers like any write set (keys taken in key order, last
 //! statement), in the callers' queue order.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sqlx::PgPool;
@@ -41,12 +44,29 @@ type Job = (Vec<Write>, oneshot::Sender<Result<()>>);
 #[derive(Debug, Default)]
 pub(crate) struct Batcher {
     queue: Mutex<Option<mpsc::UnboundedSender<Job>>>,
+    /// Plain creates being written, queued or not.
+    busy: Arc<AtomicUsize>,
+}
+
+/// Counts a create in [`Batcher::busy`] while it lives.
+struct Busy(Arc<AtomicUsize>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Batcher {
     /// Applies a plain create's `writes` together with whatever other
     /// plain creates are queued.
     pub(crate) async fn apply(&self, pool: &PgPool, writes: Vec<Write>) -> Result<()> {
+        let first = self.busy.fetch_add(1, Ordering::AcqRel) == 0;
+        let _busy = Busy(self.busy.clone());
+        if first {
+            // Nothing to batch with: written on the caller's task, as any set.
+            return apply::apply_set(pool, &writes).await;
+        }
         let (done, result) = oneshot::channel();
         if let Err(mpsc::error::SendError((writes, _))) = self.queue(pool).send((writes, done)) {
             return apply::apply_set(pool, &writes).await;
