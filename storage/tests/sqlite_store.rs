@@ -328,6 +328,15 @@ async fn counted_lists_agree_with_row_counts() {
         t.created_at = at((n % 7) as i64);
         writes.push(Write::Insert(Record::Task(t)));
     }
+    // Sub-steps of tasks deleted below: they go by cascade, not by a write.
+    for k in 0..6u64 {
+        let kid = Task {
+            parent_id: Some(TaskId(id(1 + 9 * k))),
+            tags: vec!["red".into(), "kid".into()],
+            ..task(owner, 100 + k, &format!("sub-step {k}"))
+        };
+        writes.push(Write::Insert(Record::Task(kid)));
+    }
     writes.push(Write::Insert(Record::Task(task(UserId(id(12)), 500, "someone else's"))));
     store.apply(writes).await.unwrap();
     let mut changes = Vec::new();
@@ -349,8 +358,10 @@ async fn counted_lists_agree_with_row_counts() {
         moved.push(Write::Update { record: Record::Task(t), expected_version: None });
     }
     store.apply(moved).await.unwrap();
+    let kids = TaskQuery { tag: Some("kid".into()), ..Default::default() };
+    assert_eq!(store.tasks(owner, &kids).await.unwrap().total, 0, "the sub-steps went with their parents");
 
-    for tag in [None, Some("red"), Some("blue"), Some("done"), Some("none")] {
+    for tag in [None, Some("red"), Some("blue"), Some("done"), Some("kid"), Some("none")] {
         for status in [
             None,
             Some(TaskStatus::Pending),

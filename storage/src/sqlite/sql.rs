@@ -95,6 +95,20 @@ impl PageQuery {
     }
 }
 
+impl PageQuery {
+    /// The one statement [`page`] runs, bound, behind `prefix` (such as
+    /// `EXPLAIN QUERY PLAN `).
+    pub(crate) fn with_total(&self, prefix: &str, page: PageRequest) -> Result<Query> {
+        let Some(rest) = self.rows.strip_prefix("SELECT * ") else {
+            return Err(steward_core::Error::Internal("a page query must select whole rows".into()));
+        };
+        let sql = format!("{prefix}SELECT *, ({}) AS page_total {rest}", self.count);
+        Ok(bind(bind(sqlx::query(AssertSqlSafe(sql)), &self.count_args), &self.args)
+            .bind(i64::from(page.limit))
+            .bind(offset(page)))
+    }
+}
+
 /// One page and its total, read from one snapshot: one statement, whose
 /// rows carry the total as an extra column (`page_total`, computed once), so
 /// a page is one round trip to the connection's thread instead of four
@@ -106,16 +120,7 @@ pub(crate) async fn page<T>(
     page: PageRequest,
     map: fn(&SqliteRow) -> Result<T>,
 ) -> Result<Page<T>> {
-    let Some(rest) = query.rows.strip_prefix("SELECT * ") else {
-        return Err(steward_core::Error::Internal("a page query must select whole rows".into()));
-    };
-    let sql = format!("SELECT *, ({}) AS page_total {rest}", query.count);
-    let rows = bind(bind(sqlx::query(AssertSqlSafe(sql)), &query.count_args), &query.args)
-        .bind(i64::from(page.limit))
-        .bind(offset(page))
-        .fetch_all(pool)
-        .await
-        .map_err(db_error)?;
+    let rows = query.with_total("", page)?.fetch_all(pool).await.map_err(db_error)?;
     let items = rows.iter().map(map).collect::<Result<Vec<T>>>()?;
     let total: i64 = match rows.first() {
         Some(row) => sqlx::Row::try_get(row, "page_total").map_err(db_error)?,
