@@ -93,12 +93,10 @@ impl PageQuery {
             count_args: filter.args.clone(),
         }
     }
-}
 
-impl PageQuery {
     /// The one statement [`page`] runs, bound, behind `prefix` (such as
     /// `EXPLAIN QUERY PLAN `).
-    pub(crate) fn with_total(&self, prefix: &str, page: PageRequest) -> Result<Query> {
+    pub(crate) fn with_total(&self, prefix: &'static str, page: PageRequest) -> Result<Query> {
         let Some(rest) = self.rows.strip_prefix("SELECT * ") else {
             return Err(steward_core::Error::Internal("a page query must select whole rows".into()));
         };
