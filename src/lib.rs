@@ -27,12 +27,12 @@ use std::sync::Arc;
 pub use passwords::{MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use steward_core as core;
 pub use steward_core::{
-    AcceptOverrides, ApiKey, Approval, ApprovalStatus, Assignee, Completion, Decision, Engine, Entity, Error, Event,
-    EventQuery, ExportCursor, FieldError, ImportReport, Job, JobId, JobState, NewApproval, NewJob, NewSuggestion,
-    NewTask, NewThought, NewUser, Outcome, Page, PageRequest, Portable, Principal, Priority, Profile, ProfilePatch,
-    Project, QueueConfig, QueueStats, QuickAdd, Result, Role, Scored, SearchField, Settings, SettingsPatch, SortOrder,
-    Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery, TaskSort, TaskStatus, Thought, ThoughtId,
-    ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId, quickadd,
+    AcceptOverrides, ApiKey, Approval, ApprovalStatus, Assignee, Completion, Conflict, Decision, Engine, Entity, Error,
+    Event, EventQuery, ExportCursor, FieldError, ImportReport, Job, JobId, JobState, NewApproval, NewJob,
+    NewSuggestion, NewTask, NewThought, NewUser, Outcome, Page, PageRequest, Portable, Principal, Priority, Profile,
+    ProfilePatch, Project, QueueConfig, QueueStats, QuickAdd, Result, Role, Scored, SearchField, Settings,
+    SettingsPatch, SortOrder, Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery, TaskSort,
+    TaskStatus, Thought, ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId, quickadd,
 };
 pub use system::{SystemClock, UuidV7};
 
@@ -169,7 +169,9 @@ impl Steward {
         match self.engine.create_user(None, input).await {
             Ok(user) => Ok(user.principal()),
             // Created concurrently by another process.
-            Err(Error::Conflict(_)) => Ok(self.engine.user_by_email(LOCAL_OPERATOR_EMAIL).await?.principal()),
+            Err(Error::Conflict(Conflict::UniqueField { entity: Entity::User, .. })) => {
+                Ok(self.engine.user_by_email(LOCAL_OPERATOR_EMAIL).await?.principal())
+            }
             Err(e) => Err(e),
         }
     }

@@ -87,7 +87,7 @@ fn one_line(message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use steward::{Entity, Error, FieldError};
+    use steward::{Conflict, Entity, Error, FieldError};
 
     use super::exit_code;
 
@@ -96,7 +96,7 @@ mod tests {
         let invalid = Error::Invalid(vec![FieldError::body("title", "must not be empty")]);
         assert_eq!(exit_code(&invalid), 2);
         assert_eq!(exit_code(&Error::not_found(Entity::Task)), 3);
-        assert_eq!(exit_code(&Error::Conflict("email taken".into())), 4);
+        assert_eq!(exit_code(&Error::Conflict(Conflict::UniqueField { entity: Entity::User, field: "email" })), 4);
         let stale = Error::VersionConflict { entity: Entity::Task, expected: 1, actual: 2 };
         assert_eq!(exit_code(&stale), 4);
         assert_eq!(exit_code(&Error::Forbidden("observer".into())), 5);

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use steward::{Error, ExportCursor, FieldError, Principal, Steward, TaskQuery, ThoughtQuery};
+use steward::{Conflict, Error, ExportCursor, FieldError, Principal, Steward, TaskQuery, ThoughtQuery};
 
 use crate::cli::Global;
 use crate::errors::Failure;
@@ -44,7 +44,7 @@ pub(crate) async fn export(steward: &Steward, p: &Principal, file: &Path, out: O
         Box::new(io::stdout().lock())
     } else {
         if file.exists() {
-            return Err(Error::Conflict(format!("{} already exists; choose a new file", file.display())).into());
+            return Err(Error::Conflict(Conflict::DestinationExists { path: file.display().to_string() }).into());
         }
         Box::new(File::create(file).map_err(|error| Failure::Io { doing: "create the export file", error })?)
     };

@@ -103,6 +103,38 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// What a [`Error::Conflict`] is about: a kind a caller can match on, never
+/// a message to parse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Conflict {
+    /// A record of this kind with this id already exists.
+    DuplicateId { entity: Entity },
+    /// Another record already holds this unique value (a user's `email`).
+    UniqueField { entity: Entity, field: &'static str },
+    /// The record moved on between the read and the write (a job claimed
+    /// meanwhile); read it again.
+    Changed { entity: Entity },
+    /// The record is already (soft-)deleted.
+    AlreadyDeleted { entity: Entity },
+    /// A destination the caller named (a backup or export file) exists and
+    /// is never overwritten.
+    DestinationExists { path: String },
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Conflict::DuplicateId { entity } => write!(f, "a {entity} with this id already exists"),
+            Conflict::UniqueField { entity, field } => write!(f, "a {entity} with this {field} already exists"),
+            Conflict::Changed { entity } => write!(f, "the {entity} changed meanwhile; read it again"),
+            Conflict::AlreadyDeleted { entity } => write!(f, "the {entity} is already deleted"),
+            Conflict::DestinationExists { path } => write!(f, "{path} already exists; choose a new file"),
+        }
+    }
+}
+
 /// Everything that can go wrong in a domain operation, as a caller sees it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -126,9 +158,9 @@ pub enum Error {
     /// Restoring something that was not deleted.
     #[error("{entity} is not deleted")]
     NotDeleted { entity: Entity },
-    /// A uniqueness rule (e.g. an email already registered).
+    /// A uniqueness rule or a concurrent change; [`Conflict`] says which.
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(Conflict),
     /// Authenticated, but the role may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -151,6 +183,9 @@ impl Error {
     /// Shorthand for a single invalid body field.
     pub fn invalid(field: &str, msg: impl Into<String>) -> Self {
         Error::Invalid(vec![FieldError::body(field, msg)])
+    }
+    pub fn conflict(conflict: Conflict) -> Self {
+        Error::Conflict(conflict)
     }
     pub fn not_found(entity: Entity) -> Self {
         Error::NotFound { entity }

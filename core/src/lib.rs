@@ -38,7 +38,7 @@ pub mod testing;
 pub use approval::{Approval, ApprovalStatus, Decision, NewApproval};
 pub use clock::{Clock, ManualClock};
 pub use engine::{Completion, Engine, ExportCursor, Finished, ImportReport, Portable, QuickAdd};
-pub use error::{Entity, Error, FieldError, Result};
+pub use error::{Conflict, Entity, Error, FieldError, Result};
 pub use event::{Event, EventQuery};
 pub use ids::{
     ApiKeyId, ApprovalId, IdGenerator, JobId, RunId, SequentialIds, SuggestionId, TaskId, ThoughtId, UserId,

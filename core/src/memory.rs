@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::approval::Approval;
-use crate::error::{Entity, Error, Result};
+use crate::error::{Conflict, Entity, Error, Result};
 use crate::event::{Event, EventQuery};
 use crate::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
 use crate::job::{Claim, ClassStats, Holder, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
@@ -117,9 +117,9 @@ fn directed(ord: Ordering, order: SortOrder) -> Ordering {
     }
 }
 
-fn insert<K: Hash + Eq + Copy, V>(table: &mut Table<K, V>, seq: u64, key: K, value: V) -> Result<()> {
+fn insert<K: Hash + Eq + Copy, V>(table: &mut Table<K, V>, entity: Entity, seq: u64, key: K, value: V) -> Result<()> {
     if table.rows.contains_key(&key) {
-        return Err(Error::Conflict("a record with this id already exists".into()));
+        return Err(Error::Conflict(Conflict::DuplicateId { entity }));
     }
     table.rows.insert(key, (seq, value));
     Ok(())
@@ -186,7 +186,7 @@ impl State {
             return Ok(existing.clone());
         }
         if self.jobs.contains_key(&job.id) {
-            return Err(Error::Conflict("a job with this id already exists".into()));
+            return Err(Error::Conflict(Conflict::DuplicateId { entity: Entity::Job }));
         }
         self.jobs.insert(job.id, job.clone());
         Ok(job)
@@ -196,35 +196,35 @@ impl State {
         match record {
             Record::User(u) => {
                 if self.users.rows.values().any(|(_, x)| x.email == u.email) {
-                    return Err(Error::Conflict(format!("a user with email {} already exists", u.email)));
+                    return Err(Error::Conflict(Conflict::UniqueField { entity: Entity::User, field: "email" }));
                 }
-                insert(&mut self.users, seq, u.id, u)
+                insert(&mut self.users, Entity::User, seq, u.id, u)
             }
-            Record::ApiKey(k) => insert(&mut self.keys, seq, k.id, k),
+            Record::ApiKey(k) => insert(&mut self.keys, Entity::ApiKey, seq, k.id, k),
             Record::Task(t) => {
                 self.check_task_refs(&t)?;
-                insert(&mut self.tasks, seq, t.id, t)
+                insert(&mut self.tasks, Entity::Task, seq, t.id, t)
             }
             Record::Thought(t) => {
                 if t.task_id.is_some_and(|id| self.tasks.get(&id).is_none()) {
                     return Err(Error::not_found(Entity::Task));
                 }
-                insert(&mut self.thoughts, seq, t.id, t)
+                insert(&mut self.thoughts, Entity::Thought, seq, t.id, t)
             }
             Record::Suggestion(s) => {
                 if self.thoughts.get(&s.source_thought_id).is_none() {
                     return Err(Error::not_found(Entity::Thought));
                 }
-                insert(&mut self.suggestions, seq, s.id, s)
+                insert(&mut self.suggestions, Entity::Suggestion, seq, s.id, s)
             }
             Record::Approval(a) => {
                 if a.task_id.is_some_and(|t| self.tasks.get(&t).is_none()) {
                     return Err(Error::not_found(Entity::Task));
                 }
-                insert(&mut self.approvals, seq, a.id, a)
+                insert(&mut self.approvals, Entity::Approval, seq, a.id, a)
             }
-            Record::Settings(s) => insert(&mut self.settings, seq, s.user_id, s),
-            Record::Profile(p) => insert(&mut self.profiles, seq, p.user_id, p),
+            Record::Settings(s) => insert(&mut self.settings, Entity::Settings, seq, s.user_id, s),
+            Record::Profile(p) => insert(&mut self.profiles, Entity::Profile, seq, p.user_id, p),
         }
     }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Entity, Error, Result};
+use crate::error::{Conflict, Entity, Error, Result};
 use crate::ids::{SuggestionId, TaskId, ThoughtId, UserId};
 use crate::task::{DESCRIPTION_MAX, Priority, TITLE_MAX, enum_text};
 use crate::validate::Checks;
@@ -173,7 +173,7 @@ impl Suggestion {
     /// Soft delete; the status is kept so a restore puts it back as it was.
     pub(crate) fn delete(&mut self, reason: Option<String>, now: DateTime<Utc>) -> Result<()> {
         if self.is_deleted {
-            return Err(Error::Conflict("suggestion is already deleted".into()));
+            return Err(Error::Conflict(Conflict::AlreadyDeleted { entity: Entity::Suggestion }));
         }
         self.is_deleted = true;
         self.deleted_at = Some(now);

@@ -41,7 +41,10 @@ async fn backup_taken_during_writes_restores_a_consistent_snapshot() {
     stop.store(true, Ordering::Relaxed);
     let written_during = writer.await.unwrap();
     assert!(bytes > 0 && written_during > 0);
-    assert!(matches!(live.backup_to(&backup).await, Err(Error::Conflict(_))), "never overwrites");
+    assert!(
+        matches!(live.backup_to(&backup).await, Err(Error::Conflict(steward_core::Conflict::DestinationExists { .. }))),
+        "never overwrites"
+    );
 
     let target = dir.path().join("restored.db");
     SqliteStore::restore(&backup, &format!("sqlite://{}", target.display())).await.unwrap();

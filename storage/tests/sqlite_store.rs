@@ -306,7 +306,7 @@ async fn failed_update_reports_why() {
     let intruder = Task { user_id: UserId(id(8)), ..t.clone() };
     assert_eq!(store.apply(vec![update(intruder, Some(1))]).await, Err(Error::not_found(Entity::Task)));
     let dup = store.apply(vec![Write::Insert(Record::Task(t.clone()))]).await;
-    assert!(matches!(dup, Err(Error::Conflict(_))), "{dup:?}");
+    assert_eq!(dup, Err(Error::Conflict(steward_core::Conflict::DuplicateId { entity: Entity::Task })));
     let later = Task { title: "renamed".into(), version: 2, updated_at: at(10) + Duration::seconds(1), ..t };
     store.apply(vec![update(later.clone(), Some(1))]).await.unwrap();
     assert_eq!(store.task(owner, later.id).await.unwrap(), Some(later));

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::Engine;
 use crate::clock::to_micros;
-use crate::error::{Entity, Error, Result};
+use crate::error::{Conflict, Entity, Error, Result};
 use crate::ids::JobId;
 use crate::job::{
     Claim, Holder, Job, JobChange, JobQuery, JobState, MAX_CLAIM, MAX_LEASE, NewJob, Outcome, QueueConfig, QueueStats,
@@ -166,7 +166,7 @@ impl Engine {
         match self.store.change_jobs(vec![change]).await?.first() {
             Some(true) => Ok(after),
             // It moved between the read and the write (claimed, say).
-            _ => Err(Error::Conflict(format!("job {} changed meanwhile; read it again", job.id))),
+            _ => Err(Error::Conflict(Conflict::Changed { entity: Entity::Job })),
         }
     }
 

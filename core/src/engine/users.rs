@@ -1,7 +1,7 @@
 //! Users, API keys, settings, profile and the activity feed.
 
 use super::{CONFLICT_RETRIES, Engine, check_version, event, retry_on_conflict};
-use crate::error::{Entity, Error, Result};
+use crate::error::{Conflict, Entity, Error, Result};
 use crate::event::{Event, EventQuery};
 use crate::ids::{ApiKeyId, UserId};
 use crate::query::{Page, PageRequest};
@@ -27,7 +27,7 @@ impl Engine {
         let default_role = if first { Role::Admin } else { Role::User };
         let user = User::create(self.new_id(), input, default_role, now)?;
         if self.store.user_by_email(&user.email).await?.is_some() {
-            return Err(Error::Conflict(format!("a user with email {} already exists", user.email)));
+            return Err(Error::Conflict(Conflict::UniqueField { entity: Entity::User, field: "email" }));
         }
         let created = event(user.id, by, "user.created", Entity::User, user.id.0, None, Some(&user), now);
         self.store.apply(vec![Write::Insert(Record::User(user.clone())), created]).await?;
@@ -106,7 +106,9 @@ impl Engine {
         match self.store.apply(vec![Write::Insert(Record::Settings(settings.clone()))]).await {
             Ok(()) => Ok(settings),
             // Created concurrently by another first read.
-            Err(Error::Conflict(_)) => self.store.settings(p.user_id).await?.ok_or(Error::not_found(Entity::Settings)),
+            Err(Error::Conflict(Conflict::DuplicateId { .. })) => {
+                self.store.settings(p.user_id).await?.ok_or(Error::not_found(Entity::Settings))
+            }
             Err(e) => Err(e),
         }
     }
@@ -175,7 +177,9 @@ impl Engine {
         let profile = Profile::empty(p.user_id, self.now());
         match self.store.apply(vec![Write::Insert(Record::Profile(profile.clone()))]).await {
             Ok(()) => Ok(profile),
-            Err(Error::Conflict(_)) => self.store.profile(p.user_id).await?.ok_or(Error::not_found(Entity::Profile)),
+            Err(Error::Conflict(Conflict::DuplicateId { .. })) => {
+                self.store.profile(p.user_id).await?.ok_or(Error::not_found(Entity::Profile))
+            }
             Err(e) => Err(e),
         }
     }

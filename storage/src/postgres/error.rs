@@ -8,7 +8,7 @@
 //! is `Conflict`, a missing referenced record `NotFound` of what the memory
 //! store reports for that reference.
 
-use steward_core::{Entity, Error, FieldError};
+use steward_core::{Conflict, Entity, Error, FieldError};
 
 /// SQLSTATEs `apply` retries: the transaction was aborted as a whole and
 /// running it again is exactly what a later caller would do.
@@ -74,8 +74,8 @@ pub(crate) fn write_error(e: sqlx::Error) -> Error {
     let Some(db) = e.as_database_error() else { return db_error(e) };
     if db.is_unique_violation() {
         return match db.constraint() {
-            Some("users_email_key") => Error::Conflict("a user with this email already exists".into()),
-            _ => Error::Conflict("a record with this id already exists".into()),
+            Some("users_email_key") => Error::Conflict(Conflict::UniqueField { entity: Entity::User, field: "email" }),
+            constraint => Error::Conflict(Conflict::DuplicateId { entity: table_entity(constraint) }),
         };
     }
     if db.is_foreign_key_violation() {
@@ -86,6 +86,21 @@ pub(crate) fn write_error(e: sqlx::Error) -> Error {
         });
     }
     db_error(e)
+}
+
+/// The entity whose table a primary key (`<table>_pkey`) belongs to.
+fn table_entity(constraint: Option<&str>) -> Entity {
+    match constraint.and_then(|c| c.strip_suffix("_pkey")) {
+        Some("users") => Entity::User,
+        Some("api_keys") => Entity::ApiKey,
+        Some("thoughts") => Entity::Thought,
+        Some("suggestions") => Entity::Suggestion,
+        Some("approvals") => Entity::Approval,
+        Some("settings") => Entity::Settings,
+        Some("profiles") => Entity::Profile,
+        Some("jobs") => Entity::Job,
+        _ => Entity::Task,
+    }
 }
 
 /// A stored value that does not decode into the domain type.

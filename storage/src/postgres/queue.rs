@@ -23,7 +23,7 @@ use steward_core::job::{
     Claim, ClassStats, Holder, Job, JobChange, JobQuery, JobState, LEASE_EXPIRED, LeaseToken, QueueStats, claim_order,
 };
 use steward_core::query::Page;
-use steward_core::{Error, Priority, Result};
+use steward_core::{Conflict, Entity, Error, Priority, Result};
 use uuid::Uuid;
 
 use super::codec::Columns;
@@ -124,7 +124,7 @@ pub(crate) async fn enqueue(conn: &mut PgConnection, jobs: &[Job]) -> Result<Vec
             continue;
         }
         let key =
-            job.unique_key.as_deref().ok_or_else(|| Error::Conflict("a job with this id already exists".into()))?;
+            job.unique_key.as_deref().ok_or_else(|| Error::Conflict(Conflict::DuplicateId { entity: Entity::Job }))?;
         let row = sqlx::query(
             "SELECT * FROM jobs WHERE unique_key = $1 AND state IN ('available', 'failed_retrying', 'running')",
         )

@@ -90,7 +90,7 @@ pub(crate) fn apply_sets(conn: &Connection, sets: &[&WriteSet]) -> Result<()> {
                 statements::bind_row(&mut binds, record)?;
             }
             let sql = statements::insert_rows(rows[0], rows.len());
-            run(conn, &sql, &binds).map_err(|e| lite_write_error(e, dangling(rows[0])))?;
+            run(conn, &sql, &binds).map_err(|e| lite_write_error(e, rows[0].entity(), dangling(rows[0])))?;
         }
     }
     let events: Vec<Event<'_>> = sets.iter().flat_map(|set| set.events(1, 0)).collect();
@@ -156,7 +156,7 @@ pub(crate) fn apply_set(conn: &Connection, set: &WriteSet) -> Result<()> {
 fn insert(conn: &Connection, record: &Record) -> Result<()> {
     check_references(conn, record, Mode::Insert)?;
     let (sql, binds) = statements::write(record, Mode::Insert)?;
-    run(conn, sql, &binds).map_err(|e| lite_write_error(e, dangling(record)))?;
+    run(conn, sql, &binds).map_err(|e| lite_write_error(e, record.entity(), dangling(record)))?;
     Ok(())
 }
 
@@ -164,7 +164,7 @@ fn update(conn: &Connection, record: &Record, expected: Option<i64>) -> Result<(
     check_references(conn, record, Mode::Update { expected })?;
     let expected = record.version().and(expected);
     let (sql, binds) = statements::write(record, Mode::Update { expected })?;
-    let changed = run(conn, sql, &binds).map_err(|e| lite_write_error(e, dangling(record)))?;
+    let changed = run(conn, sql, &binds).map_err(|e| lite_write_error(e, record.entity(), dangling(record)))?;
     if changed > 0 {
         return Ok(());
     }

@@ -15,7 +15,7 @@ use std::str::FromStr;
 
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
-use steward_core::{Error, Result};
+use steward_core::{Conflict, Error, Result};
 
 use super::error::db_error;
 
@@ -26,7 +26,7 @@ async fn connect(options: SqliteConnectOptions) -> Result<SqliteConnection> {
 
 fn refuse_existing(path: &Path) -> Result<()> {
     if path.exists() {
-        return Err(Error::Conflict(format!("{} already exists; choose a new file", path.display())));
+        return Err(Error::Conflict(Conflict::DestinationExists { path: path.display().to_string() }));
     }
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! to a caller (duplicate id, missing referenced record) are turned into
 //! `Conflict`/`NotFound` by the write code, which knows what was written.
 
-use steward_core::{Entity, Error};
+use steward_core::{Conflict, Entity, Error};
 
 // SQLite primary result codes (the low byte of an extended code).
 const SQLITE_BUSY: i32 = 5;
@@ -77,14 +77,14 @@ pub(crate) fn lite_error(e: rusqlite::Error) -> Error {
 
 /// What a failed write means, given the record it wrote: a duplicate id is
 /// `Conflict`, a dangling reference is `NotFound(missing)`.
-pub(crate) fn lite_write_error(e: rusqlite::Error, missing: Entity) -> Error {
+pub(crate) fn lite_write_error(e: rusqlite::Error, written: Entity, missing: Entity) -> Error {
     if let rusqlite::Error::SqliteFailure(failure, message) = &e {
         match failure.extended_code {
             SQLITE_CONSTRAINT_UNIQUE | SQLITE_CONSTRAINT_PRIMARYKEY => {
                 return if message.as_deref().is_some_and(|m| m.contains(".email")) {
-                    Error::Conflict("a user with this email already exists".into())
+                    Error::Conflict(Conflict::UniqueField { entity: Entity::User, field: "email" })
                 } else {
-                    Error::Conflict("a record with this id already exists".into())
+                    Error::Conflict(Conflict::DuplicateId { entity: written })
                 };
             }
             SQLITE_CONSTRAINT_FOREIGNKEY => return Error::not_found(missing),
@@ -110,12 +110,13 @@ mod tests {
         };
         assert!(matches!(lite_error(failure(5, "database is locked")), Error::Unavailable(_)));
         assert!(matches!(lite_error(failure(1, "no such table: x")), Error::Internal(_)));
-        let email = lite_write_error(failure(2067, "UNIQUE constraint failed: users.email"), Entity::User);
-        assert_eq!(email, Error::Conflict("a user with this email already exists".into()));
-        let id = lite_write_error(failure(1555, "UNIQUE constraint failed: tasks.id"), Entity::Task);
-        assert_eq!(id, Error::Conflict("a record with this id already exists".into()));
+        let email =
+            lite_write_error(failure(2067, "UNIQUE constraint failed: users.email"), Entity::User, Entity::User);
+        assert_eq!(email, Error::Conflict(Conflict::UniqueField { entity: Entity::User, field: "email" }));
+        let id = lite_write_error(failure(1555, "UNIQUE constraint failed: tasks.id"), Entity::Task, Entity::Task);
+        assert_eq!(id, Error::Conflict(Conflict::DuplicateId { entity: Entity::Task }));
         assert_eq!(
-            lite_write_error(failure(787, "FOREIGN KEY constraint failed"), Entity::Task),
+            lite_write_error(failure(787, "FOREIGN KEY constraint failed"), Entity::Thought, Entity::Task),
             Error::not_found(Entity::Task)
         );
     }

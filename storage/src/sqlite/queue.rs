@@ -14,7 +14,7 @@ use steward_core::job::{
     Claim, ClassStats, Holder, Job, JobChange, JobQuery, JobState, LEASE_EXPIRED, LeaseToken, QueueStats, claim_order,
 };
 use steward_core::query::Page;
-use steward_core::{Entity, Error, Priority, Result};
+use steward_core::{Conflict, Entity, Error, Priority, Result};
 
 use super::codec::{Columns, Source, json, micros, opt_micros};
 use super::error::{corrupt, db_error, lite_error, lite_write_error};
@@ -96,8 +96,8 @@ pub(crate) fn enqueue_one(conn: &Connection, job: &Job) -> Result<Job> {
              DO NOTHING",
         )
         .and_then(|mut stmt| stmt.execute(binds.params()))
-        .map_err(|e| match lite_write_error(e, Entity::Job) {
-            Error::Conflict(_) => Error::Conflict("a job with this id already exists".into()),
+        .map_err(|e| match lite_write_error(e, Entity::Job, Entity::Job) {
+            Error::Conflict(_) => Error::Conflict(Conflict::DuplicateId { entity: Entity::Job }),
             other => other,
         })?;
     if inserted == 1 {

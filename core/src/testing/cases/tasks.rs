@@ -367,7 +367,7 @@ pub async fn failed_write_set_leaves_nothing_behind(store: Arc<dyn Store>) {
         "the first write of a failed set must not persist"
     );
     let dup = store.apply(vec![Write::Insert(Record::Task(good.clone()))]).await.unwrap_err();
-    assert!(matches!(dup, Error::Conflict(_)), "{dup:?}");
+    assert_eq!(dup, Error::Conflict(crate::Conflict::DuplicateId { entity: Entity::Task }));
     let stale = Write::Update {
         record: Record::Task(crate::Task { title: "x".into(), ..good.clone() }),
         expected_version: Some(7),

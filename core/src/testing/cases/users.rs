@@ -22,7 +22,10 @@ pub async fn users_keys_and_roles(store: Arc<dyn Store>) {
     assert_eq!(user.role, Role::User);
     assert_eq!(f.engine.user_by_email("ADMIN@example.com").await.unwrap().id, admin.user_id);
     let dup = NewUser { email: "ANN@example.com".into(), ..Default::default() };
-    assert!(matches!(f.engine.create_user(None, dup).await, Err(Error::Conflict(_))));
+    assert_eq!(
+        f.engine.create_user(None, dup).await,
+        Err(Error::Conflict(crate::Conflict::UniqueField { entity: crate::Entity::User, field: "email" }))
+    );
     let bad = NewUser { email: "not-an-email".into(), ..Default::default() };
     assert!(matches!(f.engine.create_user(None, bad).await, Err(Error::Invalid(_))));
     assert!(matches!(
