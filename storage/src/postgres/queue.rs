@@ -123,8 +123,7 @@ pub(crate) async fn enqueue(conn: &mut PgConnection, jobs: &[Job]) -> Result<Vec
             queued.push(job.clone());
             continue;
         }
-        let key =
-            job.unique_key.as_deref().ok_or_else(|| Error::Conflict(Conflict::DuplicateId { entity: Entity::Job }))?;
+        let key = job.unique_key.as_deref().ok_or(Error::Conflict(Conflict::DuplicateId { entity: Entity::Job }))?;
         let row = sqlx::query(
             "SELECT * FROM jobs WHERE unique_key = $1 AND state IN ('available', 'failed_retrying', 'running')",
         )
