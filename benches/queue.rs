@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use steward::core::job::JobQuery;
 use steward::worker::{Handlers, JobError, WorkerOptions, WorkerPool};
-use steward::{Job, JobState, NewJob, Steward};
+use steward::{Job, JobState, NewJob, Principal, Steward};
 use tokio::sync::{Notify, mpsc};
 
 const KIND: &str = "bench.noop";
@@ -140,7 +140,7 @@ async fn enqueue_single(backend: Backend, n: usize) -> f64 {
     let (steward, _db) = backend.open().await;
     let started = Instant::now();
     for i in 0..n {
-        steward.enqueue(noop(i)).await.expect("enqueue");
+        steward.enqueue(&Principal::system(), noop(i)).await.expect("enqueue");
     }
     let took = started.elapsed();
     assert_eq!(count(&steward, JobState::Available).await, n as u64);
@@ -154,7 +154,7 @@ async fn enqueue_batched(backend: Backend, n: usize) -> f64 {
     while i < n {
         let batch: Vec<NewJob> = (i..(i + ENQUEUE_BATCH).min(n)).map(noop).collect();
         i += batch.len();
-        steward.enqueue_many(batch).await.expect("enqueue_many");
+        steward.enqueue_many(&Principal::system(), batch).await.expect("enqueue_many");
     }
     let took = started.elapsed();
     assert_eq!(count(&steward, JobState::Available).await, n as u64);
@@ -162,7 +162,11 @@ async fn enqueue_batched(backend: Backend, n: usize) -> f64 {
 }
 
 async fn count(steward: &Steward, state: JobState) -> u64 {
-    steward.jobs(&JobQuery { state: Some(state), ..Default::default() }).await.expect("count").total
+    steward
+        .jobs(&Principal::system(), &JobQuery { state: Some(state), ..Default::default() })
+        .await
+        .expect("count")
+        .total
 }
 
 /// Drains `n` queued no-op jobs; jobs/s from pool start until all are
@@ -173,7 +177,7 @@ async fn drain(backend: Backend, n: usize, concurrency: usize, batched: bool) ->
     while i < n {
         let batch: Vec<NewJob> = (i..(i + ENQUEUE_BATCH).min(n)).map(noop).collect();
         i += batch.len();
-        steward.enqueue_many(batch).await.expect("enqueue_many");
+        steward.enqueue_many(&Principal::system(), batch).await.expect("enqueue_many");
     }
     let ran = Arc::new(AtomicU64::new(0));
     let all_ran = Arc::new(Notify::new());
@@ -214,7 +218,7 @@ async fn idle_latency(backend: Backend) -> (Duration, Duration) {
     let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
     for i in 0..LATENCY_SAMPLES {
         let t0 = Instant::now();
-        steward.enqueue(noop(i)).await.expect("enqueue");
+        steward.enqueue(&Principal::system(), noop(i)).await.expect("enqueue");
         let started = started_rx.recv().await.expect("handler ran");
         samples.push(started.saturating_duration_since(t0));
         // Let the job be recorded and every worker go idle again.

@@ -21,7 +21,7 @@ use std::time::Duration;
 use clap::Parser;
 use serde_json::json;
 use steward::worker::{Handlers, WorkerOptions, WorkerPool};
-use steward::{Job, NewJob, Steward};
+use steward::{Job, NewJob, Principal, Steward};
 
 /// Runs `demo.record` jobs from a Steward queue, logging each attempt's start and end.
 #[derive(Debug, Parser)]
@@ -62,7 +62,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let steward = Steward::open(&args.database_url).await?;
     if args.enqueue > 0 {
         steward
-            .enqueue_many((0..args.enqueue).map(|i| NewJob::new("demo.record", json!({ "i": i }))).collect())
+            .enqueue_many(
+                &Principal::system(),
+                (0..args.enqueue).map(|i| NewJob::new("demo.record", json!({ "i": i }))).collect(),
+            )
             .await?;
     }
 
@@ -123,7 +126,7 @@ async fn signalled() -> std::io::Result<()> {
 /// Resolves once the queue has no pending job of any kind.
 async fn idle(steward: &Steward) -> steward::Result<()> {
     loop {
-        let stats = steward.queue_stats().await?;
+        let stats = steward.queue_stats(&Principal::system()).await?;
         if stats.classes.iter().all(|c| c.ready + c.scheduled + c.running == 0) {
             return Ok(());
         }

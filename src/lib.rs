@@ -27,12 +27,13 @@ use std::sync::Arc;
 pub use passwords::{MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use steward_core as core;
 pub use steward_core::{
-    AcceptOverrides, ApiKey, Approval, ApprovalStatus, Assignee, Completion, Conflict, Decision, Engine, Entity, Error,
-    Event, EventQuery, ExportCursor, FieldError, ImportReport, Job, JobId, JobState, NewApproval, NewJob,
-    NewSuggestion, NewTask, NewThought, NewUser, Outcome, Page, PageRequest, Portable, Principal, Priority, Profile,
-    ProfilePatch, Project, QueueConfig, QueueStats, QuickAdd, Result, Role, Scored, SearchField, Settings,
-    SettingsPatch, SortOrder, Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery, TaskSort,
-    TaskStatus, Thought, ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId, quickadd,
+    AcceptOverrides, Access, ApiKey, Approval, ApprovalStatus, Assignee, Completion, Conflict, Decision, Engine,
+    Entity, Error, Event, EventKind, EventQuery, ExportCursor, FieldError, ImportReport, Job, JobId, JobState,
+    NewApproval, NewJob, NewSuggestion, NewTask, NewThought, NewUser, Outcome, Page, PageRequest, Portable, Principal,
+    Priority, Profile, ProfilePatch, Project, QueueConfig, QueueStats, QuickAdd, Result, Role, Scored, SearchField,
+    Settings, SettingsPatch, SortOrder, Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery,
+    TaskSort, TaskStatus, Thought, ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId,
+    quickadd,
 };
 pub use system::{SystemClock, UuidV7};
 
@@ -145,46 +146,24 @@ impl Steward {
         }
     }
 
-    /// The local operator: the oldest admin, created as `me@localhost` on an
-    /// empty database. This is who the CLI acts as by default; it is a
+    /// The local operator: the oldest admin, created as `me@localhost` on a
+    /// database without one. This is who the CLI acts as by default; it is a
     /// local-trust shortcut, never reachable over the network.
     pub async fn local_principal(&self) -> Result<Principal> {
-        let mut offset = 0;
-        loop {
-            let page = self.engine.users(PageRequest { limit: 100, offset }).await?;
-            if let Some(admin) = page.items.iter().find(|u| u.role == Role::Admin) {
-                return Ok(admin.principal());
-            }
-            if !page.has_more() {
-                break;
-            }
-            offset += 100;
-        }
-        let input = NewUser {
-            email: LOCAL_OPERATOR_EMAIL.into(),
-            name: Some("me".into()),
-            role: Some(Role::Admin),
-            password_hash: None,
-        };
-        match self.engine.create_user(None, input).await {
-            Ok(user) => Ok(user.principal()),
-            // Created concurrently by another process.
-            Err(Error::Conflict(Conflict::UniqueField { entity: Entity::User, .. })) => {
-                Ok(self.engine.user_by_email(LOCAL_OPERATOR_EMAIL).await?.principal())
-            }
-            Err(e) => Err(e),
-        }
+        self.engine.local_operator(LOCAL_OPERATOR_EMAIL).await
     }
 
-    /// Acts as the user with this email (their own role).
-    pub async fn principal_for(&self, email: &str) -> Result<Principal> {
-        Ok(self.engine.user_by_email(email).await?.principal())
+    /// `by` acting on the user with this email: `by` itself for its own
+    /// email, else that user (which needs an admin; see [`Engine::act_as`]).
+    pub async fn principal_for(&self, by: &Principal, email: &str) -> Result<Principal> {
+        self.engine.act_as(by, email).await
     }
 
     /// Creates a user with an optional password (hashed with argon2 here;
     /// only the hash is stored).
     pub async fn add_user(
         &self,
+        by: &Principal,
         email: &str,
         name: Option<&str>,
         role: Option<Role>,
@@ -195,7 +174,7 @@ impl Steward {
             None => None,
         };
         let input = NewUser { email: email.into(), name: name.map(str::to_string), role, password_hash };
-        self.engine.create_user(None, input).await
+        self.engine.create_user(by, input).await
     }
 }
 

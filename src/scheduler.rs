@@ -11,13 +11,11 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
-use serde_json::json;
-use steward_core::engine::REMINDER_WINDOW;
-use steward_core::job::{NewJob, kinds};
-use steward_core::{Engine, Error, Priority, Result};
+use steward_core::job::{NewJob, Sweep, kinds};
+use steward_core::{Engine, Error, Principal, Priority, Result};
 use tokio::sync::watch;
 
 use crate::worker::{Handlers, JobError};
@@ -55,11 +53,63 @@ impl Default for SchedulerOptions {
     }
 }
 
-const TICKS: [&str; 4] = ["reminders", "approvals", "consciousness", "retention"];
-
 /// Five fields (minute to weekday), or six with seconds first.
 fn parse_cron(pattern: &str) -> std::result::Result<Cron, croner::errors::CronError> {
     CronParser::builder().seconds(Seconds::Optional).build().parse(pattern)
+}
+
+/// The schedules, checked, and when each last fired: what decides which
+/// sweeps are due. Time is the engine's [`Clock`](steward_core::Clock), so
+/// a test drives it with a manual clock and [`Ticks::fire_due`], without
+/// waiting.
+#[derive(Debug)]
+pub struct Ticks {
+    engine: Engine,
+    schedules: Vec<(Schedule, Cron, Sweep)>,
+    /// Occurrences up to this instant have fired.
+    fired_until: DateTime<Utc>,
+}
+
+impl Ticks {
+    /// Checks `options` and starts counting from the engine's "now": the
+    /// first ticks are the occurrences after it.
+    pub fn new(engine: Engine, options: &SchedulerOptions) -> Result<Ticks> {
+        let mut schedules = Vec::with_capacity(options.schedules.len());
+        for schedule in &options.schedules {
+            let sweep = Sweep::named(&schedule.tick, options.keep_finished)?;
+            let cron = parse_cron(&schedule.cron)
+                .map_err(|e| Error::invalid("cron", format!("'{}' is not a cron expression: {e}", schedule.cron)))?;
+            schedules.push((schedule.clone(), cron, sweep));
+        }
+        let fired_until = engine.now();
+        Ok(Ticks { engine, schedules, fired_until })
+    }
+
+    /// The next moment a schedule falls due.
+    pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        self.schedules.iter().filter_map(|(_, cron, _)| cron.find_next_occurrence(&self.fired_until, false).ok()).min()
+    }
+
+    /// Enqueues one tick for every schedule that fell due since the last
+    /// call, as of the engine's clock now (a schedule that fell due several
+    /// times still ticks once); returns how many were enqueued.
+    pub async fn fire_due(&mut self) -> Result<usize> {
+        let now = self.engine.now();
+        let due: Vec<NewJob> = self
+            .schedules
+            .iter()
+            .filter(|(_, cron, _)| cron.find_next_occurrence(&self.fired_until, false).is_ok_and(|at| at <= now))
+            .map(|(schedule, _, sweep)| tick_job(schedule, *sweep))
+            .collect();
+        self.fired_until = now.max(self.fired_until);
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let fired = due.len();
+        self.engine.enqueue_many(&Principal::system(), due).await?;
+        tracing::debug!(fired, "scheduler ticks enqueued");
+        Ok(fired)
+    }
 }
 
 /// A running scheduler.
@@ -72,79 +122,58 @@ pub struct Scheduler {
 impl Scheduler {
     /// Starts firing `options.schedules` on the current tokio runtime.
     pub fn start(engine: Engine, options: SchedulerOptions) -> Result<Scheduler> {
-        let mut parsed = Vec::with_capacity(options.schedules.len());
-        for schedule in &options.schedules {
-            if !TICKS.contains(&schedule.tick.as_str()) {
-                return Err(Error::invalid(
-                    "tick",
-                    format!("unknown sweep '{}'; one of {}", schedule.tick, TICKS.join(", ")),
-                ));
-            }
-            let cron = parse_cron(&schedule.cron)
-                .map_err(|e| Error::invalid("cron", format!("'{}' is not a cron expression: {e}", schedule.cron)))?;
-            parsed.push((schedule.clone(), cron));
-        }
+        let ticks = Ticks::new(engine, &options)?;
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| Error::Unavailable("the scheduler needs a tokio runtime".into()))?;
         let (stop, stopped) = watch::channel(false);
-        let keep_days = options.keep_finished.num_seconds() as f64 / 86_400.0;
-        let task = runtime.spawn(run(engine, parsed, keep_days, stopped));
+        let task = runtime.spawn(run(ticks, stopped));
+        tracing::info!(schedules = options.schedules.len(), "scheduler started");
         Ok(Scheduler { stop, task })
     }
 
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        tracing::info!("scheduler stopped");
     }
 }
 
-/// The tick job for `schedule` (what the scheduler enqueues when it fires).
-pub fn tick_job(schedule: &Schedule, keep_days: f64) -> NewJob {
-    NewJob::new(kinds::SCHEDULER_TICK, json!({ "tick": schedule.tick, "keep_days": keep_days }))
-        .class(schedule.class)
-        .max_attempts(3)
-        .unique_key(format!("{}:{}", kinds::SCHEDULER_TICK, schedule.tick))
+/// The tick job that runs `sweep` for `schedule` (what the scheduler
+/// enqueues when it fires).
+pub fn tick_job(schedule: &Schedule, sweep: Sweep) -> NewJob {
+    NewJob::new(kinds::SCHEDULER_TICK, sweep.payload()).class(schedule.class).max_attempts(3).unique_key(format!(
+        "{}:{}",
+        kinds::SCHEDULER_TICK,
+        sweep.name()
+    ))
 }
 
-async fn run(engine: Engine, schedules: Vec<(Schedule, Cron)>, keep_days: f64, mut stopped: watch::Receiver<bool>) {
-    loop {
-        let now = Utc::now();
-        let next: Vec<_> = schedules
-            .iter()
-            .filter_map(|(s, cron)| cron.find_next_occurrence(&now, false).ok().map(|at| (s, at)))
-            .collect();
-        let Some(soonest) = next.iter().map(|(_, at)| *at).min() else { return };
-        let wait = (soonest - now).to_std().unwrap_or(Duration::ZERO);
+async fn run(mut ticks: Ticks, mut stopped: watch::Receiver<bool>) {
+    while let Some(next) = ticks.next_due() {
+        // Sleeps until the clock should reach `next`; the clock decides
+        // whether it has (a clock behind real time just ticks later).
+        let wait = (next - ticks.engine.now()).to_std().unwrap_or(Duration::ZERO);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = stopped.wait_for(|s| *s) => return,
         }
-        let due: Vec<NewJob> =
-            next.iter().filter(|(_, at)| *at <= soonest).map(|(s, _)| tick_job(s, keep_days)).collect();
-        // A failed enqueue (database away) is simply retried at the next tick.
-        let _ = engine.enqueue_many(due).await;
+        if let Err(error) = ticks.fire_due().await {
+            // The database is away: the ticks are simply enqueued next time.
+            tracing::warn!(%error, "scheduler could not enqueue its ticks");
+        }
     }
 }
 
 /// The handlers for the scheduler's sweeps (`scheduler.tick`), to register
-/// with a worker pool.
+/// with a worker pool. The sweeps run as the engine's system principal.
 pub fn handlers(engine: Engine) -> Handlers {
     Handlers::new().on(kinds::SCHEDULER_TICK, move |job: steward_core::Job| {
         let engine = engine.clone();
         async move {
-            let tick = job.payload["tick"].as_str().unwrap_or_default().to_string();
-            match tick.as_str() {
-                "reminders" => engine.send_due_reminders(REMINDER_WINDOW).await.map(drop)?,
-                "approvals" => engine.expire_all_approvals().await.map(drop)?,
-                "consciousness" => engine.schedule_consciousness_checks().await.map(drop)?,
-                "retention" => {
-                    let days = job.payload["keep_days"].as_f64().unwrap_or(7.0).max(0.0);
-                    let keep = chrono::Duration::seconds((days * 86_400.0) as i64);
-                    engine.purge_finished_jobs(keep).await?;
-                    engine.bury_lapsed_jobs().await?;
-                }
-                other => return Err(JobError::fatal(format!("unknown sweep '{other}'"))),
-            }
+            // Payloads are checked at enqueue; one that is still bad is dead.
+            let sweep = Sweep::from_payload(&job.payload).map_err(|e| JobError::fatal(e.to_string()))?;
+            let done = engine.run_sweep(&Principal::system(), sweep).await?;
+            tracing::debug!(sweep = sweep.name(), done, "sweep finished");
             Ok(())
         }
     })

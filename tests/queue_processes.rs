@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use steward::core::job::JobQuery;
-use steward::{Job, JobState, NewJob, PageRequest, Steward};
+use steward::{Job, JobState, NewJob, PageRequest, Principal, Steward};
 
 /// The example binary, built by `cargo test` next to this test's binary.
 fn worker_binary() -> PathBuf {
@@ -162,7 +162,7 @@ async fn wait_until(what: &str, timeout: Duration, mut done: impl AsyncFnMut() -
 }
 
 async fn count(steward: &Steward, state: JobState) -> u64 {
-    steward.jobs(&JobQuery { state: Some(state), ..Default::default() }).await.unwrap().total
+    steward.jobs(&Principal::system(), &JobQuery { state: Some(state), ..Default::default() }).await.unwrap().total
 }
 
 /// Every job in the queue, any state.
@@ -170,7 +170,7 @@ async fn all_jobs(steward: &Steward) -> Vec<Job> {
     let mut jobs = Vec::new();
     loop {
         let page = PageRequest { limit: 100, offset: jobs.len() as u64 };
-        let got = steward.jobs(&JobQuery { page, ..Default::default() }).await.unwrap();
+        let got = steward.jobs(&Principal::system(), &JobQuery { page, ..Default::default() }).await.unwrap();
         let more = got.has_more();
         jobs.extend(got.items);
         if !more {
@@ -191,7 +191,7 @@ async fn a_killed_worker_s_jobs_are_redone(url: &str, dir: &Path) {
     // Long enough that A is surely still in it when it is killed (it is
     // killed right after its `start` line); short enough that B's redo
     // keeps the test quick.
-    let long = steward.enqueue(record(5_000)).await.unwrap();
+    let long = steward.enqueue(&Principal::system(), record(5_000)).await.unwrap();
     // A short lease, so its jobs come back soon after it dies; B keeps the
     // default (30 s), so a slow heartbeat on a loaded machine cannot let B's
     // own idle slots take the long job from the slot running it.
@@ -204,7 +204,7 @@ async fn a_killed_worker_s_jobs_are_redone(url: &str, dir: &Path) {
     })
     .await;
     // Work enqueued meanwhile: A finishes some of it, and dies holding some.
-    let others = steward.enqueue_many((0..40).map(|_| record(20)).collect()).await.unwrap();
+    let others = steward.enqueue_many(&Principal::system(), (0..40).map(|_| record(20)).collect()).await.unwrap();
     wait_until("worker a finishes a few of the other jobs", minute, async || {
         a.assert_running();
         a.lines().iter().filter(|l| l.event == "done").count() >= 3
@@ -221,7 +221,7 @@ async fn a_killed_worker_s_jobs_are_redone(url: &str, dir: &Path) {
     let status = b.wait(Duration::from_secs(120));
     assert!(status.success(), "worker b: {status}\n{}", b.output());
 
-    let long = steward.job(long.id).await.unwrap();
+    let long = steward.job(&Principal::system(), long.id).await.unwrap();
     assert_eq!((long.state, long.attempts), (JobState::Succeeded, 2), "{long:?}");
     let by_b = b.lines();
     let done_by_b = Line { job: long.id.to_string(), attempt: 2, worker: "b".into(), event: "done".into() };
@@ -233,12 +233,12 @@ async fn a_killed_worker_s_jobs_are_redone(url: &str, dir: &Path) {
         by_a.iter().chain(&by_b).filter(|l| l.event == "done").map(|l| (l.job.clone(), l.attempt)).collect();
     let mut redone = 0;
     for job in std::iter::once(&long).chain(&others) {
-        let job = steward.job(job.id).await.unwrap();
+        let job = steward.job(&Principal::system(), job.id).await.unwrap();
         assert_eq!(job.state, JobState::Succeeded, "{job:?}");
         assert!(done.contains(&(job.id.to_string(), job.attempts)), "no `done` line for {job:?}");
         redone += usize::from(job.attempts > 1);
     }
-    let stats = steward.queue_stats().await.unwrap();
+    let stats = steward.queue_stats(&Principal::system()).await.unwrap();
     assert!(stats.classes.iter().all(|c| c.ready + c.scheduled + c.running + c.dead == 0), "{stats:?}");
     println!(
         "{url}: a did {} jobs before SIGKILL; b redid {redone} (the long one included); {:.1} s",
@@ -259,7 +259,7 @@ async fn two_processes_share_the_queue(url: &str, dir: &Path, n: usize, worker_a
     let mut ids = HashSet::new();
     for chunk in 0..n.div_ceil(1000) {
         let size = 1000.min(n - chunk * 1000);
-        let jobs = steward.enqueue_many((0..size).map(|_| record(0)).collect()).await.unwrap();
+        let jobs = steward.enqueue_many(&Principal::system(), (0..size).map(|_| record(0)).collect()).await.unwrap();
         ids.extend(jobs.into_iter().map(|j| j.id.to_string()));
     }
     let enqueued = started.elapsed();
@@ -322,7 +322,7 @@ async fn sqlite_sigterm_lets_the_running_job_finish() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(dir.path());
     let steward = Steward::open(&url).await.unwrap();
-    let job = steward.enqueue(record(1_000)).await.unwrap();
+    let job = steward.enqueue(&Principal::system(), record(1_000)).await.unwrap();
     let mut worker = Worker::start(&url, dir.path(), "t", &[]);
     wait_until("the worker starts the job", Duration::from_secs(60), async || {
         worker.assert_running();
@@ -331,7 +331,7 @@ async fn sqlite_sigterm_lets_the_running_job_finish() {
     .await;
     let status = worker.terminate(Duration::from_secs(60));
     assert!(status.success(), "{status}\n{}", worker.output());
-    let job = steward.job(job.id).await.unwrap();
+    let job = steward.job(&Principal::system(), job.id).await.unwrap();
     assert_eq!((job.state, job.attempts), (JobState::Succeeded, 1));
     assert_eq!(worker.lines().last().map(|l| l.event.as_str()), Some("done"));
     assert!(worker.output().contains("succeeded: 1,"), "{}", worker.output());

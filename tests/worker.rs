@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::json;
 use steward::core::job::{Backoff, JobQuery};
 use steward::worker::{Handlers, JobError, WorkerOptions, WorkerPool};
-use steward::{Job, JobState, NewJob, QueueConfig, Steward};
+use steward::{Job, JobState, NewJob, Principal, QueueConfig, Steward};
 
 async fn open() -> (Steward, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -47,7 +47,7 @@ async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
 }
 
 async fn count(steward: &Steward, state: JobState) -> u64 {
-    steward.jobs(&JobQuery { state: Some(state), ..Default::default() }).await.unwrap().total
+    steward.jobs(&Principal::system(), &JobQuery { state: Some(state), ..Default::default() }).await.unwrap().total
 }
 
 async fn runs_every_job_once(claim_batch: u32, complete_batch: usize) {
@@ -63,9 +63,9 @@ async fn runs_every_job_once(claim_batch: u32, complete_batch: usize) {
     });
     let n = 300;
     let jobs: Vec<NewJob> = (0..n).map(|i| NewJob::new("count", json!({ "i": i }))).collect();
-    steward.enqueue_many(jobs).await.unwrap();
+    steward.enqueue_many(&Principal::system(), jobs).await.unwrap();
     // A job of a kind this pool has no handler for is left alone.
-    let foreign = steward.enqueue(NewJob::new("other.kind", json!({}))).await.unwrap();
+    let foreign = steward.enqueue(&Principal::system(), NewJob::new("other.kind", json!({}))).await.unwrap();
     let pool =
         WorkerPool::start(&steward, handlers, WorkerOptions { claim_batch, complete_batch, ..options(4) }).unwrap();
     wait_until("every job succeeded", async || count(&steward, JobState::Succeeded).await == n).await;
@@ -75,7 +75,7 @@ async fn runs_every_job_once(claim_batch: u32, complete_batch: usize) {
     let runs = runs.snapshot();
     assert_eq!(runs.len(), n as usize);
     assert!(runs.values().all(|&r| r == 1), "a job ran twice");
-    assert_eq!(steward.job(foreign.id).await.unwrap().state, JobState::Available);
+    assert_eq!(steward.job(&Principal::system(), foreign.id).await.unwrap().state, JobState::Available);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -108,28 +108,28 @@ async fn failures_retry_with_backoff_then_die() {
             }
             Ok(())
         });
-    let flaky = engine.enqueue(NewJob::new("flaky", json!({}))).await.unwrap();
-    let broken = engine.enqueue(NewJob::new("broken", json!({})).max_attempts(2)).await.unwrap();
-    let fatal = engine.enqueue(NewJob::new("fatal", json!({}))).await.unwrap();
-    let panics = engine.enqueue(NewJob::new("panics", json!({})).max_attempts(1)).await.unwrap();
+    let flaky = engine.enqueue(&Principal::system(), NewJob::new("flaky", json!({}))).await.unwrap();
+    let broken = engine.enqueue(&Principal::system(), NewJob::new("broken", json!({})).max_attempts(2)).await.unwrap();
+    let fatal = engine.enqueue(&Principal::system(), NewJob::new("fatal", json!({}))).await.unwrap();
+    let panics = engine.enqueue(&Principal::system(), NewJob::new("panics", json!({})).max_attempts(1)).await.unwrap();
     let pool = WorkerPool::start_with(engine.clone(), handlers, options(2), steward.job_signal()).unwrap();
     wait_until("all four jobs finished", async || {
         let done = [flaky.id, broken.id, fatal.id, panics.id];
         let mut finished = 0;
         for id in done {
-            finished += usize::from(engine.job(id).await.unwrap().finished_at.is_some());
+            finished += usize::from(engine.job(&Principal::system(), id).await.unwrap().finished_at.is_some());
         }
         finished == 4
     })
     .await;
     let report = pool.shutdown().await;
-    let flaky = engine.job(flaky.id).await.unwrap();
+    let flaky = engine.job(&Principal::system(), flaky.id).await.unwrap();
     assert_eq!((flaky.state, flaky.attempts), (JobState::Succeeded, 3));
-    let broken = engine.job(broken.id).await.unwrap();
+    let broken = engine.job(&Principal::system(), broken.id).await.unwrap();
     assert_eq!((broken.state, broken.attempts, broken.last_error.as_deref()), (JobState::Dead, 2, Some("always")));
-    let fatal = engine.job(fatal.id).await.unwrap();
+    let fatal = engine.job(&Principal::system(), fatal.id).await.unwrap();
     assert_eq!((fatal.state, fatal.attempts), (JobState::Dead, 1));
-    let panics = engine.job(panics.id).await.unwrap();
+    let panics = engine.job(&Principal::system(), panics.id).await.unwrap();
     assert_eq!(panics.state, JobState::Dead);
     assert!(panics.last_error.unwrap().contains("handler bug"), "the panic message is kept");
     assert_eq!(report.succeeded, 1);
@@ -152,25 +152,27 @@ async fn shutdown_waits_for_running_jobs_then_hands_back_the_rest() {
     });
 
     // Within the grace period: the running job finishes.
-    let short = steward.enqueue(NewJob::new("slow", json!({ "ms": 300 }))).await.unwrap();
+    let short = steward.enqueue(&Principal::system(), NewJob::new("slow", json!({ "ms": 300 }))).await.unwrap();
     let pool = WorkerPool::start(&steward, handlers.clone(), options(1)).unwrap();
     started.notified().await;
     let report = pool.shutdown().await;
     assert_eq!(report.succeeded, 1);
-    assert_eq!(steward.job(short.id).await.unwrap().state, JobState::Succeeded);
+    assert_eq!(steward.job(&Principal::system(), short.id).await.unwrap().state, JobState::Succeeded);
 
     // Past it: the job is aborted and handed back, claimable at once, the
     // attempt not counted. Buffered jobs nobody started go back too.
-    let long = steward.enqueue(NewJob::new("slow", json!({ "ms": 60_000 }))).await.unwrap();
-    let queued: Vec<Job> =
-        steward.enqueue_many((0..5).map(|_| NewJob::new("slow", json!({ "ms": 60_000 }))).collect()).await.unwrap();
+    let long = steward.enqueue(&Principal::system(), NewJob::new("slow", json!({ "ms": 60_000 }))).await.unwrap();
+    let queued: Vec<Job> = steward
+        .enqueue_many(&Principal::system(), (0..5).map(|_| NewJob::new("slow", json!({ "ms": 60_000 }))).collect())
+        .await
+        .unwrap();
     let impatient = WorkerOptions { claim_batch: 10, shutdown_grace: Duration::from_millis(200), ..options(1) };
     let pool = WorkerPool::start(&steward, handlers, impatient).unwrap();
     started.notified().await;
     let report = pool.shutdown().await;
     assert_eq!((report.succeeded, report.released), (0, 6));
     for id in std::iter::once(long.id).chain(queued.iter().map(|j| j.id)) {
-        let job = steward.job(id).await.unwrap();
+        let job = steward.job(&Principal::system(), id).await.unwrap();
         assert_eq!((job.state, job.attempts, job.locked_by), (JobState::Available, 0, None));
     }
 }
@@ -191,7 +193,7 @@ async fn an_enqueue_wakes_an_idle_pool() {
     let sleepy = WorkerOptions { idle_poll: Duration::from_secs(600), ..WorkerOptions::default() };
     let pool = WorkerPool::start(&steward, handlers, sleepy).unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await; // every slot is idle now
-    steward.enqueue(NewJob::new("ping", json!({}))).await.unwrap();
+    steward.enqueue(&Principal::system(), NewJob::new("ping", json!({}))).await.unwrap();
     tokio::time::timeout(Duration::from_secs(60), ran.notified()).await.expect("the enqueue woke a worker");
     pool.shutdown().await;
 }

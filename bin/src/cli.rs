@@ -95,17 +95,19 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct WorkerArgs {
-    /// Jobs run at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub(crate) concurrency: u16,
-    /// Jobs claimed per round trip (above 1: a local buffer of that many leased jobs).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    // The limits of these values are the library's (`WorkerOptions`), checked
+    // there once; clap only parses numbers.
+    /// Jobs run at once (1–1024).
+    #[arg(long, default_value_t = 4)]
+    pub(crate) concurrency: usize,
+    /// Jobs claimed per round trip (1–1000; above 1: a local buffer of that many leased jobs).
+    #[arg(long, default_value_t = 1)]
     pub(crate) claim_batch: u32,
-    /// Most outcomes recorded per round trip.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub(crate) complete_batch: u32,
-    /// Seconds a claimed job stays leased without a heartbeat.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    /// Most outcomes recorded per round trip (1–10000).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) complete_batch: usize,
+    /// Seconds a claimed job stays leased without a heartbeat (1–3600).
+    #[arg(long, default_value_t = 30)]
     pub(crate) lease: u64,
     /// Seconds running jobs get to finish at shutdown before they are handed back.
     #[arg(long, default_value_t = 30)]

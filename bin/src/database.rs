@@ -14,7 +14,9 @@ pub(crate) async fn open(global: &Global) -> Result<Steward, Failure> {
     Ok(Steward::open(&global.database_url).await?)
 }
 
-/// `--user EMAIL` (or `STEWARD_USER`), else the local operator.
+/// `--user EMAIL` (or `STEWARD_USER`), else the local operator. The person
+/// at the terminal is the local operator (an admin): naming a user means
+/// the operator acts as that user, with that user's role.
 pub(crate) async fn principal(steward: &Steward, global: &Global) -> Result<Principal, Failure> {
     match named_user(global) {
         Some(email) => named_principal(steward, email).await,
@@ -39,7 +41,8 @@ fn named_user(global: &Global) -> Option<&str> {
 }
 
 async fn named_principal(steward: &Steward, email: &str) -> Result<Principal, Failure> {
-    steward.principal_for(email).await.map_err(Failure::about(format!("--user {email}")))
+    let operator = steward.local_principal().await?;
+    steward.principal_for(&operator, email).await.map_err(Failure::about(format!("--user {email}")))
 }
 
 /// `steward migrate`.

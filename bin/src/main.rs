@@ -5,6 +5,7 @@
 mod cli;
 mod database;
 mod errors;
+mod logging;
 mod output;
 mod queue;
 mod tasks;
@@ -22,6 +23,10 @@ use crate::output::Output;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(problem) = logging::init(&cli.command) {
+        eprintln!("error: {problem}");
+        return ExitCode::from(2);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => errors::report(&failure),
@@ -56,10 +61,11 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             let p = database::principal(&steward, &global).await?;
             thoughts::run(command, &steward, &p, out).await
         }
-        // Creating users is the local operator's privilege; it acts as no one.
+        // Creating users needs an admin: the local operator, by default.
         Command::User(command) => {
             let steward = database::open(&global).await?;
-            users::run_user(command, &steward, out).await
+            let p = database::principal(&steward, &global).await?;
+            users::run_user(command, &steward, &p, out).await
         }
         Command::Export { file } => {
             let steward = database::open(&global).await?;
@@ -82,7 +88,8 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         }
         Command::Queue(args) => {
             let steward = database::open(&global).await?;
-            queue::run(args.command, &steward, out).await
+            let p = database::principal(&steward, &global).await?;
+            queue::run(args.command, &steward, &p, out).await
         }
         Command::Key(command) => {
             let steward = database::open(&global).await?;

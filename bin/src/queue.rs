@@ -7,40 +7,47 @@ use std::time::Duration;
 use steward::core::job::{ClassStats, JobQuery};
 use steward::scheduler::{self, Scheduler, SchedulerOptions};
 use steward::worker::{WorkerOptions, WorkerPool};
-use steward::{Job, NewJob, PageRequest, QueueStats, Steward};
+use steward::{Job, NewJob, PageRequest, Principal, QueueStats, Steward};
 
 use crate::cli::{QueueCommand, WorkerArgs};
 use crate::errors::Failure;
 use crate::output::{self, Output};
 
-pub(crate) async fn run(command: Option<QueueCommand>, steward: &Steward, out: Output) -> Result<(), Failure> {
+/// The queue as `p` sees it: core decides what each role may do (an admin
+/// everything, anyone else only their own jobs).
+pub(crate) async fn run(
+    command: Option<QueueCommand>,
+    steward: &Steward,
+    p: &Principal,
+    out: Output,
+) -> Result<(), Failure> {
     match command {
         None => {
-            let stats = steward.queue_stats().await?;
+            let stats = steward.queue_stats(p).await?;
             out.emit(&stats, || stats_table(&stats))
         }
         Some(QueueCommand::List { state, kind, page }) => {
             let query = JobQuery { state, kind, page: PageRequest::new(page.limit, page.offset)? };
-            let page = steward.jobs(&query).await?;
+            let page = steward.jobs(p, &query).await?;
             out.emit(&output::page_json("jobs", &page)?, || {
                 format!("{}\n{}", job_table(&page.items), output::footer(&page))
             })
         }
         Some(QueueCommand::Show { id }) => {
-            let job = steward.job(id).await?;
+            let job = steward.job(p, id).await?;
             out.emit(&job, || job_details(&job))
         }
         Some(QueueCommand::Enqueue { kind, payload, priority, run_at, unique_key, max_attempts }) => {
             let new = NewJob { kind, payload, class: priority, run_at, max_attempts, unique_key, owner: None };
-            let job = steward.enqueue(new).await?;
+            let job = steward.enqueue(p, new).await?;
             out.emit(&job, || job_table(std::slice::from_ref(&job)))
         }
         Some(QueueCommand::Retry { id }) => {
-            let job = steward.retry_job(id).await?;
+            let job = steward.retry_job(p, id).await?;
             out.emit(&job, || job_table(std::slice::from_ref(&job)))
         }
         Some(QueueCommand::Cancel { id }) => {
-            let job = steward.cancel_job(id).await?;
+            let job = steward.cancel_job(p, id).await?;
             out.emit(&job, || job_table(std::slice::from_ref(&job)))
         }
     }
@@ -50,9 +57,9 @@ pub(crate) async fn run(command: Option<QueueCommand>, steward: &Steward, out: O
 /// down gracefully and prints what it did.
 pub(crate) async fn worker(steward: &Steward, args: &WorkerArgs, out: Output) -> Result<(), Failure> {
     let options = WorkerOptions {
-        concurrency: usize::from(args.concurrency),
+        concurrency: args.concurrency,
         claim_batch: args.claim_batch,
-        complete_batch: args.complete_batch as usize,
+        complete_batch: args.complete_batch,
         lease: Duration::from_secs(args.lease),
         shutdown_grace: Duration::from_secs(args.grace),
         ..WorkerOptions::default()

@@ -12,11 +12,16 @@ use crate::cli::{KeyCommand, UserCommand};
 use crate::errors::Failure;
 use crate::output::Output;
 
-pub(crate) async fn run_user(command: UserCommand, steward: &Steward, out: Output) -> Result<(), Failure> {
+pub(crate) async fn run_user(
+    command: UserCommand,
+    steward: &Steward,
+    p: &Principal,
+    out: Output,
+) -> Result<(), Failure> {
     match command {
         UserCommand::Add { email, name, role } => {
             let password = password_from_stdin()?;
-            let user = steward.add_user(&email, name.as_deref(), role, password.as_deref()).await?;
+            let user = steward.add_user(p, &email, name.as_deref(), role, password.as_deref()).await?;
             let with = if user.password_hash.is_some() { "with a password" } else { "without a password" };
             out.emit(&user, || {
                 format!("created user {} \"{}\" (id {}, role {}, {with})", user.email, user.name, user.id, user.role)

@@ -10,6 +10,78 @@ use uuid::Uuid;
 use crate::error::Entity;
 use crate::ids::UserId;
 
+/// Declares [`EventKind`] with its wire names, in one list.
+macro_rules! event_kinds {
+    ($($variant:ident = $name:literal: $doc:literal,)+) => {
+        /// Every kind of event the engine records. The dotted names are part
+        /// of the HTTP contract (`API.md` §9: SSE, webhooks, the activity
+        /// feed), so they are written here and nowhere else.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[non_exhaustive]
+        pub enum EventKind {
+            $(#[doc = $doc] #[serde(rename = $name)] $variant,)+
+        }
+
+        impl EventKind {
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [EventKind] = &[$(EventKind::$variant),+];
+
+            /// The dotted wire name (`task.created`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(EventKind::$variant => $name,)+
+                }
+            }
+        }
+    };
+}
+
+event_kinds! {
+    UserCreated = "user.created": "An account was created.",
+    ApiKeyCreated = "api_key.created": "An API key was created (its secret is never in the event).",
+    ApiKeyRevoked = "api_key.revoked": "An API key was revoked.",
+    SettingsUpdated = "settings.updated": "Settings changed or were reset.",
+    ProfileUpdated = "profile.updated": "The profile changed.",
+    TaskCreated = "task.created": "A task was created (also a recurring task's next occurrence).",
+    TaskUpdated = "task.updated": "A task's fields or status changed.",
+    TaskCompleted = "task.completed": "A task was completed.",
+    TaskDeleted = "task.deleted": "A task (and its sub-steps) was deleted.",
+    TaskImported = "task.imported": "A task came in through an import.",
+    TaskReminder = "task.reminder": "A task is due soon; carries `task_id`, `title`, `due_at`.",
+    ThoughtCaptured = "thought.captured": "A thought was captured.",
+    ThoughtUpdated = "thought.updated": "A thought was edited.",
+    ThoughtAnalyzed = "thought.analyzed": "A thought's analysis was recorded.",
+    ThoughtDeleted = "thought.deleted": "A thought was deleted.",
+    ThoughtImported = "thought.imported": "A thought came in through an import.",
+    SuggestionCreated = "suggestion.created": "A task was suggested from a thought.",
+    SuggestionAccepted = "suggestion.accepted": "A suggestion was accepted (its task is created with it).",
+    SuggestionRejected = "suggestion.rejected": "A suggestion was rejected.",
+    SuggestionDeleted = "suggestion.deleted": "A suggestion was soft-deleted.",
+    SuggestionRestored = "suggestion.restored": "A deleted suggestion was restored.",
+    ApprovalRequested = "approval.requested": "An action is waiting for a human's decision.",
+    ApprovalDecided = "approval.decided": "An approval was approved or rejected.",
+    ApprovalExpired = "approval.expired": "An approval expired undecided.",
+    ApprovalCancelled = "approval.cancelled": "An approval was withdrawn.",
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Reads a stored or requested name back (`task.created`).
+impl std::str::FromStr for EventKind {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<EventKind> {
+        EventKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s.trim())
+            .ok_or_else(|| crate::Error::invalid("event", format!("'{s}' is not an event kind")))
+    }
+}
+
 /// A stored event. `seq` is assigned by the store: strictly increasing in
 /// commit order across the whole store, never reused.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -18,7 +90,9 @@ pub struct Event {
     pub user_id: UserId,
     /// The user who caused it (`None` for the engine itself, e.g. expiry).
     pub actor: Option<UserId>,
-    /// Dotted name: `task.created`, `approval.decided`, …
+    /// Dotted name: `task.created`, `approval.decided`, … (an
+    /// [`EventKind`]'s name; kept as text so that events written by a newer
+    /// version still read).
     pub kind: String,
     pub entity: Entity,
     pub entity_id: Uuid,
@@ -33,12 +107,20 @@ pub struct Event {
 pub struct NewEvent {
     pub user_id: UserId,
     pub actor: Option<UserId>,
+    /// An [`EventKind`]'s name.
     pub kind: &'static str,
     pub entity: Entity,
     pub entity_id: Uuid,
     pub before: Option<Value>,
     pub after: Option<Value>,
     pub at: DateTime<Utc>,
+}
+
+impl Event {
+    /// Whether this event is of `kind`.
+    pub fn is(&self, kind: EventKind) -> bool {
+        self.kind == kind.as_str()
+    }
 }
 
 impl NewEvent {
@@ -75,5 +157,21 @@ impl EventQuery {
             0 => 100,
             n => n.min(1000),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_kind_reads_back_and_names_are_unique() {
+        let mut names = std::collections::HashSet::new();
+        for &kind in EventKind::ALL {
+            assert_eq!(kind.as_str().parse::<EventKind>(), Ok(kind));
+            assert_eq!(serde_json::to_value(kind).unwrap(), serde_json::json!(kind.as_str()));
+            assert!(names.insert(kind.as_str()), "{kind} twice");
+        }
+        assert!("task.exploded".parse::<EventKind>().is_err());
     }
 }

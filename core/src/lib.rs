@@ -11,6 +11,7 @@
 //! (SQLite, PostgreSQL) or here ([`MemoryStore`]); the facade crate
 //! `steward` wires real clocks and ids.
 
+pub mod access;
 pub mod approval;
 pub mod clock;
 pub mod engine;
@@ -35,11 +36,12 @@ mod validate;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
+pub use access::Access;
 pub use approval::{Approval, ApprovalStatus, Decision, NewApproval};
 pub use clock::{Clock, ManualClock};
 pub use engine::{Completion, Engine, ExportCursor, Finished, ImportReport, Portable, QuickAdd};
 pub use error::{Conflict, Entity, Error, FieldError, Result};
-pub use event::{Event, EventQuery};
+pub use event::{Event, EventKind, EventQuery};
 pub use ids::{
     ApiKeyId, ApprovalId, IdGenerator, JobId, RunId, SequentialIds, SuggestionId, TaskId, ThoughtId, UserId,
 };

@@ -23,6 +23,10 @@ pub enum Role {
     Observer,
     /// Their own data, but no user or key management (service accounts).
     Api,
+    /// The engine's own worker and scheduler ([`Principal::system`]). Never
+    /// stored, granted, parsed from text or deserialized.
+    #[serde(skip_deserializing)]
+    System,
 }
 
 impl Role {
@@ -32,30 +36,23 @@ impl Role {
             Role::User => "user",
             Role::Observer => "observer",
             Role::Api => "api",
+            Role::System => "system",
         }
     }
 
-    pub fn can_write(self) -> bool {
-        self != Role::Observer
-    }
-
-    pub fn can_manage_keys(self) -> bool {
-        matches!(self, Role::Admin | Role::User)
-    }
-
-    pub fn can_manage_users(self) -> bool {
-        self == Role::Admin
-    }
-
-    /// A key never carries more power than its creator.
+    /// A key never carries more power than its creator, and nobody grants
+    /// the system role.
     pub fn can_grant(self, role: Role) -> bool {
-        match self {
-            Role::Admin => true,
-            Role::User => role != Role::Admin,
-            Role::Observer | Role::Api => false,
+        match (self, role) {
+            (_, Role::System) => false,
+            (Role::Admin, _) => true,
+            (Role::User, role) => role != Role::Admin,
+            (Role::Observer | Role::Api | Role::System, _) => false,
         }
     }
 }
+// `System` is left out on purpose: no text (a stored row, a CLI flag, a
+// request) ever reads back as the system role.
 enum_text!(Role, "role", [Role::Admin, Role::User, Role::Observer, Role::Api]);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +84,9 @@ impl User {
         let email = validate::email(&mut c, &input.email);
         let fallback = email.split('@').next().unwrap_or_default().to_string();
         let name = c.text("name", input.name.as_deref().unwrap_or(&fallback), 1, 100);
+        if input.role == Some(Role::System) {
+            c.fail("role", "the system role belongs to the engine, not to a user");
+        }
         c.finish()?;
         Ok(User {
             id,
@@ -108,12 +108,6 @@ impl User {
 pub struct Principal {
     pub user_id: UserId,
     pub role: Role,
-}
-
-impl Principal {
-    pub(crate) fn require_write(&self) -> Result<()> {
-        if self.role.can_write() { Ok(()) } else { Err(Error::Forbidden("observers cannot change data".into())) }
-    }
 }
 
 /// An API key. Only its SHA-256 is stored; the secret is shown once.

@@ -21,6 +21,15 @@ impl Checks {
         self.errors.push(FieldError::body(field, msg));
     }
 
+    /// Adds every field error of a nested check that failed validation.
+    pub(crate) fn absorb(&mut self, result: Result<()>) {
+        match result {
+            Ok(()) => {}
+            Err(Error::Invalid(errors)) => self.errors.extend(errors),
+            Err(other) => self.fail("input", other.to_string()),
+        }
+    }
+
     /// Trims `value` and checks it is `min..=max` characters long.
     /// NUL characters are refused: no store can keep them faithfully.
     pub(crate) fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {

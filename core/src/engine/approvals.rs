@@ -4,12 +4,14 @@
 use super::{CONFLICT_RETRIES, Engine, event, retry_on_conflict};
 use crate::approval::{Approval, ApprovalStatus, DecideOutcome, Decision, NewApproval};
 use crate::error::{Entity, Error, Result};
+use crate::event::EventKind;
 use crate::ids::ApprovalId;
 use crate::query::{Page, PageRequest};
 use crate::store::{ApprovalQuery, Record, Write};
 use crate::user::Principal;
 
 impl Engine {
+    #[tracing::instrument(level = "info", name = "request_approval", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn request_approval(&self, p: &Principal, input: NewApproval) -> Result<Approval> {
         p.require_write()?;
         if let Some(task) = input.task_id {
@@ -20,7 +22,7 @@ impl Engine {
         let requested = event(
             p.user_id,
             Some(p),
-            "approval.requested",
+            EventKind::ApprovalRequested,
             Entity::Approval,
             approval.id.0,
             None,
@@ -32,12 +34,14 @@ impl Engine {
     }
 
     /// The approval as it reads now (a lapsed pending one reads `expired`).
+    #[tracing::instrument(level = "info", name = "approval", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn approval(&self, p: &Principal, id: ApprovalId) -> Result<Approval> {
         let approval = self.store.approval(p.user_id, id).await?.ok_or(Error::not_found(Entity::Approval))?;
         Ok(approval.as_of(self.now()))
     }
 
     /// Approvals with `status` as of now (pending when not given), newest first.
+    #[tracing::instrument(level = "info", name = "approvals", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn approvals(
         &self,
         p: &Principal,
@@ -52,6 +56,7 @@ impl Engine {
     /// Decides a pending approval, exactly once: of two racing decisions one
     /// sticks and the other is `InvalidTransition`. Past `expires_at` the
     /// approval is recorded as expired and the answer is `ApprovalExpired`.
+    #[tracing::instrument(level = "info", name = "decide_approval", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn decide_approval(
         &self,
         p: &Principal,
@@ -72,8 +77,8 @@ impl Engine {
                         Ok(outcome) => {
                             approval.touch(now);
                             let kind = match outcome {
-                                DecideOutcome::Decided => "approval.decided",
-                                DecideOutcome::Expired => "approval.expired",
+                                DecideOutcome::Decided => EventKind::ApprovalDecided,
+                                DecideOutcome::Expired => EventKind::ApprovalExpired,
                             };
                             let write = Write::Update {
                                 record: Record::Approval(approval.clone()),
@@ -104,6 +109,7 @@ impl Engine {
     }
 
     /// Withdraws a pending approval.
+    #[tracing::instrument(level = "info", name = "cancel_approval", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn cancel_approval(&self, p: &Principal, id: ApprovalId) -> Result<Approval> {
         p.require_write()?;
         retry_on_conflict!(None::<i64>, {
@@ -117,7 +123,7 @@ impl Engine {
             let cancelled = event(
                 p.user_id,
                 Some(p),
-                "approval.cancelled",
+                EventKind::ApprovalCancelled,
                 Entity::Approval,
                 id.0,
                 Some(&before),
@@ -131,6 +137,7 @@ impl Engine {
     /// Writes down every lapsed pending approval of the owner as expired
     /// (one event each); returns how many. Reads never need this — they
     /// already show `expired` — but it records when and emits the events.
+    #[tracing::instrument(level = "info", name = "expire_approvals", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn expire_approvals(&self, p: &Principal) -> Result<usize> {
         let now = self.now();
         let query = ApprovalQuery {
@@ -150,7 +157,7 @@ impl Engine {
             let ev = event(
                 p.user_id,
                 None,
-                "approval.expired",
+                EventKind::ApprovalExpired,
                 Entity::Approval,
                 approval.id.0,
                 Some(&before),

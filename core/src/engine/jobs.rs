@@ -1,13 +1,15 @@
 //! The work queue's operations: enqueue, claim under a lease, heartbeat,
 //! finish, and the operator's retry/cancel/stats.
 //!
-//! Jobs are infrastructure, not an owner's records, so these operations take
-//! no principal: workers and operators call them; a frontend that exposes
-//! them (REST, MCP) decides who may.
+//! Running and operating the queue needs [`Access::OperateQueue`] (an admin,
+//! or the engine's own worker and scheduler as [`Principal::system`]).
+//! Anyone else may read, retry and cancel only jobs they own; another
+//! owner's job is "not found".
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::Engine;
+use crate::access::Access;
 use crate::clock::to_micros;
 use crate::error::{Conflict, Entity, Error, Result};
 use crate::ids::JobId;
@@ -15,6 +17,7 @@ use crate::job::{
     Claim, Holder, Job, JobChange, JobQuery, JobState, MAX_CLAIM, MAX_LEASE, NewJob, Outcome, QueueConfig, QueueStats,
 };
 use crate::query::Page;
+use crate::user::Principal;
 
 /// What became of a finished attempt.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,13 +41,16 @@ impl Engine {
 
     /// Enqueues one job. With a `unique_key` that a pending job already
     /// holds, nothing is added and that job is returned.
-    pub async fn enqueue(&self, new: NewJob) -> Result<Job> {
-        let mut queued = self.enqueue_many(vec![new]).await?;
+    #[tracing::instrument(level = "info", name = "enqueue", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn enqueue(&self, p: &Principal, new: NewJob) -> Result<Job> {
+        let mut queued = self.enqueue_many(p, vec![new]).await?;
         queued.pop().ok_or_else(|| Error::Internal("the store returned no job".into()))
     }
 
     /// Enqueues many jobs in one transaction (all valid, or none is added).
-    pub async fn enqueue_many(&self, new: Vec<NewJob>) -> Result<Vec<Job>> {
+    #[tracing::instrument(level = "info", name = "enqueue_many", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn enqueue_many(&self, p: &Principal, new: Vec<NewJob>) -> Result<Vec<Job>> {
+        p.require(Access::OperateQueue)?;
         let now = self.now();
         let jobs = new.into_iter().map(|n| self.job_from(n, now)).collect::<Result<Vec<_>>>()?;
         if jobs.is_empty() {
@@ -55,7 +61,16 @@ impl Engine {
 
     /// Claims up to `limit` jobs of `kinds` (any kind when empty) for
     /// `worker`, leased for `lease`; earliest deadline first.
-    pub async fn claim(&self, worker: &str, kinds: &[String], limit: u32, lease: Duration) -> Result<Vec<Job>> {
+    #[tracing::instrument(level = "info", name = "claim", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn claim(
+        &self,
+        p: &Principal,
+        worker: &str,
+        kinds: &[String],
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Job>> {
+        p.require(Access::OperateQueue)?;
         let worker = worker.trim();
         if worker.is_empty() || worker.chars().count() > 200 {
             return Err(Error::invalid("worker", "must be 1 to 200 characters"));
@@ -79,7 +94,9 @@ impl Engine {
 
     /// Extends the leases of jobs this worker still holds; for each, whether
     /// it still held it (a `false` means: stop working on that job).
-    pub async fn heartbeat(&self, jobs: &[Job], lease: Duration) -> Result<Vec<bool>> {
+    #[tracing::instrument(level = "info", name = "heartbeat", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn heartbeat(&self, p: &Principal, jobs: &[Job], lease: Duration) -> Result<Vec<bool>> {
+        p.require(Access::OperateQueue)?;
         if lease <= Duration::zero() || lease > MAX_LEASE {
             return Err(Error::invalid("lease", "must be positive and at most an hour"));
         }
@@ -95,14 +112,17 @@ impl Engine {
     }
 
     /// Records how an attempt ended, if the caller still holds its lease.
-    pub async fn finish(&self, job: &Job, outcome: Outcome) -> Result<Finished> {
-        let mut done = self.finish_many(vec![(job.clone(), outcome)]).await?;
+    #[tracing::instrument(level = "info", name = "finish", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn finish(&self, p: &Principal, job: &Job, outcome: Outcome) -> Result<Finished> {
+        let mut done = self.finish_many(p, vec![(job.clone(), outcome)]).await?;
         done.pop().ok_or_else(|| Error::Internal("the store returned no result".into()))
     }
 
     /// Records many attempts' outcomes in one transaction (batched
     /// completion); each is conditional on its own lease.
-    pub async fn finish_many(&self, outcomes: Vec<(Job, Outcome)>) -> Result<Vec<Finished>> {
+    #[tracing::instrument(level = "info", name = "finish_many", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn finish_many(&self, p: &Principal, outcomes: Vec<(Job, Outcome)>) -> Result<Vec<Finished>> {
+        p.require(Access::OperateQueue)?;
         let now = self.now();
         let mut changes = Vec::with_capacity(outcomes.len());
         for (job, outcome) in &outcomes {
@@ -122,9 +142,10 @@ impl Engine {
 
     /// Puts a dead, cancelled or retrying job back in the queue now, with
     /// its attempts reset and a fresh deadline.
-    pub async fn retry_job(&self, id: JobId) -> Result<Job> {
+    #[tracing::instrument(level = "info", name = "retry_job", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn retry_job(&self, p: &Principal, id: JobId) -> Result<Job> {
+        let job = self.job_to_change(p, id).await?;
         let now = self.now();
-        let job = self.job(id).await?;
         if !matches!(job.state, JobState::Dead | JobState::Cancelled | JobState::FailedRetrying) {
             return Err(transition(&job, JobState::Available));
         }
@@ -142,9 +163,10 @@ impl Engine {
     }
 
     /// Cancels a job that is not running or finished.
-    pub async fn cancel_job(&self, id: JobId) -> Result<Job> {
+    #[tracing::instrument(level = "info", name = "cancel_job", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn cancel_job(&self, p: &Principal, id: JobId) -> Result<Job> {
+        let job = self.job_to_change(p, id).await?;
         let now = self.now();
-        let job = self.job(id).await?;
         if !job.state.is_claimable() {
             return Err(transition(&job, JobState::Cancelled));
         }
@@ -170,25 +192,48 @@ impl Engine {
         }
     }
 
-    pub async fn job(&self, id: JobId) -> Result<Job> {
-        self.store.job(id).await?.ok_or(Error::not_found(Entity::Job))
+    /// A job: any job for a queue operator, else only the caller's own.
+    #[tracing::instrument(level = "info", name = "job", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn job(&self, p: &Principal, id: JobId) -> Result<Job> {
+        let job = self.store.job(id).await?;
+        let visible = |job: &Job| p.require(Access::OperateQueue).is_ok() || job.owner == Some(p.user_id);
+        job.filter(visible).ok_or(Error::not_found(Entity::Job))
     }
 
-    pub async fn jobs(&self, query: &JobQuery) -> Result<Page<Job>> {
+    /// A job the caller may retry or cancel: an operator any, a writer its own.
+    async fn job_to_change(&self, p: &Principal, id: JobId) -> Result<Job> {
+        let job = self.job(p, id).await?;
+        if p.require(Access::OperateQueue).is_err() {
+            p.require_write()?;
+        }
+        Ok(job)
+    }
+
+    /// Jobs newest first, of every owner (queue operators only).
+    #[tracing::instrument(level = "info", name = "jobs", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn jobs(&self, p: &Principal, query: &JobQuery) -> Result<Page<Job>> {
+        p.require(Access::OperateQueue)?;
         self.store.jobs(query).await
     }
 
-    pub async fn queue_stats(&self) -> Result<QueueStats> {
+    /// Depth and health per class (queue operators only).
+    #[tracing::instrument(level = "info", name = "queue_stats", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn queue_stats(&self, p: &Principal) -> Result<QueueStats> {
+        p.require(Access::OperateQueue)?;
         self.store.queue_stats(self.now()).await
     }
 
     /// Marks dead the jobs whose worker died on their last attempt.
-    pub async fn bury_lapsed_jobs(&self) -> Result<u64> {
+    #[tracing::instrument(level = "info", name = "bury_lapsed_jobs", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn bury_lapsed_jobs(&self, p: &Principal) -> Result<u64> {
+        p.require(Access::OperateQueue)?;
         self.store.bury_lapsed_jobs(self.now()).await
     }
 
     /// Deletes succeeded and cancelled jobs that finished more than `age` ago.
-    pub async fn purge_finished_jobs(&self, age: Duration) -> Result<u64> {
+    #[tracing::instrument(level = "info", name = "purge_finished_jobs", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn purge_finished_jobs(&self, p: &Principal, age: Duration) -> Result<u64> {
+        p.require(Access::OperateQueue)?;
         self.store.purge_jobs(&[JobState::Succeeded, JobState::Cancelled], self.now() - age).await
     }
 

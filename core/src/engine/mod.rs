@@ -24,13 +24,13 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use jobs::Finished;
-pub use schedule::{CONSCIOUSNESS_JOB, REMINDER_EVENT, REMINDER_WINDOW};
+pub use schedule::{CONSCIOUSNESS_JOB, REMINDER_WINDOW};
 pub use tasks::{Completion, QuickAdd};
 pub use transfer::{ExportCursor, ImportReport, Portable};
 
 use crate::clock::{Clock, to_micros};
 use crate::error::{Entity, Error, Result};
-use crate::event::NewEvent;
+use crate::event::{EventKind, NewEvent};
 use crate::ids::{IdGenerator, UserId};
 use crate::job::QueueConfig;
 use crate::store::{Store, Write};
@@ -86,7 +86,7 @@ impl Engine {
 fn event<T: Serialize>(
     owner: UserId,
     actor: Option<&Principal>,
-    kind: &'static str,
+    kind: EventKind,
     entity: Entity,
     id: Uuid,
     before: Option<&T>,
@@ -96,8 +96,9 @@ fn event<T: Serialize>(
     let snapshot = |v: Option<&T>| v.and_then(|v| serde_json::to_value(v).ok());
     Write::Append(NewEvent {
         user_id: owner,
-        actor: actor.map(|p| p.user_id),
-        kind,
+        // The system is no user: what it does has no actor.
+        actor: actor.filter(|p| !p.is_system()).map(|p| p.user_id),
+        kind: kind.as_str(),
         entity,
         entity_id: id,
         before: snapshot(before),

@@ -9,18 +9,17 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{Engine, event};
+use crate::access::Access;
 use crate::error::{Entity, Result};
-use crate::event::EventQuery;
+use crate::event::{EventKind, EventQuery};
 use crate::ids::TaskId;
-use crate::job::NewJob;
+use crate::job::{NewJob, Sweep};
 use crate::query::{PageRequest, TaskQuery};
 use crate::task::{Priority, Task};
-use crate::user::User;
+use crate::user::{Principal, User};
 
 /// How far ahead a reminder looks.
 pub const REMINDER_WINDOW: Duration = Duration::minutes(30);
-/// The event a reminder is.
-pub const REMINDER_EVENT: &str = "task.reminder";
 /// The job kind of a user's periodic consciousness check (its handler comes
 /// with the agent).
 pub const CONSCIOUSNESS_JOB: &str = "agent.consciousness";
@@ -34,6 +33,22 @@ struct Reminder<'a> {
 }
 
 impl Engine {
+    /// Runs one sweep (what a `scheduler.tick` job does); returns how many
+    /// things it did (reminders sent, approvals expired, checks enqueued,
+    /// jobs purged and buried).
+    #[tracing::instrument(level = "info", name = "run_sweep", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn run_sweep(&self, p: &Principal, sweep: Sweep) -> Result<u64> {
+        match sweep {
+            Sweep::Reminders => self.send_due_reminders(p, REMINDER_WINDOW).await,
+            Sweep::Approvals => self.expire_all_approvals(p).await,
+            Sweep::Consciousness => self.schedule_consciousness_checks(p).await,
+            Sweep::Retention { keep } => {
+                let purged = self.purge_finished_jobs(p, keep).await?;
+                Ok(purged + self.bury_lapsed_jobs(p).await?)
+            }
+        }
+    }
+
     /// Every user, oldest first (the sweeps visit them all).
     async fn all_users(&self) -> Result<Vec<User>> {
         let mut users = Vec::new();
@@ -53,7 +68,9 @@ impl Engine {
     /// that is due (date and time, in its owner's timezone) within `window`
     /// from now and has no reminder for that moment yet. Tasks with a due
     /// date but no time are not reminded. Returns how many were sent.
-    pub async fn send_due_reminders(&self, window: Duration) -> Result<u64> {
+    #[tracing::instrument(level = "info", name = "send_due_reminders", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn send_due_reminders(&self, p: &Principal, window: Duration) -> Result<u64> {
+        p.require(Access::OperateQueue)?;
         let now = self.now();
         let horizon = now + window;
         let mut sent = 0;
@@ -66,7 +83,7 @@ impl Engine {
                     continue;
                 }
                 let note = Reminder { task_id: task.id, title: &task.title, due_at };
-                let ev = event(user.id, None, REMINDER_EVENT, Entity::Task, task.id.0, None, Some(&note), now);
+                let ev = event(user.id, None, EventKind::TaskReminder, Entity::Task, task.id.0, None, Some(&note), now);
                 self.store.apply(vec![ev]).await?;
                 sent += 1;
             }
@@ -107,7 +124,10 @@ impl Engine {
                 limit: 1000,
             };
             let events = self.store.events(task.user_id, &query).await?;
-            if events.iter().any(|e| e.kind == REMINDER_EVENT && e.after.as_ref().is_some_and(|a| a["due_at"] == due)) {
+            if events
+                .iter()
+                .any(|e| e.is(EventKind::TaskReminder) && e.after.as_ref().is_some_and(|a| a["due_at"] == due))
+            {
                 return Ok(true);
             }
             match events.last() {
@@ -118,7 +138,9 @@ impl Engine {
     }
 
     /// Writes down lapsed approvals as expired for every user; returns how many.
-    pub async fn expire_all_approvals(&self) -> Result<u64> {
+    #[tracing::instrument(level = "info", name = "expire_all_approvals", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn expire_all_approvals(&self, p: &Principal) -> Result<u64> {
+        p.require(Access::OperateQueue)?;
         let mut expired = 0;
         for user in self.all_users().await? {
             loop {
@@ -135,7 +157,9 @@ impl Engine {
     /// Makes sure every user with consciousness checks enabled has one
     /// pending check, due one interval from now; returns how many were
     /// enqueued (users that already had one are left alone).
-    pub async fn schedule_consciousness_checks(&self) -> Result<u64> {
+    #[tracing::instrument(level = "info", name = "schedule_consciousness_checks", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn schedule_consciousness_checks(&self, p: &Principal) -> Result<u64> {
+        p.require(Access::OperateQueue)?;
         let now = self.now();
         let mut wanted = Vec::new();
         for user in self.all_users().await? {

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{CONFLICT_RETRIES, Engine, check_version, event, retry_on_conflict};
 use crate::error::{Entity, Error, Result};
+use crate::event::EventKind;
 use crate::ids::TaskId;
 use crate::job::{Job, NewJob, kinds};
 use crate::query::{Page, TaskQuery};
@@ -34,6 +35,7 @@ pub struct QuickAdd {
 }
 
 impl Engine {
+    #[tracing::instrument(level = "info", name = "create_task", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn create_task(&self, p: &Principal, input: NewTask) -> Result<Task> {
         p.require_write()?;
         let now = self.now();
@@ -46,7 +48,8 @@ impl Engine {
         {
             return Err(Error::not_found(Entity::SourceThought));
         }
-        let created = event(p.user_id, Some(p), "task.created", Entity::Task, task.id.0, None, Some(&task), now);
+        let created =
+            event(p.user_id, Some(p), EventKind::TaskCreated, Entity::Task, task.id.0, None, Some(&task), now);
         let mut writes = vec![Write::Insert(Record::Task(task.clone())), created];
         if task.assignee == Assignee::Agent && task.status.is_open() {
             writes.push(Write::Enqueue(self.agent_job(&task, now)?));
@@ -57,6 +60,7 @@ impl Engine {
 
     /// Parses `text` with the quick-add grammar in the owner's timezone and
     /// creates the task.
+    #[tracing::instrument(level = "info", name = "quick_add", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn quick_add(&self, p: &Principal, text: &str) -> Result<QuickAdd> {
         self.quick_add_with(p, text, NewTask::default()).await
     }
@@ -65,6 +69,7 @@ impl Engine {
     /// field set in `overrides` replaces the parsed one (the title always
     /// comes from the phrase), and its tags are added to the phrase's
     /// `#tags`, skipping ones already there. One write, like any create.
+    #[tracing::instrument(level = "info", name = "quick_add_with", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn quick_add_with(&self, p: &Principal, text: &str, overrides: NewTask) -> Result<QuickAdd> {
         p.require_write()?;
         let now = self.now();
@@ -74,10 +79,12 @@ impl Engine {
         Ok(QuickAdd { task, parsed })
     }
 
+    #[tracing::instrument(level = "info", name = "task", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn task(&self, p: &Principal, id: TaskId) -> Result<Task> {
         self.store.task(p.user_id, id).await?.ok_or(Error::not_found(Entity::Task))
     }
 
+    #[tracing::instrument(level = "info", name = "tasks", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn tasks(&self, p: &Principal, mut query: TaskQuery) -> Result<Page<Task>> {
         query.tag = query.tag.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty());
         query.text = query.text.filter(|t| !t.trim().is_empty());
@@ -86,6 +93,7 @@ impl Engine {
 
     /// A partial update. A status in the patch follows the status machine;
     /// moving to `done` completes the task (see [`Engine::complete_task`]).
+    #[tracing::instrument(level = "info", name = "update_task", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn update_task(
         &self,
         p: &Principal,
@@ -99,6 +107,7 @@ impl Engine {
 
     /// Moves a task through its status machine (`Error::InvalidTransition`
     /// for an illegal move).
+    #[tracing::instrument(level = "info", name = "set_task_status", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn set_task_status(
         &self,
         p: &Principal,
@@ -114,6 +123,7 @@ impl Engine {
     /// Marks a task done. Completing a done task changes nothing; completing
     /// a recurring task creates its next occurrence in the same write, once,
     /// however many completes race.
+    #[tracing::instrument(level = "info", name = "complete_task", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn complete_task(&self, p: &Principal, id: TaskId) -> Result<Completion> {
         p.require_write()?;
         retry_on_conflict!(None::<i64>, {
@@ -145,7 +155,7 @@ impl Engine {
         }
         task.touch(now);
         let completed = before.status != TaskStatus::Done && task.status == TaskStatus::Done;
-        let kind = if completed { "task.completed" } else { "task.updated" };
+        let kind = if completed { EventKind::TaskCompleted } else { EventKind::TaskUpdated };
         let mut writes = vec![
             Write::Update { record: Record::Task(task.clone()), expected_version: Some(before.version) },
             event(p.user_id, Some(p), kind, Entity::Task, id.0, Some(&before), Some(&task), now),
@@ -156,7 +166,16 @@ impl Engine {
         let next = if completed { self.next_occurrence(p, &task, now).await? } else { None };
         if let Some(next) = &next {
             writes.push(Write::Insert(Record::Task(next.clone())));
-            writes.push(event(p.user_id, Some(p), "task.created", Entity::Task, next.id.0, None, Some(next), now));
+            writes.push(event(
+                p.user_id,
+                Some(p),
+                EventKind::TaskCreated,
+                Entity::Task,
+                next.id.0,
+                None,
+                Some(next),
+                now,
+            ));
         }
         self.store.apply(writes).await?;
         Ok(Completion { task, next })
@@ -195,12 +214,13 @@ impl Engine {
     }
 
     /// Deletes a task and its sub-steps.
+    #[tracing::instrument(level = "info", name = "delete_task", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn delete_task(&self, p: &Principal, id: TaskId, if_match: Option<i64>) -> Result<()> {
         p.require_write()?;
         let now = self.now();
         let before = self.task(p, id).await?;
         check_version(Entity::Task, if_match, before.version)?;
-        let deleted = event(p.user_id, Some(p), "task.deleted", Entity::Task, id.0, Some(&before), None, now);
+        let deleted = event(p.user_id, Some(p), EventKind::TaskDeleted, Entity::Task, id.0, Some(&before), None, now);
         self.store.apply(vec![Write::Delete { entity: Entity::Task, owner: p.user_id, id: id.0 }, deleted]).await
     }
 }

@@ -4,6 +4,7 @@
 
 use super::{CONFLICT_RETRIES, Engine, check_version, event, retry_on_conflict};
 use crate::error::{Entity, Error, FieldError, Result};
+use crate::event::EventKind;
 use crate::ids::{SuggestionId, ThoughtId};
 use crate::query::{Page, PageRequest, Scored, SearchField, ThoughtQuery, ThoughtSearch};
 use crate::store::{Record, SuggestionQuery, Write};
@@ -14,20 +15,31 @@ use crate::user::Principal;
 
 impl Engine {
     /// Captures a thought: one write, no analysis.
+    #[tracing::instrument(level = "info", name = "capture_thought", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn capture_thought(&self, p: &Principal, input: NewThought) -> Result<Thought> {
         p.require_write()?;
         let now = self.now();
         let thought = Thought::capture(self.new_id(), p.user_id, input, now)?;
-        let captured =
-            event(p.user_id, Some(p), "thought.captured", Entity::Thought, thought.id.0, None, Some(&thought), now);
+        let captured = event(
+            p.user_id,
+            Some(p),
+            EventKind::ThoughtCaptured,
+            Entity::Thought,
+            thought.id.0,
+            None,
+            Some(&thought),
+            now,
+        );
         self.store.apply(vec![Write::Insert(Record::Thought(thought.clone())), captured]).await?;
         Ok(thought)
     }
 
+    #[tracing::instrument(level = "info", name = "thought", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn thought(&self, p: &Principal, id: ThoughtId) -> Result<Thought> {
         self.store.thought(p.user_id, id).await?.ok_or(Error::not_found(Entity::Thought))
     }
 
+    #[tracing::instrument(level = "info", name = "thoughts", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn thoughts(&self, p: &Principal, mut query: ThoughtQuery) -> Result<Page<Thought>> {
         query.tags = query.tags.iter().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()).collect();
         self.store.thoughts(p.user_id, &query).await
@@ -35,6 +47,7 @@ impl Engine {
 
     /// Full-text search. `text` must have something in it; `fields` defaults
     /// to content and tags.
+    #[tracing::instrument(level = "info", name = "search_thoughts", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn search_thoughts(
         &self,
         p: &Principal,
@@ -50,6 +63,7 @@ impl Engine {
         self.store.search_thoughts(p.user_id, &search).await
     }
 
+    #[tracing::instrument(level = "info", name = "update_thought", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn update_thought(
         &self,
         p: &Principal,
@@ -57,12 +71,14 @@ impl Engine {
         patch: ThoughtPatch,
         if_match: Option<i64>,
     ) -> Result<Thought> {
-        self.change_thought(p, id, "thought.updated", if_match, |t, _| t.apply(patch.clone())).await
+        self.change_thought(p, id, EventKind::ThoughtUpdated, if_match, |t, _| t.apply(patch.clone())).await
     }
 
     /// Records what analysis found out about a thought.
+    #[tracing::instrument(level = "info", name = "record_analysis", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn record_analysis(&self, p: &Principal, id: ThoughtId, analysis: ThoughtAnalysis) -> Result<Thought> {
-        self.change_thought(p, id, "thought.analyzed", None, |t, now| t.record_analysis(analysis.clone(), now)).await
+        self.change_thought(p, id, EventKind::ThoughtAnalyzed, None, |t, now| t.record_analysis(analysis.clone(), now))
+            .await
     }
 
     /// Read, change, write with the version read, recomputed on a lost race
@@ -71,7 +87,7 @@ impl Engine {
         &self,
         p: &Principal,
         id: ThoughtId,
-        kind: &'static str,
+        kind: EventKind,
         if_match: Option<i64>,
         change: impl Fn(&mut Thought, chrono::DateTime<chrono::Utc>) -> Result<()>,
     ) -> Result<Thought> {
@@ -92,16 +108,19 @@ impl Engine {
 
     /// Deletes a thought. Tasks made from it stay (their `source_thought_id`
     /// becomes null); its suggestions go with it.
+    #[tracing::instrument(level = "info", name = "delete_thought", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn delete_thought(&self, p: &Principal, id: ThoughtId, if_match: Option<i64>) -> Result<()> {
         p.require_write()?;
         let now = self.now();
         let before = self.thought(p, id).await?;
         check_version(Entity::Thought, if_match, before.version)?;
-        let deleted = event(p.user_id, Some(p), "thought.deleted", Entity::Thought, id.0, Some(&before), None, now);
+        let deleted =
+            event(p.user_id, Some(p), EventKind::ThoughtDeleted, Entity::Thought, id.0, Some(&before), None, now);
         self.store.apply(vec![Write::Delete { entity: Entity::Thought, owner: p.user_id, id: id.0 }, deleted]).await
     }
 
     /// Proposes a task from a thought.
+    #[tracing::instrument(level = "info", name = "suggest_task", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn suggest_task(&self, p: &Principal, thought: ThoughtId, input: NewSuggestion) -> Result<Suggestion> {
         p.require_write()?;
         self.thought(p, thought).await?;
@@ -110,7 +129,7 @@ impl Engine {
         let created = event(
             p.user_id,
             Some(p),
-            "suggestion.created",
+            EventKind::SuggestionCreated,
             Entity::Suggestion,
             suggestion.id.0,
             None,
@@ -121,11 +140,13 @@ impl Engine {
         Ok(suggestion)
     }
 
+    #[tracing::instrument(level = "info", name = "suggestion", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn suggestion(&self, p: &Principal, id: SuggestionId) -> Result<Suggestion> {
         self.store.suggestion(p.user_id, id).await?.ok_or(Error::not_found(Entity::Suggestion))
     }
 
     /// Open suggestions, most confident first.
+    #[tracing::instrument(level = "info", name = "pending_suggestions", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn pending_suggestions(&self, p: &Principal, min_confidence: Option<f64>) -> Result<Vec<Suggestion>> {
         if min_confidence.is_some_and(|c| !(0.0..=1.0).contains(&c)) {
             return Err(Error::Invalid(vec![FieldError::query("min_confidence", "must be between 0 and 1")]));
@@ -135,6 +156,7 @@ impl Engine {
     }
 
     /// Every suggestion, newest first.
+    #[tracing::instrument(level = "info", name = "suggestion_history", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn suggestion_history(
         &self,
         p: &Principal,
@@ -145,6 +167,7 @@ impl Engine {
         self.store.suggestions(p.user_id, &query).await
     }
 
+    #[tracing::instrument(level = "info", name = "suggestions_for_thought", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn suggestions_for_thought(&self, p: &Principal, thought: ThoughtId) -> Result<Vec<Suggestion>> {
         self.thought(p, thought).await?;
         let query = SuggestionQuery { thought: Some(thought), ..SuggestionQuery::default() };
@@ -154,6 +177,7 @@ impl Engine {
     /// Accepts an open suggestion: creates the task (linked to the source
     /// thought), marks the suggestion accepted and links the thought to the
     /// task, all in one write. A decided suggestion is `InvalidTransition`.
+    #[tracing::instrument(level = "info", name = "accept_suggestion", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn accept_suggestion(
         &self,
         p: &Principal,
@@ -183,11 +207,11 @@ impl Engine {
         let mut writes = vec![
             Write::Insert(Record::Task(task.clone())),
             Write::Update { record: Record::Suggestion(suggestion.clone()), expected_version: Some(before.version) },
-            event(p.user_id, Some(p), "task.created", Entity::Task, task.id.0, None, Some(&task), now),
+            event(p.user_id, Some(p), EventKind::TaskCreated, Entity::Task, task.id.0, None, Some(&task), now),
             event(
                 p.user_id,
                 Some(p),
-                "suggestion.accepted",
+                EventKind::SuggestionAccepted,
                 Entity::Suggestion,
                 id.0,
                 Some(&before),
@@ -205,35 +229,38 @@ impl Engine {
         Ok((task, suggestion))
     }
 
+    #[tracing::instrument(level = "info", name = "reject_suggestion", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn reject_suggestion(
         &self,
         p: &Principal,
         id: SuggestionId,
         reason: Option<String>,
     ) -> Result<Suggestion> {
-        self.change_suggestion(p, id, "suggestion.rejected", |s, now| s.reject(reason.clone(), now)).await
+        self.change_suggestion(p, id, EventKind::SuggestionRejected, |s, now| s.reject(reason.clone(), now)).await
     }
 
     /// Soft delete: hidden from lists, status kept, restorable.
+    #[tracing::instrument(level = "info", name = "delete_suggestion", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn delete_suggestion(
         &self,
         p: &Principal,
         id: SuggestionId,
         reason: Option<String>,
     ) -> Result<Suggestion> {
-        self.change_suggestion(p, id, "suggestion.deleted", |s, now| s.delete(reason.clone(), now)).await
+        self.change_suggestion(p, id, EventKind::SuggestionDeleted, |s, now| s.delete(reason.clone(), now)).await
     }
 
     /// Undoes a soft delete (`Error::NotDeleted` if it was not deleted).
+    #[tracing::instrument(level = "info", name = "restore_suggestion", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn restore_suggestion(&self, p: &Principal, id: SuggestionId) -> Result<Suggestion> {
-        self.change_suggestion(p, id, "suggestion.restored", |s, _| s.restore()).await
+        self.change_suggestion(p, id, EventKind::SuggestionRestored, |s, _| s.restore()).await
     }
 
     async fn change_suggestion(
         &self,
         p: &Principal,
         id: SuggestionId,
-        kind: &'static str,
+        kind: EventKind,
         change: impl Fn(&mut Suggestion, chrono::DateTime<chrono::Utc>) -> Result<()>,
     ) -> Result<Suggestion> {
         p.require_write()?;

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use super::{Engine, event};
 use crate::error::{Entity, Error, Result};
+use crate::event::EventKind;
 use crate::ids::{TaskId, ThoughtId};
 use crate::store::{Record, Write};
 use crate::task::{NewTask, Task, TaskStatus};
@@ -90,6 +91,7 @@ pub enum ExportCursor {
 impl Engine {
     /// The next page of an export (at most `limit` lines) and where to go
     /// on; [`ExportCursor::Done`] when everything was listed.
+    #[tracing::instrument(level = "info", name = "export_page", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn export_page(
         &self,
         p: &Principal,
@@ -124,6 +126,7 @@ impl Engine {
     }
 
     /// Imports numbered JSON lines as one batch (see the module docs).
+    #[tracing::instrument(level = "info", name = "import_batch", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn import_batch(&self, p: &Principal, lines: Vec<(u64, String)>) -> Result<ImportReport> {
         p.require_write()?;
         let now = self.now();
@@ -210,8 +213,8 @@ impl Engine {
 /// The insert and its (snapshot-free, to keep bulk imports lean) event.
 fn import_writes(p: &Principal, record: Record, now: DateTime<Utc>) -> [Write; 2] {
     let (kind, entity) = match record {
-        Record::Task(_) => ("task.imported", Entity::Task),
-        _ => ("thought.imported", Entity::Thought),
+        Record::Task(_) => (EventKind::TaskImported, Entity::Task),
+        _ => (EventKind::ThoughtImported, Entity::Thought),
     };
     let imported = event::<()>(p.user_id, Some(p), kind, entity, record.id(), None, None, now);
     [Write::Insert(record), imported]

@@ -1,8 +1,9 @@
 //! Users, API keys, settings, profile and the activity feed.
 
 use super::{CONFLICT_RETRIES, Engine, check_version, event, retry_on_conflict};
+use crate::access::Access;
 use crate::error::{Conflict, Entity, Error, Result};
-use crate::event::{Event, EventQuery};
+use crate::event::{Event, EventKind, EventQuery};
 use crate::ids::{ApiKeyId, UserId};
 use crate::query::{Page, PageRequest};
 use crate::settings::{Profile, ProfilePatch, Project, Settings, SettingsPatch};
@@ -13,15 +14,12 @@ use crate::user::{API_KEY_PREFIX, ApiKey, NewUser, Principal, Role, User};
 const KEY_BYTES: usize = 32;
 
 impl Engine {
-    /// Creates a user. `by` is the acting admin, or `None` for
-    /// self-registration and the local operator (the CLI). The first user of
-    /// an empty store is an admin unless a role is given.
-    pub async fn create_user(&self, by: Option<&Principal>, input: NewUser) -> Result<User> {
-        if let Some(p) = by
-            && !p.role.can_manage_users()
-        {
-            return Err(Error::Forbidden("only an admin can create users".into()));
-        }
+    /// Creates a user, as an admin or the system (which creates the CLI's
+    /// local operator). The first user of an empty store is an admin unless
+    /// a role is given.
+    #[tracing::instrument(level = "info", name = "create_user", skip_all, fields(user = %by.user_id, role = %by.role))]
+    pub async fn create_user(&self, by: &Principal, input: NewUser) -> Result<User> {
+        by.require(Access::ManageUsers)?;
         let now = self.now();
         let first = self.store.users(PageRequest { limit: 1, offset: 0 }).await?.total == 0;
         let default_role = if first { Role::Admin } else { Role::User };
@@ -29,30 +27,86 @@ impl Engine {
         if self.store.user_by_email(&user.email).await?.is_some() {
             return Err(Error::Conflict(Conflict::UniqueField { entity: Entity::User, field: "email" }));
         }
-        let created = event(user.id, by, "user.created", Entity::User, user.id.0, None, Some(&user), now);
+        let created = event(user.id, Some(by), EventKind::UserCreated, Entity::User, user.id.0, None, Some(&user), now);
         self.store.apply(vec![Write::Insert(Record::User(user.clone())), created]).await?;
         Ok(user)
     }
 
-    pub async fn user(&self, id: UserId) -> Result<User> {
-        self.store.user(id).await?.ok_or(Error::not_found(Entity::User))
+    /// A user account: the caller's own, or anyone's for an admin.
+    #[tracing::instrument(level = "info", name = "user", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn user(&self, p: &Principal, id: UserId) -> Result<User> {
+        let user = self.store.user(id).await?.filter(|u| p.may_act_for(u.id));
+        user.ok_or(Error::not_found(Entity::User))
     }
 
-    pub async fn user_by_email(&self, email: &str) -> Result<User> {
-        self.store.user_by_email(&email.trim().to_lowercase()).await?.ok_or(Error::not_found(Entity::User))
+    /// The account with this email (compared lower-cased): the caller's own,
+    /// or anyone's for an admin.
+    #[tracing::instrument(level = "info", name = "user_by_email", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn user_by_email(&self, p: &Principal, email: &str) -> Result<User> {
+        let user = self.store.user_by_email(&email.trim().to_lowercase()).await?.filter(|u| p.may_act_for(u.id));
+        user.ok_or(Error::not_found(Entity::User))
     }
 
-    pub async fn users(&self, page: PageRequest) -> Result<Page<User>> {
+    /// Every account, oldest first (admins only).
+    #[tracing::instrument(level = "info", name = "users", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn users(&self, p: &Principal, page: PageRequest) -> Result<Page<User>> {
+        p.require(Access::ManageUsers)?;
         self.store.users(page).await
+    }
+
+    /// The principal for acting on the user with this email: the caller
+    /// itself for its own email (keeping the caller's role, a key's say),
+    /// else that user with their own role, which needs
+    /// [`Access::OtherUsers`]. Anyone else's account is "not found".
+    #[tracing::instrument(level = "info", name = "act_as", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn act_as(&self, p: &Principal, email: &str) -> Result<Principal> {
+        let user = self.user_by_email(p, email).await?;
+        if user.id == p.user_id { Ok(*p) } else { Ok(user.principal()) }
+    }
+
+    /// The local operator the CLI acts as when no user is named: the oldest
+    /// admin, created by the system as `email` on a database without one.
+    /// A local-trust shortcut: no network frontend calls it.
+    #[tracing::instrument(level = "info", name = "local_operator", skip_all)]
+    pub async fn local_operator(&self, email: &str) -> Result<Principal> {
+        let system = Principal::system();
+        if let Some(admin) = self.first_admin().await? {
+            return Ok(admin.principal());
+        }
+        let input =
+            NewUser { email: email.into(), name: Some("me".into()), role: Some(Role::Admin), password_hash: None };
+        match self.create_user(&system, input).await {
+            Ok(user) => Ok(user.principal()),
+            // Created concurrently by another process.
+            Err(Error::Conflict(Conflict::UniqueField { entity: Entity::User, .. })) => {
+                Ok(self.user_by_email(&system, email).await?.principal())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The oldest admin, if any.
+    async fn first_admin(&self) -> Result<Option<User>> {
+        // One page at a time until the store answers this in one query.
+        let mut offset = 0;
+        loop {
+            let page = self.store.users(PageRequest { limit: 100, offset }).await?;
+            if let Some(admin) = page.items.iter().find(|u| u.role == Role::Admin) {
+                return Ok(Some(admin.clone()));
+            }
+            if !page.has_more() {
+                return Ok(None);
+            }
+            offset += 100;
+        }
     }
 
     /// Creates an API key for the caller and returns it with its secret,
     /// which is shown this once and stored only as a hash.
+    #[tracing::instrument(level = "info", name = "create_api_key", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn create_api_key(&self, p: &Principal, name: &str, role: Option<Role>) -> Result<(ApiKey, String)> {
-        if !p.role.can_manage_keys() {
-            return Err(Error::Forbidden(format!("a {} cannot manage API keys", p.role)));
-        }
-        let owner = self.user(p.user_id).await?;
+        p.require(Access::ManageKeys)?;
+        let owner = self.user(p, p.user_id).await?;
         let acting = User { role: p.role, ..owner };
         let mut bytes = [0u8; KEY_BYTES];
         self.ids.fill_random(&mut bytes);
@@ -60,20 +114,22 @@ impl Engine {
             std::iter::once(API_KEY_PREFIX.to_string()).chain(bytes.iter().map(|b| format!("{b:02x}"))).collect();
         let now = self.now();
         let key = ApiKey::create(self.new_id(), &acting, name, role, &secret, now)?;
-        let created = event(p.user_id, Some(p), "api_key.created", Entity::ApiKey, key.id.0, None, Some(&key), now);
+        let created =
+            event(p.user_id, Some(p), EventKind::ApiKeyCreated, Entity::ApiKey, key.id.0, None, Some(&key), now);
         self.store.apply(vec![Write::Insert(Record::ApiKey(key.clone())), created]).await?;
         Ok((key, secret))
     }
 
+    #[tracing::instrument(level = "info", name = "api_keys", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn api_keys(&self, p: &Principal) -> Result<Vec<ApiKey>> {
+        p.require(Access::ManageKeys)?;
         self.store.api_keys(p.user_id).await
     }
 
     /// Revokes a key; it stops working at once.
+    #[tracing::instrument(level = "info", name = "revoke_api_key", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn revoke_api_key(&self, p: &Principal, id: ApiKeyId) -> Result<ApiKey> {
-        if !p.role.can_manage_keys() {
-            return Err(Error::Forbidden(format!("a {} cannot manage API keys", p.role)));
-        }
+        p.require(Access::ManageKeys)?;
         let before = self.store.api_key(p.user_id, id).await?.ok_or(Error::not_found(Entity::ApiKey))?;
         if !before.is_active() {
             return Ok(before);
@@ -81,7 +137,7 @@ impl Engine {
         let now = self.now();
         let key = ApiKey { revoked_at: Some(now), ..before.clone() };
         let revoked =
-            event(p.user_id, Some(p), "api_key.revoked", Entity::ApiKey, id.0, Some(&before), Some(&key), now);
+            event(p.user_id, Some(p), EventKind::ApiKeyRevoked, Entity::ApiKey, id.0, Some(&before), Some(&key), now);
         self.store
             .apply(vec![Write::Update { record: Record::ApiKey(key.clone()), expected_version: None }, revoked])
             .await?;
@@ -89,7 +145,9 @@ impl Engine {
     }
 
     /// Who a key secret belongs to, with the key's role. Unknown or revoked
-    /// keys (and keys of deleted users) are `Unauthorized`, all alike.
+    /// keys (and keys of deleted users) are `Unauthorized`, all alike. The
+    /// one operation without a principal: it is how a caller gets one.
+    #[tracing::instrument(level = "info", name = "authenticate_key", skip_all)]
     pub async fn authenticate_key(&self, secret: &str) -> Result<Principal> {
         let key = self.store.api_key_by_hash(&ApiKey::hash_secret(secret.trim())).await?;
         let key = key.filter(ApiKey::is_active).ok_or(Error::Unauthorized)?;
@@ -98,6 +156,7 @@ impl Engine {
     }
 
     /// The caller's settings, created with defaults on first read.
+    #[tracing::instrument(level = "info", name = "settings", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn settings(&self, p: &Principal) -> Result<Settings> {
         if let Some(settings) = self.store.settings(p.user_id).await? {
             return Ok(settings);
@@ -113,6 +172,7 @@ impl Engine {
         }
     }
 
+    #[tracing::instrument(level = "info", name = "update_settings", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn update_settings(
         &self,
         p: &Principal,
@@ -132,6 +192,7 @@ impl Engine {
     }
 
     /// Back to the defaults (the timezone included).
+    #[tracing::instrument(level = "info", name = "reset_settings", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn reset_settings(&self, p: &Principal) -> Result<Settings> {
         p.require_write()?;
         retry_on_conflict!(None::<i64>, {
@@ -157,7 +218,7 @@ impl Engine {
         let updated = event(
             p.user_id,
             Some(p),
-            "settings.updated",
+            EventKind::SettingsUpdated,
             Entity::Settings,
             p.user_id.0,
             Some(&before),
@@ -170,6 +231,7 @@ impl Engine {
     }
 
     /// The caller's profile, created empty on first read.
+    #[tracing::instrument(level = "info", name = "profile", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn profile(&self, p: &Principal) -> Result<Profile> {
         if let Some(profile) = self.store.profile(p.user_id).await? {
             return Ok(profile);
@@ -184,15 +246,18 @@ impl Engine {
         }
     }
 
+    #[tracing::instrument(level = "info", name = "update_profile", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn update_profile(&self, p: &Principal, patch: ProfilePatch) -> Result<Profile> {
         self.change_profile(p, |profile| profile.apply(patch.clone())).await
     }
 
     /// Adds a project, or replaces the one of the same name.
+    #[tracing::instrument(level = "info", name = "put_project", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn put_project(&self, p: &Principal, project: Project) -> Result<Profile> {
         self.change_profile(p, |profile| profile.put_project(project.clone())).await
     }
 
+    #[tracing::instrument(level = "info", name = "remove_project", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn remove_project(&self, p: &Principal, name: &str) -> Result<Profile> {
         self.change_profile(p, |profile| {
             let before = profile.ongoing_projects.len();
@@ -217,7 +282,7 @@ impl Engine {
             let updated = event(
                 p.user_id,
                 Some(p),
-                "profile.updated",
+                EventKind::ProfileUpdated,
                 Entity::Profile,
                 p.user_id.0,
                 Some(&before),
@@ -231,6 +296,7 @@ impl Engine {
     }
 
     /// The caller's audit log, oldest first.
+    #[tracing::instrument(level = "info", name = "activities", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn activities(&self, p: &Principal, query: EventQuery) -> Result<Vec<Event>> {
         self.store.events(p.user_id, &query).await
     }

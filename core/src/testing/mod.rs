@@ -73,13 +73,13 @@ impl Fixture {
     /// Creates a user and acts as them.
     pub async fn user(&self, email: &str) -> Principal {
         let input = NewUser { email: email.into(), name: None, role: None, password_hash: None };
-        self.engine.create_user(None, input).await.unwrap().principal()
+        self.engine.create_user(&Principal::system(), input).await.unwrap().principal()
     }
 
     /// Creates a user with a given role.
     pub async fn user_with_role(&self, email: &str, role: Role) -> Principal {
         let input = NewUser { email: email.into(), name: None, role: Some(role), password_hash: None };
-        self.engine.create_user(None, input).await.unwrap().principal()
+        self.engine.create_user(&Principal::system(), input).await.unwrap().principal()
     }
 
     /// Moves the clock forward by `ms` milliseconds.

@@ -12,7 +12,7 @@ use crate::store::Store;
 use crate::task::{NewTask, TaskPatch};
 use crate::testing::Fixture;
 use crate::thought::NewThought;
-use crate::user::{NewUser, Role};
+use crate::user::{NewUser, Principal, Role};
 
 pub async fn users_keys_and_roles(store: Arc<dyn Store>) {
     let f = Fixture::new(store);
@@ -20,19 +20,19 @@ pub async fn users_keys_and_roles(store: Arc<dyn Store>) {
     assert_eq!(admin.role, Role::Admin, "the first user of an empty store is an admin");
     let user = f.user("ann@example.com").await;
     assert_eq!(user.role, Role::User);
-    assert_eq!(f.engine.user_by_email("ADMIN@example.com").await.unwrap().id, admin.user_id);
+    assert_eq!(f.engine.user_by_email(&admin, "ADMIN@example.com").await.unwrap().id, admin.user_id);
     let dup = NewUser { email: "ANN@example.com".into(), ..Default::default() };
     assert_eq!(
-        f.engine.create_user(None, dup).await,
+        f.engine.create_user(&Principal::system(), dup).await,
         Err(Error::Conflict(crate::Conflict::UniqueField { entity: crate::Entity::User, field: "email" }))
     );
     let bad = NewUser { email: "not-an-email".into(), ..Default::default() };
-    assert!(matches!(f.engine.create_user(None, bad).await, Err(Error::Invalid(_))));
+    assert!(matches!(f.engine.create_user(&Principal::system(), bad).await, Err(Error::Invalid(_))));
     assert!(matches!(
-        f.engine.create_user(Some(&user), NewUser { email: "x@y.z".into(), ..Default::default() }).await,
+        f.engine.create_user(&user, NewUser { email: "x@y.z".into(), ..Default::default() }).await,
         Err(Error::Forbidden(_))
     ));
-    assert_eq!(f.engine.users(PageRequest::default()).await.unwrap().total, 2);
+    assert_eq!(f.engine.users(&Principal::system(), PageRequest::default()).await.unwrap().total, 2);
 
     let (key, secret) = f.engine.create_api_key(&user, "laptop", None).await.unwrap();
     assert!(secret.starts_with("stw_") && secret.len() > 40);
