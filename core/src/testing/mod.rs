@@ -135,6 +135,9 @@ macro_rules! store_conformance_tests {
             concurrent_claims_never_share_a_job,
             stats_bury_and_purge,
             periodic_sweeps_remind_once_expire_and_schedule_checks,
+            each_role_may_do_exactly_its_operations,
+            jobs_are_visible_to_their_owner_and_operators_only,
+            the_system_role_is_never_stored_or_granted,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

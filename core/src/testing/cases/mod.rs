@@ -4,6 +4,7 @@
 mod approvals;
 mod concurrency;
 mod jobs;
+mod roles;
 mod tasks;
 mod thoughts;
 mod users;
@@ -11,6 +12,7 @@ mod users;
 pub use approvals::*;
 pub use concurrency::*;
 pub use jobs::*;
+pub use roles::*;
 pub use tasks::*;
 pub use thoughts::*;
 pub use users::*;

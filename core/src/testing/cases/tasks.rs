@@ -230,10 +230,10 @@ pub async fn pagination_reports_totals(store: Arc<dyn Store>) {
         .iter()
         .flat_map(|p| p.items.iter().map(|t| t.title.clone()))
         .collect();
-    let mut unique = all.clone();
-    unique.dedup();
-    assert_eq!(unique.len(), 25, "pages neither overlap nor skip");
-    assert!(PageRequest::new(0, 0).is_err() && PageRequest::new(101, 0).is_err());
+    let expected: Vec<String> = (0..25).rev().map(|i| format!("task {i:02}")).collect();
+    assert_eq!(all, expected, "pages neither overlap nor skip, in order");
+    assert!(matches!(PageRequest::new(0, 0), Err(Error::Invalid(_))));
+    assert!(matches!(PageRequest::new(101, 0), Err(Error::Invalid(_))));
 }
 
 pub async fn task_update_is_partial_and_versioned(store: Arc<dyn Store>) {
