@@ -161,12 +161,12 @@ async fn one_statement(conn: &mut PgConnection, write: Option<&Write>, events: &
     };
     let (query, mode) = match write {
         Write::Insert(record) => {
-            check_references(conn, record, Mode::Insert).await?;
+            check_references(conn, record).await?;
             (statements::write_within(record, Mode::Insert, wrap)?, Mode::Insert)
         }
         Write::Update { record, expected_version } => {
             let mode = Mode::Update { expected: record.version().and(*expected_version) };
-            check_references(conn, record, mode).await?;
+            check_references(conn, record).await?;
             (statements::write_within(record, mode, wrap)?, mode)
         }
         Write::Delete { entity, owner, id } => {
@@ -210,14 +210,14 @@ async fn write_all(conn: &mut PgConnection, writes: &[Write]) -> Result<(), Fail
 }
 
 async fn insert(conn: &mut PgConnection, record: &Record) -> Result<(), Failure> {
-    check_references(conn, record, Mode::Insert).await?;
+    check_references(conn, record).await?;
     statements::write(record, Mode::Insert)?.execute(&mut *conn).await.map_err(on_write)?;
     Ok(())
 }
 
 async fn update(conn: &mut PgConnection, record: &Record, expected: Option<i64>) -> Result<(), Failure> {
     let mode = Mode::Update { expected: record.version().and(expected) };
-    check_references(conn, record, mode).await?;
+    check_references(conn, record).await?;
     let done = statements::write(record, mode)?.execute(&mut *conn).await.map_err(on_write)?;
     if done.rows_affected() > 0 {
         return Ok(());
@@ -261,37 +261,20 @@ fn current_version(record: &Record) -> Option<&'static str> {
     })
 }
 
-const TASK_EXISTS: &str = "SELECT 1 FROM tasks WHERE id = $1";
-const THOUGHT_EXISTS: &str = "SELECT 1 FROM thoughts WHERE id = $1";
-
-/// The references a write must find, in the memory store's order. Any
-/// owner's record satisfies a reference, as there.
-async fn check_references(conn: &mut PgConnection, record: &Record, mode: Mode) -> Result<(), Failure> {
-    for (sql, id, entity) in references(record, mode) {
-        if sqlx::query(sql).bind(id).fetch_optional(&mut *conn).await?.is_none() {
-            return Err(Error::not_found(entity).into());
+/// Every record `record` names exists and is its owner's, checked in
+/// [`Record::references`] order: the first that is not is `NotFound`.
+async fn check_references(conn: &mut PgConnection, record: &Record) -> Result<(), Failure> {
+    for reference in record.references() {
+        let sql = match reference.target() {
+            Entity::Task => "SELECT 1 FROM tasks WHERE id = $1 AND user_id = $2",
+            Entity::Thought => "SELECT 1 FROM thoughts WHERE id = $1 AND user_id = $2",
+            other => return Err(Error::Internal(format!("a reference to a {other} cannot be checked")).into()),
+        };
+        if sqlx::query(sql).bind(reference.id).bind(record.owner().0).fetch_optional(&mut *conn).await?.is_none() {
+            return Err(Error::not_found(reference.entity).into());
         }
     }
     Ok(())
-}
-
-/// The reads that find `record`'s references, with what each one finds.
-fn references(record: &Record, mode: Mode) -> Vec<(&'static str, Uuid, Entity)> {
-    let inserting = matches!(mode, Mode::Insert);
-    match record {
-        Record::Task(t) => [
-            t.parent_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)),
-            t.source_thought_id.map(|id| (THOUGHT_EXISTS, id.0, Entity::SourceThought)),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
-        Record::Thought(t) => t.task_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)).into_iter().collect(),
-        Record::Suggestion(s) if inserting => vec![(THOUGHT_EXISTS, s.source_thought_id.0, Entity::Thought)],
-        Record::Suggestion(s) => s.created_task_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)).into_iter().collect(),
-        Record::Approval(a) => a.task_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)).into_iter().collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// The record of a plain create: one insert that references nothing, then
@@ -300,7 +283,7 @@ fn references(record: &Record, mode: Mode) -> Vec<(&'static str, Uuid, Entity)> 
 pub(crate) fn plain(writes: &[Write]) -> Option<&Record> {
     match writes.split_first() {
         Some((Write::Insert(record), events))
-            if references(record, Mode::Insert).is_empty() && events.iter().all(|w| matches!(w, Write::Append(_))) =>
+            if record.references().next().is_none() && events.iter().all(|w| matches!(w, Write::Append(_))) =>
         {
             Some(record)
         }

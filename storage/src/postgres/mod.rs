@@ -140,6 +140,10 @@ impl Store for PostgresStore {
         read::users(&self.pool, page).await
     }
 
+    async fn first_admin(&self) -> Result<Option<User>> {
+        read::first_admin(&self.pool).await
+    }
+
     async fn api_key(&self, owner: UserId, id: ApiKeyId) -> Result<Option<ApiKey>> {
         read::api_key(&self.pool, owner, id.0).await
     }

@@ -13,7 +13,7 @@ use steward_core::store::{ApprovalQuery, SuggestionQuery};
 use steward_core::suggestion::Suggestion;
 use steward_core::task::Task;
 use steward_core::thought::Thought;
-use steward_core::user::{ApiKey, User};
+use steward_core::user::{ApiKey, Role, User};
 use steward_core::{Result, UserId};
 use uuid::Uuid;
 
@@ -39,6 +39,11 @@ pub(crate) async fn users(pool: &PgPool, page: PageRequest) -> Result<Page<User>
     let query =
         PageQuery { columns: columns!(user), table: "users", filter: &filter, order: "seq", total: Total::Rows };
     sql::page(pool, query, page, rows::user).await
+}
+
+pub(crate) async fn first_admin(pool: &PgPool) -> Result<Option<User>> {
+    let sql = concat!("SELECT ", columns!(user), " FROM users WHERE role = $1 ORDER BY created_at, seq LIMIT 1");
+    sql::one(pool, sql, &[Arg::Text(Role::Admin.as_str().into())], rows::user).await
 }
 
 pub(crate) async fn api_key(pool: &PgPool, owner: UserId, id: Uuid) -> Result<Option<ApiKey>> {

@@ -9,7 +9,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 use steward_core::event::NewEvent;
-use steward_core::store::{Record, Write};
+use steward_core::store::{Record, Reference, Write};
 use steward_core::{Entity, Error, Result, UserId};
 use uuid::Uuid;
 
@@ -102,7 +102,7 @@ pub(crate) fn apply_sets(conn: &Connection, sets: &[&WriteSet]) -> Result<()> {
 fn plain(set: &[Write]) -> Option<&Record> {
     match set.split_first() {
         Some((Write::Insert(record), events))
-            if references(record, Mode::Insert).is_empty() && events.iter().all(|w| matches!(w, Write::Append(_))) =>
+            if record.references().next().is_none() && events.iter().all(|w| matches!(w, Write::Append(_))) =>
         {
             Some(record)
         }
@@ -154,14 +154,14 @@ pub(crate) fn apply_set(conn: &Connection, set: &WriteSet) -> Result<()> {
 }
 
 fn insert(conn: &Connection, record: &Record) -> Result<()> {
-    check_references(conn, record, Mode::Insert)?;
+    check_references(conn, record)?;
     let (sql, binds) = statements::write(record, Mode::Insert)?;
     run(conn, sql, &binds).map_err(|e| lite_write_error(e, record.entity(), dangling(record)))?;
     Ok(())
 }
 
 fn update(conn: &Connection, record: &Record, expected: Option<i64>) -> Result<()> {
-    check_references(conn, record, Mode::Update { expected })?;
+    check_references(conn, record)?;
     let expected = record.version().and(expected);
     let (sql, binds) = statements::write(record, Mode::Update { expected })?;
     let changed = run(conn, sql, &binds).map_err(|e| lite_write_error(e, record.entity(), dangling(record)))?;
@@ -199,45 +199,32 @@ fn current_version(record: &Record) -> Option<&'static str> {
     })
 }
 
-const TASK_EXISTS: &str = "SELECT 1 FROM tasks WHERE id = ?";
-const THOUGHT_EXISTS: &str = "SELECT 1 FROM thoughts WHERE id = ?";
+/// Whether the record `reference` names exists and is `owner`'s.
+fn holds(conn: &Connection, reference: Reference, owner: UserId) -> Result<bool> {
+    let sql = match reference.target() {
+        Entity::Task => "SELECT 1 FROM tasks WHERE id = ? AND user_id = ?",
+        Entity::Thought => "SELECT 1 FROM thoughts WHERE id = ? AND user_id = ?",
+        other => return Err(Error::Internal(format!("a reference to a {other} cannot be checked"))),
+    };
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.exists((reference.id.as_bytes(), owner.0.as_bytes())))
+        .map_err(lite_error)
+}
 
-/// The references a write must find, in the memory store's order. Any
-/// owner's record satisfies a reference, as there.
-fn check_references(conn: &Connection, record: &Record, mode: Mode) -> Result<()> {
-    for (sql, id, entity) in references(record, mode) {
-        let found = conn.prepare_cached(sql).and_then(|mut stmt| stmt.exists([id.as_bytes()])).map_err(lite_error)?;
-        if !found {
-            return Err(Error::not_found(entity));
+/// Every record `record` names exists and is its owner's, checked in
+/// [`Record::references`] order: the first that is not is `NotFound`.
+fn check_references(conn: &Connection, record: &Record) -> Result<()> {
+    for reference in record.references() {
+        if !holds(conn, reference, record.owner())? {
+            return Err(Error::not_found(reference.entity));
         }
     }
     Ok(())
 }
 
-/// The lookups [`check_references`] makes for `record`, in order.
-fn references(record: &Record, mode: Mode) -> Vec<(&'static str, Uuid, Entity)> {
-    let inserting = matches!(mode, Mode::Insert);
-    match record {
-        Record::Task(t) => [
-            t.parent_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)),
-            t.source_thought_id.map(|id| (THOUGHT_EXISTS, id.0, Entity::SourceThought)),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
-        Record::Thought(t) if !inserting => t.task_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)).into_iter().collect(),
-        Record::Suggestion(s) => vec![(THOUGHT_EXISTS, s.source_thought_id.0, Entity::Thought)],
-        Record::Approval(a) if inserting => a.task_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)).into_iter().collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// What a foreign-key failure the checks above did not catch is missing.
 fn dangling(record: &Record) -> Entity {
-    match record {
-        Record::Task(_) | Record::Thought(_) | Record::Suggestion(_) | Record::Approval(_) => Entity::Task,
-        other => other.entity(),
-    }
+    record.references().next().map_or(record.entity(), |r| r.entity)
 }
 
 fn delete(conn: &Connection, entity: Entity, owner: UserId, id: Uuid) -> Result<()> {

@@ -190,6 +190,10 @@ impl Store for SqliteStore {
         read::users(&self.read, page).await
     }
 
+    async fn first_admin(&self) -> Result<Option<User>> {
+        read::first_admin(&self.read).await
+    }
+
     async fn api_key(&self, owner: UserId, id: ApiKeyId) -> Result<Option<ApiKey>> {
         read::api_key(&self.read, owner, id.0).await
     }

@@ -13,7 +13,7 @@ use steward_core::store::{ApprovalQuery, SuggestionQuery};
 use steward_core::suggestion::Suggestion;
 use steward_core::task::Task;
 use steward_core::thought::Thought;
-use steward_core::user::{ApiKey, User};
+use steward_core::user::{ApiKey, Role, User};
 use steward_core::{Result, UserId};
 use uuid::Uuid;
 
@@ -33,6 +33,11 @@ pub(crate) async fn user_by_email(pool: &SqlitePool, email: &str) -> Result<Opti
 
 pub(crate) async fn users(pool: &SqlitePool, page: PageRequest) -> Result<Page<User>> {
     sql::page(pool, PageQuery::filtered("users", &Filter::everything(), "seq ASC"), page, rows::user).await
+}
+
+pub(crate) async fn first_admin(pool: &SqlitePool) -> Result<Option<User>> {
+    let sql = "SELECT * FROM users WHERE role = ? ORDER BY created_at, seq LIMIT 1";
+    sql::one(pool, sql, &[Arg::Text(Role::Admin.as_str().into())], rows::user).await
 }
 
 pub(crate) async fn api_key(pool: &SqlitePool, owner: UserId, id: Uuid) -> Result<Option<ApiKey>> {

@@ -7,6 +7,7 @@ mod jobs;
 mod tasks;
 mod thoughts;
 mod users;
+mod writes;
 
 pub use approvals::*;
 pub use concurrency::*;
@@ -14,3 +15,4 @@ pub use jobs::*;
 pub use tasks::*;
 pub use thoughts::*;
 pub use users::*;
+pub use writes::*;
