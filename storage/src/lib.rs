@@ -11,6 +11,8 @@
 //!
 //! The stores own persistence only; every rule lives in `steward-core`.
 
+mod error;
+
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 

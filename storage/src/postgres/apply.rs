@@ -42,10 +42,12 @@ use std::time::Duration;
 use sqlx::{PgConnection, PgPool, Row};
 use steward_core::event::NewEvent;
 use steward_core::store::{Record, Write};
-use steward_core::{Entity, Error, Result, UserId};
+use steward_core::{Entity, Error, UserId};
+
+use crate::error::{Result, StoreError};
 use uuid::Uuid;
 
-use super::error::{db_error, is_retryable, write_error};
+use super::error::{is_retryable, write_failure};
 use super::statements::{self, Mode, Query};
 
 /// How many times a write set is tried when PostgreSQL aborts it as a
@@ -68,30 +70,6 @@ pub(crate) fn barrier_key(owner: Uuid) -> i32 {
     i32::from_be_bytes(key)
 }
 
-/// Why a write set did not commit: the caller's error, or a transaction
-/// failure worth running it again for.
-enum Failure {
-    Refused(Error),
-    Retry(sqlx::Error),
-}
-
-impl From<sqlx::Error> for Failure {
-    fn from(e: sqlx::Error) -> Failure {
-        if is_retryable(&e) { Failure::Retry(e) } else { Failure::Refused(db_error(e)) }
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Failure {
-        Failure::Refused(e)
-    }
-}
-
-/// Maps a record write's failure, keeping retryable aborts retryable.
-fn on_write(e: sqlx::Error) -> Failure {
-    if is_retryable(&e) { Failure::Retry(e) } else { Failure::Refused(write_error(e)) }
-}
-
 /// Applies `writes` atomically: all of them, or none and the first failing
 /// write's error.
 pub(crate) async fn apply_set(pool: &PgPool, writes: &[Write]) -> Result<()> {
@@ -99,9 +77,8 @@ pub(crate) async fn apply_set(pool: &PgPool, writes: &[Write]) -> Result<()> {
     loop {
         match attempt_set(pool, writes).await {
             Ok(()) => return Ok(()),
-            Err(Failure::Refused(e)) => return Err(e),
-            Err(Failure::Retry(e)) if attempt >= ATTEMPTS => return Err(db_error(e)),
-            Err(Failure::Retry(_)) => {
+            Err(e) if !is_retryable(&e) || attempt >= ATTEMPTS => return Err(e),
+            Err(_) => {
                 tokio::time::sleep(Duration::from_millis(5 << attempt)).await;
                 attempt += 1;
             }
@@ -109,7 +86,7 @@ pub(crate) async fn apply_set(pool: &PgPool, writes: &[Write]) -> Result<()> {
     }
 }
 
-async fn attempt_set(pool: &PgPool, writes: &[Write]) -> Result<(), Failure> {
+async fn attempt_set(pool: &PgPool, writes: &[Write]) -> Result<()> {
     let records: Vec<&Write> = writes.iter().filter(|w| !matches!(w, Write::Append(_))).collect();
     let enqueues = records.iter().any(|w| matches!(w, Write::Enqueue(_)));
     if let [] | [_] = records.as_slice()
@@ -141,7 +118,7 @@ fn appended(writes: &[Write]) -> Vec<&NewEvent> {
 }
 
 /// A set of at most one record write and its events, as one statement.
-async fn one_statement(conn: &mut PgConnection, write: Option<&Write>, events: &[&NewEvent]) -> Result<(), Failure> {
+async fn one_statement(conn: &mut PgConnection, write: Option<&Write>, events: &[&NewEvent]) -> Result<()> {
     let Some(write) = write else {
         if !events.is_empty() {
             append(conn, events).await?;
@@ -175,22 +152,22 @@ async fn one_statement(conn: &mut PgConnection, write: Option<&Write>, events: &
             (query, Mode::Insert)
         }
         Write::Append(_) | Write::Enqueue(_) => {
-            return Err(Error::Internal("only a record write goes in one statement".into()).into());
+            return Err(StoreError::Bug("only a record write goes in one statement".into()));
         }
     };
     let query = if events.is_empty() { query } else { bind_events(query, events) };
-    let written: i64 = query.fetch_one(&mut *conn).await.and_then(|row| row.try_get(0)).map_err(on_write)?;
+    let written: i64 = query.fetch_one(&mut *conn).await.and_then(|row| row.try_get(0)).map_err(write_failure)?;
     if written > 0 {
         return Ok(());
     }
     match write {
         Write::Update { record, .. } => Err(unchanged(conn, record, mode).await),
         Write::Delete { entity, .. } => Err(Error::not_found(*entity).into()),
-        _ => Err(Error::Internal("an insert wrote no row".into()).into()),
+        _ => Err(StoreError::Bug("an insert wrote no row".into())),
     }
 }
 
-async fn write_all(conn: &mut PgConnection, writes: &[Write]) -> Result<(), Failure> {
+async fn write_all(conn: &mut PgConnection, writes: &[Write]) -> Result<()> {
     for write in writes {
         match write {
             Write::Insert(record) => insert(conn, record).await?,
@@ -209,16 +186,16 @@ async fn write_all(conn: &mut PgConnection, writes: &[Write]) -> Result<(), Fail
     Ok(())
 }
 
-async fn insert(conn: &mut PgConnection, record: &Record) -> Result<(), Failure> {
+async fn insert(conn: &mut PgConnection, record: &Record) -> Result<()> {
     check_references(conn, record).await?;
-    statements::write(record, Mode::Insert)?.execute(&mut *conn).await.map_err(on_write)?;
+    statements::write(record, Mode::Insert)?.execute(&mut *conn).await.map_err(write_failure)?;
     Ok(())
 }
 
-async fn update(conn: &mut PgConnection, record: &Record, expected: Option<i64>) -> Result<(), Failure> {
+async fn update(conn: &mut PgConnection, record: &Record, expected: Option<i64>) -> Result<()> {
     let mode = Mode::Update { expected: record.version().and(expected) };
     check_references(conn, record).await?;
-    let done = statements::write(record, mode)?.execute(&mut *conn).await.map_err(on_write)?;
+    let done = statements::write(record, mode)?.execute(&mut *conn).await.map_err(write_failure)?;
     if done.rows_affected() > 0 {
         return Ok(());
     }
@@ -226,7 +203,7 @@ async fn update(conn: &mut PgConnection, record: &Record, expected: Option<i64>)
 }
 
 /// Why an update matched nothing, from the row as it is now.
-async fn unchanged(conn: &mut PgConnection, record: &Record, mode: Mode) -> Failure {
+async fn unchanged(conn: &mut PgConnection, record: &Record, mode: Mode) -> StoreError {
     let entity = record.entity();
     let Some(sql) = current_version(record) else { return Error::not_found(entity).into() };
     let row = match sqlx::query(sql).bind(record.id()).fetch_optional(&mut *conn).await {
@@ -239,13 +216,12 @@ async fn unchanged(conn: &mut PgConnection, record: &Record, mode: Mode) -> Fail
         (Err(e), _) | (_, Err(e)) => return e.into(),
     };
     match mode {
-        _ if owner != record.owner().0 => Error::not_found(entity),
+        _ if owner != record.owner().0 => Error::not_found(entity).into(),
         Mode::Update { expected: Some(expected) } if expected != actual => {
-            Error::VersionConflict { entity, expected, actual }
+            Error::VersionConflict { entity, expected, actual }.into()
         }
-        _ => Error::Internal(format!("an update of a {entity} matched no row")),
+        _ => StoreError::Bug(format!("an update of a {entity} matched no row")),
     }
-    .into()
 }
 
 /// Reads the owner and version of a versioned record by its key.
@@ -263,12 +239,12 @@ fn current_version(record: &Record) -> Option<&'static str> {
 
 /// Every record `record` names exists and is its owner's, checked in
 /// [`Record::references`] order: the first that is not is `NotFound`.
-async fn check_references(conn: &mut PgConnection, record: &Record) -> Result<(), Failure> {
+async fn check_references(conn: &mut PgConnection, record: &Record) -> Result<()> {
     for reference in record.references() {
         let sql = match reference.target() {
             Entity::Task => "SELECT 1 FROM tasks WHERE id = $1 AND user_id = $2",
             Entity::Thought => "SELECT 1 FROM thoughts WHERE id = $1 AND user_id = $2",
-            other => return Err(Error::Internal(format!("a reference to a {other} cannot be checked")).into()),
+            other => return Err(StoreError::Bug(format!("a reference to a {other} cannot be checked"))),
         };
         if sqlx::query(sql).bind(reference.id).bind(record.owner().0).fetch_optional(&mut *conn).await?.is_none() {
             return Err(Error::not_found(reference.entity).into());
@@ -317,7 +293,7 @@ pub(crate) async fn apply_plain(pool: &PgPool, sets: &[&[Write]]) -> Result<()> 
     let mut tables: Vec<Vec<&Record>> = Vec::new();
     for set in sets {
         let Some(record) = plain(set) else {
-            return Err(Error::Internal("only plain creates are written together".into()));
+            return Err(StoreError::Bug("only plain creates are written together".into()));
         };
         match tables.iter_mut().find(|t| t.first().map(|r| r.entity()) == Some(record.entity())) {
             Some(table) => table.push(record),
@@ -344,13 +320,13 @@ pub(crate) async fn apply_plain(pool: &PgPool, sets: &[&[Write]]) -> Result<()> 
         if !events.is_empty() {
             query = bind_events(query, &events);
         }
-        let written: i64 = query.fetch_one(pool).await.and_then(|row| row.try_get(0)).map_err(write_error)?;
+        let written: i64 = query.fetch_one(pool).await.and_then(|row| row.try_get(0)).map_err(write_failure)?;
         return match usize::try_from(written) {
             Ok(n) if n == rows.len() => Ok(()),
-            _ => Err(Error::Internal(format!("a batch of {} inserts wrote {written} rows", rows.len()))),
+            _ => Err(StoreError::Bug(format!("a batch of {} inserts wrote {written} rows", rows.len()))),
         };
     }
-    let mut tx = pool.begin().await.map_err(db_error)?;
+    let mut tx = pool.begin().await?;
     let written = async {
         for table in &tables {
             for rows in chunks(table) {
@@ -358,20 +334,17 @@ pub(crate) async fn apply_plain(pool: &PgPool, sets: &[&[Write]]) -> Result<()> 
                 for record in rows {
                     query = statements::bind_row(query, record)?;
                 }
-                query.execute(&mut *tx).await.map_err(write_error)?;
+                query.execute(&mut *tx).await.map_err(write_failure)?;
             }
         }
         if !events.is_empty() {
-            append(&mut tx, &events).await.map_err(|e| match e {
-                Failure::Refused(e) => e,
-                Failure::Retry(e) => db_error(e),
-            })?;
+            append(&mut tx, &events).await?;
         }
-        Ok::<(), Error>(())
+        Ok::<(), StoreError>(())
     }
     .await;
     match written {
-        Ok(()) => tx.commit().await.map_err(db_error),
+        Ok(()) => tx.commit().await.map_err(StoreError::from),
         Err(e) => {
             // A connection that cannot roll back is closed by the pool.
             let _ = tx.rollback().await;
@@ -392,16 +365,16 @@ fn chunks<T>(mut items: &[T]) -> Vec<&[T]> {
     out
 }
 
-fn delete_sql(entity: Entity) -> Result<&'static str, Failure> {
+fn delete_sql(entity: Entity) -> Result<&'static str> {
     Ok(match entity {
         Entity::Task => "DELETE FROM tasks WHERE id = $1 AND user_id = $2",
         Entity::Thought => "DELETE FROM thoughts WHERE id = $1 AND user_id = $2",
         Entity::ApiKey => "DELETE FROM api_keys WHERE id = $1 AND user_id = $2",
-        other => return Err(Error::Internal(format!("deleting a {other} is not supported")).into()),
+        other => return Err(StoreError::Bug(format!("deleting a {other} is not supported"))),
     })
 }
 
-async fn delete(conn: &mut PgConnection, entity: Entity, owner: UserId, id: Uuid) -> Result<(), Failure> {
+async fn delete(conn: &mut PgConnection, entity: Entity, owner: UserId, id: Uuid) -> Result<()> {
     let done = sqlx::query(delete_sql(entity)?).bind(id).bind(owner.0).execute(&mut *conn).await?;
     if done.rows_affected() == 0 {
         return Err(Error::not_found(entity).into());
@@ -485,7 +458,7 @@ fn bind_events(q: Query, events: &[&NewEvent]) -> Query {
 }
 
 /// Appends a set's events in order, in one statement.
-async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> Result<(), Failure> {
+async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> Result<()> {
     bind_events(sqlx::query(sqlx::AssertSqlSafe(append_sql(events.len(), 1, ""))), events).execute(&mut *conn).await?;
     Ok(())
 }

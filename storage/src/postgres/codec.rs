@@ -2,7 +2,7 @@
 //! one to one (uuid, timestamptz, date, time, text[], uuid[], jsonb, bool,
 //! integers, double precision); enums are their snake_case text, which a
 //! CHECK constraint keeps to the known names. Decoding failures are
-//! `Error::Internal`: the row is corrupt.
+//! `StoreError::Corrupt`, naming the column.
 
 use std::str::FromStr;
 
@@ -11,14 +11,14 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
-use steward_core::{Entity, Error, Result};
+use steward_core::Entity;
 
-use super::error::{corrupt, db_error};
+use crate::error::{Result, StoreError};
 
 /// A JSON value for a jsonb column, from a value whose serialisation cannot
 /// fail (strings, ids, maps with string keys).
 pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
-    serde_json::to_value(value).map_err(|e| Error::Internal(format!("cannot encode a value as JSON: {e}")))
+    Ok(serde_json::to_value(value)?)
 }
 
 /// Typed access to one row's columns by name.
@@ -29,7 +29,7 @@ impl Columns<'_> {
     where
         T: sqlx::Decode<'a, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
     {
-        self.0.try_get(column).map_err(db_error)
+        self.0.try_get(column).map_err(StoreError::from)
     }
 
     pub(crate) fn id<T: From<uuid::Uuid>>(&self, column: &str) -> Result<T> {
@@ -47,12 +47,12 @@ impl Columns<'_> {
     /// An enum stored as its text.
     pub(crate) fn parse<T: FromStr>(&self, column: &str) -> Result<T> {
         let s: String = self.get(column)?;
-        s.parse().map_err(|_| corrupt(column))
+        s.parse().map_err(|_| StoreError::corrupt(column))
     }
 
     pub(crate) fn opt_parse<T: FromStr>(&self, column: &str) -> Result<Option<T>> {
         match self.get::<Option<String>>(column)? {
-            Some(s) => s.parse().map(Some).map_err(|_| corrupt(column)),
+            Some(s) => s.parse().map(Some).map_err(|_| StoreError::corrupt(column)),
             None => Ok(None),
         }
     }
@@ -60,11 +60,11 @@ impl Columns<'_> {
     /// A jsonb column read into a typed value.
     pub(crate) fn json<T: DeserializeOwned>(&self, column: &str) -> Result<T> {
         let v: Value = self.get(column)?;
-        serde_json::from_value(v).map_err(|_| corrupt(column))
+        serde_json::from_value(v).map_err(|_| StoreError::corrupt(column))
     }
 
     pub(crate) fn entity(&self, column: &str) -> Result<Entity> {
         let s: String = self.get(column)?;
-        s.parse::<Entity>().map_err(|_| corrupt(column))
+        s.parse::<Entity>().map_err(|_| StoreError::corrupt(column))
     }
 }

@@ -4,6 +4,7 @@
 //! its order, so a first page reads a page's worth of rows.
 
 use sqlx::{AssertSqlSafe, PgPool, Row};
+use steward_core::UserId;
 use steward_core::approval::{Approval, ApprovalStatus};
 use steward_core::event::{Event, EventQuery};
 use steward_core::query::{Page, PageRequest, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
@@ -14,11 +15,11 @@ use steward_core::suggestion::Suggestion;
 use steward_core::task::Task;
 use steward_core::thought::Thought;
 use steward_core::user::{ApiKey, Role, User};
-use steward_core::{Result, UserId};
+
+use crate::error::Result;
 use uuid::Uuid;
 
 use super::apply::{EVENTS_BARRIER, barrier_key};
-use super::error::db_error;
 use super::rows::{self, columns};
 use super::search::PREFIX_QUERY;
 use super::sql::{self, Arg, Filter, PageQuery, Total};
@@ -211,15 +212,14 @@ async fn sparse_or_dense(pool: &PgPool, f: &Filter, order: &str, count: &str, pa
         offset: page.offset,
         limit: page.limit,
     };
-    let mut tx = pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(db_error)?;
+    let mut tx = pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
     let counts = format!("SELECT ({count}), (SELECT coalesce(sum(n), 0)::bigint FROM task_counts WHERE user_id = $1)");
     let (total, owned): (i64, i64) = sql::bind(sqlx::query(AssertSqlSafe(counts)), f.args())
         .fetch_one(&mut *tx)
         .await
-        .and_then(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-        .map_err(db_error)?;
+        .and_then(|row| Ok((row.try_get(0)?, row.try_get(1)?)))?;
     if i64::try_from(page.offset).unwrap_or(i64::MAX) >= total {
-        tx.commit().await.map_err(db_error)?;
+        tx.commit().await?;
         return Ok(empty(total));
     }
     let window = i128::from(sql::offset(page)) + i128::from(page.limit);
@@ -243,9 +243,8 @@ async fn sparse_or_dense(pool: &PgPool, f: &Filter, order: &str, count: &str, pa
         .bind(i64::from(page.limit))
         .bind(sql::offset(page))
         .fetch_all(&mut *tx)
-        .await
-        .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
+        .await?;
+    tx.commit().await?;
     let items = found.iter().map(rows::task).collect::<Result<Vec<Task>>>()?;
     Ok(Page { items, ..empty(total) })
 }
@@ -329,14 +328,13 @@ pub(crate) async fn events(pool: &PgPool, owner: UserId, q: &EventQuery) -> Resu
     // Behind the owner's event barrier (see `apply`), held exclusively
     // while the events are read: every seq drawn before is committed or
     // gone, every one drawn after is higher than any this read returns.
-    let mut tx = pool.begin().await.map_err(db_error)?;
+    let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
         .bind(EVENTS_BARRIER)
         .bind(barrier_key(owner.0))
         .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+        .await?;
     let found = sql::list(&mut *tx, columns!(event), "events", &f, "seq", q.effective_limit(), rows::event).await?;
-    tx.commit().await.map_err(db_error)?;
+    tx.commit().await?;
     Ok(found)
 }

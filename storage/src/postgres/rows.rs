@@ -3,8 +3,8 @@
 //! it (never `*`: the search vectors stay on the server). Columns are read
 //! by name.
 
+use crate::error::Result;
 use sqlx::postgres::PgRow;
-use steward_core::Result;
 use steward_core::approval::Approval;
 use steward_core::event::Event;
 use steward_core::settings::{Profile, Settings};

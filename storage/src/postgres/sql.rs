@@ -3,14 +3,13 @@
 //! the first `n` rows, one row). Only fixed SQL fragments written in this
 //! crate are ever concatenated; every value is a bind parameter.
 
+use crate::error::{Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgPool, Row};
-use steward_core::Result;
 use steward_core::query::{Page, PageRequest};
 use uuid::Uuid;
 
-use super::error::db_error;
 use super::statements::Query;
 
 /// A bind value.
@@ -143,26 +142,21 @@ pub(crate) async fn page<T>(
             // The total rides along as the last column of every row; an
             // empty page (past the end) asks for it on its own.
             let sql = query.rows(&format!(", ({total}) AS page_total"));
-            let found = bind(sqlx::query(AssertSqlSafe(sql)), args)
-                .bind(limit)
-                .bind(offset(page))
-                .fetch_all(pool)
-                .await
-                .map_err(db_error)?;
+            let found =
+                bind(sqlx::query(AssertSqlSafe(sql)), args).bind(limit).bind(offset(page)).fetch_all(pool).await?;
             let total: i64 = match found.first() {
-                Some(row) => row.try_get("page_total").map_err(db_error)?,
+                Some(row) => row.try_get("page_total")?,
                 None => scalar(pool, total.clone(), args).await?,
             };
             (found.iter().map(map).collect::<Result<Vec<T>>>()?, u64::try_from(total).unwrap_or_default())
         }
         Total::Rows => {
-            let mut tx = pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(db_error)?;
+            let mut tx = pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
             let found = bind(sqlx::query(AssertSqlSafe(query.rows(""))), args)
                 .bind(limit)
                 .bind(offset(page))
                 .fetch_all(&mut *tx)
-                .await
-                .map_err(db_error)?;
+                .await?;
             let items = found.iter().map(map).collect::<Result<Vec<T>>>()?;
             let total = if page.offset == 0 && items.len() < page.limit as usize {
                 items.len() as u64
@@ -171,11 +165,10 @@ pub(crate) async fn page<T>(
                 let n: i64 = bind(sqlx::query(AssertSqlSafe(count)), args)
                     .fetch_one(&mut *tx)
                     .await
-                    .and_then(|row| row.try_get(0))
-                    .map_err(db_error)?;
+                    .and_then(|row| row.try_get(0))?;
                 u64::try_from(n).unwrap_or_default()
             };
-            tx.commit().await.map_err(db_error)?;
+            tx.commit().await?;
             (items, total)
         }
     };
@@ -184,7 +177,11 @@ pub(crate) async fn page<T>(
 
 /// One `bigint` computed by `sql`.
 async fn scalar(pool: &PgPool, sql: String, args: &[Arg]) -> Result<i64> {
-    bind(sqlx::query(AssertSqlSafe(sql)), args).fetch_one(pool).await.and_then(|row| row.try_get(0)).map_err(db_error)
+    bind(sqlx::query(AssertSqlSafe(sql)), args)
+        .fetch_one(pool)
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(StoreError::from)
 }
 
 /// The first `limit` rows of `SELECT columns FROM table WHERE filter ORDER BY order`.
@@ -198,11 +195,7 @@ pub(crate) async fn list<'c, T>(
     map: fn(&PgRow) -> Result<T>,
 ) -> Result<Vec<T>> {
     let sql = format!("SELECT {columns} FROM {table} WHERE {} ORDER BY {order} LIMIT ${}", filter.sql, filter.next());
-    let rows = bind(sqlx::query(AssertSqlSafe(sql)), &filter.args)
-        .bind(i64::from(limit))
-        .fetch_all(conn)
-        .await
-        .map_err(db_error)?;
+    let rows = bind(sqlx::query(AssertSqlSafe(sql)), &filter.args).bind(i64::from(limit)).fetch_all(conn).await?;
     rows.iter().map(map).collect()
 }
 
@@ -213,7 +206,7 @@ pub(crate) async fn one<T>(
     args: &[Arg],
     map: fn(&PgRow) -> Result<T>,
 ) -> Result<Option<T>> {
-    let row = bind(sqlx::query(sql), args).fetch_optional(pool).await.map_err(db_error)?;
+    let row = bind(sqlx::query(sql), args).fetch_optional(pool).await?;
     row.as_ref().map(map).transpose()
 }
 
@@ -224,7 +217,7 @@ pub(crate) async fn all<T>(
     args: &[Arg],
     map: fn(&PgRow) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let rows = bind(sqlx::query(sql), args).fetch_all(pool).await.map_err(db_error)?;
+    let rows = bind(sqlx::query(sql), args).fetch_all(pool).await?;
     rows.iter().map(map).collect()
 }
 

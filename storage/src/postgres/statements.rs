@@ -5,9 +5,9 @@
 
 use std::sync::LazyLock;
 
+use crate::error::Result;
 use sqlx::Postgres;
 use sqlx::postgres::PgArguments;
-use steward_core::Result;
 use steward_core::approval::Approval;
 use steward_core::settings::{Profile, Settings};
 use steward_core::store::Record;

@@ -10,11 +10,13 @@
 use rusqlite::{Connection, OptionalExtension};
 use steward_core::event::NewEvent;
 use steward_core::store::{Record, Reference, Write};
-use steward_core::{Entity, Error, Result, UserId};
+use steward_core::{Entity, Error, UserId};
+
+use crate::error::{Result, StoreError};
 use uuid::Uuid;
 
 use super::codec::{micros, opt_json};
-use super::error::{lite_error, lite_write_error};
+use super::error::write_failure;
 use super::statements::{self, Binds, Mode};
 
 /// One caller's write set as the writer takes it: the writes, and the JSON
@@ -90,7 +92,7 @@ pub(crate) fn apply_sets(conn: &Connection, sets: &[&WriteSet]) -> Result<()> {
                 statements::bind_row(&mut binds, record)?;
             }
             let sql = statements::insert_rows(rows[0], rows.len());
-            run(conn, &sql, &binds).map_err(|e| lite_write_error(e, rows[0].entity(), dangling(rows[0])))?;
+            run(conn, &sql, &binds).map_err(|e| write_failure(conn, e, rows[0]))?;
         }
     }
     let events: Vec<Event<'_>> = sets.iter().flat_map(|set| set.events(1, 0)).collect();
@@ -156,7 +158,7 @@ pub(crate) fn apply_set(conn: &Connection, set: &WriteSet) -> Result<()> {
 fn insert(conn: &Connection, record: &Record) -> Result<()> {
     check_references(conn, record)?;
     let (sql, binds) = statements::write(record, Mode::Insert)?;
-    run(conn, sql, &binds).map_err(|e| lite_write_error(e, record.entity(), dangling(record)))?;
+    run(conn, sql, &binds).map_err(|e| write_failure(conn, e, record))?;
     Ok(())
 }
 
@@ -164,25 +166,22 @@ fn update(conn: &Connection, record: &Record, expected: Option<i64>) -> Result<(
     check_references(conn, record)?;
     let expected = record.version().and(expected);
     let (sql, binds) = statements::write(record, Mode::Update { expected })?;
-    let changed = run(conn, sql, &binds).map_err(|e| lite_write_error(e, record.entity(), dangling(record)))?;
+    let changed = run(conn, sql, &binds).map_err(|e| write_failure(conn, e, record))?;
     if changed > 0 {
         return Ok(());
     }
     // Nothing matched: say why, from the row as it is now.
     let entity = record.entity();
-    let Some(sql) = current_version(record) else { return Err(Error::not_found(entity)) };
-    let row = conn
-        .prepare_cached(sql)
-        .and_then(|mut stmt| {
-            stmt.query_row([record.id().as_bytes()], |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, i64>(1)?)))
-                .optional()
-        })
-        .map_err(lite_error)?;
-    let Some((owner, actual)) = row else { return Err(Error::not_found(entity)) };
+    let Some(sql) = current_version(record) else { return Err(Error::not_found(entity).into()) };
+    let row = conn.prepare_cached(sql).and_then(|mut stmt| {
+        stmt.query_row([record.id().as_bytes()], |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, i64>(1)?)))
+            .optional()
+    })?;
+    let Some((owner, actual)) = row else { return Err(Error::not_found(entity).into()) };
     match expected {
-        _ if owner.as_slice() != record.owner().0.as_bytes() => Err(Error::not_found(entity)),
-        Some(expected) if expected != actual => Err(Error::VersionConflict { entity, expected, actual }),
-        _ => Err(Error::Internal(format!("an update of a {entity} matched no row"))),
+        _ if owner.as_slice() != record.owner().0.as_bytes() => Err(Error::not_found(entity).into()),
+        Some(expected) if expected != actual => Err(Error::VersionConflict { entity, expected, actual }.into()),
+        _ => Err(StoreError::Bug(format!("an update of a {entity} matched no row"))),
     }
 }
 
@@ -204,11 +203,11 @@ fn holds(conn: &Connection, reference: Reference, owner: UserId) -> Result<bool>
     let sql = match reference.target() {
         Entity::Task => "SELECT 1 FROM tasks WHERE id = ? AND user_id = ?",
         Entity::Thought => "SELECT 1 FROM thoughts WHERE id = ? AND user_id = ?",
-        other => return Err(Error::Internal(format!("a reference to a {other} cannot be checked"))),
+        other => return Err(StoreError::Bug(format!("a reference to a {other} cannot be checked"))),
     };
     conn.prepare_cached(sql)
         .and_then(|mut stmt| stmt.exists((reference.id.as_bytes(), owner.0.as_bytes())))
-        .map_err(lite_error)
+        .map_err(StoreError::from)
 }
 
 /// Every record `record` names exists and is its owner's, checked in
@@ -216,15 +215,10 @@ fn holds(conn: &Connection, reference: Reference, owner: UserId) -> Result<bool>
 fn check_references(conn: &Connection, record: &Record) -> Result<()> {
     for reference in record.references() {
         if !holds(conn, reference, record.owner())? {
-            return Err(Error::not_found(reference.entity));
+            return Err(Error::not_found(reference.entity).into());
         }
     }
     Ok(())
-}
-
-/// What a foreign-key failure the checks above did not catch is missing.
-fn dangling(record: &Record) -> Entity {
-    record.references().next().map_or(record.entity(), |r| r.entity)
 }
 
 fn delete(conn: &Connection, entity: Entity, owner: UserId, id: Uuid) -> Result<()> {
@@ -232,11 +226,11 @@ fn delete(conn: &Connection, entity: Entity, owner: UserId, id: Uuid) -> Result<
         Entity::Task => "DELETE FROM tasks WHERE id = ? AND user_id = ?",
         Entity::Thought => "DELETE FROM thoughts WHERE id = ? AND user_id = ?",
         Entity::ApiKey => "DELETE FROM api_keys WHERE id = ? AND user_id = ?",
-        other => return Err(Error::Internal(format!("deleting a {other} is not supported"))),
+        other => return Err(StoreError::Bug(format!("deleting a {other} is not supported"))),
     };
-    let deleted = run(conn, sql, &Binds::default().bind(&id).bind(&owner.0)).map_err(lite_error)?;
+    let deleted = run(conn, sql, &Binds::default().bind(&id).bind(&owner.0))?;
     if deleted == 0 {
-        return Err(Error::not_found(entity));
+        return Err(Error::not_found(entity).into());
     }
     Ok(())
 }
@@ -260,7 +254,7 @@ fn append(conn: &Connection, events: &[Event<'_>]) -> Result<()> {
             binds.push(micros(event.at));
         }
         let sql = format!("{APPEND_HEAD}{}", vec![APPEND_ROW; rows.len()].join(", "));
-        run(conn, &sql, &binds).map_err(lite_error)?;
+        run(conn, &sql, &binds)?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! How domain values are laid out in columns, both ways: instants as unix
 //! microseconds, dates as `YYYY-MM-DD`, times as `HH:MM` (`HH:MM:SS.f` only
 //! when seconds are set), enums as their snake_case text, lists and objects
-//! as JSON text. Decoding failures are `Error::Internal`: the row is corrupt.
+//! as JSON text. A value that does not decode is `StoreError::Corrupt`, naming its column.
 
 use std::str::FromStr;
 
@@ -10,9 +10,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
-use steward_core::{Entity, Error, Result};
+use steward_core::Entity;
 
-use super::error::{corrupt, db_error};
+use crate::error::{Result, StoreError};
 
 pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
@@ -48,7 +48,7 @@ pub(crate) fn parse_time(s: &str) -> Option<NaiveTime> {
 /// JSON text of a value whose serialisation cannot fail (strings, ids, maps
 /// with string keys).
 pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::Internal(format!("cannot encode a value as JSON: {e}")))
+    Ok(serde_json::to_string(value)?)
 }
 
 pub(crate) fn opt_json<T: Serialize>(value: Option<&T>) -> Result<Option<String>> {
@@ -68,31 +68,31 @@ pub(crate) trait Source {
 
 impl Source for SqliteRow {
     fn int(&self, column: &str) -> Result<Option<i64>> {
-        self.try_get(column).map_err(db_error)
+        self.try_get(column).map_err(StoreError::from)
     }
     fn real(&self, column: &str) -> Result<Option<f64>> {
-        self.try_get(column).map_err(db_error)
+        self.try_get(column).map_err(StoreError::from)
     }
     fn text(&self, column: &str) -> Result<Option<String>> {
-        self.try_get(column).map_err(db_error)
+        self.try_get(column).map_err(StoreError::from)
     }
     fn blob(&self, column: &str) -> Result<Option<Vec<u8>>> {
-        self.try_get(column).map_err(db_error)
+        self.try_get(column).map_err(StoreError::from)
     }
 }
 
 impl Source for rusqlite::Row<'_> {
     fn int(&self, column: &str) -> Result<Option<i64>> {
-        self.get(column).map_err(|_| corrupt(column))
+        self.get(column).map_err(|_| StoreError::corrupt(column))
     }
     fn real(&self, column: &str) -> Result<Option<f64>> {
-        self.get(column).map_err(|_| corrupt(column))
+        self.get(column).map_err(|_| StoreError::corrupt(column))
     }
     fn text(&self, column: &str) -> Result<Option<String>> {
-        self.get(column).map_err(|_| corrupt(column))
+        self.get(column).map_err(|_| StoreError::corrupt(column))
     }
     fn blob(&self, column: &str) -> Result<Option<Vec<u8>>> {
-        self.get(column).map_err(|_| corrupt(column))
+        self.get(column).map_err(|_| StoreError::corrupt(column))
     }
 }
 
@@ -115,7 +115,7 @@ macro_rules! columns {
         }
         impl FromColumn for $ty {
             fn from_column(source: &(impl Source + ?Sized), column: &str) -> Result<Self> {
-                <$ty as Column>::read(source, column)?.ok_or_else(|| corrupt(column))
+                <$ty as Column>::read(source, column)?.ok_or_else(|| StoreError::corrupt(column))
             }
         }
         impl FromColumn for Option<$ty> {
@@ -129,11 +129,11 @@ macro_rules! columns {
 columns! {
     String => |source, column| source.text(column);
     i64 => |source, column| source.int(column);
-    i32 => |source, column| source.int(column)?.map(|v| i32::try_from(v).map_err(|_| corrupt(column))).transpose();
+    i32 => |source, column| source.int(column)?.map(|v| i32::try_from(v).map_err(|_| StoreError::corrupt(column))).transpose();
     bool => |source, column| Ok(source.int(column)?.map(|v| v != 0));
     f64 => |source, column| source.real(column);
     uuid::Uuid => |source, column| {
-        source.blob(column)?.map(|b| uuid::Uuid::from_slice(&b).map_err(|_| corrupt(column))).transpose()
+        source.blob(column)?.map(|b| uuid::Uuid::from_slice(&b).map_err(|_| StoreError::corrupt(column))).transpose()
     };
 }
 
@@ -155,56 +155,56 @@ impl<R: Source + ?Sized> Columns<'_, R> {
 
     pub(crate) fn instant(&self, column: &str) -> Result<DateTime<Utc>> {
         let v: i64 = self.get(column)?;
-        DateTime::from_timestamp_micros(v).ok_or_else(|| corrupt(column))
+        DateTime::from_timestamp_micros(v).ok_or_else(|| StoreError::corrupt(column))
     }
 
     pub(crate) fn opt_instant(&self, column: &str) -> Result<Option<DateTime<Utc>>> {
         match self.get::<Option<i64>>(column)? {
-            Some(v) => DateTime::from_timestamp_micros(v).map(Some).ok_or_else(|| corrupt(column)),
+            Some(v) => DateTime::from_timestamp_micros(v).map(Some).ok_or_else(|| StoreError::corrupt(column)),
             None => Ok(None),
         }
     }
 
     pub(crate) fn opt_date(&self, column: &str) -> Result<Option<NaiveDate>> {
         match self.get::<Option<String>>(column)? {
-            Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Some).map_err(|_| corrupt(column)),
+            Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Some).map_err(|_| StoreError::corrupt(column)),
             None => Ok(None),
         }
     }
 
     pub(crate) fn opt_time(&self, column: &str) -> Result<Option<NaiveTime>> {
         let Some(s) = self.get::<Option<String>>(column)? else { return Ok(None) };
-        parse_time(&s).map(Some).ok_or_else(|| corrupt(column))
+        parse_time(&s).map(Some).ok_or_else(|| StoreError::corrupt(column))
     }
 
     /// An enum stored as its text.
     pub(crate) fn parse<T: FromStr>(&self, column: &str) -> Result<T> {
         let s: String = self.get(column)?;
-        s.parse().map_err(|_| corrupt(column))
+        s.parse().map_err(|_| StoreError::corrupt(column))
     }
 
     pub(crate) fn opt_parse<T: FromStr>(&self, column: &str) -> Result<Option<T>> {
         match self.get::<Option<String>>(column)? {
-            Some(s) => s.parse().map(Some).map_err(|_| corrupt(column)),
+            Some(s) => s.parse().map(Some).map_err(|_| StoreError::corrupt(column)),
             None => Ok(None),
         }
     }
 
     pub(crate) fn json<T: DeserializeOwned>(&self, column: &str) -> Result<T> {
         let s: String = self.get(column)?;
-        serde_json::from_str(&s).map_err(|_| corrupt(column))
+        serde_json::from_str(&s).map_err(|_| StoreError::corrupt(column))
     }
 
     pub(crate) fn opt_json<T: DeserializeOwned>(&self, column: &str) -> Result<Option<T>> {
         match self.get::<Option<String>>(column)? {
-            Some(s) => serde_json::from_str(&s).map(Some).map_err(|_| corrupt(column)),
+            Some(s) => serde_json::from_str(&s).map(Some).map_err(|_| StoreError::corrupt(column)),
             None => Ok(None),
         }
     }
 
     pub(crate) fn entity(&self, column: &str) -> Result<Entity> {
         let s: String = self.get(column)?;
-        s.parse::<Entity>().map_err(|_| corrupt(column))
+        s.parse::<Entity>().map_err(|_| StoreError::corrupt(column))
     }
 }
 

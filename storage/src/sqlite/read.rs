@@ -4,6 +4,7 @@
 //! never wait for the writer.
 
 use sqlx::SqlitePool;
+use steward_core::UserId;
 use steward_core::approval::{Approval, ApprovalStatus};
 use steward_core::event::{Event, EventQuery};
 use steward_core::query::{Page, PageRequest, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
@@ -14,7 +15,8 @@ use steward_core::suggestion::Suggestion;
 use steward_core::task::Task;
 use steward_core::thought::Thought;
 use steward_core::user::{ApiKey, Role, User};
-use steward_core::{Result, UserId};
+
+use crate::error::Result;
 use uuid::Uuid;
 
 use super::codec::{date, micros};

@@ -3,7 +3,7 @@
 //! (the writer, point reads) fetched it. Every query selects whole rows (`*`), so
 //! columns are read by name.
 
-use steward_core::Result;
+use crate::error::Result;
 use steward_core::approval::Approval;
 use steward_core::event::Event;
 use steward_core::settings::{Profile, Settings};

@@ -3,13 +3,11 @@
 //! total, or the first `n` rows). Only fixed SQL fragments written in this
 //! crate are ever concatenated; every value is a bind parameter.
 
+use crate::error::{Result, StoreError};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, SqlitePool};
-use steward_core::Result;
 use steward_core::query::{Page, PageRequest};
 use uuid::Uuid;
-
-use super::error::db_error;
 
 /// A sqlx query on the read pool.
 pub(crate) type Query = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
@@ -98,7 +96,7 @@ impl PageQuery {
     /// `EXPLAIN QUERY PLAN `).
     pub(crate) fn with_total(&self, prefix: &'static str, page: PageRequest) -> Result<Query> {
         let Some(rest) = self.rows.strip_prefix("SELECT * ") else {
-            return Err(steward_core::Error::Internal("a page query must select whole rows".into()));
+            return Err(StoreError::Bug("a page query must select whole rows".into()));
         };
         let sql = format!("{prefix}SELECT *, ({}) AS page_total {rest}", self.count);
         Ok(bind(bind(sqlx::query(AssertSqlSafe(sql)), &self.count_args), &self.args)
@@ -118,16 +116,15 @@ pub(crate) async fn page<T>(
     page: PageRequest,
     map: fn(&SqliteRow) -> Result<T>,
 ) -> Result<Page<T>> {
-    let rows = query.with_total("", page)?.fetch_all(pool).await.map_err(db_error)?;
+    let rows = query.with_total("", page)?.fetch_all(pool).await?;
     let items = rows.iter().map(map).collect::<Result<Vec<T>>>()?;
     let total: i64 = match rows.first() {
-        Some(row) => sqlx::Row::try_get(row, "page_total").map_err(db_error)?,
+        Some(row) => sqlx::Row::try_get(row, "page_total")?,
         None if page.offset == 0 => 0,
         None => bind(sqlx::query(AssertSqlSafe(query.count)), &query.count_args)
             .fetch_one(pool)
             .await
-            .and_then(|row| sqlx::Row::try_get(&row, 0))
-            .map_err(db_error)?,
+            .and_then(|row| sqlx::Row::try_get(&row, 0))?,
     };
     Ok(Page { items, total: u64::try_from(total).unwrap_or_default(), offset: page.offset, limit: page.limit })
 }
@@ -142,11 +139,7 @@ pub(crate) async fn list<T>(
     map: fn(&SqliteRow) -> Result<T>,
 ) -> Result<Vec<T>> {
     let sql = format!("SELECT * FROM {table} WHERE {} ORDER BY {order} LIMIT ?", filter.sql);
-    let rows = bind(sqlx::query(AssertSqlSafe(sql)), &filter.args)
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await
-        .map_err(db_error)?;
+    let rows = bind(sqlx::query(AssertSqlSafe(sql)), &filter.args).bind(i64::from(limit)).fetch_all(pool).await?;
     rows.iter().map(map).collect()
 }
 
@@ -157,7 +150,7 @@ pub(crate) async fn one<T>(
     args: &[Arg],
     map: fn(&SqliteRow) -> Result<T>,
 ) -> Result<Option<T>> {
-    let row = bind(sqlx::query(sql), args).fetch_optional(pool).await.map_err(db_error)?;
+    let row = bind(sqlx::query(sql), args).fetch_optional(pool).await?;
     row.as_ref().map(map).transpose()
 }
 
@@ -168,6 +161,6 @@ pub(crate) async fn all<T>(
     args: &[Arg],
     map: fn(&SqliteRow) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let rows = bind(sqlx::query(sql), args).fetch_all(pool).await.map_err(db_error)?;
+    let rows = bind(sqlx::query(sql), args).fetch_all(pool).await?;
     rows.iter().map(map).collect()
 }

@@ -4,8 +4,8 @@
 //! columns first, then the keys (then the expected version). The writer
 //! runs them through rusqlite (see `writer`).
 
+use crate::error::Result;
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
-use steward_core::Result;
 use steward_core::approval::Approval;
 use steward_core::settings::{Profile, Settings};
 use steward_core::store::Record;
