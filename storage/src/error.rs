@@ -39,6 +39,7 @@ pub(crate) enum StoreError {
     #[error("a value cannot be encoded as JSON")]
     Encode(#[from] serde_json::Error),
     /// A file operation (backups) failed.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code, reason = "only SQLite has files"))]
     #[error("{what} failed")]
     Io {
         what: &'static str,

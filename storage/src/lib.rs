@@ -11,7 +11,9 @@
 //!
 //! The stores own persistence only; every rule lives in `steward-core`.
 
+mod decode;
 mod error;
+mod schema;
 
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

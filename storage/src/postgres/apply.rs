@@ -49,6 +49,7 @@ use uuid::Uuid;
 
 use super::error::{is_retryable, write_failure};
 use super::statements::{self, Mode, Query};
+use crate::schema::{self, chunks};
 
 /// How many times a write set is tried when PostgreSQL aborts it as a
 /// deadlock victim or serialisation failure.
@@ -205,7 +206,9 @@ async fn update(conn: &mut PgConnection, record: &Record, expected: Option<i64>)
 /// Why an update matched nothing, from the row as it is now.
 async fn unchanged(conn: &mut PgConnection, record: &Record, mode: Mode) -> StoreError {
     let entity = record.entity();
-    let Some(sql) = current_version(record) else { return Error::not_found(entity).into() };
+    let Some(sql) = statements::statements_of(record).current_version.as_deref() else {
+        return Error::not_found(entity).into();
+    };
     let row = match sqlx::query(sql).bind(record.id()).fetch_optional(&mut *conn).await {
         Ok(Some(row)) => row,
         Ok(None) => return Error::not_found(entity).into(),
@@ -224,19 +227,6 @@ async fn unchanged(conn: &mut PgConnection, record: &Record, mode: Mode) -> Stor
     }
 }
 
-/// Reads the owner and version of a versioned record by its key.
-fn current_version(record: &Record) -> Option<&'static str> {
-    Some(match record {
-        Record::User(_) | Record::ApiKey(_) => return None,
-        Record::Task(_) => "SELECT user_id, version FROM tasks WHERE id = $1",
-        Record::Thought(_) => "SELECT user_id, version FROM thoughts WHERE id = $1",
-        Record::Suggestion(_) => "SELECT user_id, version FROM suggestions WHERE id = $1",
-        Record::Approval(_) => "SELECT user_id, version FROM approvals WHERE id = $1",
-        Record::Settings(_) => "SELECT user_id, version FROM settings WHERE user_id = $1",
-        Record::Profile(_) => "SELECT user_id, version FROM profiles WHERE user_id = $1",
-    })
-}
-
 /// Every record `record` names exists and is its owner's, checked in
 /// [`Record::references`] order: the first that is not is `NotFound`.
 async fn check_references(conn: &mut PgConnection, record: &Record) -> Result<()> {
@@ -253,30 +243,13 @@ async fn check_references(conn: &mut PgConnection, record: &Record) -> Result<()
     Ok(())
 }
 
-/// The record of a plain create: one insert that references nothing, then
-/// only events. Such sets from several callers can be written together
-/// (see [`apply_plain`]).
-pub(crate) fn plain(writes: &[Write]) -> Option<&Record> {
-    match writes.split_first() {
-        Some((Write::Insert(record), events))
-            if record.references().next().is_none() && events.iter().all(|w| matches!(w, Write::Append(_))) =>
-        {
-            Some(record)
-        }
-        _ => None,
-    }
-}
-
 /// How many creates of one table are written as one statement with
-/// exactly that many rows; larger batches go in runs of [`ROWS`]. Each
+/// exactly that many rows; larger batches go in runs of 64, 16, 4 and 1 rows (`schema::chunks`). Each
 /// row count is a statement of its own, prepared once per connection, so
 /// this bounds how many there are.
 const ONE_STATEMENT: usize = 16;
 
-/// The row counts of the multi-row inserts a larger batch is cut into.
-const ROWS: [usize; 3] = [64, 16, 4];
-
-/// Applies several callers' plain creates (see [`plain`]) at once. The
+/// Applies several callers' plain creates (see `schema::plain`) at once. The
 /// executor's fixed cost per statement, not the commit, is most of what a
 /// create costs the server, so this is where concurrent creates save:
 ///
@@ -292,7 +265,7 @@ const ROWS: [usize; 3] = [64, 16, 4];
 pub(crate) async fn apply_plain(pool: &PgPool, sets: &[&[Write]]) -> Result<()> {
     let mut tables: Vec<Vec<&Record>> = Vec::new();
     for set in sets {
-        let Some(record) = plain(set) else {
+        let Some(record) = schema::plain(set) else {
             return Err(StoreError::Bug("only plain creates are written together".into()));
         };
         match tables.iter_mut().find(|t| t.first().map(|r| r.entity()) == Some(record.entity())) {
@@ -353,25 +326,8 @@ pub(crate) async fn apply_plain(pool: &PgPool, sets: &[&[Write]]) -> Result<()> 
     }
 }
 
-/// Splits `items` into runs of 64, 16, 4 and 1 (see [`ROWS`]).
-fn chunks<T>(mut items: &[T]) -> Vec<&[T]> {
-    let mut out = Vec::new();
-    while !items.is_empty() {
-        let size = ROWS.iter().copied().find(|&s| s <= items.len()).unwrap_or(1);
-        let (chunk, rest) = items.split_at(size);
-        out.push(chunk);
-        items = rest;
-    }
-    out
-}
-
 fn delete_sql(entity: Entity) -> Result<&'static str> {
-    Ok(match entity {
-        Entity::Task => "DELETE FROM tasks WHERE id = $1 AND user_id = $2",
-        Entity::Thought => "DELETE FROM thoughts WHERE id = $1 AND user_id = $2",
-        Entity::ApiKey => "DELETE FROM api_keys WHERE id = $1 AND user_id = $2",
-        other => return Err(StoreError::Bug(format!("deleting a {other} is not supported"))),
-    })
+    statements::delete_sql(entity).ok_or_else(|| StoreError::Bug(format!("deleting a {entity} is not supported")))
 }
 
 async fn delete(conn: &mut PgConnection, entity: Entity, owner: UserId, id: Uuid) -> Result<()> {
@@ -466,14 +422,6 @@ async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn batches_are_cut_into_prepared_sizes() {
-        let items: Vec<usize> = (0..91).collect();
-        let sizes: Vec<usize> = chunks(&items).iter().map(|c| c.len()).collect();
-        assert_eq!(sizes, [64, 16, 4, 4, 1, 1, 1]);
-        assert!(chunks::<usize>(&[]).is_empty());
-    }
 
     #[test]
     fn barrier_keys_fold_the_whole_owner() {

@@ -16,7 +16,6 @@ mod connect;
 mod error;
 mod queue;
 mod read;
-mod rows;
 mod search;
 mod sql;
 mod statements;
@@ -124,7 +123,7 @@ impl Store for PostgresStore {
         if writes.is_empty() {
             return Ok(());
         }
-        if apply::plain(&writes).is_some() {
+        if crate::schema::plain(&writes).is_some() {
             return self.batcher.apply(&self.pool, writes).await;
         }
         apply::apply_set(&self.pool, &writes).await.map_err(public)

@@ -16,7 +16,6 @@
 //! which is what bounds one-at-a-time workers.
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool};
 use steward_core::ids::JobId;
 use steward_core::job::{
@@ -25,36 +24,10 @@ use steward_core::job::{
 use steward_core::query::Page;
 use steward_core::{Conflict, Entity, Error, Priority};
 
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use uuid::Uuid;
 
-use super::codec::Columns;
-
-fn job_row(row: &PgRow) -> Result<Job> {
-    let c = Columns(row);
-    let class: i16 = c.get("class")?;
-    let attempts: i32 = c.get("attempts")?;
-    let max_attempts: i32 = c.get("max_attempts")?;
-    Ok(Job {
-        id: c.id("id")?,
-        owner: c.opt_id("owner_id")?,
-        kind: c.get("kind")?,
-        payload: c.get("payload")?,
-        class: Priority::from_rank(i64::from(class)).ok_or_else(|| StoreError::corrupt("class"))?,
-        state: c.parse("state")?,
-        run_at: c.get("run_at")?,
-        deadline: c.get("deadline")?,
-        attempts: u32::try_from(attempts).map_err(|_| StoreError::corrupt("attempts"))?,
-        max_attempts: u32::try_from(max_attempts).map_err(|_| StoreError::corrupt("max_attempts"))?,
-        last_error: c.get("last_error")?,
-        unique_key: c.get("unique_key")?,
-        locked_by: c.get("locked_by")?,
-        lease_until: c.get("lease_until")?,
-        created_at: c.get("created_at")?,
-        updated_at: c.get("updated_at")?,
-        finished_at: c.get("finished_at")?,
-    })
-}
+use crate::decode;
 
 fn count(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
@@ -131,7 +104,7 @@ pub(crate) async fn enqueue(conn: &mut PgConnection, jobs: &[Job]) -> Result<Vec
         .bind(key)
         .fetch_one(&mut *conn)
         .await?;
-        queued.push(job_row(&row)?);
+        queued.push(decode::job(&row)?);
     }
     Ok(queued)
 }
@@ -166,7 +139,7 @@ pub(crate) async fn claim(pool: &PgPool, claim: &Claim) -> Result<Vec<Job>> {
     .bind(i64::from(claim.limit))
     .fetch_all(pool)
     .await?;
-    let mut jobs = rows.iter().map(job_row).collect::<Result<Vec<_>>>()?;
+    let mut jobs = rows.iter().map(decode::job).collect::<Result<Vec<_>>>()?;
     jobs.sort_by(claim_order);
     Ok(jobs)
 }
@@ -295,7 +268,7 @@ pub(crate) async fn purge(pool: &PgPool, states: &[JobState], before: DateTime<U
 
 pub(crate) async fn job(pool: &PgPool, id: JobId) -> Result<Option<Job>> {
     let row = sqlx::query("SELECT * FROM jobs WHERE id = $1").bind(id.0).fetch_optional(pool).await?;
-    row.as_ref().map(job_row).transpose()
+    row.as_ref().map(decode::job).transpose()
 }
 
 pub(crate) async fn jobs(pool: &PgPool, q: &JobQuery) -> Result<Page<Job>> {
@@ -317,7 +290,7 @@ pub(crate) async fn jobs(pool: &PgPool, q: &JobQuery) -> Result<Page<Job>> {
     .bind(i64::try_from(q.page.offset).unwrap_or(i64::MAX))
     .fetch_all(pool)
     .await?;
-    let items = rows.iter().map(job_row).collect::<Result<Vec<_>>>()?;
+    let items = rows.iter().map(decode::job).collect::<Result<Vec<_>>>()?;
     Ok(Page { items, total: u64::try_from(total).unwrap_or(0), offset: q.page.offset, limit: q.page.limit })
 }
 
@@ -337,19 +310,7 @@ pub(crate) async fn stats(pool: &PgPool, now: DateTime<Utc>) -> Result<QueueStat
     .await?;
     let mut classes: Vec<ClassStats> = Priority::ALL.into_iter().map(ClassStats::empty).collect();
     for row in &rows {
-        let c = Columns(row);
-        let class: i16 = c.get("class")?;
-        let class = Priority::from_rank(i64::from(class)).ok_or_else(|| StoreError::corrupt("class"))?;
-        let n = |column: &str| -> Result<u64> { Ok(u64::try_from(c.get::<i64>(column)?).unwrap_or(0)) };
-        let Some(stats) = classes.iter_mut().find(|s| s.class == class) else { continue };
-        stats.ready = n("ready")?;
-        stats.scheduled = n("scheduled")?;
-        stats.running = n("running")?;
-        stats.dead = n("dead")?;
-        stats.breached = n("breached")?;
-        stats.oldest_ready_secs = c
-            .get::<Option<DateTime<Utc>>>("oldest")?
-            .map(|t| (now - t).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6);
+        decode::add_class_stats(row, &mut classes, now)?;
     }
     Ok(QueueStats { as_of: now, classes })
 }

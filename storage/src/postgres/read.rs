@@ -20,46 +20,47 @@ use crate::error::Result;
 use uuid::Uuid;
 
 use super::apply::{EVENTS_BARRIER, barrier_key};
-use super::rows::{self, columns};
 use super::search::PREFIX_QUERY;
 use super::sql::{self, Arg, Filter, PageQuery, Total};
+use crate::decode;
+use crate::schema::columns;
 
 pub(crate) async fn user(pool: &PgPool, id: Uuid) -> Result<Option<User>> {
     let sql = concat!("SELECT ", columns!(user), " FROM users WHERE id = $1");
-    sql::one(pool, sql, &[Arg::Id(id)], rows::user).await
+    sql::one(pool, sql, &[Arg::Id(id)], decode::user).await
 }
 
 pub(crate) async fn user_by_email(pool: &PgPool, email: &str) -> Result<Option<User>> {
     let email = Arg::Text(email.trim().to_lowercase());
     let sql = concat!("SELECT ", columns!(user), " FROM users WHERE lower(email) = lower($1)");
-    sql::one(pool, sql, &[email], rows::user).await
+    sql::one(pool, sql, &[email], decode::user).await
 }
 
 pub(crate) async fn users(pool: &PgPool, page: PageRequest) -> Result<Page<User>> {
     let filter = Filter::everything();
     let query =
         PageQuery { columns: columns!(user), table: "users", filter: &filter, order: "seq", total: Total::Rows };
-    sql::page(pool, query, page, rows::user).await
+    sql::page(pool, query, page, decode::user).await
 }
 
 pub(crate) async fn first_admin(pool: &PgPool) -> Result<Option<User>> {
     let sql = concat!("SELECT ", columns!(user), " FROM users WHERE role = $1 ORDER BY created_at, seq LIMIT 1");
-    sql::one(pool, sql, &[Arg::Text(Role::Admin.as_str().into())], rows::user).await
+    sql::one(pool, sql, &[Arg::Text(Role::Admin.as_str().into())], decode::user).await
 }
 
 pub(crate) async fn api_key(pool: &PgPool, owner: UserId, id: Uuid) -> Result<Option<ApiKey>> {
     let sql = concat!("SELECT ", columns!(api_key), " FROM api_keys WHERE id = $1 AND user_id = $2");
-    sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], rows::api_key).await
+    sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], decode::api_key).await
 }
 
 pub(crate) async fn api_key_by_hash(pool: &PgPool, key_hash: &str) -> Result<Option<ApiKey>> {
     let sql = concat!("SELECT ", columns!(api_key), " FROM api_keys WHERE key_hash = $1 ORDER BY seq LIMIT 1");
-    sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], rows::api_key).await
+    sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], decode::api_key).await
 }
 
 pub(crate) async fn api_keys(pool: &PgPool, owner: UserId) -> Result<Vec<ApiKey>> {
     let sql = concat!("SELECT ", columns!(api_key), " FROM api_keys WHERE user_id = $1 ORDER BY seq");
-    sql::all(pool, sql, &[Arg::Id(owner.0)], rows::api_key).await
+    sql::all(pool, sql, &[Arg::Id(owner.0)], decode::api_key).await
 }
 
 /// One owned row of a table keyed by `id`.
@@ -72,10 +73,10 @@ macro_rules! owned {
     };
 }
 
-owned!(task, "tasks", task, Task, rows::task);
-owned!(thought, "thoughts", thought, Thought, rows::thought);
-owned!(suggestion, "suggestions", suggestion, Suggestion, rows::suggestion);
-owned!(approval, "approvals", approval, Approval, rows::approval);
+owned!(task, "tasks", task, Task, decode::task);
+owned!(thought, "thoughts", thought, Thought, decode::thought);
+owned!(suggestion, "suggestions", suggestion, Suggestion, decode::suggestion);
+owned!(approval, "approvals", approval, Approval, decode::approval);
 
 /// Keyset pages in id order (exports): the owner's rows after `after`.
 macro_rules! after {
@@ -108,17 +109,17 @@ macro_rules! after {
     };
 }
 
-after!(tasks_after, "tasks", task, Task, rows::task);
-after!(thoughts_after, "thoughts", thought, Thought, rows::thought);
+after!(tasks_after, "tasks", task, Task, decode::task);
+after!(thoughts_after, "thoughts", thought, Thought, decode::thought);
 
 pub(crate) async fn settings(pool: &PgPool, owner: UserId) -> Result<Option<Settings>> {
     let sql = concat!("SELECT ", columns!(settings), " FROM settings WHERE user_id = $1");
-    sql::one(pool, sql, &[Arg::Id(owner.0)], rows::settings).await
+    sql::one(pool, sql, &[Arg::Id(owner.0)], decode::settings).await
 }
 
 pub(crate) async fn profile(pool: &PgPool, owner: UserId) -> Result<Option<Profile>> {
     let sql = concat!("SELECT ", columns!(profile), " FROM profiles WHERE user_id = $1");
-    sql::one(pool, sql, &[Arg::Id(owner.0)], rows::profile).await
+    sql::one(pool, sql, &[Arg::Id(owner.0)], decode::profile).await
 }
 
 fn direction(order: SortOrder) -> &'static str {
@@ -192,7 +193,7 @@ pub(crate) async fn tasks(pool: &PgPool, owner: UserId, q: &TaskQuery) -> Result
     }
     let total = if counted { Total::Counted(counters("task_counts")) } else { Total::Rows };
     let query = PageQuery { columns: columns!(task), table: "tasks", filter: &f, order: &order, total };
-    sql::page(pool, query, q.page, rows::task).await
+    sql::page(pool, query, q.page, decode::task).await
 }
 
 /// A page of tasks filtered by tag or words, whose total (`count`, a query
@@ -245,7 +246,7 @@ async fn sparse_or_dense(pool: &PgPool, f: &Filter, order: &str, count: &str, pa
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
-    let items = found.iter().map(rows::task).collect::<Result<Vec<Task>>>()?;
+    let items = found.iter().map(decode::task).collect::<Result<Vec<Task>>>()?;
     Ok(Page { items, ..empty(total) })
 }
 
@@ -264,7 +265,7 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtQuery) -> 
     };
     let query =
         PageQuery { columns: columns!(thought), table: "thoughts", filter: &f, order: &order, total: Total::Rows };
-    sql::page(pool, query, q.page, rows::thought).await
+    sql::page(pool, query, q.page, decode::thought).await
 }
 
 pub(crate) async fn suggestions(pool: &PgPool, owner: UserId, q: &SuggestionQuery) -> Result<Vec<Suggestion>> {
@@ -282,7 +283,7 @@ pub(crate) async fn suggestions(pool: &PgPool, owner: UserId, q: &SuggestionQuer
         f.and("NOT is_deleted", []);
     }
     let order = if q.open_only { "confidence DESC, created_at DESC, seq DESC" } else { "created_at DESC, seq DESC" };
-    sql::list(pool, columns!(suggestion), "suggestions", &f, order, q.effective_limit(), rows::suggestion).await
+    sql::list(pool, columns!(suggestion), "suggestions", &f, order, q.effective_limit(), decode::suggestion).await
 }
 
 pub(crate) async fn approvals(pool: &PgPool, owner: UserId, q: &ApprovalQuery) -> Result<Page<Approval>> {
@@ -308,7 +309,7 @@ pub(crate) async fn approvals(pool: &PgPool, owner: UserId, q: &ApprovalQuery) -
         order: "created_at DESC, seq DESC",
         total: Total::Rows,
     };
-    sql::page(pool, query, q.page, rows::approval).await
+    sql::page(pool, query, q.page, decode::approval).await
 }
 
 pub(crate) async fn events(pool: &PgPool, owner: UserId, q: &EventQuery) -> Result<Vec<Event>> {
@@ -334,7 +335,7 @@ pub(crate) async fn events(pool: &PgPool, owner: UserId, q: &EventQuery) -> Resu
         .bind(barrier_key(owner.0))
         .execute(&mut *tx)
         .await?;
-    let found = sql::list(&mut *tx, columns!(event), "events", &f, "seq", q.effective_limit(), rows::event).await?;
+    let found = sql::list(&mut *tx, columns!(event), "events", &f, "seq", q.effective_limit(), decode::event).await?;
     tx.commit().await?;
     Ok(found)
 }

@@ -41,7 +41,8 @@ use steward_core::thought::Thought;
 use crate::error::Result;
 use uuid::Uuid;
 
-use super::rows::{self, columns};
+use crate::decode;
+use crate::schema::columns;
 
 /// The tsquery of a filter clause: its two `?`s are the terms (`text[]`)
 /// and the weights (`''`, `'A'` or `'B'`). A scalar subquery, so it is
@@ -166,7 +167,7 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtSearch) ->
         let found = sqlx::query(BY_ID).bind(owner.0).bind(shown).fetch_all(&mut *tx).await?;
         let mut by_id = HashMap::with_capacity(found.len());
         for row in &found {
-            let t = rows::thought(row)?;
+            let t = decode::thought(row)?;
             by_id.insert(t.id.0, t);
         }
         for (i, id) in shown.iter().enumerate() {
@@ -192,7 +193,7 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtSearch) ->
             .fetch_all(&mut *tx)
             .await?;
         for row in &found {
-            ranked.push((rows::thought(row)?, score(words)));
+            ranked.push((decode::thought(row)?, score(words)));
         }
     }
     tx.commit().await?;

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::codec::{micros, opt_json};
 use super::error::write_failure;
 use super::statements::{self, Binds, Mode};
+use crate::schema::{self, chunks};
 
 /// One caller's write set as the writer takes it: the writes, and the JSON
 /// text of every event's `before`/`after` snapshot, encoded by [`WriteSet::new`]
@@ -70,7 +71,7 @@ type Event<'a> = (&'a NewEvent, &'a Snapshots);
 /// or with a single set, each set is applied on its own. On failure nothing
 /// tells which set failed: the writer redoes the batch set by set.
 pub(crate) fn apply_sets(conn: &Connection, sets: &[&WriteSet]) -> Result<()> {
-    let plain: Option<Vec<&Record>> = sets.iter().map(|set| plain(&set.writes)).collect();
+    let plain: Option<Vec<&Record>> = sets.iter().map(|set| schema::plain(&set.writes)).collect();
     let Some(plain) = plain.filter(|p| p.len() > 1) else {
         for set in sets {
             apply_set(conn, set)?;
@@ -91,38 +92,12 @@ pub(crate) fn apply_sets(conn: &Connection, sets: &[&WriteSet]) -> Result<()> {
             for record in rows {
                 statements::bind_row(&mut binds, record)?;
             }
-            let sql = statements::insert_rows(rows[0], rows.len());
+            let sql = statements::statements_of(rows[0]).insert_rows(rows.len());
             run(conn, &sql, &binds).map_err(|e| write_failure(conn, e, rows[0]))?;
         }
     }
     let events: Vec<Event<'_>> = sets.iter().flat_map(|set| set.events(1, 0)).collect();
     append(conn, &events)
-}
-
-/// The record of a plain create: one insert that references nothing, then
-/// only events.
-fn plain(set: &[Write]) -> Option<&Record> {
-    match set.split_first() {
-        Some((Write::Insert(record), events))
-            if record.references().next().is_none() && events.iter().all(|w| matches!(w, Write::Append(_))) =>
-        {
-            Some(record)
-        }
-        _ => None,
-    }
-}
-
-/// Splits `items` into runs of 64, 16, 4 and 1, so a multi-row statement
-/// comes in only four shapes and stays in the statement cache.
-fn chunks<T>(mut items: &[T]) -> Vec<&[T]> {
-    let mut out = Vec::new();
-    while !items.is_empty() {
-        let size = [64, 16, 4, 1].into_iter().find(|&s| s <= items.len()).unwrap_or(1);
-        let (chunk, rest) = items.split_at(size);
-        out.push(chunk);
-        items = rest;
-    }
-    out
 }
 
 /// Runs one cached statement with `binds`; returns the rows it changed.
@@ -172,7 +147,9 @@ fn update(conn: &Connection, record: &Record, expected: Option<i64>) -> Result<(
     }
     // Nothing matched: say why, from the row as it is now.
     let entity = record.entity();
-    let Some(sql) = current_version(record) else { return Err(Error::not_found(entity).into()) };
+    let Some(sql) = statements::statements_of(record).current_version.as_deref() else {
+        return Err(Error::not_found(entity).into());
+    };
     let row = conn.prepare_cached(sql).and_then(|mut stmt| {
         stmt.query_row([record.id().as_bytes()], |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, i64>(1)?)))
             .optional()
@@ -183,19 +160,6 @@ fn update(conn: &Connection, record: &Record, expected: Option<i64>) -> Result<(
         Some(expected) if expected != actual => Err(Error::VersionConflict { entity, expected, actual }.into()),
         _ => Err(StoreError::Bug(format!("an update of a {entity} matched no row"))),
     }
-}
-
-/// Reads the owner and version of a versioned record by its key.
-fn current_version(record: &Record) -> Option<&'static str> {
-    Some(match record {
-        Record::User(_) | Record::ApiKey(_) => return None,
-        Record::Task(_) => "SELECT user_id, version FROM tasks WHERE id = ?",
-        Record::Thought(_) => "SELECT user_id, version FROM thoughts WHERE id = ?",
-        Record::Suggestion(_) => "SELECT user_id, version FROM suggestions WHERE id = ?",
-        Record::Approval(_) => "SELECT user_id, version FROM approvals WHERE id = ?",
-        Record::Settings(_) => "SELECT user_id, version FROM settings WHERE user_id = ?",
-        Record::Profile(_) => "SELECT user_id, version FROM profiles WHERE user_id = ?",
-    })
 }
 
 /// Whether the record `reference` names exists and is `owner`'s.
@@ -222,11 +186,8 @@ fn check_references(conn: &Connection, record: &Record) -> Result<()> {
 }
 
 fn delete(conn: &Connection, entity: Entity, owner: UserId, id: Uuid) -> Result<()> {
-    let sql = match entity {
-        Entity::Task => "DELETE FROM tasks WHERE id = ? AND user_id = ?",
-        Entity::Thought => "DELETE FROM thoughts WHERE id = ? AND user_id = ?",
-        Entity::ApiKey => "DELETE FROM api_keys WHERE id = ? AND user_id = ?",
-        other => return Err(StoreError::Bug(format!("deleting a {other} is not supported"))),
+    let Some(sql) = statements::delete_sql(entity) else {
+        return Err(StoreError::Bug(format!("deleting a {entity} is not supported")));
     };
     let deleted = run(conn, sql, &Binds::default().bind(&id).bind(&owner.0))?;
     if deleted == 0 {
@@ -257,18 +218,4 @@ fn append(conn: &Connection, events: &[Event<'_>]) -> Result<()> {
         run(conn, &sql, &binds)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_come_in_four_sizes_and_keep_order() {
-        let items: Vec<u32> = (0..90).collect();
-        let sizes: Vec<usize> = chunks(&items).iter().map(|c| c.len()).collect();
-        assert_eq!(sizes, [64, 16, 4, 4, 1, 1]);
-        assert_eq!(chunks(&items).concat(), items);
-        assert!(chunks::<u32>(&[]).is_empty());
-    }
 }

@@ -16,7 +16,6 @@ mod direct_read;
 mod error;
 mod queue;
 mod read;
-mod rows;
 mod search;
 mod sql;
 mod statements;

@@ -18,35 +18,10 @@ use steward_core::{Conflict, Entity, Error, Priority};
 
 use crate::error::{Result, StoreError};
 
-use super::codec::{Columns, Source, json, micros, opt_micros};
+use super::codec::{json, micros, opt_micros};
 use super::error::is_unique_violation;
 use super::statements::Binds;
-
-fn job_row<R: Source + ?Sized>(row: &R) -> Result<Job> {
-    let c = Columns(row);
-    let class: i64 = c.get("class")?;
-    let attempts: i64 = c.get("attempts")?;
-    let max_attempts: i64 = c.get("max_attempts")?;
-    Ok(Job {
-        id: c.id("id")?,
-        owner: c.opt_id("owner_id")?,
-        kind: c.get("kind")?,
-        payload: c.json("payload")?,
-        class: Priority::from_rank(class).ok_or_else(|| StoreError::corrupt("class"))?,
-        state: c.parse("state")?,
-        run_at: c.instant("run_at")?,
-        deadline: c.instant("deadline")?,
-        attempts: u32::try_from(attempts).map_err(|_| StoreError::corrupt("attempts"))?,
-        max_attempts: u32::try_from(max_attempts).map_err(|_| StoreError::corrupt("max_attempts"))?,
-        last_error: c.get("last_error")?,
-        unique_key: c.get("unique_key")?,
-        locked_by: c.get("locked_by")?,
-        lease_until: c.opt_instant("lease_until")?,
-        created_at: c.instant("created_at")?,
-        updated_at: c.instant("updated_at")?,
-        finished_at: c.opt_instant("finished_at")?,
-    })
-}
+use crate::decode;
 
 /// Runs one cached statement; returns the rows it changed.
 fn run(conn: &Connection, sql: &str, binds: &Binds<'_>) -> Result<usize> {
@@ -59,7 +34,7 @@ fn fetch(conn: &Connection, sql: &str, binds: &Binds<'_>) -> Result<Vec<Job>> {
     let mut rows = stmt.query(binds.params())?;
     let mut jobs = Vec::new();
     while let Some(row) = rows.next()? {
-        jobs.push(job_row(row)?);
+        jobs.push(decode::job(row)?);
     }
     Ok(jobs)
 }
@@ -219,7 +194,7 @@ pub(crate) fn purge(conn: &Connection, states: &[JobState], before: DateTime<Utc
 
 pub(crate) async fn job(pool: &SqlitePool, id: JobId) -> Result<Option<Job>> {
     let row = sqlx::query("SELECT * FROM jobs WHERE id = ?").bind(id.0).fetch_optional(pool).await?;
-    row.as_ref().map(job_row).transpose()
+    row.as_ref().map(decode::job).transpose()
 }
 
 pub(crate) async fn jobs(pool: &SqlitePool, q: &JobQuery) -> Result<Page<Job>> {
@@ -240,7 +215,7 @@ pub(crate) async fn jobs(pool: &SqlitePool, q: &JobQuery) -> Result<Page<Job>> {
     .bind(i64::try_from(q.page.offset).unwrap_or(i64::MAX))
     .fetch_all(pool)
     .await?;
-    let items = rows.iter().map(job_row).collect::<Result<Vec<_>>>()?;
+    let items = rows.iter().map(decode::job).collect::<Result<Vec<_>>>()?;
     Ok(Page { items, total: u64::try_from(total).unwrap_or(0), offset: q.page.offset, limit: q.page.limit })
 }
 
@@ -260,16 +235,7 @@ pub(crate) async fn stats(pool: &SqlitePool, now: DateTime<Utc>) -> Result<Queue
     .await?;
     let mut classes: Vec<ClassStats> = Priority::ALL.into_iter().map(ClassStats::empty).collect();
     for row in &rows {
-        let c = Columns(row);
-        let class = Priority::from_rank(c.get("class")?).ok_or_else(|| StoreError::corrupt("class"))?;
-        let count = |column: &str| -> Result<u64> { Ok(u64::try_from(c.get::<i64>(column)?).unwrap_or(0)) };
-        let Some(stats) = classes.iter_mut().find(|s| s.class == class) else { continue };
-        stats.ready = count("ready")?;
-        stats.scheduled = count("scheduled")?;
-        stats.running = count("running")?;
-        stats.dead = count("dead")?;
-        stats.breached = count("breached")?;
-        stats.oldest_ready_secs = c.get::<Option<i64>>("oldest")?.map(|t| (micros(now) - t) as f64 / 1e6);
+        decode::add_class_stats(row, &mut classes, now)?;
     }
     Ok(QueueStats { as_of: now, classes })
 }

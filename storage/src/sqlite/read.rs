@@ -20,40 +20,40 @@ use crate::error::Result;
 use uuid::Uuid;
 
 use super::codec::{date, micros};
-use super::rows;
 use super::search::match_all;
 use super::sql::{self, Arg, Filter, PageQuery, placeholders};
+use crate::decode;
 
 pub(crate) async fn user(pool: &SqlitePool, id: Uuid) -> Result<Option<User>> {
-    sql::one(pool, "SELECT * FROM users WHERE id = ?", &[Arg::Id(id)], rows::user).await
+    sql::one(pool, "SELECT * FROM users WHERE id = ?", &[Arg::Id(id)], decode::user).await
 }
 
 pub(crate) async fn user_by_email(pool: &SqlitePool, email: &str) -> Result<Option<User>> {
     let email = Arg::Text(email.trim().to_lowercase());
-    sql::one(pool, "SELECT * FROM users WHERE email = ?", &[email], rows::user).await
+    sql::one(pool, "SELECT * FROM users WHERE email = ?", &[email], decode::user).await
 }
 
 pub(crate) async fn users(pool: &SqlitePool, page: PageRequest) -> Result<Page<User>> {
-    sql::page(pool, PageQuery::filtered("users", &Filter::everything(), "seq ASC"), page, rows::user).await
+    sql::page(pool, PageQuery::filtered("users", &Filter::everything(), "seq ASC"), page, decode::user).await
 }
 
 pub(crate) async fn first_admin(pool: &SqlitePool) -> Result<Option<User>> {
     let sql = "SELECT * FROM users WHERE role = ? ORDER BY created_at, seq LIMIT 1";
-    sql::one(pool, sql, &[Arg::Text(Role::Admin.as_str().into())], rows::user).await
+    sql::one(pool, sql, &[Arg::Text(Role::Admin.as_str().into())], decode::user).await
 }
 
 pub(crate) async fn api_key(pool: &SqlitePool, owner: UserId, id: Uuid) -> Result<Option<ApiKey>> {
     let sql = "SELECT * FROM api_keys WHERE id = ? AND user_id = ?";
-    sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], rows::api_key).await
+    sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], decode::api_key).await
 }
 
 pub(crate) async fn api_key_by_hash(pool: &SqlitePool, key_hash: &str) -> Result<Option<ApiKey>> {
     let sql = "SELECT * FROM api_keys WHERE key_hash = ? ORDER BY seq LIMIT 1";
-    sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], rows::api_key).await
+    sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], decode::api_key).await
 }
 
 pub(crate) async fn api_keys(pool: &SqlitePool, owner: UserId) -> Result<Vec<ApiKey>> {
-    sql::all(pool, "SELECT * FROM api_keys WHERE user_id = ? ORDER BY seq", &[Arg::Id(owner.0)], rows::api_key).await
+    sql::all(pool, "SELECT * FROM api_keys WHERE user_id = ? ORDER BY seq", &[Arg::Id(owner.0)], decode::api_key).await
 }
 
 /// Keyset pages of an owner's rows in id order (UUID bytes compare like
@@ -72,8 +72,8 @@ macro_rules! after {
         }
     };
 }
-after!(tasks_after, "tasks", Task, rows::task);
-after!(thoughts_after, "thoughts", Thought, rows::thought);
+after!(tasks_after, "tasks", Task, decode::task);
+after!(thoughts_after, "thoughts", Thought, decode::thought);
 
 /// One owned row of a table keyed by `id`.
 macro_rules! owned {
@@ -85,16 +85,16 @@ macro_rules! owned {
     };
 }
 
-owned!(thought, "thoughts", Thought, rows::thought);
-owned!(suggestion, "suggestions", Suggestion, rows::suggestion);
-owned!(approval, "approvals", Approval, rows::approval);
+owned!(thought, "thoughts", Thought, decode::thought);
+owned!(suggestion, "suggestions", Suggestion, decode::suggestion);
+owned!(approval, "approvals", Approval, decode::approval);
 
 pub(crate) async fn settings(pool: &SqlitePool, owner: UserId) -> Result<Option<Settings>> {
-    sql::one(pool, "SELECT * FROM settings WHERE user_id = ?", &[Arg::Id(owner.0)], rows::settings).await
+    sql::one(pool, "SELECT * FROM settings WHERE user_id = ?", &[Arg::Id(owner.0)], decode::settings).await
 }
 
 pub(crate) async fn profile(pool: &SqlitePool, owner: UserId) -> Result<Option<Profile>> {
-    sql::one(pool, "SELECT * FROM profiles WHERE user_id = ?", &[Arg::Id(owner.0)], rows::profile).await
+    sql::one(pool, "SELECT * FROM profiles WHERE user_id = ?", &[Arg::Id(owner.0)], decode::profile).await
 }
 
 fn direction(order: SortOrder) -> &'static str {
@@ -106,7 +106,7 @@ fn direction(order: SortOrder) -> &'static str {
 
 pub(crate) async fn tasks(pool: &SqlitePool, owner: UserId, q: &TaskQuery) -> Result<Page<Task>> {
     match task_page(owner, q) {
-        Some(query) => sql::page(pool, query, q.page, rows::task).await,
+        Some(query) => sql::page(pool, query, q.page, decode::task).await,
         None => Ok(Page { items: Vec::new(), total: 0, offset: q.page.offset, limit: q.page.limit }),
     }
 }
@@ -215,7 +215,7 @@ pub(crate) async fn thoughts(pool: &SqlitePool, owner: UserId, q: &ThoughtQuery)
         ThoughtSort::CreatedAt => format!("created_at {d}, seq {d}"),
         ThoughtSort::UpdatedAt => format!("updated_at {d}, seq {d}"),
     };
-    sql::page(pool, PageQuery::filtered("thoughts", &f, &order), q.page, rows::thought).await
+    sql::page(pool, PageQuery::filtered("thoughts", &f, &order), q.page, decode::thought).await
 }
 
 pub(crate) async fn suggestions(pool: &SqlitePool, owner: UserId, q: &SuggestionQuery) -> Result<Vec<Suggestion>> {
@@ -233,7 +233,7 @@ pub(crate) async fn suggestions(pool: &SqlitePool, owner: UserId, q: &Suggestion
         f.and("is_deleted = 0", []);
     }
     let order = if q.open_only { "confidence DESC, created_at DESC, seq DESC" } else { "created_at DESC, seq DESC" };
-    sql::list(pool, "suggestions", &f, order, q.effective_limit(), rows::suggestion).await
+    sql::list(pool, "suggestions", &f, order, q.effective_limit(), decode::suggestion).await
 }
 
 pub(crate) async fn approvals(pool: &SqlitePool, owner: UserId, q: &ApprovalQuery) -> Result<Page<Approval>> {
@@ -253,7 +253,7 @@ pub(crate) async fn approvals(pool: &SqlitePool, owner: UserId, q: &ApprovalQuer
         }
     }
     let query = PageQuery::filtered("approvals", &f, "created_at DESC, seq DESC");
-    sql::page(pool, query, q.page, rows::approval).await
+    sql::page(pool, query, q.page, decode::approval).await
 }
 
 pub(crate) async fn events(pool: &SqlitePool, owner: UserId, q: &EventQuery) -> Result<Vec<Event>> {
@@ -270,7 +270,7 @@ pub(crate) async fn events(pool: &SqlitePool, owner: UserId, q: &EventQuery) -> 
     if let Some(since) = q.since {
         f.and("at >= ?", [Arg::Int(micros(since))]);
     }
-    sql::list(pool, "events", &f, "seq ASC", q.effective_limit(), rows::event).await
+    sql::list(pool, "events", &f, "seq ASC", q.effective_limit(), decode::event).await
 }
 
 #[cfg(test)]

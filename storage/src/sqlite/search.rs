@@ -17,7 +17,7 @@ use steward_core::thought::Thought;
 
 use crate::error::Result;
 
-use super::rows;
+use crate::decode;
 
 /// An FTS5 expression requiring every term as a word prefix: `"a"* AND "b"*`.
 /// Terms come from `search::terms` (letters and digits only); anything else
@@ -90,7 +90,7 @@ pub(crate) async fn thoughts(pool: &SqlitePool, owner: UserId, q: &ThoughtSearch
     for row in &found {
         total = row.try_get::<i64, _>("total")?;
         let score: f64 = row.try_get("score")?;
-        let item = rows::thought(row)?;
+        let item = decode::thought(row)?;
         items.push(Scored {
             matched_fields: search::matched_fields(&item, &terms, &q.fields),
             match_score: if score.is_nan() { 1.0 } else { score.clamp(f64::MIN_POSITIVE, 1.0) },
