@@ -13,6 +13,7 @@
 
 mod decode;
 mod error;
+mod filter;
 mod schema;
 
 #[cfg(feature = "sqlite")]

@@ -296,6 +296,35 @@ pub(crate) fn delete(table: &Table, style: Placeholders) -> String {
     format!("DELETE FROM {} WHERE id = {} AND user_id = {}", table.name, style.nth(1), style.nth(2))
 }
 
+/// Every write statement of one dialect, built once (keep it in a static).
+#[derive(Debug)]
+pub(crate) struct WriteSql {
+    tables: Vec<Statements>,
+    deletes: Vec<(Entity, String)>,
+}
+
+impl WriteSql {
+    pub(crate) fn new(style: Placeholders) -> WriteSql {
+        WriteSql {
+            tables: TABLES.iter().map(|t| Statements::new(t, style)).collect(),
+            deletes: [Entity::Task, Entity::Thought, Entity::ApiKey]
+                .into_iter()
+                .filter_map(|e| Some((e, delete(deletable(e)?, style))))
+                .collect(),
+        }
+    }
+
+    /// The statements that write `record`'s table.
+    pub(crate) fn of(&self, record: &Record) -> &Statements {
+        &self.tables[table_index(record)]
+    }
+
+    /// The `DELETE` of an owner's row of `entity`, if such rows may be deleted.
+    pub(crate) fn delete(&self, entity: Entity) -> Option<&str> {
+        self.deletes.iter().find(|(e, _)| *e == entity).map(|(_, sql)| sql.as_str())
+    }
+}
+
 /// The record of a plain create: one insert that references nothing, then
 /// only events. Stores may write several callers' plain creates together.
 pub(crate) fn plain(writes: &[Write]) -> Option<&Record> {

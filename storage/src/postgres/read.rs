@@ -5,7 +5,7 @@
 
 use sqlx::{AssertSqlSafe, PgPool, Row};
 use steward_core::UserId;
-use steward_core::approval::{Approval, ApprovalStatus};
+use steward_core::approval::Approval;
 use steward_core::event::{Event, EventQuery};
 use steward_core::query::{Page, PageRequest, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
 use steward_core::search;
@@ -19,11 +19,17 @@ use steward_core::user::{ApiKey, Role, User};
 use crate::error::Result;
 use uuid::Uuid;
 
+use crate::filter;
+use crate::schema::Placeholders;
+
 use super::apply::{EVENTS_BARRIER, barrier_key};
 use super::search::PREFIX_QUERY;
 use super::sql::{self, Arg, Filter, PageQuery, Total};
 use crate::decode;
 use crate::schema::columns;
+
+/// How this store's SQL writes bind parameters.
+const STYLE: Placeholders = Placeholders::Numbered;
 
 pub(crate) async fn user(pool: &PgPool, id: Uuid) -> Result<Option<User>> {
     let sql = concat!("SELECT ", columns!(user), " FROM users WHERE id = $1");
@@ -37,7 +43,7 @@ pub(crate) async fn user_by_email(pool: &PgPool, email: &str) -> Result<Option<U
 }
 
 pub(crate) async fn users(pool: &PgPool, page: PageRequest) -> Result<Page<User>> {
-    let filter = Filter::everything();
+    let filter = Filter::everything(STYLE);
     let query =
         PageQuery { columns: columns!(user), table: "users", filter: &filter, order: "seq", total: Total::Rows };
     sql::page(pool, query, page, decode::user).await
@@ -134,7 +140,7 @@ pub(crate) async fn tasks(pool: &PgPool, owner: UserId, q: &TaskQuery) -> Result
     if q.text.is_some() && terms.is_empty() {
         return Ok(Page { items: Vec::new(), total: 0, offset: q.page.offset, limit: q.page.limit });
     }
-    let mut f = Filter::owner(owner.0);
+    let mut f = Filter::owner(STYLE, owner.0);
     // The counters' key, as the `$n`s already bound for the filter.
     let mut counted_key = String::from("user_id = $1");
     if let Some(status) = q.status {
@@ -251,7 +257,7 @@ async fn sparse_or_dense(pool: &PgPool, f: &Filter, order: &str, count: &str, pa
 }
 
 pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtQuery) -> Result<Page<Thought>> {
-    let mut f = Filter::owner(owner.0);
+    let mut f = Filter::owner(STYLE, owner.0);
     if let Some(status) = q.status {
         f.and("status = ?", [Arg::Text(status.as_str().into())]);
     }
@@ -269,39 +275,12 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtQuery) -> 
 }
 
 pub(crate) async fn suggestions(pool: &PgPool, owner: UserId, q: &SuggestionQuery) -> Result<Vec<Suggestion>> {
-    let mut f = Filter::owner(owner.0);
-    if let Some(thought) = q.thought {
-        f.and("source_thought_id = ?", [Arg::Id(thought.0)]);
-    }
-    if q.open_only {
-        f.and("status IN ('pending', 'presented')", []);
-    }
-    if let Some(min) = q.min_confidence {
-        f.and("confidence >= ?", [Arg::Real(min)]);
-    }
-    if !q.include_deleted {
-        f.and("NOT is_deleted", []);
-    }
-    let order = if q.open_only { "confidence DESC, created_at DESC, seq DESC" } else { "created_at DESC, seq DESC" };
+    let (f, order) = filter::suggestions(STYLE, owner.0, q);
     sql::list(pool, columns!(suggestion), "suggestions", &f, order, q.effective_limit(), decode::suggestion).await
 }
 
 pub(crate) async fn approvals(pool: &PgPool, owner: UserId, q: &ApprovalQuery) -> Result<Page<Approval>> {
-    let mut f = Filter::owner(owner.0);
-    let as_of = Arg::Instant(q.as_of);
-    match q.status {
-        None => {}
-        // A pending approval past its expiry reads as expired.
-        Some(ApprovalStatus::Pending) => {
-            f.and("status = 'pending' AND expires_at > ?", [as_of]);
-        }
-        Some(ApprovalStatus::Expired) => {
-            f.and("status = 'expired' OR (status = 'pending' AND expires_at <= ?)", [as_of]);
-        }
-        Some(other) => {
-            f.and("status = ?", [Arg::Text(other.as_str().into())]);
-        }
-    }
+    let f = filter::approvals(STYLE, owner.0, q);
     let query = PageQuery {
         columns: columns!(approval),
         table: "approvals",
@@ -313,19 +292,7 @@ pub(crate) async fn approvals(pool: &PgPool, owner: UserId, q: &ApprovalQuery) -
 }
 
 pub(crate) async fn events(pool: &PgPool, owner: UserId, q: &EventQuery) -> Result<Vec<Event>> {
-    let mut f = Filter::owner(owner.0);
-    if let Some(after) = q.after_seq {
-        f.and("seq > ?", [Arg::Int(after)]);
-    }
-    if let Some(entity) = q.entity {
-        f.and("entity = ?", [Arg::Text(entity.as_str().into())]);
-    }
-    if let Some(id) = q.entity_id {
-        f.and("entity_id = ?", [Arg::Id(id)]);
-    }
-    if let Some(since) = q.since {
-        f.and("at >= ?", [Arg::Instant(since)]);
-    }
+    let f = filter::events(STYLE, owner.0, q);
     // Behind the owner's event barrier (see `apply`), held exclusively
     // while the events are read: every seq drawn before is committed or
     // gone, every one drawn after is higher than any this read returns.

@@ -1,80 +1,15 @@
-//! Building list queries: a `WHERE` clause assembled from optional filters
-//! with its bind values, and the ways a list is read (a page with its total,
+//! Running list queries on PostgreSQL: binding a filter's values (see
+//! `crate::filter`), and the ways a list is read (a page with its total,
 //! the first `n` rows, one row). Only fixed SQL fragments written in this
 //! crate are ever concatenated; every value is a bind parameter.
 
 use crate::error::{Result, StoreError};
-use chrono::{DateTime, NaiveDate, Utc};
+pub(crate) use crate::filter::{Arg, Filter};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgPool, Row};
 use steward_core::query::{Page, PageRequest};
-use uuid::Uuid;
 
 use super::statements::Query;
-
-/// A bind value.
-#[derive(Debug, Clone)]
-pub(crate) enum Arg {
-    Id(Uuid),
-    Text(String),
-    Texts(Vec<String>),
-    Int(i64),
-    SmallInt(i16),
-    Real(f64),
-    Date(NaiveDate),
-    Instant(DateTime<Utc>),
-}
-
-/// `clause AND clause AND …` and the values its `$n`s stand for, in order.
-#[derive(Debug, Clone)]
-pub(crate) struct Filter {
-    sql: String,
-    args: Vec<Arg>,
-}
-
-impl Filter {
-    /// Every list is scoped to an owner first.
-    pub(crate) fn owner(owner: Uuid) -> Filter {
-        Filter { sql: "user_id = $1".into(), args: vec![Arg::Id(owner)] }
-    }
-
-    /// No restriction (the user list).
-    pub(crate) fn everything() -> Filter {
-        Filter { sql: "true".into(), args: Vec::new() }
-    }
-
-    /// Adds `AND (clause)`, where each `?` in `clause` stands for the next
-    /// of `args` and becomes its `$n`.
-    pub(crate) fn and(&mut self, clause: &str, args: impl IntoIterator<Item = Arg>) -> &mut Filter {
-        self.sql.push_str(" AND (");
-        let mut n = self.args.len();
-        for c in clause.chars() {
-            if c == '?' {
-                n += 1;
-                self.sql.push_str(&format!("${n}"));
-            } else {
-                self.sql.push(c);
-            }
-        }
-        self.sql.push(')');
-        self.args.extend(args);
-        debug_assert_eq!(n, self.args.len(), "one arg per placeholder");
-        self
-    }
-
-    /// The `$n` the next bound value gets.
-    pub(crate) fn next(&self) -> usize {
-        self.args.len() + 1
-    }
-
-    pub(crate) fn sql(&self) -> &str {
-        &self.sql
-    }
-
-    pub(crate) fn args(&self) -> &[Arg] {
-        &self.args
-    }
-}
 
 pub(crate) fn bind(mut q: Query, args: &[Arg]) -> Query {
     for arg in args {
@@ -123,7 +58,10 @@ impl PageQuery<'_> {
         let (limit, offset) = (self.filter.next(), self.filter.next() + 1);
         format!(
             "SELECT {}{extra} FROM {} WHERE {} ORDER BY {} LIMIT ${limit} OFFSET ${offset}",
-            self.columns, self.table, self.filter.sql, self.order
+            self.columns,
+            self.table,
+            self.filter.sql(),
+            self.order
         )
     }
 }
@@ -136,7 +74,7 @@ pub(crate) async fn page<T>(
     map: fn(&PgRow) -> Result<T>,
 ) -> Result<Page<T>> {
     let limit = i64::from(page.limit);
-    let args = &query.filter.args;
+    let args = query.filter.args();
     let (items, total) = match &query.total {
         Total::Counted(total) => {
             // The total rides along as the last column of every row; an
@@ -161,7 +99,7 @@ pub(crate) async fn page<T>(
             let total = if page.offset == 0 && items.len() < page.limit as usize {
                 items.len() as u64
             } else {
-                let count = format!("SELECT count(*) FROM {} WHERE {}", query.table, query.filter.sql);
+                let count = format!("SELECT count(*) FROM {} WHERE {}", query.table, query.filter.sql());
                 let n: i64 = bind(sqlx::query(AssertSqlSafe(count)), args)
                     .fetch_one(&mut *tx)
                     .await
@@ -194,8 +132,8 @@ pub(crate) async fn list<'c, T>(
     limit: u32,
     map: fn(&PgRow) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let sql = format!("SELECT {columns} FROM {table} WHERE {} ORDER BY {order} LIMIT ${}", filter.sql, filter.next());
-    let rows = bind(sqlx::query(AssertSqlSafe(sql)), &filter.args).bind(i64::from(limit)).fetch_all(conn).await?;
+    let sql = format!("SELECT {columns} FROM {table} WHERE {} ORDER BY {order} LIMIT ${}", filter.sql(), filter.next());
+    let rows = bind(sqlx::query(AssertSqlSafe(sql)), filter.args()).bind(i64::from(limit)).fetch_all(conn).await?;
     rows.iter().map(map).collect()
 }
 
@@ -223,18 +161,16 @@ pub(crate) async fn all<T>(
 
 #[cfg(test)]
 mod tests {
+    use uuid::Uuid;
+
     use super::*;
+    use crate::schema::Placeholders;
 
     #[test]
-    fn clauses_number_their_placeholders_in_order() {
-        let mut f = Filter::owner(Uuid::nil());
+    fn pages_bind_limit_and_offset_after_the_filter() {
+        let mut f = Filter::owner(Placeholders::Numbered, Uuid::nil());
         f.and("status = ?", [Arg::Text("pending".into())]);
-        f.and("due_date >= ? AND due_date <= ?", [Arg::Date(NaiveDate::MIN), Arg::Date(NaiveDate::MAX)]);
-        assert_eq!(f.sql, "user_id = $1 AND (status = $2) AND (due_date >= $3 AND due_date <= $4)");
-        assert_eq!(f.args.len(), 4);
-        assert!(matches!(f.args[1], Arg::Text(ref s) if s == "pending"));
-        assert_eq!(f.next(), 5);
         let q = PageQuery { columns: "id", table: "tasks", filter: &f, order: "seq", total: Total::Rows };
-        assert!(q.rows("").ends_with("ORDER BY seq LIMIT $5 OFFSET $6"), "{}", q.rows(""));
+        assert!(q.rows("").ends_with("ORDER BY seq LIMIT $3 OFFSET $4"), "{}", q.rows(""));
     }
 }

@@ -5,7 +5,7 @@
 
 use sqlx::SqlitePool;
 use steward_core::UserId;
-use steward_core::approval::{Approval, ApprovalStatus};
+use steward_core::approval::Approval;
 use steward_core::event::{Event, EventQuery};
 use steward_core::query::{Page, PageRequest, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
 use steward_core::search;
@@ -19,10 +19,16 @@ use steward_core::user::{ApiKey, Role, User};
 use crate::error::Result;
 use uuid::Uuid;
 
-use super::codec::{date, micros};
+use crate::filter;
+use crate::schema::Placeholders;
+
+use super::codec::date;
 use super::search::match_all;
 use super::sql::{self, Arg, Filter, PageQuery, placeholders};
 use crate::decode;
+
+/// How this store's SQL writes bind parameters.
+const STYLE: Placeholders = Placeholders::Question;
 
 pub(crate) async fn user(pool: &SqlitePool, id: Uuid) -> Result<Option<User>> {
     sql::one(pool, "SELECT * FROM users WHERE id = ?", &[Arg::Id(id)], decode::user).await
@@ -34,7 +40,7 @@ pub(crate) async fn user_by_email(pool: &SqlitePool, email: &str) -> Result<Opti
 }
 
 pub(crate) async fn users(pool: &SqlitePool, page: PageRequest) -> Result<Page<User>> {
-    sql::page(pool, PageQuery::filtered("users", &Filter::everything(), "seq ASC"), page, decode::user).await
+    sql::page(pool, PageQuery::filtered("users", &Filter::everything(STYLE), "seq ASC"), page, decode::user).await
 }
 
 pub(crate) async fn first_admin(pool: &SqlitePool) -> Result<Option<User>> {
@@ -125,7 +131,7 @@ fn task_page(owner: UserId, q: &TaskQuery) -> Option<PageQuery> {
         && q.due_before.is_none()
         && q.due_after.is_none()
         && terms.is_empty();
-    let mut f = Filter::owner(owner.0);
+    let mut f = Filter::owner(STYLE, owner.0);
     if let Some(status) = q.status {
         f.and("status = ?", [Arg::Text(status.as_str().into())]);
     }
@@ -198,7 +204,7 @@ fn counted_tasks(query: &mut PageQuery, owner: UserId, q: &TaskQuery) {
 }
 
 pub(crate) async fn thoughts(pool: &SqlitePool, owner: UserId, q: &ThoughtQuery) -> Result<Page<Thought>> {
-    let mut f = Filter::owner(owner.0);
+    let mut f = Filter::owner(STYLE, owner.0);
     if let Some(status) = q.status {
         f.and("status = ?", [Arg::Text(status.as_str().into())]);
     }
@@ -219,57 +225,18 @@ pub(crate) async fn thoughts(pool: &SqlitePool, owner: UserId, q: &ThoughtQuery)
 }
 
 pub(crate) async fn suggestions(pool: &SqlitePool, owner: UserId, q: &SuggestionQuery) -> Result<Vec<Suggestion>> {
-    let mut f = Filter::owner(owner.0);
-    if let Some(thought) = q.thought {
-        f.and("source_thought_id = ?", [Arg::Id(thought.0)]);
-    }
-    if q.open_only {
-        f.and("status IN ('pending', 'presented')", []);
-    }
-    if let Some(min) = q.min_confidence {
-        f.and("confidence >= ?", [Arg::Real(min)]);
-    }
-    if !q.include_deleted {
-        f.and("is_deleted = 0", []);
-    }
-    let order = if q.open_only { "confidence DESC, created_at DESC, seq DESC" } else { "created_at DESC, seq DESC" };
+    let (f, order) = filter::suggestions(STYLE, owner.0, q);
     sql::list(pool, "suggestions", &f, order, q.effective_limit(), decode::suggestion).await
 }
 
 pub(crate) async fn approvals(pool: &SqlitePool, owner: UserId, q: &ApprovalQuery) -> Result<Page<Approval>> {
-    let mut f = Filter::owner(owner.0);
-    let as_of = Arg::Int(micros(q.as_of));
-    match q.status {
-        None => {}
-        // A pending approval past its expiry reads as expired.
-        Some(ApprovalStatus::Pending) => {
-            f.and("status = 'pending' AND expires_at > ?", [as_of]);
-        }
-        Some(ApprovalStatus::Expired) => {
-            f.and("status = 'expired' OR (status = 'pending' AND expires_at <= ?)", [as_of]);
-        }
-        Some(other) => {
-            f.and("status = ?", [Arg::Text(other.as_str().into())]);
-        }
-    }
+    let f = filter::approvals(STYLE, owner.0, q);
     let query = PageQuery::filtered("approvals", &f, "created_at DESC, seq DESC");
     sql::page(pool, query, q.page, decode::approval).await
 }
 
 pub(crate) async fn events(pool: &SqlitePool, owner: UserId, q: &EventQuery) -> Result<Vec<Event>> {
-    let mut f = Filter::owner(owner.0);
-    if let Some(after) = q.after_seq {
-        f.and("seq > ?", [Arg::Int(after)]);
-    }
-    if let Some(entity) = q.entity {
-        f.and("entity = ?", [Arg::Text(entity.as_str().into())]);
-    }
-    if let Some(id) = q.entity_id {
-        f.and("entity_id = ?", [Arg::Id(id)]);
-    }
-    if let Some(since) = q.since {
-        f.and("at >= ?", [Arg::Int(micros(since))]);
-    }
+    let f = filter::events(STYLE, owner.0, q);
     sql::list(pool, "events", &f, "seq ASC", q.effective_limit(), decode::event).await
 }
 

@@ -15,30 +15,21 @@ use steward_core::thought::Thought;
 use steward_core::user::{ApiKey, User};
 use uuid::Uuid;
 
-use crate::schema::{self, Placeholders, Statements};
+use crate::schema::{Placeholders, Statements, WriteSql};
 use std::sync::LazyLock;
 
 use super::codec::{json, micros, opt_date, opt_json, opt_micros, opt_time};
 
-/// Every table's statements with `?` placeholders, in `schema::TABLES` order.
-static STATEMENTS: LazyLock<Vec<Statements>> =
-    LazyLock::new(|| schema::TABLES.iter().map(|t| Statements::new(t, Placeholders::Question)).collect());
-
-/// Deleting an owner's task, thought or API key.
-static DELETES: LazyLock<Vec<(Entity, String)>> = LazyLock::new(|| {
-    [Entity::Task, Entity::Thought, Entity::ApiKey]
-        .into_iter()
-        .filter_map(|e| Some((e, schema::delete(schema::deletable(e)?, Placeholders::Question))))
-        .collect()
-});
+/// Every write statement, built once.
+static SQL: LazyLock<WriteSql> = LazyLock::new(|| WriteSql::new(Placeholders::Question));
 
 pub(crate) fn statements_of(record: &Record) -> &'static Statements {
-    &STATEMENTS[schema::table_index(record)]
+    SQL.of(record)
 }
 
 /// The `DELETE` of an owner's row of `entity`, if such rows may be deleted.
 pub(crate) fn delete_sql(entity: Entity) -> Option<&'static str> {
-    DELETES.iter().find(|(e, _)| *e == entity).map(|(_, sql)| sql.as_str())
+    SQL.delete(entity)
 }
 
 /// How a record is written.
