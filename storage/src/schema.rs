@@ -199,6 +199,17 @@ pub(crate) fn deletable(entity: Entity) -> Option<&'static Table> {
     }
 }
 
+/// How a record is written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mode {
+    Insert,
+    /// Replace the row with the record's keys; with `Some(v)` only while its
+    /// version is still `v` (ignored for unversioned records).
+    Update {
+        expected: Option<i64>,
+    },
+}
+
 /// How a dialect writes its bind parameters.
 #[cfg_attr(not(all(feature = "sqlite", feature = "postgres")), allow(dead_code, reason = "one style per store"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

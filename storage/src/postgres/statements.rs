@@ -17,6 +17,7 @@ use steward_core::thought::Thought;
 use steward_core::user::{ApiKey, User};
 use uuid::Uuid;
 
+pub(crate) use crate::schema::Mode;
 use crate::schema::{Placeholders, Statements, WriteSql};
 
 use super::codec::json;
@@ -33,17 +34,6 @@ pub(crate) fn statements_of(record: &Record) -> &'static Statements {
 /// The `DELETE` of an owner's row of `entity`, if such rows may be deleted.
 pub(crate) fn delete_sql(entity: Entity) -> Option<&'static str> {
     SQL.delete(entity)
-}
-
-/// How a record is written.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Mode {
-    Insert,
-    /// Replace the row with the record's keys; with `Some(v)` only while its
-    /// version is still `v` (ignored for unversioned records).
-    Update {
-        expected: Option<i64>,
-    },
 }
 
 /// The bound statement that writes `record`.

@@ -57,6 +57,9 @@ pub(crate) fn file_of(url: &str) -> Result<PathBuf> {
     Ok(path.to_path_buf())
 }
 
+/// SQLite's result code for a file that is not a database.
+const SQLITE_NOTADB: &str = "26";
+
 /// Replaces the database file of `target_url` with the backup at `backup`.
 pub(crate) async fn restore(backup: &Path, target_url: &str) -> Result<()> {
     if !backup.is_file() {
@@ -65,7 +68,16 @@ pub(crate) async fn restore(backup: &Path, target_url: &str) -> Result<()> {
     let target = file_of(target_url)?;
     let source = SqliteConnectOptions::new().filename(backup).read_only(true);
     let mut conn = connect(source).await?;
-    let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut conn).await?;
+    // A file SQLite cannot read as a database (SQLITE_NOTADB) is the
+    // caller's mistake, not the store's failure.
+    let check: String = match sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut conn).await {
+        Ok(check) => check,
+        Err(e) if e.as_database_error().and_then(|db| db.code()).as_deref() == Some(SQLITE_NOTADB) => {
+            tracing::info!(error = %StoreError::from(e).chain(), "a restore was refused");
+            return Err(Error::invalid("path", format!("{} is not a SQLite database", backup.display())).into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     if check != "ok" {
         return Err(
             Error::invalid("path", format!("{} is damaged (its integrity check failed)", backup.display())).into()

@@ -269,7 +269,10 @@ pub async fn agent_tasks_enqueue_in_the_same_write(store: Arc<dyn Store>) {
         parent_id: Some(crate::ids::TaskId(uuid::Uuid::from_u128(42))),
         ..NewTask::titled("orphan")
     };
-    assert!(f.engine.create_task(&me, missing_parent).await.is_err());
+    assert_eq!(
+        f.engine.create_task(&me, missing_parent).await.unwrap_err(),
+        crate::error::Error::not_found(crate::error::Entity::Task)
+    );
     assert_eq!(agent_jobs().await.total, 1);
 
     // Handing a task to the agent enqueues it once; editing it again does not.
@@ -355,7 +358,7 @@ pub async fn stats_bury_and_purge(store: Arc<dyn Store>) {
     assert_eq!(f.engine.purge_finished_jobs(Duration::days(1)).await.unwrap(), 0, "too recent");
     f.clock.advance(Duration::days(2));
     assert_eq!(f.engine.purge_finished_jobs(Duration::days(1)).await.unwrap(), 1);
-    assert!(f.engine.job(c.id).await.is_err());
+    assert_eq!(f.engine.job(c.id).await.unwrap_err(), crate::error::Error::not_found(crate::error::Entity::Job));
     assert_eq!(f.engine.job(doomed.id).await.unwrap().state, JobState::Dead);
 }
 
