@@ -412,6 +412,14 @@ macro_rules! columns {
 #[cfg(feature = "postgres")]
 pub(crate) use columns;
 
+/// The condition both stores' queue SQL (and the migrations' partial
+/// indexes, whose condition a query must repeat word for word for the
+/// planner to use them) write for a pending job:
+/// [`steward_core::job::JobState::is_pending`], checked by
+/// `tests::pending_jobs_are_cores`.
+#[cfg_attr(not(test), allow(dead_code, reason = "the SQL repeats it literally, as the indexes need"))]
+pub(crate) const PENDING_JOBS: &str = "state IN ('available', 'failed_retrying', 'running')";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,6 +452,33 @@ mod tests {
             Some("SELECT user_id, version FROM settings WHERE user_id = $1")
         );
         assert_eq!(delete(&TASKS, Placeholders::Question), "DELETE FROM tasks WHERE id = ? AND user_id = ?");
+    }
+
+    #[test]
+    fn pending_jobs_are_cores() {
+        use steward_core::job::JobState;
+        let listed: std::collections::BTreeSet<&str> = PENDING_JOBS
+            .trim_start_matches("state IN (")
+            .trim_end_matches(')')
+            .split(", ")
+            .map(|s| s.trim_matches('\''))
+            .collect();
+        let pending = JobState::ALL.into_iter().filter(|s| s.is_pending()).map(JobState::as_str).collect();
+        assert_eq!(listed, pending);
+        let claimable: Vec<&str> =
+            JobState::ALL.into_iter().filter(|s| s.is_claimable()).map(JobState::as_str).collect();
+        assert_eq!(claimable, ["available", "failed_retrying"], "the queue SQL's claimable states");
+        // Every list of states in the queue SQL is one of these: pending,
+        // claimable, or pending and dead (the stats).
+        for (store, sql) in
+            [("sqlite", include_str!("sqlite/queue.rs")), ("postgres", include_str!("postgres/queue.rs"))]
+        {
+            let named = sql.matches("state IN ('").count();
+            let known = sql.matches(PENDING_JOBS).count()
+                + sql.matches("state IN ('available', 'failed_retrying')").count()
+                + sql.matches("state IN ('available', 'failed_retrying', 'running', 'dead')").count();
+            assert!(named > 0 && named == known, "{store}: {named} lists of states, {known} as core says");
+        }
     }
 
     #[test]
