@@ -387,7 +387,7 @@ mod postgres {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "needs a PostgreSQL server; ./scripts/test runs it"]
+    #[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
     async fn postgres_a_worker_killed_mid_job_loses_nothing() {
         let db = Database::create();
         let dir = tempfile::tempdir().unwrap();
@@ -395,7 +395,7 @@ mod postgres {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "needs a PostgreSQL server; ./scripts/test runs it"]
+    #[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
     async fn postgres_10k_jobs_4_workers_2_processes_each_job_once() {
         let db = Database::create();
         let dir = tempfile::tempdir().unwrap();

@@ -49,7 +49,7 @@ pub use job::{Job, JobState, NewJob, Outcome, QueueConfig, QueueStats};
 pub use memory::MemoryStore;
 pub use query::{Page, PageRequest, Scored, SearchField, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
 pub use settings::{Profile, ProfilePatch, Project, Settings, SettingsPatch, SuggestionMode};
-pub use store::{Record, Store, Write};
+pub use store::{Record, Reference, Store, Write};
 pub use suggestion::{AcceptOverrides, NewSuggestion, Suggestion, SuggestionStatus};
 pub use task::{Assignee, NewTask, Priority, Task, TaskPatch, TaskStatus};
 pub use thought::{NewThought, Thought, ThoughtAnalysis, ThoughtPatch, ThoughtStatus, ThoughtType};

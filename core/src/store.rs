@@ -81,6 +81,28 @@ impl Record {
         }
     }
 
+    /// The records this one names by id, in the order stores check them.
+    /// Each must exist and belong to this record's owner, on an insert and
+    /// on an update alike: a missing one, or another owner's, fails the
+    /// write with `NotFound(reference.entity)`. A record without references
+    /// is what stores may write in bulk (a "plain create": one insert that
+    /// references nothing, then only events).
+    pub fn references(&self) -> impl Iterator<Item = Reference> + use<> {
+        let task = |id: Option<TaskId>| id.map(|id| Reference { entity: Entity::Task, id: id.0 });
+        let refs: [Option<Reference>; 2] = match self {
+            Record::Task(t) => {
+                [task(t.parent_id), t.source_thought_id.map(|id| Reference { entity: Entity::SourceThought, id: id.0 })]
+            }
+            Record::Thought(t) => [task(t.task_id), None],
+            Record::Suggestion(s) => {
+                [Some(Reference { entity: Entity::Thought, id: s.source_thought_id.0 }), task(s.created_task_id)]
+            }
+            Record::Approval(a) => [task(a.task_id), None],
+            Record::User(_) | Record::ApiKey(_) | Record::Settings(_) | Record::Profile(_) => [None, None],
+        };
+        refs.into_iter().flatten()
+    }
+
     /// The version the record carries, for records that are versioned.
     pub fn version(&self) -> Option<i64> {
         match self {
@@ -95,16 +117,37 @@ impl Record {
     }
 }
 
+/// A record named by another: `entity` is the kind a failure names (a
+/// task's source thought is [`Entity::SourceThought`]), `id` its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reference {
+    pub entity: Entity,
+    pub id: Uuid,
+}
+
+impl Reference {
+    /// The kind of record the reference points at, whatever the error
+    /// calls it: the table to look in.
+    pub fn target(&self) -> Entity {
+        match self.entity {
+            Entity::SourceThought => Entity::Thought,
+            other => other,
+        }
+    }
+}
+
 /// One write in a batch.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
-    /// Adds a new record. Fails with `Conflict` on a duplicate id or a
-    /// duplicate user email, with `NotFound(SourceThought)` when a task names
-    /// a source thought that does not exist, and `NotFound(Task)` when it
-    /// names a missing parent.
+    /// Adds a new record. Fails with `NotFound(reference.entity)` when one
+    /// of [`Record::references`] is missing or another owner's, then with
+    /// `Conflict(DuplicateId)` on a duplicate id or
+    /// `Conflict(UniqueField { entity: User, field: "email" })` on a
+    /// duplicate user email.
     Insert(Record),
-    /// Replaces the stored record with the same id and owner. With
-    /// `expected_version`, only if the stored version still equals it, else
+    /// Replaces the stored record with the same id and owner. References
+    /// are checked first, as for an insert. With `expected_version`, only
+    /// if the stored version still equals it, else
     /// `VersionConflict { expected, actual }`. A missing record (or another
     /// owner's) is `NotFound`.
     Update { record: Record, expected_version: Option<i64> },
@@ -179,6 +222,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
     /// All users, oldest first.
     async fn users(&self, page: PageRequest) -> Result<Page<User>>;
+    /// The oldest user with role admin (by `created_at`, ties by insertion
+    /// order), in one query.
+    async fn first_admin(&self) -> Result<Option<User>>;
 
     async fn api_key(&self, owner: UserId, id: ApiKeyId) -> Result<Option<ApiKey>>;
     /// Looks a key up by the hash of its secret (revoked ones included).

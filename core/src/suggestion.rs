@@ -32,9 +32,13 @@ impl SuggestionStatus {
         }
     }
 
+    /// The statuses still waiting for the owner's answer (stores filter on
+    /// them in their own query language).
+    pub const OPEN: [SuggestionStatus; 2] = [SuggestionStatus::Pending, SuggestionStatus::Presented];
+
     /// Still waiting for the owner's answer.
     pub fn is_open(self) -> bool {
-        matches!(self, SuggestionStatus::Pending | SuggestionStatus::Presented)
+        SuggestionStatus::OPEN.contains(&self)
     }
 }
 enum_text!(

@@ -11,6 +11,11 @@
 //!
 //! The stores own persistence only; every rule lives in `steward-core`.
 
+mod decode;
+mod error;
+mod filter;
+mod schema;
+
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 

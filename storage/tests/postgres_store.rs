@@ -2,6 +2,9 @@
 //! conformance suite): migrations, several processes writing one database,
 //! event order across them, exact timestamps, the counters behind list
 //! totals, and the search folding.
+//!
+//! Every test that needs a server is ignored in a plain `cargo test`;
+//! `./scripts/test` runs them (`--include-ignored`).
 
 #![cfg(feature = "postgres")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -100,6 +103,7 @@ fn insert(t: &Task) -> Write {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
 async fn migrations_rerun_cleanly_and_data_survives_reopen() {
     let db = TestDatabase::create().await;
     let owner = UserId(id(1_000));
@@ -135,6 +139,11 @@ async fn opening_reports_bad_urls_and_unreachable_servers() {
     let err = PostgresStore::open("postgres://postgres@127.0.0.1:1/steward").await.unwrap_err();
     assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(10), "a refused connection fails fast");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
+async fn opening_a_missing_database_says_so() {
     let missing = PgConnectOptions::from_str(&postgres_support::server_url())
         .unwrap()
         .database("steward_test_does_not_exist")
@@ -145,6 +154,7 @@ async fn opening_reports_bad_urls_and_unreachable_servers() {
 
 /// Two stores are two processes: separate pools racing on one row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
 async fn writers_in_two_processes_exactly_one_wins_each_version() {
     let db = TestDatabase::create().await;
     let stores = [
@@ -188,6 +198,7 @@ async fn writers_in_two_processes_exactly_one_wins_each_version() {
 /// while writers in two processes append concurrently: one-write sets (one
 /// statement each) and two-write sets (a transaction) alike.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
 async fn event_readers_never_skip_a_concurrently_committed_event() {
     let db = TestDatabase::create().await;
     let stores = [
@@ -246,6 +257,7 @@ async fn event_readers_never_skip_a_concurrently_committed_event() {
 /// for a batch); a batch with a failing create is redone set by set, so
 /// each caller gets its own result and a failed create leaves nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
 async fn concurrent_creates_each_get_their_own_result() {
     let db = TestDatabase::create().await;
     let store = Arc::new(PostgresStore::open(db.url()).await.unwrap());
@@ -362,6 +374,7 @@ async fn concurrent_creates_each_get_their_own_result() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
 async fn timestamps_and_times_round_trip_to_the_microsecond() {
     let db = TestDatabase::create().await;
     let store = PostgresStore::open(db.url()).await.unwrap();
@@ -413,6 +426,7 @@ async fn timestamps_and_times_round_trip_to_the_microsecond() {
 /// `assignee` filter that matches everything forces that path), through
 /// inserts, status and tag changes, and cascading deletes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
 async fn counted_totals_agree_with_row_counts() {
     let db = TestDatabase::create().await;
     let store = Arc::new(PostgresStore::open(db.url()).await.unwrap());
@@ -486,6 +500,7 @@ async fn counted_totals_agree_with_row_counts() {
 /// thousands of tasks each (a bulk load, a data-only restore) are counted
 /// exactly, and a fold collapses what they left into a row per status.
 #[tokio::test]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
 async fn bulk_inserts_are_counted_and_folded() {
     let db = TestDatabase::create().await;
     let store = PostgresStore::open(db.url()).await.unwrap();
@@ -523,6 +538,7 @@ async fn bulk_inserts_are_counted_and_folded() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
 async fn search_folds_like_core_and_never_reads_query_syntax() {
     let db = TestDatabase::create().await;
     let store = PostgresStore::open(db.url()).await.unwrap();
@@ -562,6 +578,7 @@ async fn search_folds_like_core_and_never_reads_query_syntax() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
 async fn text_the_database_cannot_store_is_invalid_input() {
     let db = TestDatabase::create().await;
     let store = PostgresStore::open(db.url()).await.unwrap();
@@ -578,6 +595,7 @@ async fn text_the_database_cannot_store_is_invalid_input() {
 /// thoughts newest first, pages at the result set's bound, and more
 /// repeated matches than the bound.
 #[tokio::test]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
 async fn search_ranks_and_pages_like_the_memory_store() {
     let db = TestDatabase::create().await;
     let pg = PostgresStore::open(db.url()).await.unwrap();

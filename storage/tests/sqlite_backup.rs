@@ -80,7 +80,8 @@ async fn restore_refuses_what_is_not_a_healthy_steward_database() {
     assert!(matches!(SqliteStore::restore(&missing, &target).await, Err(Error::Invalid(_))));
     let garbage = dir.path().join("garbage.db");
     std::fs::write(&garbage, b"this is not sqlite at all, just text that is long enough").unwrap();
-    assert!(SqliteStore::restore(&garbage, &target).await.is_err());
+    let err = SqliteStore::restore(&garbage, &target).await.unwrap_err();
+    assert!(matches!(&err, Error::Invalid(fields) if fields[0].msg.contains("is not a SQLite database")), "{err:?}");
     let foreign = dir.path().join("foreign.db");
     let store = SqliteStore::open(&format!("sqlite://{}", foreign.display())).await.unwrap();
     drop(store);
@@ -93,7 +94,7 @@ async fn restore_refuses_what_is_not_a_healthy_steward_database() {
         conn.close().await.unwrap();
     }
     let err = SqliteStore::restore(&other, &target).await.unwrap_err();
-    assert!(err.to_string().contains("not a Steward database"), "{err}");
+    assert!(matches!(&err, Error::Invalid(fields) if fields[0].msg.contains("not a Steward database")), "{err:?}");
     assert!(!dir.path().join("t.db").exists(), "a refused restore leaves the target alone");
     SqliteStore::restore(&foreign, &target).await.unwrap();
     assert!(dir.path().join("t.db").exists());

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{Connection, Row};
 use steward_core::event::{EventQuery, NewEvent};
@@ -292,24 +292,6 @@ async fn search_and_tag_indexes_follow_cascades_and_reused_rows() {
     assert_eq!(store.tasks(owner, &text("delt")).await.unwrap().total, 1);
     let kid = TaskQuery { tag: Some("kid".into()), ..Default::default() };
     assert_eq!(store.tasks(owner, &kid).await.unwrap().total, 0);
-}
-
-#[tokio::test]
-async fn failed_update_reports_why() {
-    let store = SqliteStore::open("sqlite::memory:").await.unwrap();
-    let owner = UserId(id(7));
-    let t = task(owner, 1, "versioned");
-    store.apply(vec![Write::Insert(Record::Task(t.clone()))]).await.unwrap();
-    let update = |t: Task, expected| Write::Update { record: Record::Task(t), expected_version: expected };
-    let stale = store.apply(vec![update(Task { version: 2, ..t.clone() }, Some(7))]).await;
-    assert_eq!(stale, Err(Error::VersionConflict { entity: Entity::Task, expected: 7, actual: 1 }));
-    let intruder = Task { user_id: UserId(id(8)), ..t.clone() };
-    assert_eq!(store.apply(vec![update(intruder, Some(1))]).await, Err(Error::not_found(Entity::Task)));
-    let dup = store.apply(vec![Write::Insert(Record::Task(t.clone()))]).await;
-    assert_eq!(dup, Err(Error::Conflict(steward_core::Conflict::DuplicateId { entity: Entity::Task })));
-    let later = Task { title: "renamed".into(), version: 2, updated_at: at(10) + Duration::seconds(1), ..t };
-    store.apply(vec![update(later.clone(), Some(1))]).await.unwrap();
-    assert_eq!(store.task(owner, later.id).await.unwrap(), Some(later));
 }
 
 /// Status- and tag-only lists take their totals from counters and their

@@ -70,7 +70,7 @@ impl Engine {
     #[tracing::instrument(level = "info", name = "local_operator", skip_all)]
     pub async fn local_operator(&self, email: &str) -> Result<Principal> {
         let system = Principal::system();
-        if let Some(admin) = self.first_admin().await? {
+        if let Some(admin) = self.store.first_admin().await? {
             return Ok(admin.principal());
         }
         let input =
@@ -82,22 +82,6 @@ impl Engine {
                 Ok(self.user_by_email(&system, email).await?.principal())
             }
             Err(e) => Err(e),
-        }
-    }
-
-    /// The oldest admin, if any.
-    async fn first_admin(&self) -> Result<Option<User>> {
-        // One page at a time until the store answers this in one query.
-        let mut offset = 0;
-        loop {
-            let page = self.store.users(PageRequest { limit: 100, offset }).await?;
-            if let Some(admin) = page.items.iter().find(|u| u.role == Role::Admin) {
-                return Ok(Some(admin.clone()));
-            }
-            if !page.has_more() {
-                return Ok(None);
-            }
-            offset += 100;
         }
     }
 

@@ -90,10 +90,21 @@ impl Fixture {
 
 /// Expands to one `#[tokio::test]` per conformance case. `$make` is an
 /// expression (usually an `async` block) producing a [`TestStore`].
+///
+/// `store_conformance_tests!(ignore = "why", $make)` marks every case
+/// `#[ignore = "why"]`: for stores that need a server a plain `cargo test`
+/// may not have (`cargo test -- --include-ignored` runs them).
 #[macro_export]
 macro_rules! store_conformance_tests {
+    (ignore = $reason:literal, $make:expr) => {
+        $crate::store_conformance_tests!(@all (ignore = $reason) $make);
+    };
     ($make:expr) => {
-        $crate::store_conformance_tests!(@cases $make;
+        // An attribute that changes nothing, so both forms share one list.
+        $crate::store_conformance_tests!(@all (cfg_attr(any(), ignore)) $make);
+    };
+    (@all ($attr:meta) $make:expr) => {
+        $crate::store_conformance_tests!(@cases ($attr) $make;
             task_round_trips_every_field,
             records_are_scoped_to_their_owner,
             invalid_task_writes_nothing,
@@ -138,11 +149,16 @@ macro_rules! store_conformance_tests {
             each_role_may_do_exactly_its_operations,
             jobs_are_visible_to_their_owner_and_operators_only,
             the_system_role_is_never_stored_or_granted,
+            dangling_or_foreign_references_fail_alike,
+            updating_another_owners_record_is_not_found,
+            racing_creates_each_get_their_own_result,
+            first_admin_is_the_oldest_admin,
         );
     };
-    (@cases $make:expr; $($case:ident),* $(,)?) => {
+    (@cases ($attr:meta) $make:expr; $($case:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            #[$attr]
             async fn $case() {
                 let harness: $crate::testing::TestStore = $make.await;
                 $crate::testing::cases::$case(harness.store.clone()).await;

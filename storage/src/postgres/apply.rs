@@ -42,11 +42,14 @@ use std::time::Duration;
 use sqlx::{PgConnection, PgPool, Row};
 use steward_core::event::NewEvent;
 use steward_core::store::{Record, Write};
-use steward_core::{Entity, Error, Result, UserId};
+use steward_core::{Entity, Error, UserId};
+
+use crate::error::{Result, StoreError};
 use uuid::Uuid;
 
-use super::error::{db_error, is_retryable, write_error};
+use super::error::{is_retryable, write_failure};
 use super::statements::{self, Mode, Query};
+use crate::schema::{self, chunks};
 
 /// How many times a write set is tried when PostgreSQL aborts it as a
 /// deadlock victim or serialisation failure.
@@ -68,30 +71,6 @@ pub(crate) fn barrier_key(owner: Uuid) -> i32 {
     i32::from_be_bytes(key)
 }
 
-/// Why a write set did not commit: the caller's error, or a transaction
-/// failure worth running it again for.
-enum Failure {
-    Refused(Error),
-    Retry(sqlx::Error),
-}
-
-impl From<sqlx::Error> for Failure {
-    fn from(e: sqlx::Error) -> Failure {
-        if is_retryable(&e) { Failure::Retry(e) } else { Failure::Refused(db_error(e)) }
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Failure {
-        Failure::Refused(e)
-    }
-}
-
-/// Maps a record write's failure, keeping retryable aborts retryable.
-fn on_write(e: sqlx::Error) -> Failure {
-    if is_retryable(&e) { Failure::Retry(e) } else { Failure::Refused(write_error(e)) }
-}
-
 /// Applies `writes` atomically: all of them, or none and the first failing
 /// write's error.
 pub(crate) async fn apply_set(pool: &PgPool, writes: &[Write]) -> Result<()> {
@@ -99,9 +78,8 @@ pub(crate) async fn apply_set(pool: &PgPool, writes: &[Write]) -> Result<()> {
     loop {
         match attempt_set(pool, writes).await {
             Ok(()) => return Ok(()),
-            Err(Failure::Refused(e)) => return Err(e),
-            Err(Failure::Retry(e)) if attempt >= ATTEMPTS => return Err(db_error(e)),
-            Err(Failure::Retry(_)) => {
+            Err(e) if !is_retryable(&e) || attempt >= ATTEMPTS => return Err(e),
+            Err(_) => {
                 tokio::time::sleep(Duration::from_millis(5 << attempt)).await;
                 attempt += 1;
             }
@@ -109,7 +87,7 @@ pub(crate) async fn apply_set(pool: &PgPool, writes: &[Write]) -> Result<()> {
     }
 }
 
-async fn attempt_set(pool: &PgPool, writes: &[Write]) -> Result<(), Failure> {
+async fn attempt_set(pool: &PgPool, writes: &[Write]) -> Result<()> {
     let records: Vec<&Write> = writes.iter().filter(|w| !matches!(w, Write::Append(_))).collect();
     let enqueues = records.iter().any(|w| matches!(w, Write::Enqueue(_)));
     if let [] | [_] = records.as_slice()
@@ -141,7 +119,7 @@ fn appended(writes: &[Write]) -> Vec<&NewEvent> {
 }
 
 /// A set of at most one record write and its events, as one statement.
-async fn one_statement(conn: &mut PgConnection, write: Option<&Write>, events: &[&NewEvent]) -> Result<(), Failure> {
+async fn one_statement(conn: &mut PgConnection, write: Option<&Write>, events: &[&NewEvent]) -> Result<()> {
     let Some(write) = write else {
         if !events.is_empty() {
             append(conn, events).await?;
@@ -161,12 +139,12 @@ async fn one_statement(conn: &mut PgConnection, write: Option<&Write>, events: &
     };
     let (query, mode) = match write {
         Write::Insert(record) => {
-            check_references(conn, record, Mode::Insert).await?;
+            check_references(conn, record).await?;
             (statements::write_within(record, Mode::Insert, wrap)?, Mode::Insert)
         }
         Write::Update { record, expected_version } => {
             let mode = Mode::Update { expected: record.version().and(*expected_version) };
-            check_references(conn, record, mode).await?;
+            check_references(conn, record).await?;
             (statements::write_within(record, mode, wrap)?, mode)
         }
         Write::Delete { entity, owner, id } => {
@@ -175,22 +153,22 @@ async fn one_statement(conn: &mut PgConnection, write: Option<&Write>, events: &
             (query, Mode::Insert)
         }
         Write::Append(_) | Write::Enqueue(_) => {
-            return Err(Error::Internal("only a record write goes in one statement".into()).into());
+            return Err(StoreError::Bug("only a record write goes in one statement".into()));
         }
     };
     let query = if events.is_empty() { query } else { bind_events(query, events) };
-    let written: i64 = query.fetch_one(&mut *conn).await.and_then(|row| row.try_get(0)).map_err(on_write)?;
+    let written: i64 = query.fetch_one(&mut *conn).await.and_then(|row| row.try_get(0)).map_err(write_failure)?;
     if written > 0 {
         return Ok(());
     }
     match write {
         Write::Update { record, .. } => Err(unchanged(conn, record, mode).await),
         Write::Delete { entity, .. } => Err(Error::not_found(*entity).into()),
-        _ => Err(Error::Internal("an insert wrote no row".into()).into()),
+        _ => Err(StoreError::Bug("an insert wrote no row".into())),
     }
 }
 
-async fn write_all(conn: &mut PgConnection, writes: &[Write]) -> Result<(), Failure> {
+async fn write_all(conn: &mut PgConnection, writes: &[Write]) -> Result<()> {
     for write in writes {
         match write {
             Write::Insert(record) => insert(conn, record).await?,
@@ -209,16 +187,16 @@ async fn write_all(conn: &mut PgConnection, writes: &[Write]) -> Result<(), Fail
     Ok(())
 }
 
-async fn insert(conn: &mut PgConnection, record: &Record) -> Result<(), Failure> {
-    check_references(conn, record, Mode::Insert).await?;
-    statements::write(record, Mode::Insert)?.execute(&mut *conn).await.map_err(on_write)?;
+async fn insert(conn: &mut PgConnection, record: &Record) -> Result<()> {
+    check_references(conn, record).await?;
+    statements::write(record, Mode::Insert)?.execute(&mut *conn).await.map_err(write_failure)?;
     Ok(())
 }
 
-async fn update(conn: &mut PgConnection, record: &Record, expected: Option<i64>) -> Result<(), Failure> {
+async fn update(conn: &mut PgConnection, record: &Record, expected: Option<i64>) -> Result<()> {
     let mode = Mode::Update { expected: record.version().and(expected) };
-    check_references(conn, record, mode).await?;
-    let done = statements::write(record, mode)?.execute(&mut *conn).await.map_err(on_write)?;
+    check_references(conn, record).await?;
+    let done = statements::write(record, mode)?.execute(&mut *conn).await.map_err(write_failure)?;
     if done.rows_affected() > 0 {
         return Ok(());
     }
@@ -226,9 +204,11 @@ async fn update(conn: &mut PgConnection, record: &Record, expected: Option<i64>)
 }
 
 /// Why an update matched nothing, from the row as it is now.
-async fn unchanged(conn: &mut PgConnection, record: &Record, mode: Mode) -> Failure {
+async fn unchanged(conn: &mut PgConnection, record: &Record, mode: Mode) -> StoreError {
     let entity = record.entity();
-    let Some(sql) = current_version(record) else { return Error::not_found(entity).into() };
+    let Some(sql) = statements::statements_of(record).current_version.as_deref() else {
+        return Error::not_found(entity).into();
+    };
     let row = match sqlx::query(sql).bind(record.id()).fetch_optional(&mut *conn).await {
         Ok(Some(row)) => row,
         Ok(None) => return Error::not_found(entity).into(),
@@ -239,85 +219,37 @@ async fn unchanged(conn: &mut PgConnection, record: &Record, mode: Mode) -> Fail
         (Err(e), _) | (_, Err(e)) => return e.into(),
     };
     match mode {
-        _ if owner != record.owner().0 => Error::not_found(entity),
+        _ if owner != record.owner().0 => Error::not_found(entity).into(),
         Mode::Update { expected: Some(expected) } if expected != actual => {
-            Error::VersionConflict { entity, expected, actual }
+            Error::VersionConflict { entity, expected, actual }.into()
         }
-        _ => Error::Internal(format!("an update of a {entity} matched no row")),
+        _ => StoreError::Bug(format!("an update of a {entity} matched no row")),
     }
-    .into()
 }
 
-/// Reads the owner and version of a versioned record by its key.
-fn current_version(record: &Record) -> Option<&'static str> {
-    Some(match record {
-        Record::User(_) | Record::ApiKey(_) => return None,
-        Record::Task(_) => "SELECT user_id, version FROM tasks WHERE id = $1",
-        Record::Thought(_) => "SELECT user_id, version FROM thoughts WHERE id = $1",
-        Record::Suggestion(_) => "SELECT user_id, version FROM suggestions WHERE id = $1",
-        Record::Approval(_) => "SELECT user_id, version FROM approvals WHERE id = $1",
-        Record::Settings(_) => "SELECT user_id, version FROM settings WHERE user_id = $1",
-        Record::Profile(_) => "SELECT user_id, version FROM profiles WHERE user_id = $1",
-    })
-}
-
-const TASK_EXISTS: &str = "SELECT 1 FROM tasks WHERE id = $1";
-const THOUGHT_EXISTS: &str = "SELECT 1 FROM thoughts WHERE id = $1";
-
-/// The references a write must find, in the memory store's order. Any
-/// owner's record satisfies a reference, as there.
-async fn check_references(conn: &mut PgConnection, record: &Record, mode: Mode) -> Result<(), Failure> {
-    for (sql, id, entity) in references(record, mode) {
-        if sqlx::query(sql).bind(id).fetch_optional(&mut *conn).await?.is_none() {
-            return Err(Error::not_found(entity).into());
+/// Every record `record` names exists and is its owner's, checked in
+/// [`Record::references`] order: the first that is not is `NotFound`.
+async fn check_references(conn: &mut PgConnection, record: &Record) -> Result<()> {
+    for reference in record.references() {
+        let sql = match reference.target() {
+            Entity::Task => "SELECT 1 FROM tasks WHERE id = $1 AND user_id = $2",
+            Entity::Thought => "SELECT 1 FROM thoughts WHERE id = $1 AND user_id = $2",
+            other => return Err(StoreError::Bug(format!("a reference to a {other} cannot be checked"))),
+        };
+        if sqlx::query(sql).bind(reference.id).bind(record.owner().0).fetch_optional(&mut *conn).await?.is_none() {
+            return Err(Error::not_found(reference.entity).into());
         }
     }
     Ok(())
 }
 
-/// The reads that find `record`'s references, with what each one finds.
-fn references(record: &Record, mode: Mode) -> Vec<(&'static str, Uuid, Entity)> {
-    let inserting = matches!(mode, Mode::Insert);
-    match record {
-        Record::Task(t) => [
-            t.parent_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)),
-            t.source_thought_id.map(|id| (THOUGHT_EXISTS, id.0, Entity::SourceThought)),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
-        Record::Thought(t) => t.task_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)).into_iter().collect(),
-        Record::Suggestion(s) if inserting => vec![(THOUGHT_EXISTS, s.source_thought_id.0, Entity::Thought)],
-        Record::Suggestion(s) => s.created_task_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)).into_iter().collect(),
-        Record::Approval(a) => a.task_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)).into_iter().collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The record of a plain create: one insert that references nothing, then
-/// only events. Such sets from several callers can be written together
-/// (see [`apply_plain`]).
-pub(crate) fn plain(writes: &[Write]) -> Option<&Record> {
-    match writes.split_first() {
-        Some((Write::Insert(record), events))
-            if references(record, Mode::Insert).is_empty() && events.iter().all(|w| matches!(w, Write::Append(_))) =>
-        {
-            Some(record)
-        }
-        _ => None,
-    }
-}
-
 /// How many creates of one table are written as one statement with
-/// exactly that many rows; larger batches go in runs of [`ROWS`]. Each
+/// exactly that many rows; larger batches go in runs of 64, 16, 4 and 1 rows (`schema::chunks`). Each
 /// row count is a statement of its own, prepared once per connection, so
 /// this bounds how many there are.
 const ONE_STATEMENT: usize = 16;
 
-/// The row counts of the multi-row inserts a larger batch is cut into.
-const ROWS: [usize; 3] = [64, 16, 4];
-
-/// Applies several callers' plain creates (see [`plain`]) at once. The
+/// Applies several callers' plain creates (see `schema::plain`) at once. The
 /// executor's fixed cost per statement, not the commit, is most of what a
 /// create costs the server, so this is where concurrent creates save:
 ///
@@ -333,8 +265,8 @@ const ROWS: [usize; 3] = [64, 16, 4];
 pub(crate) async fn apply_plain(pool: &PgPool, sets: &[&[Write]]) -> Result<()> {
     let mut tables: Vec<Vec<&Record>> = Vec::new();
     for set in sets {
-        let Some(record) = plain(set) else {
-            return Err(Error::Internal("only plain creates are written together".into()));
+        let Some(record) = schema::plain(set) else {
+            return Err(StoreError::Bug("only plain creates are written together".into()));
         };
         match tables.iter_mut().find(|t| t.first().map(|r| r.entity()) == Some(record.entity())) {
             Some(table) => table.push(record),
@@ -361,13 +293,13 @@ pub(crate) async fn apply_plain(pool: &PgPool, sets: &[&[Write]]) -> Result<()> 
         if !events.is_empty() {
             query = bind_events(query, &events);
         }
-        let written: i64 = query.fetch_one(pool).await.and_then(|row| row.try_get(0)).map_err(write_error)?;
+        let written: i64 = query.fetch_one(pool).await.and_then(|row| row.try_get(0)).map_err(write_failure)?;
         return match usize::try_from(written) {
             Ok(n) if n == rows.len() => Ok(()),
-            _ => Err(Error::Internal(format!("a batch of {} inserts wrote {written} rows", rows.len()))),
+            _ => Err(StoreError::Bug(format!("a batch of {} inserts wrote {written} rows", rows.len()))),
         };
     }
-    let mut tx = pool.begin().await.map_err(db_error)?;
+    let mut tx = pool.begin().await?;
     let written = async {
         for table in &tables {
             for rows in chunks(table) {
@@ -375,20 +307,17 @@ pub(crate) async fn apply_plain(pool: &PgPool, sets: &[&[Write]]) -> Result<()> 
                 for record in rows {
                     query = statements::bind_row(query, record)?;
                 }
-                query.execute(&mut *tx).await.map_err(write_error)?;
+                query.execute(&mut *tx).await.map_err(write_failure)?;
             }
         }
         if !events.is_empty() {
-            append(&mut tx, &events).await.map_err(|e| match e {
-                Failure::Refused(e) => e,
-                Failure::Retry(e) => db_error(e),
-            })?;
+            append(&mut tx, &events).await?;
         }
-        Ok::<(), Error>(())
+        Ok::<(), StoreError>(())
     }
     .await;
     match written {
-        Ok(()) => tx.commit().await.map_err(db_error),
+        Ok(()) => tx.commit().await.map_err(StoreError::from),
         Err(e) => {
             // A connection that cannot roll back is closed by the pool.
             let _ = tx.rollback().await;
@@ -397,28 +326,11 @@ pub(crate) async fn apply_plain(pool: &PgPool, sets: &[&[Write]]) -> Result<()> 
     }
 }
 
-/// Splits `items` into runs of 64, 16, 4 and 1 (see [`ROWS`]).
-fn chunks<T>(mut items: &[T]) -> Vec<&[T]> {
-    let mut out = Vec::new();
-    while !items.is_empty() {
-        let size = ROWS.iter().copied().find(|&s| s <= items.len()).unwrap_or(1);
-        let (chunk, rest) = items.split_at(size);
-        out.push(chunk);
-        items = rest;
-    }
-    out
+fn delete_sql(entity: Entity) -> Result<&'static str> {
+    statements::delete_sql(entity).ok_or_else(|| StoreError::Bug(format!("deleting a {entity} is not supported")))
 }
 
-fn delete_sql(entity: Entity) -> Result<&'static str, Failure> {
-    Ok(match entity {
-        Entity::Task => "DELETE FROM tasks WHERE id = $1 AND user_id = $2",
-        Entity::Thought => "DELETE FROM thoughts WHERE id = $1 AND user_id = $2",
-        Entity::ApiKey => "DELETE FROM api_keys WHERE id = $1 AND user_id = $2",
-        other => return Err(Error::Internal(format!("deleting a {other} is not supported")).into()),
-    })
-}
-
-async fn delete(conn: &mut PgConnection, entity: Entity, owner: UserId, id: Uuid) -> Result<(), Failure> {
+async fn delete(conn: &mut PgConnection, entity: Entity, owner: UserId, id: Uuid) -> Result<()> {
     let done = sqlx::query(delete_sql(entity)?).bind(id).bind(owner.0).execute(&mut *conn).await?;
     if done.rows_affected() == 0 {
         return Err(Error::not_found(entity).into());
@@ -502,7 +414,7 @@ fn bind_events(q: Query, events: &[&NewEvent]) -> Query {
 }
 
 /// Appends a set's events in order, in one statement.
-async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> Result<(), Failure> {
+async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> Result<()> {
     bind_events(sqlx::query(sqlx::AssertSqlSafe(append_sql(events.len(), 1, ""))), events).execute(&mut *conn).await?;
     Ok(())
 }
@@ -510,14 +422,6 @@ async fn append(conn: &mut PgConnection, events: &[&NewEvent]) -> Result<(), Fai
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn batches_are_cut_into_prepared_sizes() {
-        let items: Vec<usize> = (0..91).collect();
-        let sizes: Vec<usize> = chunks(&items).iter().map(|c| c.len()).collect();
-        assert_eq!(sizes, [64, 16, 4, 4, 1, 1, 1]);
-        assert!(chunks::<usize>(&[]).is_empty());
-    }
 
     #[test]
     fn barrier_keys_fold_the_whole_owner() {

@@ -4,7 +4,7 @@
 //! executor's fixed work per statement (start-up over three tables and
 //! their indexes, the count trigger), not the commit: the same work for
 //! eight rows in one statement costs about a third per row. So callers'
-//! plain creates (`apply::plain`: one insert referencing nothing, then its
+//! plain creates (`schema::plain`: one insert referencing nothing, then its
 //! events) are queued to a batching task, which, when it has a free slot,
 //! takes whatever is queued, lets the runtime run once (callers just
 //! answered queue their next create; no timer) and takes what came, and
@@ -26,8 +26,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sqlx::PgPool;
+use steward_core::Result;
 use steward_core::store::Write;
-use steward_core::{Error, Result};
+
+use super::error::public;
+use crate::error::StoreError;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::apply;
@@ -38,14 +41,14 @@ const MAX_SETS: usize = 64;
 /// How many batches may be written at once.
 const IN_FLIGHT: usize = 2;
 
-type Job = (Vec<Write>, oneshot::Sender<Result<()>>);
+type QueuedSet = (Vec<Write>, oneshot::Sender<Result<()>>);
 
 /// The queue to the batching task, started on first use on the caller's
 /// runtime (and again if that runtime has gone); dropping it ends the task
 /// once the queue is empty.
 #[derive(Debug, Default)]
 pub(crate) struct Batcher {
-    queue: Mutex<Option<mpsc::UnboundedSender<Job>>>,
+    queue: Mutex<Option<mpsc::UnboundedSender<QueuedSet>>>,
     /// Plain creates being written, queued or not.
     busy: Arc<AtomicUsize>,
 }
@@ -67,13 +70,13 @@ impl Batcher {
         let _busy = Busy(self.busy.clone());
         if first {
             // Nothing to batch with: written on the caller's task, as any set.
-            return apply::apply_set(pool, &writes).await;
+            return apply::apply_set(pool, &writes).await.map_err(public);
         }
         let (done, result) = oneshot::channel();
         if let Err(mpsc::error::SendError((writes, _))) = self.queue(pool).send((writes, done)) {
-            return apply::apply_set(pool, &writes).await;
+            return apply::apply_set(pool, &writes).await.map_err(public);
         }
-        result.await.unwrap_or_else(|_| Err(Error::Unavailable("the batching writer stopped".into())))
+        result.await.unwrap_or_else(|_| Err(public(StoreError::Stopped("the batching writer stopped"))))
     }
 
     /// Closes the queue: the task ends after the sets already queued.
@@ -81,7 +84,7 @@ impl Batcher {
         self.queue.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 
-    fn queue(&self, pool: &PgPool) -> mpsc::UnboundedSender<Job> {
+    fn queue(&self, pool: &PgPool) -> mpsc::UnboundedSender<QueuedSet> {
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(sender) = queue.as_ref().filter(|s| !s.is_closed()) {
             return sender.clone();
@@ -93,7 +96,7 @@ impl Batcher {
     }
 }
 
-async fn run(pool: PgPool, mut queue: mpsc::UnboundedReceiver<Job>) {
+async fn run(pool: PgPool, mut queue: mpsc::UnboundedReceiver<QueuedSet>) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     loop {
         let Ok(slot) = slots.clone().acquire_owned().await else { return };
@@ -117,7 +120,7 @@ async fn run(pool: PgPool, mut queue: mpsc::UnboundedReceiver<Job>) {
 }
 
 /// Moves whatever is queued into `batch`, up to [`MAX_SETS`] sets.
-fn take_queued(queue: &mut mpsc::UnboundedReceiver<Job>, batch: &mut Vec<Job>) {
+fn take_queued(queue: &mut mpsc::UnboundedReceiver<QueuedSet>, batch: &mut Vec<QueuedSet>) {
     while batch.len() < MAX_SETS {
         match queue.try_recv() {
             Ok(job) => batch.push(job),
@@ -127,7 +130,7 @@ fn take_queued(queue: &mut mpsc::UnboundedReceiver<Job>, batch: &mut Vec<Job>) {
 }
 
 /// Writes a batch and answers each caller.
-async fn write(pool: &PgPool, batch: Vec<Job>) {
+async fn write(pool: &PgPool, batch: Vec<QueuedSet>) {
     if batch.len() > 1 {
         let sets: Vec<&[Write]> = batch.iter().map(|(writes, _)| writes.as_slice()).collect();
         if apply::apply_plain(pool, &sets).await.is_ok() {
@@ -139,6 +142,6 @@ async fn write(pool: &PgPool, batch: Vec<Job>) {
     }
     // One set, or a failed batch: each set on its own, in queue order.
     for (writes, done) in batch {
-        let _ = done.send(apply::apply_set(pool, &writes).await);
+        let _ = done.send(apply::apply_set(pool, &writes).await.map_err(public));
     }
 }

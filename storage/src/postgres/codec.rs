@@ -2,69 +2,67 @@
 //! one to one (uuid, timestamptz, date, time, text[], uuid[], jsonb, bool,
 //! integers, double precision); enums are their snake_case text, which a
 //! CHECK constraint keeps to the known names. Decoding failures are
-//! `Error::Internal`: the row is corrupt.
+//! `StoreError::Corrupt`, naming the column.
 
-use std::str::FromStr;
-
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
-use steward_core::{Entity, Error, Result};
+use uuid::Uuid;
 
-use super::error::{corrupt, db_error};
+use crate::decode::ColumnReader;
+use crate::error::{Result, StoreError};
 
 /// A JSON value for a jsonb column, from a value whose serialisation cannot
 /// fail (strings, ids, maps with string keys).
 pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
-    serde_json::to_value(value).map_err(|e| Error::Internal(format!("cannot encode a value as JSON: {e}")))
+    Ok(serde_json::to_value(value)?)
 }
 
-/// Typed access to one row's columns by name.
-pub(crate) struct Columns<'r>(pub(crate) &'r PgRow);
+/// A PostgreSQL row: every value in its native type.
+impl ColumnReader for PgRow {
+    const EVENT_SNAPSHOTS: (&'static str, &'static str) = ("before", "after");
 
-impl Columns<'_> {
-    pub(crate) fn get<'a, T>(&'a self, column: &str) -> Result<T>
-    where
-        T: sqlx::Decode<'a, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
-    {
-        self.0.try_get(column).map_err(db_error)
+    fn text(&self, column: &str) -> Result<Option<String>> {
+        Ok(self.try_get(column)?)
     }
-
-    pub(crate) fn id<T: From<uuid::Uuid>>(&self, column: &str) -> Result<T> {
-        self.get::<uuid::Uuid>(column).map(T::from)
+    fn i16(&self, column: &str) -> Result<Option<i16>> {
+        Ok(self.try_get(column)?)
     }
-
-    pub(crate) fn opt_id<T: From<uuid::Uuid>>(&self, column: &str) -> Result<Option<T>> {
-        Ok(self.get::<Option<uuid::Uuid>>(column)?.map(T::from))
+    fn i32(&self, column: &str) -> Result<Option<i32>> {
+        Ok(self.try_get(column)?)
     }
-
-    pub(crate) fn ids<T: From<uuid::Uuid>>(&self, column: &str) -> Result<Vec<T>> {
-        Ok(self.get::<Vec<uuid::Uuid>>(column)?.into_iter().map(T::from).collect())
+    fn i64(&self, column: &str) -> Result<Option<i64>> {
+        Ok(self.try_get(column)?)
     }
-
-    /// An enum stored as its text.
-    pub(crate) fn parse<T: FromStr>(&self, column: &str) -> Result<T> {
-        let s: String = self.get(column)?;
-        s.parse().map_err(|_| corrupt(column))
+    fn f64(&self, column: &str) -> Result<Option<f64>> {
+        Ok(self.try_get(column)?)
     }
-
-    pub(crate) fn opt_parse<T: FromStr>(&self, column: &str) -> Result<Option<T>> {
-        match self.get::<Option<String>>(column)? {
-            Some(s) => s.parse().map(Some).map_err(|_| corrupt(column)),
-            None => Ok(None),
-        }
+    fn bool(&self, column: &str) -> Result<Option<bool>> {
+        Ok(self.try_get(column)?)
     }
-
-    /// A jsonb column read into a typed value.
-    pub(crate) fn json<T: DeserializeOwned>(&self, column: &str) -> Result<T> {
-        let v: Value = self.get(column)?;
-        serde_json::from_value(v).map_err(|_| corrupt(column))
+    fn uuid(&self, column: &str) -> Result<Option<Uuid>> {
+        Ok(self.try_get(column)?)
     }
-
-    pub(crate) fn entity(&self, column: &str) -> Result<Entity> {
-        let s: String = self.get(column)?;
-        s.parse::<Entity>().map_err(|_| corrupt(column))
+    fn instant(&self, column: &str) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.try_get(column)?)
+    }
+    fn date(&self, column: &str) -> Result<Option<NaiveDate>> {
+        Ok(self.try_get(column)?)
+    }
+    fn time(&self, column: &str) -> Result<Option<NaiveTime>> {
+        Ok(self.try_get(column)?)
+    }
+    fn json<T: DeserializeOwned>(&self, column: &str) -> Result<Option<T>> {
+        let value: Option<Value> = self.try_get(column)?;
+        value.map(|v| serde_json::from_value(v).map_err(|_| StoreError::corrupt(column))).transpose()
+    }
+    fn texts(&self, column: &str) -> Result<Option<Vec<String>>> {
+        Ok(self.try_get(column)?)
+    }
+    fn uuids(&self, column: &str) -> Result<Option<Vec<Uuid>>> {
+        Ok(self.try_get(column)?)
     }
 }

@@ -10,7 +10,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 use steward_core::{Error, Result};
 
-use super::error::db_error;
+use crate::error::StoreError;
+
+use super::error::public;
 
 /// Connections idle at least this long are pinged before they are used.
 const PING_IDLE: Duration = Duration::from_secs(1);
@@ -82,24 +84,22 @@ pub(crate) async fn open(url: &str, o: &PostgresOptions) -> Result<PgPool> {
         .map_err(connect_error)?;
     if let Err(e) = MIGRATOR.run(&pool).await {
         pool.close().await;
-        return Err(Error::Internal(format!("database migration failed: {e}")));
+        return Err(public(e.into()));
     }
     Ok(pool)
 }
 
 /// A failure to connect is the operator's to fix (server down, wrong
-/// credentials, missing database), so the server's reason is kept.
+/// credentials, missing database): the server's own reason for refusing is
+/// kept (it names the operator's settings, not the store's internals);
+/// anything else says only that the database cannot be opened.
 fn connect_error(e: sqlx::Error) -> Error {
-    match e.as_database_error() {
-        Some(db) => Error::Unavailable(format!(
-            "cannot connect to PostgreSQL: {} (SQLSTATE {})",
-            db.message(),
-            db.code().unwrap_or_default()
-        )),
-        None => match db_error(e) {
-            Error::Internal(why) => Error::Unavailable(format!("cannot connect to PostgreSQL: {why}")),
-            other => other,
-        },
+    let refused = e.as_database_error().map(|db| {
+        format!("cannot connect to PostgreSQL: {} (SQLSTATE {})", db.message(), db.code().unwrap_or_default())
+    });
+    match public(StoreError::Open(Box::new(e.into()))) {
+        Error::Unavailable(_) if refused.is_some() => Error::Unavailable(refused.unwrap_or_default()),
+        other => other,
     }
 }
 

@@ -1,14 +1,18 @@
-//! The one conversion from sqlx/PostgreSQL failures to [`steward_core::Error`].
+//! PostgreSQL's side of [`StoreError`]: the one conversion to the public
+//! error ([`public`]), which failures a retry may cure, and what a failed
+//! record write means.
 //!
 //! Failures a retry may cure (the server unreachable, shutting down, out of
 //! connections, a pool timeout, a failover to a read-only server) are
-//! `Unavailable`; everything else is `Internal`, named by SQLSTATE only, so
-//! no SQL text or stored value reaches a client. Constraint violations that
-//! mean something to a caller are told apart by constraint name: a duplicate
-//! is `Conflict`, a missing referenced record `NotFound` of what the memory
-//! store reports for that reference.
+//! `Unavailable`; everything else is `Internal`. Neither carries the
+//! server's message or SQL text: those go to the log with the rest of the
+//! chain. Constraint violations that mean something to a caller are told
+//! apart by constraint name: a duplicate is `Conflict`, a missing referenced
+//! record `NotFound` of what [`steward_core::Record::references`] names.
 
 use steward_core::{Conflict, Entity, Error, FieldError};
+
+use crate::error::{StoreError, common, logged};
 
 /// SQLSTATEs `apply` retries: the transaction was aborted as a whole and
 /// running it again is exactly what a later caller would do.
@@ -24,13 +28,26 @@ fn sqlstate(e: &sqlx::Error) -> Option<&str> {
 }
 
 /// Whether the failed transaction may simply be run again.
-pub(crate) fn is_retryable(e: &sqlx::Error) -> bool {
-    matches!(sqlstate(e), Some(SERIALIZATION_FAILURE | DEADLOCK_DETECTED))
+pub(crate) fn is_retryable(e: &StoreError) -> bool {
+    matches!(e, StoreError::Sqlx(e) if matches!(sqlstate(e), Some(SERIALIZATION_FAILURE | DEADLOCK_DETECTED)))
 }
 
-/// Maps a driver failure to the public error, without SQL text.
-pub(crate) fn db_error(e: sqlx::Error) -> Error {
-    if let Some(code) = sqlstate(&e) {
+/// The public error for `e`, logged with its chain. Every error a
+/// PostgreSQL store returns passes through here once.
+pub(crate) fn public(e: StoreError) -> Error {
+    let e = match common("postgres", e) {
+        Ok(public) => return public,
+        Err(e) => e,
+    };
+    let public = match &e {
+        StoreError::Sqlx(x) => sqlx_public(x),
+        _ => Error::Internal("the store failed; see the log".into()),
+    };
+    logged("postgres", &e, public)
+}
+
+fn sqlx_public(e: &sqlx::Error) -> Error {
+    if let Some(code) = sqlstate(e) {
         return match code {
             SERIALIZATION_FAILURE | DEADLOCK_DETECTED => {
                 Error::Unavailable("the database is busy with conflicting writes; retry".into())
@@ -45,12 +62,10 @@ pub(crate) fn db_error(e: sqlx::Error) -> Error {
             // intervention (shutdown, cancelled by timeout), a read-only
             // server after a failover, and locks that could not be taken.
             _ if code.starts_with("08") || code.starts_with("53") || code.starts_with("57") => {
-                Error::Unavailable(format!("the database is unavailable (SQLSTATE {code})"))
+                Error::Unavailable("the database is unavailable".into())
             }
-            "25006" | "55P03" => {
-                Error::Unavailable(format!("the database cannot take this write now (SQLSTATE {code})"))
-            }
-            _ => Error::Internal(format!("PostgreSQL error {code}")),
+            "25006" | "55P03" => Error::Unavailable("the database cannot take this write now".into()),
+            _ => Error::Internal("the database failed; see the log".into()),
         };
     }
     match e {
@@ -59,33 +74,31 @@ pub(crate) fn db_error(e: sqlx::Error) -> Error {
         sqlx::Error::PoolClosed => Error::Unavailable("the store is closed".into()),
         sqlx::Error::WorkerCrashed => Error::Unavailable("a database connection stopped".into()),
         sqlx::Error::Protocol(_) => Error::Unavailable("the database connection broke".into()),
-        sqlx::Error::Migrate(m) => Error::Internal(format!("database migration failed: {m}")),
-        sqlx::Error::ColumnDecode { index, .. } => Error::Internal(format!("stored column {index} cannot be read")),
-        sqlx::Error::Decode(_) | sqlx::Error::ColumnNotFound(_) | sqlx::Error::ColumnIndexOutOfBounds { .. } => {
-            Error::Internal("a stored row cannot be read".into())
-        }
-        _ => Error::Internal("the storage driver failed".into()),
+        _ => Error::Internal("the database failed; see the log".into()),
     }
 }
 
 /// What a failed record write means: a duplicate is `Conflict`, a dangling
-/// reference `NotFound` of the referenced entity.
-pub(crate) fn write_error(e: sqlx::Error) -> Error {
-    let Some(db) = e.as_database_error() else { return db_error(e) };
+/// reference `NotFound` of the referenced entity; anything else stays a
+/// driver failure (retryable or not).
+pub(crate) fn write_failure(e: sqlx::Error) -> StoreError {
+    let Some(db) = e.as_database_error() else { return e.into() };
     if db.is_unique_violation() {
-        return match db.constraint() {
-            Some("users_email_key") => Error::Conflict(Conflict::UniqueField { entity: Entity::User, field: "email" }),
-            constraint => Error::Conflict(Conflict::DuplicateId { entity: table_entity(constraint) }),
+        let conflict = match db.constraint() {
+            Some("users_email_key") => Conflict::UniqueField { entity: Entity::User, field: "email" },
+            constraint => Conflict::DuplicateId { entity: table_entity(constraint) },
         };
+        return Error::Conflict(conflict).into();
     }
     if db.is_foreign_key_violation() {
-        return Error::not_found(match db.constraint() {
+        let missing = match db.constraint() {
             Some("tasks_source_thought_fkey") => Entity::SourceThought,
             Some("suggestions_source_thought_fkey") => Entity::Thought,
             _ => Entity::Task,
-        });
+        };
+        return Error::not_found(missing).into();
     }
-    db_error(e)
+    e.into()
 }
 
 /// The entity whose table a primary key (`<table>_pkey`) belongs to.
@@ -103,20 +116,18 @@ fn table_entity(constraint: Option<&str>) -> Entity {
     }
 }
 
-/// A stored value that does not decode into the domain type.
-pub(crate) fn corrupt(what: &str) -> Error {
-    Error::Internal(format!("stored {what} cannot be read"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn pool_exhaustion_and_io_are_retryable_others_internal() {
-        assert!(matches!(db_error(sqlx::Error::PoolTimedOut), Error::Unavailable(_)));
-        let io = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
-        assert!(matches!(db_error(io), Error::Unavailable(_)));
-        assert!(matches!(db_error(sqlx::Error::RowNotFound), Error::Internal(_)));
+    fn pool_exhaustion_and_io_are_retryable_others_internal_and_silent() {
+        assert!(matches!(public(sqlx::Error::PoolTimedOut.into()), Error::Unavailable(_)));
+        let io = sqlx::Error::Io(std::io::Error::other("secret detail"));
+        assert!(matches!(public(io.into()), Error::Unavailable(m) if !m.contains("secret")));
+        let protocol = public(sqlx::Error::Protocol("secret detail".into()).into());
+        assert!(matches!(&protocol, Error::Unavailable(m) if !m.contains("secret")), "{protocol:?}");
+        assert!(matches!(public(sqlx::Error::RowNotFound.into()), Error::Internal(_)));
+        assert!(!is_retryable(&sqlx::Error::PoolTimedOut.into()));
     }
 }

@@ -16,7 +16,6 @@ mod connect;
 mod error;
 mod queue;
 mod read;
-mod rows;
 mod search;
 mod sql;
 mod statements;
@@ -30,10 +29,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use steward_core::Result;
+
+use error::public;
 use steward_core::approval::Approval;
 use steward_core::event::{Event, EventQuery};
 use steward_core::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
-use steward_core::job::{Claim, Job as QueuedJob, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
+use steward_core::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use steward_core::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
 use steward_core::settings::{Profile, Settings};
 use steward_core::store::{ApprovalQuery, Store, SuggestionQuery, Write};
@@ -122,134 +123,138 @@ impl Store for PostgresStore {
         if writes.is_empty() {
             return Ok(());
         }
-        if apply::plain(&writes).is_some() {
+        if crate::schema::plain(&writes).is_some() {
             return self.batcher.apply(&self.pool, writes).await;
         }
-        apply::apply_set(&self.pool, &writes).await
+        apply::apply_set(&self.pool, &writes).await.map_err(public)
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {
-        read::user(&self.pool, id.0).await
+        read::user(&self.pool, id.0).await.map_err(public)
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-        read::user_by_email(&self.pool, email).await
+        read::user_by_email(&self.pool, email).await.map_err(public)
     }
 
     async fn users(&self, page: PageRequest) -> Result<Page<User>> {
-        read::users(&self.pool, page).await
+        read::users(&self.pool, page).await.map_err(public)
+    }
+
+    async fn first_admin(&self) -> Result<Option<User>> {
+        read::first_admin(&self.pool).await.map_err(public)
     }
 
     async fn api_key(&self, owner: UserId, id: ApiKeyId) -> Result<Option<ApiKey>> {
-        read::api_key(&self.pool, owner, id.0).await
+        read::api_key(&self.pool, owner, id.0).await.map_err(public)
     }
 
     async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>> {
-        read::api_key_by_hash(&self.pool, key_hash).await
+        read::api_key_by_hash(&self.pool, key_hash).await.map_err(public)
     }
 
     async fn api_keys(&self, owner: UserId) -> Result<Vec<ApiKey>> {
-        read::api_keys(&self.pool, owner).await
+        read::api_keys(&self.pool, owner).await.map_err(public)
     }
 
     async fn task(&self, owner: UserId, id: TaskId) -> Result<Option<Task>> {
-        read::task(&self.pool, owner, id.0).await
+        read::task(&self.pool, owner, id.0).await.map_err(public)
     }
 
     async fn tasks(&self, owner: UserId, query: &TaskQuery) -> Result<Page<Task>> {
-        read::tasks(&self.pool, owner, query).await
+        read::tasks(&self.pool, owner, query).await.map_err(public)
     }
 
     async fn tasks_after(&self, owner: UserId, after: Option<TaskId>, limit: u32) -> Result<Vec<Task>> {
-        read::tasks_after(&self.pool, owner, after.map(|a| a.0), limit).await
+        read::tasks_after(&self.pool, owner, after.map(|a| a.0), limit).await.map_err(public)
     }
 
     async fn thought(&self, owner: UserId, id: ThoughtId) -> Result<Option<Thought>> {
-        read::thought(&self.pool, owner, id.0).await
+        read::thought(&self.pool, owner, id.0).await.map_err(public)
     }
 
     async fn thoughts(&self, owner: UserId, query: &ThoughtQuery) -> Result<Page<Thought>> {
-        read::thoughts(&self.pool, owner, query).await
+        read::thoughts(&self.pool, owner, query).await.map_err(public)
     }
 
     async fn thoughts_after(&self, owner: UserId, after: Option<ThoughtId>, limit: u32) -> Result<Vec<Thought>> {
-        read::thoughts_after(&self.pool, owner, after.map(|a| a.0), limit).await
+        read::thoughts_after(&self.pool, owner, after.map(|a| a.0), limit).await.map_err(public)
     }
 
     async fn search_thoughts(&self, owner: UserId, query: &ThoughtSearch) -> Result<Page<Scored<Thought>>> {
-        search::thoughts(&self.pool, owner, query).await
+        search::thoughts(&self.pool, owner, query).await.map_err(public)
     }
 
     async fn suggestion(&self, owner: UserId, id: SuggestionId) -> Result<Option<Suggestion>> {
-        read::suggestion(&self.pool, owner, id.0).await
+        read::suggestion(&self.pool, owner, id.0).await.map_err(public)
     }
 
     async fn suggestions(&self, owner: UserId, query: &SuggestionQuery) -> Result<Vec<Suggestion>> {
-        read::suggestions(&self.pool, owner, query).await
+        read::suggestions(&self.pool, owner, query).await.map_err(public)
     }
 
     async fn approval(&self, owner: UserId, id: ApprovalId) -> Result<Option<Approval>> {
-        read::approval(&self.pool, owner, id.0).await
+        read::approval(&self.pool, owner, id.0).await.map_err(public)
     }
 
     async fn approvals(&self, owner: UserId, query: &ApprovalQuery) -> Result<Page<Approval>> {
-        read::approvals(&self.pool, owner, query).await
+        read::approvals(&self.pool, owner, query).await.map_err(public)
     }
 
     async fn settings(&self, owner: UserId) -> Result<Option<Settings>> {
-        read::settings(&self.pool, owner).await
+        read::settings(&self.pool, owner).await.map_err(public)
     }
 
     async fn profile(&self, owner: UserId) -> Result<Option<Profile>> {
-        read::profile(&self.pool, owner).await
+        read::profile(&self.pool, owner).await.map_err(public)
     }
 
     async fn events(&self, owner: UserId, query: &EventQuery) -> Result<Vec<Event>> {
-        read::events(&self.pool, owner, query).await
+        read::events(&self.pool, owner, query).await.map_err(public)
     }
 
-    async fn enqueue(&self, jobs: Vec<QueuedJob>) -> Result<Vec<QueuedJob>> {
+    async fn enqueue(&self, jobs: Vec<Job>) -> Result<Vec<Job>> {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
-        queue::enqueue_all(&self.pool, &jobs).await
+        queue::enqueue_all(&self.pool, &jobs).await.map_err(public)
     }
 
-    async fn claim_jobs(&self, claim: &Claim) -> Result<Vec<QueuedJob>> {
-        queue::claim(&self.pool, claim).await
+    async fn claim_jobs(&self, claim: &Claim) -> Result<Vec<Job>> {
+        queue::claim(&self.pool, claim).await.map_err(public)
     }
 
     async fn change_jobs(&self, changes: Vec<JobChange>) -> Result<Vec<bool>> {
         if changes.is_empty() {
             return Ok(Vec::new());
         }
-        queue::change(&self.pool, &changes).await
+        queue::change(&self.pool, &changes).await.map_err(public)
     }
 
     async fn extend_leases(&self, leases: Vec<(JobId, LeaseToken)>, until: DateTime<Utc>) -> Result<Vec<bool>> {
         if leases.is_empty() {
             return Ok(Vec::new());
         }
-        queue::extend(&self.pool, &leases, until).await
+        queue::extend(&self.pool, &leases, until).await.map_err(public)
     }
 
     async fn bury_lapsed_jobs(&self, now: DateTime<Utc>) -> Result<u64> {
-        queue::bury(&self.pool, now).await
+        queue::bury(&self.pool, now).await.map_err(public)
     }
 
-    async fn job(&self, id: JobId) -> Result<Option<QueuedJob>> {
-        queue::job(&self.pool, id).await
+    async fn job(&self, id: JobId) -> Result<Option<Job>> {
+        queue::job(&self.pool, id).await.map_err(public)
     }
 
-    async fn jobs(&self, query: &JobQuery) -> Result<Page<QueuedJob>> {
-        queue::jobs(&self.pool, query).await
+    async fn jobs(&self, query: &JobQuery) -> Result<Page<Job>> {
+        queue::jobs(&self.pool, query).await.map_err(public)
     }
 
     async fn queue_stats(&self, now: DateTime<Utc>) -> Result<QueueStats> {
-        queue::stats(&self.pool, now).await
+        queue::stats(&self.pool, now).await.map_err(public)
     }
 
     async fn purge_jobs(&self, states: &[JobState], before: DateTime<Utc>) -> Result<u64> {
-        queue::purge(&self.pool, states, before).await
+        queue::purge(&self.pool, states, before).await.map_err(public)
     }
 }

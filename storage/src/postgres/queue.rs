@@ -16,44 +16,18 @@
 //! which is what bounds one-at-a-time workers.
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool};
 use steward_core::ids::JobId;
 use steward_core::job::{
     Claim, ClassStats, Holder, Job, JobChange, JobQuery, JobState, LEASE_EXPIRED, LeaseToken, QueueStats, claim_order,
 };
 use steward_core::query::Page;
-use steward_core::{Conflict, Entity, Error, Priority, Result};
+use steward_core::{Conflict, Entity, Error, Priority};
+
+use crate::error::Result;
 use uuid::Uuid;
 
-use super::codec::Columns;
-use super::error::{corrupt, db_error};
-
-fn job_row(row: &PgRow) -> Result<Job> {
-    let c = Columns(row);
-    let class: i16 = c.get("class")?;
-    let attempts: i32 = c.get("attempts")?;
-    let max_attempts: i32 = c.get("max_attempts")?;
-    Ok(Job {
-        id: c.id("id")?,
-        owner: c.opt_id("owner_id")?,
-        kind: c.get("kind")?,
-        payload: c.get("payload")?,
-        class: Priority::from_rank(i64::from(class)).ok_or_else(|| corrupt("class"))?,
-        state: c.parse("state")?,
-        run_at: c.get("run_at")?,
-        deadline: c.get("deadline")?,
-        attempts: u32::try_from(attempts).map_err(|_| corrupt("attempts"))?,
-        max_attempts: u32::try_from(max_attempts).map_err(|_| corrupt("max_attempts"))?,
-        last_error: c.get("last_error")?,
-        unique_key: c.get("unique_key")?,
-        locked_by: c.get("locked_by")?,
-        lease_until: c.get("lease_until")?,
-        created_at: c.get("created_at")?,
-        updated_at: c.get("updated_at")?,
-        finished_at: c.get("finished_at")?,
-    })
-}
+use crate::decode;
 
 fn count(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
@@ -116,7 +90,7 @@ pub(crate) async fn enqueue(conn: &mut PgConnection, jobs: &[Job]) -> Result<Vec
     .bind(&created)
     .fetch_all(&mut *conn)
     .await
-    .map_err(db_error)?;
+    ?;
     let mut queued = Vec::with_capacity(n);
     for job in jobs {
         if inserted.contains(&job.id.0) {
@@ -129,17 +103,16 @@ pub(crate) async fn enqueue(conn: &mut PgConnection, jobs: &[Job]) -> Result<Vec
         )
         .bind(key)
         .fetch_one(&mut *conn)
-        .await
-        .map_err(db_error)?;
-        queued.push(job_row(&row)?);
+        .await?;
+        queued.push(decode::job(&row)?);
     }
     Ok(queued)
 }
 
 pub(crate) async fn enqueue_all(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Job>> {
-    let mut tx = pool.begin().await.map_err(db_error)?;
+    let mut tx = pool.begin().await?;
     let queued = enqueue(&mut tx, jobs).await?;
-    tx.commit().await.map_err(db_error)?;
+    tx.commit().await?;
     Ok(queued)
 }
 
@@ -165,9 +138,8 @@ pub(crate) async fn claim(pool: &PgPool, claim: &Claim) -> Result<Vec<Job>> {
     .bind(kinds)
     .bind(i64::from(claim.limit))
     .fetch_all(pool)
-    .await
-    .map_err(db_error)?;
-    let mut jobs = rows.iter().map(job_row).collect::<Result<Vec<_>>>()?;
+    .await?;
+    let mut jobs = rows.iter().map(decode::job).collect::<Result<Vec<_>>>()?;
     jobs.sort_by(claim_order);
     Ok(jobs)
 }
@@ -245,7 +217,7 @@ pub(crate) async fn change(pool: &PgPool, changes: &[JobChange]) -> Result<Vec<b
     .bind(quick)
     .fetch_all(pool)
     .await
-    .map_err(db_error)?;
+    ?;
     Ok(ids.iter().map(|id| changed.contains(id)).collect())
 }
 
@@ -266,8 +238,7 @@ pub(crate) async fn extend(pool: &PgPool, leases: &[(JobId, LeaseToken)], until:
     .bind(&attempts)
     .bind(until)
     .fetch_all(pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     Ok(ids.iter().map(|id| held.contains(id)).collect())
 }
 
@@ -281,8 +252,7 @@ pub(crate) async fn bury(pool: &PgPool, now: DateTime<Utc>) -> Result<u64> {
     .bind(LEASE_EXPIRED)
     .bind(now)
     .execute(pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     Ok(done.rows_affected())
 }
 
@@ -292,15 +262,13 @@ pub(crate) async fn purge(pool: &PgPool, states: &[JobState], before: DateTime<U
         .bind(&states)
         .bind(before)
         .execute(pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
     Ok(done.rows_affected())
 }
 
 pub(crate) async fn job(pool: &PgPool, id: JobId) -> Result<Option<Job>> {
-    let row =
-        sqlx::query("SELECT * FROM jobs WHERE id = $1").bind(id.0).fetch_optional(pool).await.map_err(db_error)?;
-    row.as_ref().map(job_row).transpose()
+    let row = sqlx::query("SELECT * FROM jobs WHERE id = $1").bind(id.0).fetch_optional(pool).await?;
+    row.as_ref().map(decode::job).transpose()
 }
 
 pub(crate) async fn jobs(pool: &PgPool, q: &JobQuery) -> Result<Page<Job>> {
@@ -311,8 +279,7 @@ pub(crate) async fn jobs(pool: &PgPool, q: &JobQuery) -> Result<Page<Job>> {
     .bind(state)
     .bind(&q.kind)
     .fetch_one(pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let rows = sqlx::query(
         "SELECT * FROM jobs WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR kind = $2) \
          ORDER BY id DESC LIMIT $3 OFFSET $4",
@@ -322,9 +289,8 @@ pub(crate) async fn jobs(pool: &PgPool, q: &JobQuery) -> Result<Page<Job>> {
     .bind(i64::from(q.page.limit))
     .bind(i64::try_from(q.page.offset).unwrap_or(i64::MAX))
     .fetch_all(pool)
-    .await
-    .map_err(db_error)?;
-    let items = rows.iter().map(job_row).collect::<Result<Vec<_>>>()?;
+    .await?;
+    let items = rows.iter().map(decode::job).collect::<Result<Vec<_>>>()?;
     Ok(Page { items, total: u64::try_from(total).unwrap_or(0), offset: q.page.offset, limit: q.page.limit })
 }
 
@@ -341,23 +307,10 @@ pub(crate) async fn stats(pool: &PgPool, now: DateTime<Utc>) -> Result<QueueStat
     )
     .bind(now)
     .fetch_all(pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let mut classes: Vec<ClassStats> = Priority::ALL.into_iter().map(ClassStats::empty).collect();
     for row in &rows {
-        let c = Columns(row);
-        let class: i16 = c.get("class")?;
-        let class = Priority::from_rank(i64::from(class)).ok_or_else(|| corrupt("class"))?;
-        let n = |column: &str| -> Result<u64> { Ok(u64::try_from(c.get::<i64>(column)?).unwrap_or(0)) };
-        let Some(stats) = classes.iter_mut().find(|s| s.class == class) else { continue };
-        stats.ready = n("ready")?;
-        stats.scheduled = n("scheduled")?;
-        stats.running = n("running")?;
-        stats.dead = n("dead")?;
-        stats.breached = n("breached")?;
-        stats.oldest_ready_secs = c
-            .get::<Option<DateTime<Utc>>>("oldest")?
-            .map(|t| (now - t).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6);
+        decode::add_class_stats(row, &mut classes, now)?;
     }
     Ok(QueueStats { as_of: now, classes })
 }

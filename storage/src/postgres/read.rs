@@ -4,7 +4,8 @@
 //! its order, so a first page reads a page's worth of rows.
 
 use sqlx::{AssertSqlSafe, PgPool, Row};
-use steward_core::approval::{Approval, ApprovalStatus};
+use steward_core::UserId;
+use steward_core::approval::Approval;
 use steward_core::event::{Event, EventQuery};
 use steward_core::query::{Page, PageRequest, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
 use steward_core::search;
@@ -13,47 +14,59 @@ use steward_core::store::{ApprovalQuery, SuggestionQuery};
 use steward_core::suggestion::Suggestion;
 use steward_core::task::Task;
 use steward_core::thought::Thought;
-use steward_core::user::{ApiKey, User};
-use steward_core::{Result, UserId};
+use steward_core::user::{ApiKey, Role, User};
+
+use crate::error::Result;
 use uuid::Uuid;
 
+use crate::filter;
+use crate::schema::Placeholders;
+
 use super::apply::{EVENTS_BARRIER, barrier_key};
-use super::error::db_error;
-use super::rows::{self, columns};
 use super::search::PREFIX_QUERY;
 use super::sql::{self, Arg, Filter, PageQuery, Total};
+use crate::decode;
+use crate::schema::columns;
+
+/// How this store's SQL writes bind parameters.
+const STYLE: Placeholders = Placeholders::Numbered;
 
 pub(crate) async fn user(pool: &PgPool, id: Uuid) -> Result<Option<User>> {
     let sql = concat!("SELECT ", columns!(user), " FROM users WHERE id = $1");
-    sql::one(pool, sql, &[Arg::Id(id)], rows::user).await
+    sql::one(pool, sql, &[Arg::Id(id)], decode::user).await
 }
 
 pub(crate) async fn user_by_email(pool: &PgPool, email: &str) -> Result<Option<User>> {
     let email = Arg::Text(email.trim().to_lowercase());
     let sql = concat!("SELECT ", columns!(user), " FROM users WHERE lower(email) = lower($1)");
-    sql::one(pool, sql, &[email], rows::user).await
+    sql::one(pool, sql, &[email], decode::user).await
 }
 
 pub(crate) async fn users(pool: &PgPool, page: PageRequest) -> Result<Page<User>> {
-    let filter = Filter::everything();
+    let filter = Filter::everything(STYLE);
     let query =
         PageQuery { columns: columns!(user), table: "users", filter: &filter, order: "seq", total: Total::Rows };
-    sql::page(pool, query, page, rows::user).await
+    sql::page(pool, query, page, decode::user).await
+}
+
+pub(crate) async fn first_admin(pool: &PgPool) -> Result<Option<User>> {
+    let sql = concat!("SELECT ", columns!(user), " FROM users WHERE role = $1 ORDER BY created_at, seq LIMIT 1");
+    sql::one(pool, sql, &[Arg::Text(Role::Admin.as_str().into())], decode::user).await
 }
 
 pub(crate) async fn api_key(pool: &PgPool, owner: UserId, id: Uuid) -> Result<Option<ApiKey>> {
     let sql = concat!("SELECT ", columns!(api_key), " FROM api_keys WHERE id = $1 AND user_id = $2");
-    sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], rows::api_key).await
+    sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], decode::api_key).await
 }
 
 pub(crate) async fn api_key_by_hash(pool: &PgPool, key_hash: &str) -> Result<Option<ApiKey>> {
     let sql = concat!("SELECT ", columns!(api_key), " FROM api_keys WHERE key_hash = $1 ORDER BY seq LIMIT 1");
-    sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], rows::api_key).await
+    sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], decode::api_key).await
 }
 
 pub(crate) async fn api_keys(pool: &PgPool, owner: UserId) -> Result<Vec<ApiKey>> {
     let sql = concat!("SELECT ", columns!(api_key), " FROM api_keys WHERE user_id = $1 ORDER BY seq");
-    sql::all(pool, sql, &[Arg::Id(owner.0)], rows::api_key).await
+    sql::all(pool, sql, &[Arg::Id(owner.0)], decode::api_key).await
 }
 
 /// One owned row of a table keyed by `id`.
@@ -66,10 +79,10 @@ macro_rules! owned {
     };
 }
 
-owned!(task, "tasks", task, Task, rows::task);
-owned!(thought, "thoughts", thought, Thought, rows::thought);
-owned!(suggestion, "suggestions", suggestion, Suggestion, rows::suggestion);
-owned!(approval, "approvals", approval, Approval, rows::approval);
+owned!(task, "tasks", task, Task, decode::task);
+owned!(thought, "thoughts", thought, Thought, decode::thought);
+owned!(suggestion, "suggestions", suggestion, Suggestion, decode::suggestion);
+owned!(approval, "approvals", approval, Approval, decode::approval);
 
 /// Keyset pages in id order (exports): the owner's rows after `after`.
 macro_rules! after {
@@ -102,17 +115,17 @@ macro_rules! after {
     };
 }
 
-after!(tasks_after, "tasks", task, Task, rows::task);
-after!(thoughts_after, "thoughts", thought, Thought, rows::thought);
+after!(tasks_after, "tasks", task, Task, decode::task);
+after!(thoughts_after, "thoughts", thought, Thought, decode::thought);
 
 pub(crate) async fn settings(pool: &PgPool, owner: UserId) -> Result<Option<Settings>> {
     let sql = concat!("SELECT ", columns!(settings), " FROM settings WHERE user_id = $1");
-    sql::one(pool, sql, &[Arg::Id(owner.0)], rows::settings).await
+    sql::one(pool, sql, &[Arg::Id(owner.0)], decode::settings).await
 }
 
 pub(crate) async fn profile(pool: &PgPool, owner: UserId) -> Result<Option<Profile>> {
     let sql = concat!("SELECT ", columns!(profile), " FROM profiles WHERE user_id = $1");
-    sql::one(pool, sql, &[Arg::Id(owner.0)], rows::profile).await
+    sql::one(pool, sql, &[Arg::Id(owner.0)], decode::profile).await
 }
 
 fn direction(order: SortOrder) -> &'static str {
@@ -127,7 +140,7 @@ pub(crate) async fn tasks(pool: &PgPool, owner: UserId, q: &TaskQuery) -> Result
     if q.text.is_some() && terms.is_empty() {
         return Ok(Page { items: Vec::new(), total: 0, offset: q.page.offset, limit: q.page.limit });
     }
-    let mut f = Filter::owner(owner.0);
+    let mut f = Filter::owner(STYLE, owner.0);
     // The counters' key, as the `$n`s already bound for the filter.
     let mut counted_key = String::from("user_id = $1");
     if let Some(status) = q.status {
@@ -186,7 +199,7 @@ pub(crate) async fn tasks(pool: &PgPool, owner: UserId, q: &TaskQuery) -> Result
     }
     let total = if counted { Total::Counted(counters("task_counts")) } else { Total::Rows };
     let query = PageQuery { columns: columns!(task), table: "tasks", filter: &f, order: &order, total };
-    sql::page(pool, query, q.page, rows::task).await
+    sql::page(pool, query, q.page, decode::task).await
 }
 
 /// A page of tasks filtered by tag or words, whose total (`count`, a query
@@ -206,15 +219,14 @@ async fn sparse_or_dense(pool: &PgPool, f: &Filter, order: &str, count: &str, pa
         offset: page.offset,
         limit: page.limit,
     };
-    let mut tx = pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(db_error)?;
+    let mut tx = pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
     let counts = format!("SELECT ({count}), (SELECT coalesce(sum(n), 0)::bigint FROM task_counts WHERE user_id = $1)");
     let (total, owned): (i64, i64) = sql::bind(sqlx::query(AssertSqlSafe(counts)), f.args())
         .fetch_one(&mut *tx)
         .await
-        .and_then(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-        .map_err(db_error)?;
+        .and_then(|row| Ok((row.try_get(0)?, row.try_get(1)?)))?;
     if i64::try_from(page.offset).unwrap_or(i64::MAX) >= total {
-        tx.commit().await.map_err(db_error)?;
+        tx.commit().await?;
         return Ok(empty(total));
     }
     let window = i128::from(sql::offset(page)) + i128::from(page.limit);
@@ -238,15 +250,14 @@ async fn sparse_or_dense(pool: &PgPool, f: &Filter, order: &str, count: &str, pa
         .bind(i64::from(page.limit))
         .bind(sql::offset(page))
         .fetch_all(&mut *tx)
-        .await
-        .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
-    let items = found.iter().map(rows::task).collect::<Result<Vec<Task>>>()?;
+        .await?;
+    tx.commit().await?;
+    let items = found.iter().map(decode::task).collect::<Result<Vec<Task>>>()?;
     Ok(Page { items, ..empty(total) })
 }
 
 pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtQuery) -> Result<Page<Thought>> {
-    let mut f = Filter::owner(owner.0);
+    let mut f = Filter::owner(STYLE, owner.0);
     if let Some(status) = q.status {
         f.and("status = ?", [Arg::Text(status.as_str().into())]);
     }
@@ -260,43 +271,16 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtQuery) -> 
     };
     let query =
         PageQuery { columns: columns!(thought), table: "thoughts", filter: &f, order: &order, total: Total::Rows };
-    sql::page(pool, query, q.page, rows::thought).await
+    sql::page(pool, query, q.page, decode::thought).await
 }
 
 pub(crate) async fn suggestions(pool: &PgPool, owner: UserId, q: &SuggestionQuery) -> Result<Vec<Suggestion>> {
-    let mut f = Filter::owner(owner.0);
-    if let Some(thought) = q.thought {
-        f.and("source_thought_id = ?", [Arg::Id(thought.0)]);
-    }
-    if q.open_only {
-        f.and("status IN ('pending', 'presented')", []);
-    }
-    if let Some(min) = q.min_confidence {
-        f.and("confidence >= ?", [Arg::Real(min)]);
-    }
-    if !q.include_deleted {
-        f.and("NOT is_deleted", []);
-    }
-    let order = if q.open_only { "confidence DESC, created_at DESC, seq DESC" } else { "created_at DESC, seq DESC" };
-    sql::list(pool, columns!(suggestion), "suggestions", &f, order, q.effective_limit(), rows::suggestion).await
+    let (f, order) = filter::suggestions(STYLE, owner.0, q);
+    sql::list(pool, columns!(suggestion), "suggestions", &f, order, q.effective_limit(), decode::suggestion).await
 }
 
 pub(crate) async fn approvals(pool: &PgPool, owner: UserId, q: &ApprovalQuery) -> Result<Page<Approval>> {
-    let mut f = Filter::owner(owner.0);
-    let as_of = Arg::Instant(q.as_of);
-    match q.status {
-        None => {}
-        // A pending approval past its expiry reads as expired.
-        Some(ApprovalStatus::Pending) => {
-            f.and("status = 'pending' AND expires_at > ?", [as_of]);
-        }
-        Some(ApprovalStatus::Expired) => {
-            f.and("status = 'expired' OR (status = 'pending' AND expires_at <= ?)", [as_of]);
-        }
-        Some(other) => {
-            f.and("status = ?", [Arg::Text(other.as_str().into())]);
-        }
-    }
+    let f = filter::approvals(STYLE, owner.0, q);
     let query = PageQuery {
         columns: columns!(approval),
         table: "approvals",
@@ -304,34 +288,21 @@ pub(crate) async fn approvals(pool: &PgPool, owner: UserId, q: &ApprovalQuery) -
         order: "created_at DESC, seq DESC",
         total: Total::Rows,
     };
-    sql::page(pool, query, q.page, rows::approval).await
+    sql::page(pool, query, q.page, decode::approval).await
 }
 
 pub(crate) async fn events(pool: &PgPool, owner: UserId, q: &EventQuery) -> Result<Vec<Event>> {
-    let mut f = Filter::owner(owner.0);
-    if let Some(after) = q.after_seq {
-        f.and("seq > ?", [Arg::Int(after)]);
-    }
-    if let Some(entity) = q.entity {
-        f.and("entity = ?", [Arg::Text(entity.as_str().into())]);
-    }
-    if let Some(id) = q.entity_id {
-        f.and("entity_id = ?", [Arg::Id(id)]);
-    }
-    if let Some(since) = q.since {
-        f.and("at >= ?", [Arg::Instant(since)]);
-    }
+    let f = filter::events(STYLE, owner.0, q);
     // Behind the owner's event barrier (see `apply`), held exclusively
     // while the events are read: every seq drawn before is committed or
     // gone, every one drawn after is higher than any this read returns.
-    let mut tx = pool.begin().await.map_err(db_error)?;
+    let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
         .bind(EVENTS_BARRIER)
         .bind(barrier_key(owner.0))
         .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-    let found = sql::list(&mut *tx, columns!(event), "events", &f, "seq", q.effective_limit(), rows::event).await?;
-    tx.commit().await.map_err(db_error)?;
+        .await?;
+    let found = sql::list(&mut *tx, columns!(event), "events", &f, "seq", q.effective_limit(), decode::event).await?;
+    tx.commit().await?;
     Ok(found)
 }

@@ -33,14 +33,16 @@
 use std::collections::HashMap;
 
 use sqlx::{AssertSqlSafe, PgPool, Row};
+use steward_core::UserId;
 use steward_core::query::{MAX_SEARCH_RESULTS, Page, Scored, SearchField, ThoughtSearch};
 use steward_core::search;
 use steward_core::thought::Thought;
-use steward_core::{Result, UserId};
+
+use crate::error::Result;
 use uuid::Uuid;
 
-use super::error::db_error;
-use super::rows::{self, columns};
+use crate::decode;
+use crate::schema::columns;
 
 /// The tsquery of a filter clause: its two `?`s are the terms (`text[]`)
 /// and the weights (`''`, `'A'` or `'B'`). A scalar subquery, so it is
@@ -126,10 +128,10 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtSearch) ->
         return Ok(empty);
     }
     let weights = weights(&q.fields);
-    let mut tx = pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(db_error)?;
+    let mut tx = pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
     // A parallel plan for the repeated matches costs more in starting
     // workers (~11 ms) than the scan it shares, which finds few rows.
-    sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0").execute(&mut *tx).await.map_err(db_error)?;
+    sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0").execute(&mut *tx).await?;
     let bound = i64::from(MAX_SEARCH_RESULTS);
     let summary = sqlx::query(SUMMARY)
         .bind(owner.0)
@@ -139,16 +141,15 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtSearch) ->
         .bind(bound + 1)
         .bind(COUNTED)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(db_error)?;
-    let walked: i64 = summary.try_get("walked").map_err(db_error)?;
-    let counted: Option<i64> = summary.try_get("counted").map_err(db_error)?;
+        .await?;
+    let walked: i64 = summary.try_get("walked")?;
+    let counted: Option<i64> = summary.try_get("counted")?;
     // Matches up to `COUNTED`; the walk that found more than the bound
     // stands for `COUNTED` (too many to fetch and sort).
     let matches = counted.unwrap_or(COUNTED).max(walked);
-    let words: i64 = summary.try_get("words").map_err(db_error)?;
-    let repeated: Vec<Uuid> = summary.try_get("ids").map_err(db_error)?;
-    let raws: Vec<i64> = summary.try_get("raws").map_err(db_error)?;
+    let words: i64 = summary.try_get("words")?;
+    let repeated: Vec<Uuid> = summary.try_get("ids")?;
+    let raws: Vec<i64> = summary.try_get("raws")?;
     let cap = u64::from(MAX_SEARCH_RESULTS);
     // The result set: the repeated matches ranked, then the plain ones
     // newest first, cut at the bound (the best hit is always in it).
@@ -163,10 +164,10 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtSearch) ->
     let shown: &[Uuid] = repeated.get(start..kept).unwrap_or(&[]);
     let mut ranked: Vec<(Thought, f64)> = Vec::with_capacity(end - start);
     if !shown.is_empty() {
-        let found = sqlx::query(BY_ID).bind(owner.0).bind(shown).fetch_all(&mut *tx).await.map_err(db_error)?;
+        let found = sqlx::query(BY_ID).bind(owner.0).bind(shown).fetch_all(&mut *tx).await?;
         let mut by_id = HashMap::with_capacity(found.len());
         for row in &found {
-            let t = rows::thought(row)?;
+            let t = decode::thought(row)?;
             by_id.insert(t.id.0, t);
         }
         for (i, id) in shown.iter().enumerate() {
@@ -190,13 +191,12 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtSearch) ->
             .bind(i64::try_from(wanted).unwrap_or(i64::MAX))
             .bind(i64::try_from(skip).unwrap_or(i64::MAX))
             .fetch_all(&mut *tx)
-            .await
-            .map_err(db_error)?;
+            .await?;
         for row in &found {
-            ranked.push((rows::thought(row)?, score(words)));
+            ranked.push((decode::thought(row)?, score(words)));
         }
     }
-    tx.commit().await.map_err(db_error)?;
+    tx.commit().await?;
     let items = ranked
         .into_iter()
         .map(|(item, match_score)| Scored {

@@ -1,81 +1,15 @@
-//! Building list queries: a `WHERE` clause assembled from optional filters
-//! with its bind values, and the ways a list is read (a page with its total,
+//! Running list queries on PostgreSQL: binding a filter's values (see
+//! `crate::filter`), and the ways a list is read (a page with its total,
 //! the first `n` rows, one row). Only fixed SQL fragments written in this
 //! crate are ever concatenated; every value is a bind parameter.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::error::{Result, StoreError};
+pub(crate) use crate::filter::{Arg, Filter};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgPool, Row};
-use steward_core::Result;
 use steward_core::query::{Page, PageRequest};
-use uuid::Uuid;
 
-use super::error::db_error;
 use super::statements::Query;
-
-/// A bind value.
-#[derive(Debug, Clone)]
-pub(crate) enum Arg {
-    Id(Uuid),
-    Text(String),
-    Texts(Vec<String>),
-    Int(i64),
-    SmallInt(i16),
-    Real(f64),
-    Date(NaiveDate),
-    Instant(DateTime<Utc>),
-}
-
-/// `clause AND clause AND …` and the values its `$n`s stand for, in order.
-#[derive(Debug, Clone)]
-pub(crate) struct Filter {
-    sql: String,
-    args: Vec<Arg>,
-}
-
-impl Filter {
-    /// Every list is scoped to an owner first.
-    pub(crate) fn owner(owner: Uuid) -> Filter {
-        Filter { sql: "user_id = $1".into(), args: vec![Arg::Id(owner)] }
-    }
-
-    /// No restriction (the user list).
-    pub(crate) fn everything() -> Filter {
-        Filter { sql: "true".into(), args: Vec::new() }
-    }
-
-    /// Adds `AND (clause)`, where each `?` in `clause` stands for the next
-    /// of `args` and becomes its `$n`.
-    pub(crate) fn and(&mut self, clause: &str, args: impl IntoIterator<Item = Arg>) -> &mut Filter {
-        self.sql.push_str(" AND (");
-        let mut n = self.args.len();
-        for c in clause.chars() {
-            if c == '?' {
-                n += 1;
-                self.sql.push_str(&format!("${n}"));
-            } else {
-                self.sql.push(c);
-            }
-        }
-        self.sql.push(')');
-        self.args.extend(args);
-        debug_assert_eq!(n, self.args.len(), "one arg per placeholder");
-        self
-    }
-
-    /// The `$n` the next bound value gets.
-    pub(crate) fn next(&self) -> usize {
-        self.args.len() + 1
-    }
-
-    pub(crate) fn sql(&self) -> &str {
-        &self.sql
-    }
-
-    pub(crate) fn args(&self) -> &[Arg] {
-        &self.args
-    }
-}
 
 pub(crate) fn bind(mut q: Query, args: &[Arg]) -> Query {
     for arg in args {
@@ -124,7 +58,10 @@ impl PageQuery<'_> {
         let (limit, offset) = (self.filter.next(), self.filter.next() + 1);
         format!(
             "SELECT {}{extra} FROM {} WHERE {} ORDER BY {} LIMIT ${limit} OFFSET ${offset}",
-            self.columns, self.table, self.filter.sql, self.order
+            self.columns,
+            self.table,
+            self.filter.sql(),
+            self.order
         )
     }
 }
@@ -137,45 +74,39 @@ pub(crate) async fn page<T>(
     map: fn(&PgRow) -> Result<T>,
 ) -> Result<Page<T>> {
     let limit = i64::from(page.limit);
-    let args = &query.filter.args;
+    let args = query.filter.args();
     let (items, total) = match &query.total {
         Total::Counted(total) => {
             // The total rides along as the last column of every row; an
             // empty page (past the end) asks for it on its own.
             let sql = query.rows(&format!(", ({total}) AS page_total"));
-            let found = bind(sqlx::query(AssertSqlSafe(sql)), args)
-                .bind(limit)
-                .bind(offset(page))
-                .fetch_all(pool)
-                .await
-                .map_err(db_error)?;
+            let found =
+                bind(sqlx::query(AssertSqlSafe(sql)), args).bind(limit).bind(offset(page)).fetch_all(pool).await?;
             let total: i64 = match found.first() {
-                Some(row) => row.try_get("page_total").map_err(db_error)?,
+                Some(row) => row.try_get("page_total")?,
                 None => scalar(pool, total.clone(), args).await?,
             };
             (found.iter().map(map).collect::<Result<Vec<T>>>()?, u64::try_from(total).unwrap_or_default())
         }
         Total::Rows => {
-            let mut tx = pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(db_error)?;
+            let mut tx = pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
             let found = bind(sqlx::query(AssertSqlSafe(query.rows(""))), args)
                 .bind(limit)
                 .bind(offset(page))
                 .fetch_all(&mut *tx)
-                .await
-                .map_err(db_error)?;
+                .await?;
             let items = found.iter().map(map).collect::<Result<Vec<T>>>()?;
             let total = if page.offset == 0 && items.len() < page.limit as usize {
                 items.len() as u64
             } else {
-                let count = format!("SELECT count(*) FROM {} WHERE {}", query.table, query.filter.sql);
+                let count = format!("SELECT count(*) FROM {} WHERE {}", query.table, query.filter.sql());
                 let n: i64 = bind(sqlx::query(AssertSqlSafe(count)), args)
                     .fetch_one(&mut *tx)
                     .await
-                    .and_then(|row| row.try_get(0))
-                    .map_err(db_error)?;
+                    .and_then(|row| row.try_get(0))?;
                 u64::try_from(n).unwrap_or_default()
             };
-            tx.commit().await.map_err(db_error)?;
+            tx.commit().await?;
             (items, total)
         }
     };
@@ -184,7 +115,11 @@ pub(crate) async fn page<T>(
 
 /// One `bigint` computed by `sql`.
 async fn scalar(pool: &PgPool, sql: String, args: &[Arg]) -> Result<i64> {
-    bind(sqlx::query(AssertSqlSafe(sql)), args).fetch_one(pool).await.and_then(|row| row.try_get(0)).map_err(db_error)
+    bind(sqlx::query(AssertSqlSafe(sql)), args)
+        .fetch_one(pool)
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(StoreError::from)
 }
 
 /// The first `limit` rows of `SELECT columns FROM table WHERE filter ORDER BY order`.
@@ -197,12 +132,8 @@ pub(crate) async fn list<'c, T>(
     limit: u32,
     map: fn(&PgRow) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let sql = format!("SELECT {columns} FROM {table} WHERE {} ORDER BY {order} LIMIT ${}", filter.sql, filter.next());
-    let rows = bind(sqlx::query(AssertSqlSafe(sql)), &filter.args)
-        .bind(i64::from(limit))
-        .fetch_all(conn)
-        .await
-        .map_err(db_error)?;
+    let sql = format!("SELECT {columns} FROM {table} WHERE {} ORDER BY {order} LIMIT ${}", filter.sql(), filter.next());
+    let rows = bind(sqlx::query(AssertSqlSafe(sql)), filter.args()).bind(i64::from(limit)).fetch_all(conn).await?;
     rows.iter().map(map).collect()
 }
 
@@ -213,7 +144,7 @@ pub(crate) async fn one<T>(
     args: &[Arg],
     map: fn(&PgRow) -> Result<T>,
 ) -> Result<Option<T>> {
-    let row = bind(sqlx::query(sql), args).fetch_optional(pool).await.map_err(db_error)?;
+    let row = bind(sqlx::query(sql), args).fetch_optional(pool).await?;
     row.as_ref().map(map).transpose()
 }
 
@@ -224,24 +155,22 @@ pub(crate) async fn all<T>(
     args: &[Arg],
     map: fn(&PgRow) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let rows = bind(sqlx::query(sql), args).fetch_all(pool).await.map_err(db_error)?;
+    let rows = bind(sqlx::query(sql), args).fetch_all(pool).await?;
     rows.iter().map(map).collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use uuid::Uuid;
+
     use super::*;
+    use crate::schema::Placeholders;
 
     #[test]
-    fn clauses_number_their_placeholders_in_order() {
-        let mut f = Filter::owner(Uuid::nil());
+    fn pages_bind_limit_and_offset_after_the_filter() {
+        let mut f = Filter::owner(Placeholders::Numbered, Uuid::nil());
         f.and("status = ?", [Arg::Text("pending".into())]);
-        f.and("due_date >= ? AND due_date <= ?", [Arg::Date(NaiveDate::MIN), Arg::Date(NaiveDate::MAX)]);
-        assert_eq!(f.sql, "user_id = $1 AND (status = $2) AND (due_date >= $3 AND due_date <= $4)");
-        assert_eq!(f.args.len(), 4);
-        assert!(matches!(f.args[1], Arg::Text(ref s) if s == "pending"));
-        assert_eq!(f.next(), 5);
         let q = PageQuery { columns: "id", table: "tasks", filter: &f, order: "seq", total: Total::Rows };
-        assert!(q.rows("").ends_with("ORDER BY seq LIMIT $5 OFFSET $6"), "{}", q.rows(""));
+        assert!(q.rows("").ends_with("ORDER BY seq LIMIT $3 OFFSET $4"), "{}", q.rows(""));
     }
 }

@@ -1,13 +1,13 @@
-//! Record → row: the INSERT and UPDATE statement of every record type and the
-//! values bound to them. Both statements come from one column list per
-//! table, so they bind the same values in the same order: the columns first,
-//! then the keys (then the expected version). The text is built once.
+//! Record → row for PostgreSQL: the values bound to the statements `schema`
+//! builds from its column lists (with `$n` placeholders), in their order:
+//! the columns first, then the keys (then the expected version).
 
 use std::sync::LazyLock;
 
+use crate::error::Result;
 use sqlx::Postgres;
 use sqlx::postgres::PgArguments;
-use steward_core::Result;
+use steward_core::Entity;
 use steward_core::approval::Approval;
 use steward_core::settings::{Profile, Settings};
 use steward_core::store::Record;
@@ -17,91 +17,23 @@ use steward_core::thought::Thought;
 use steward_core::user::{ApiKey, User};
 use uuid::Uuid;
 
+pub(crate) use crate::schema::Mode;
+use crate::schema::{Placeholders, Statements, WriteSql};
+
 use super::codec::json;
 
 pub(crate) type Query = sqlx::query::Query<'static, Postgres, PgArguments>;
 
-/// The statements that write one table.
-#[derive(Debug)]
-pub(crate) struct Statements {
-    insert: String,
-    update: String,
-    /// `update` that also requires `version = $n`; `None` for unversioned tables.
-    update_versioned: Option<String>,
-    /// How many columns the statements set (the keys' `$n`s follow).
-    columns: usize,
-    /// `INSERT INTO table (columns, keys)`, to which multi-row inserts add
-    /// their `VALUES`.
-    insert_into: String,
-    /// How many values a row binds (columns and keys).
-    width: usize,
+/// Every write statement, built once.
+static SQL: LazyLock<WriteSql> = LazyLock::new(|| WriteSql::new(Placeholders::Numbered));
+
+pub(crate) fn statements_of(record: &Record) -> &'static Statements {
+    SQL.of(record)
 }
 
-impl Statements {
-    fn new(table: &str, keys: &[&str], columns: &[&str], versioned: bool) -> Statements {
-        let all: Vec<&str> = columns.iter().chain(keys).copied().collect();
-        let placeholders: Vec<String> = (1..=all.len()).map(|i| format!("${i}")).collect();
-        let insert = format!("INSERT INTO {table} ({}) VALUES ({})", all.join(", "), placeholders.join(", "));
-        let set: Vec<String> = columns.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
-        let keyed: Vec<String> =
-            keys.iter().enumerate().map(|(i, k)| format!("{k} = ${}", columns.len() + i + 1)).collect();
-        let update = format!("UPDATE {table} SET {} WHERE {}", set.join(", "), keyed.join(" AND "));
-        let update_versioned = versioned.then(|| format!("{update} AND version = ${}", all.len() + 1));
-        let insert_into = format!("INSERT INTO {table} ({})", all.join(", "));
-        Statements { insert, update, update_versioned, columns: columns.len(), insert_into, width: all.len() }
-    }
-}
-
-macro_rules! statements {
-    ($name:ident, $table:literal, keys [$($k:literal),+], columns [$($c:literal),+ $(,)?] $(, $versioned:ident)?) => {
-        static $name: LazyLock<Statements> =
-            LazyLock::new(|| Statements::new($table, &[$($k),+], &[$($c),+], statements!(@versioned $($versioned)?)));
-    };
-    (@versioned versioned) => { true };
-    (@versioned) => { false };
-}
-
-statements!(USERS, "users", keys ["id"], columns ["email", "name", "role", "password_hash", "created_at"]);
-statements!(API_KEYS, "api_keys", keys ["id", "user_id"],
-    columns ["name", "role", "key_hash", "prefix", "created_at", "revoked_at"]);
-statements!(TASKS, "tasks", keys ["id", "user_id"], columns [
-    "title", "description", "priority", "priority_rank", "status", "due_date", "due_time", "recurrence", "tags",
-    "parent_id", "estimated_effort_minutes", "assignee", "source_thought_id", "metadata", "completed_at",
-    "created_at", "updated_at", "version"
-], versioned);
-statements!(THOUGHTS, "thoughts", keys ["id", "user_id"], columns [
-    "content", "tags", "status", "context", "thought_type", "is_actionable", "actionable_confidence",
-    "suggested_tags", "related_topics", "emotional_tone", "urgency", "analyzed_at", "related_thought_ids",
-    "task_id", "created_at", "updated_at", "version"
-], versioned);
-statements!(SUGGESTIONS, "suggestions", keys ["id", "user_id"], columns [
-    "source_thought_id", "title", "description", "priority", "estimated_effort_minutes", "due_date_hint",
-    "confidence", "reasoning", "status", "user_action", "user_action_at", "created_task_id", "is_deleted",
-    "deleted_at", "deletion_reason", "created_at", "updated_at", "version"
-], versioned);
-statements!(APPROVALS, "approvals", keys ["id", "user_id"], columns [
-    "task_id", "run_id", "action_type", "details", "status", "requested_by", "decided_by", "decided_at",
-    "reason", "expires_at", "created_at", "updated_at", "version"
-], versioned);
-statements!(SETTINGS, "settings", keys ["user_id"], columns [
-    "consciousness_check_enabled", "consciousness_check_interval_minutes", "auto_tagging_enabled",
-    "auto_task_creation_enabled", "task_suggestion_mode", "suggestion_confidence_threshold", "timezone",
-    "primary_backend", "secondary_backend", "created_at", "updated_at", "version"
-], versioned);
-statements!(PROFILES, "profiles", keys ["user_id"], columns [
-    "ongoing_projects", "interests", "work_style", "themes", "preferred_tone", "detail_level",
-    "created_at", "updated_at", "version"
-], versioned);
-
-/// How a record is written.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Mode {
-    Insert,
-    /// Replace the row with the record's keys; with `Some(v)` only while its
-    /// version is still `v` (ignored for unversioned records).
-    Update {
-        expected: Option<i64>,
-    },
+/// The `DELETE` of an owner's row of `entity`, if such rows may be deleted.
+pub(crate) fn delete_sql(entity: Entity) -> Option<&'static str> {
+    SQL.delete(entity)
 }
 
 /// The bound statement that writes `record`.
@@ -115,46 +47,24 @@ pub(crate) fn write(record: &Record, mode: Mode) -> Result<Query> {
 /// record's values).
 pub(crate) fn write_within(record: &Record, mode: Mode, wrap: impl FnOnce(&str, usize) -> String) -> Result<Query> {
     let wrap = |sql: &str, n: usize| sqlx::query(sqlx::AssertSqlSafe(wrap(sql, n)));
+    let sql = statements_of(record);
     match record {
-        Record::User(u) => finish(&USERS, mode, &[u.id.0], wrap, |q| Ok(user(q, u))),
-        Record::ApiKey(k) => finish(&API_KEYS, mode, &[k.id.0, k.user_id.0], wrap, |q| Ok(api_key(q, k))),
-        Record::Task(t) => finish(&TASKS, mode, &[t.id.0, t.user_id.0], wrap, |q| Ok(task(q, t))),
-        Record::Thought(t) => finish(&THOUGHTS, mode, &[t.id.0, t.user_id.0], wrap, |q| Ok(thought(q, t))),
-        Record::Suggestion(s) => finish(&SUGGESTIONS, mode, &[s.id.0, s.user_id.0], wrap, |q| Ok(suggestion(q, s))),
-        Record::Approval(a) => finish(&APPROVALS, mode, &[a.id.0, a.user_id.0], wrap, |q| Ok(approval(q, a))),
-        Record::Settings(s) => finish(&SETTINGS, mode, &[s.user_id.0], wrap, |q| Ok(settings(q, s))),
-        Record::Profile(p) => finish(&PROFILES, mode, &[p.user_id.0], wrap, |q| profile(q, p)),
+        Record::User(u) => finish(sql, mode, &[u.id.0], wrap, |q| Ok(user(q, u))),
+        Record::ApiKey(k) => finish(sql, mode, &[k.id.0, k.user_id.0], wrap, |q| Ok(api_key(q, k))),
+        Record::Task(t) => finish(sql, mode, &[t.id.0, t.user_id.0], wrap, |q| Ok(task(q, t))),
+        Record::Thought(t) => finish(sql, mode, &[t.id.0, t.user_id.0], wrap, |q| Ok(thought(q, t))),
+        Record::Suggestion(s) => finish(sql, mode, &[s.id.0, s.user_id.0], wrap, |q| Ok(suggestion(q, s))),
+        Record::Approval(a) => finish(sql, mode, &[a.id.0, a.user_id.0], wrap, |q| Ok(approval(q, a))),
+        Record::Settings(s) => finish(sql, mode, &[s.user_id.0], wrap, |q| Ok(settings(q, s))),
+        Record::Profile(p) => finish(sql, mode, &[p.user_id.0], wrap, |q| profile(q, p)),
     }
 }
 
 /// The statement inserting `n` rows of `record`'s table, whose values
 /// [`bind_row`] binds row after row, and how many values it binds.
 pub(crate) fn insert_rows(record: &Record, n: usize) -> (String, usize) {
-    let sql = match record {
-        Record::User(_) => &USERS,
-        Record::ApiKey(_) => &API_KEYS,
-        Record::Task(_) => &TASKS,
-        Record::Thought(_) => &THOUGHTS,
-        Record::Suggestion(_) => &SUGGESTIONS,
-        Record::Approval(_) => &APPROVALS,
-        Record::Settings(_) => &SETTINGS,
-        Record::Profile(_) => &PROFILES,
-    };
-    let mut text = String::with_capacity(sql.insert_into.len() + 8 + n * sql.width * 6);
-    text.push_str(&sql.insert_into);
-    text.push_str(" VALUES ");
-    for row in 0..n {
-        text.push_str(if row == 0 { "(" } else { ", (" });
-        for i in 1..=sql.width {
-            if i > 1 {
-                text.push_str(", ");
-            }
-            text.push('$');
-            text.push_str(&(row * sql.width + i).to_string());
-        }
-        text.push(')');
-    }
-    (text, n * sql.width)
+    let sql = statements_of(record);
+    (sql.insert_rows(n), n * sql.width)
 }
 
 /// Binds `record`'s row for an insert (columns, then keys) after what `q`
@@ -314,44 +224,4 @@ fn profile(q: Query, p: &Profile) -> Result<Query> {
         .bind(p.created_at)
         .bind(p.updated_at)
         .bind(p.version))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn insert_and_update_bind_columns_then_keys() {
-        assert_eq!(
-            API_KEYS.insert,
-            "INSERT INTO api_keys (name, role, key_hash, prefix, created_at, revoked_at, id, user_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        );
-        assert_eq!(
-            API_KEYS.update,
-            "UPDATE api_keys SET name = $1, role = $2, key_hash = $3, prefix = $4, created_at = $5, \
-             revoked_at = $6 WHERE id = $7 AND user_id = $8"
-        );
-        assert_eq!(API_KEYS.update_versioned, None);
-        let key = ApiKey {
-            id: steward_core::ApiKeyId(Uuid::nil()),
-            user_id: steward_core::UserId(Uuid::nil()),
-            name: String::new(),
-            role: steward_core::user::Role::User,
-            key_hash: String::new(),
-            prefix: String::new(),
-            created_at: chrono::DateTime::UNIX_EPOCH,
-            revoked_at: None,
-        };
-        assert_eq!(insert_rows(&Record::ApiKey(key.clone()), 1), (API_KEYS.insert.clone(), 8));
-        assert_eq!(
-            insert_rows(&Record::ApiKey(key), 2).0,
-            "INSERT INTO api_keys (name, role, key_hash, prefix, created_at, revoked_at, id, user_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8), ($9, $10, $11, $12, $13, $14, $15, $16)"
-        );
-        assert_eq!(
-            SETTINGS.update_versioned.as_deref().map(|s| s.ends_with("WHERE user_id = $13 AND version = $14")),
-            Some(true)
-        );
-    }
 }

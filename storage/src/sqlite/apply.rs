@@ -9,13 +9,16 @@
 
 use rusqlite::{Connection, OptionalExtension};
 use steward_core::event::NewEvent;
-use steward_core::store::{Record, Write};
-use steward_core::{Entity, Error, Result, UserId};
+use steward_core::store::{Record, Reference, Write};
+use steward_core::{Entity, Error, UserId};
+
+use crate::error::{Result, StoreError};
 use uuid::Uuid;
 
 use super::codec::{micros, opt_json};
-use super::error::{lite_error, lite_write_error};
+use super::error::write_failure;
 use super::statements::{self, Binds, Mode};
+use crate::schema::{self, chunks};
 
 /// One caller's write set as the writer takes it: the writes, and the JSON
 /// text of every event's `before`/`after` snapshot, encoded by [`WriteSet::new`]
@@ -68,7 +71,7 @@ type Event<'a> = (&'a NewEvent, &'a Snapshots);
 /// or with a single set, each set is applied on its own. On failure nothing
 /// tells which set failed: the writer redoes the batch set by set.
 pub(crate) fn apply_sets(conn: &Connection, sets: &[&WriteSet]) -> Result<()> {
-    let plain: Option<Vec<&Record>> = sets.iter().map(|set| plain(&set.writes)).collect();
+    let plain: Option<Vec<&Record>> = sets.iter().map(|set| schema::plain(&set.writes)).collect();
     let Some(plain) = plain.filter(|p| p.len() > 1) else {
         for set in sets {
             apply_set(conn, set)?;
@@ -89,38 +92,12 @@ pub(crate) fn apply_sets(conn: &Connection, sets: &[&WriteSet]) -> Result<()> {
             for record in rows {
                 statements::bind_row(&mut binds, record)?;
             }
-            let sql = statements::insert_rows(rows[0], rows.len());
-            run(conn, &sql, &binds).map_err(|e| lite_write_error(e, rows[0].entity(), dangling(rows[0])))?;
+            let sql = statements::statements_of(rows[0]).insert_rows(rows.len());
+            run(conn, &sql, &binds).map_err(|e| write_failure(conn, e, rows[0]))?;
         }
     }
     let events: Vec<Event<'_>> = sets.iter().flat_map(|set| set.events(1, 0)).collect();
     append(conn, &events)
-}
-
-/// The record of a plain create: one insert that references nothing, then
-/// only events.
-fn plain(set: &[Write]) -> Option<&Record> {
-    match set.split_first() {
-        Some((Write::Insert(record), events))
-            if references(record, Mode::Insert).is_empty() && events.iter().all(|w| matches!(w, Write::Append(_))) =>
-        {
-            Some(record)
-        }
-        _ => None,
-    }
-}
-
-/// Splits `items` into runs of 64, 16, 4 and 1, so a multi-row statement
-/// comes in only four shapes and stays in the statement cache.
-fn chunks<T>(mut items: &[T]) -> Vec<&[T]> {
-    let mut out = Vec::new();
-    while !items.is_empty() {
-        let size = [64, 16, 4, 1].into_iter().find(|&s| s <= items.len()).unwrap_or(1);
-        let (chunk, rest) = items.split_at(size);
-        out.push(chunk);
-        items = rest;
-    }
-    out
 }
 
 /// Runs one cached statement with `binds`; returns the rows it changed.
@@ -154,102 +131,67 @@ pub(crate) fn apply_set(conn: &Connection, set: &WriteSet) -> Result<()> {
 }
 
 fn insert(conn: &Connection, record: &Record) -> Result<()> {
-    check_references(conn, record, Mode::Insert)?;
+    check_references(conn, record)?;
     let (sql, binds) = statements::write(record, Mode::Insert)?;
-    run(conn, sql, &binds).map_err(|e| lite_write_error(e, record.entity(), dangling(record)))?;
+    run(conn, sql, &binds).map_err(|e| write_failure(conn, e, record))?;
     Ok(())
 }
 
 fn update(conn: &Connection, record: &Record, expected: Option<i64>) -> Result<()> {
-    check_references(conn, record, Mode::Update { expected })?;
+    check_references(conn, record)?;
     let expected = record.version().and(expected);
     let (sql, binds) = statements::write(record, Mode::Update { expected })?;
-    let changed = run(conn, sql, &binds).map_err(|e| lite_write_error(e, record.entity(), dangling(record)))?;
+    let changed = run(conn, sql, &binds).map_err(|e| write_failure(conn, e, record))?;
     if changed > 0 {
         return Ok(());
     }
     // Nothing matched: say why, from the row as it is now.
     let entity = record.entity();
-    let Some(sql) = current_version(record) else { return Err(Error::not_found(entity)) };
-    let row = conn
-        .prepare_cached(sql)
-        .and_then(|mut stmt| {
-            stmt.query_row([record.id().as_bytes()], |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, i64>(1)?)))
-                .optional()
-        })
-        .map_err(lite_error)?;
-    let Some((owner, actual)) = row else { return Err(Error::not_found(entity)) };
+    let Some(sql) = statements::statements_of(record).current_version.as_deref() else {
+        return Err(Error::not_found(entity).into());
+    };
+    let row = conn.prepare_cached(sql).and_then(|mut stmt| {
+        stmt.query_row([record.id().as_bytes()], |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, i64>(1)?)))
+            .optional()
+    })?;
+    let Some((owner, actual)) = row else { return Err(Error::not_found(entity).into()) };
     match expected {
-        _ if owner.as_slice() != record.owner().0.as_bytes() => Err(Error::not_found(entity)),
-        Some(expected) if expected != actual => Err(Error::VersionConflict { entity, expected, actual }),
-        _ => Err(Error::Internal(format!("an update of a {entity} matched no row"))),
+        _ if owner.as_slice() != record.owner().0.as_bytes() => Err(Error::not_found(entity).into()),
+        Some(expected) if expected != actual => Err(Error::VersionConflict { entity, expected, actual }.into()),
+        _ => Err(StoreError::Bug(format!("an update of a {entity} matched no row"))),
     }
 }
 
-/// Reads the owner and version of a versioned record by its key.
-fn current_version(record: &Record) -> Option<&'static str> {
-    Some(match record {
-        Record::User(_) | Record::ApiKey(_) => return None,
-        Record::Task(_) => "SELECT user_id, version FROM tasks WHERE id = ?",
-        Record::Thought(_) => "SELECT user_id, version FROM thoughts WHERE id = ?",
-        Record::Suggestion(_) => "SELECT user_id, version FROM suggestions WHERE id = ?",
-        Record::Approval(_) => "SELECT user_id, version FROM approvals WHERE id = ?",
-        Record::Settings(_) => "SELECT user_id, version FROM settings WHERE user_id = ?",
-        Record::Profile(_) => "SELECT user_id, version FROM profiles WHERE user_id = ?",
-    })
+/// Whether the record `reference` names exists and is `owner`'s.
+fn holds(conn: &Connection, reference: Reference, owner: UserId) -> Result<bool> {
+    let sql = match reference.target() {
+        Entity::Task => "SELECT 1 FROM tasks WHERE id = ? AND user_id = ?",
+        Entity::Thought => "SELECT 1 FROM thoughts WHERE id = ? AND user_id = ?",
+        other => return Err(StoreError::Bug(format!("a reference to a {other} cannot be checked"))),
+    };
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.exists((reference.id.as_bytes(), owner.0.as_bytes())))
+        .map_err(StoreError::from)
 }
 
-const TASK_EXISTS: &str = "SELECT 1 FROM tasks WHERE id = ?";
-const THOUGHT_EXISTS: &str = "SELECT 1 FROM thoughts WHERE id = ?";
-
-/// The references a write must find, in the memory store's order. Any
-/// owner's record satisfies a reference, as there.
-fn check_references(conn: &Connection, record: &Record, mode: Mode) -> Result<()> {
-    for (sql, id, entity) in references(record, mode) {
-        let found = conn.prepare_cached(sql).and_then(|mut stmt| stmt.exists([id.as_bytes()])).map_err(lite_error)?;
-        if !found {
-            return Err(Error::not_found(entity));
+/// Every record `record` names exists and is its owner's, checked in
+/// [`Record::references`] order: the first that is not is `NotFound`.
+fn check_references(conn: &Connection, record: &Record) -> Result<()> {
+    for reference in record.references() {
+        if !holds(conn, reference, record.owner())? {
+            return Err(Error::not_found(reference.entity).into());
         }
     }
     Ok(())
 }
 
-/// The lookups [`check_references`] makes for `record`, in order.
-fn references(record: &Record, mode: Mode) -> Vec<(&'static str, Uuid, Entity)> {
-    let inserting = matches!(mode, Mode::Insert);
-    match record {
-        Record::Task(t) => [
-            t.parent_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)),
-            t.source_thought_id.map(|id| (THOUGHT_EXISTS, id.0, Entity::SourceThought)),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
-        Record::Thought(t) if !inserting => t.task_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)).into_iter().collect(),
-        Record::Suggestion(s) => vec![(THOUGHT_EXISTS, s.source_thought_id.0, Entity::Thought)],
-        Record::Approval(a) if inserting => a.task_id.map(|id| (TASK_EXISTS, id.0, Entity::Task)).into_iter().collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// What a foreign-key failure the checks above did not catch is missing.
-fn dangling(record: &Record) -> Entity {
-    match record {
-        Record::Task(_) | Record::Thought(_) | Record::Suggestion(_) | Record::Approval(_) => Entity::Task,
-        other => other.entity(),
-    }
-}
-
 fn delete(conn: &Connection, entity: Entity, owner: UserId, id: Uuid) -> Result<()> {
-    let sql = match entity {
-        Entity::Task => "DELETE FROM tasks WHERE id = ? AND user_id = ?",
-        Entity::Thought => "DELETE FROM thoughts WHERE id = ? AND user_id = ?",
-        Entity::ApiKey => "DELETE FROM api_keys WHERE id = ? AND user_id = ?",
-        other => return Err(Error::Internal(format!("deleting a {other} is not supported"))),
+    let Some(sql) = statements::delete_sql(entity) else {
+        return Err(StoreError::Bug(format!("deleting a {entity} is not supported")));
     };
-    let deleted = run(conn, sql, &Binds::default().bind(&id).bind(&owner.0)).map_err(lite_error)?;
+    let deleted = run(conn, sql, &Binds::default().bind(&id).bind(&owner.0))?;
     if deleted == 0 {
-        return Err(Error::not_found(entity));
+        return Err(Error::not_found(entity).into());
     }
     Ok(())
 }
@@ -273,21 +215,7 @@ fn append(conn: &Connection, events: &[Event<'_>]) -> Result<()> {
             binds.push(micros(event.at));
         }
         let sql = format!("{APPEND_HEAD}{}", vec![APPEND_ROW; rows.len()].join(", "));
-        run(conn, &sql, &binds).map_err(lite_error)?;
+        run(conn, &sql, &binds)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_come_in_four_sizes_and_keep_order() {
-        let items: Vec<u32> = (0..90).collect();
-        let sizes: Vec<usize> = chunks(&items).iter().map(|c| c.len()).collect();
-        assert_eq!(sizes, [64, 16, 4, 4, 1, 1]);
-        assert_eq!(chunks(&items).concat(), items);
-        assert!(chunks::<u32>(&[]).is_empty());
-    }
 }

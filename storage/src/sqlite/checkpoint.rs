@@ -14,11 +14,10 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::error::{Result, StoreError};
 use rusqlite::{Connection, OpenFlags};
-use steward_core::{Error, Result};
 
 use super::connect::{SqliteOptions, Target};
-use super::error::lite_error;
 
 /// The handle the writer keeps: dropping it stops the thread after one last
 /// checkpoint.
@@ -35,17 +34,17 @@ impl Checkpointer {
             return Ok(None);
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = target.open(flags).map_err(lite_error)?;
-        Target::configure(&conn, options).map_err(lite_error)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(lite_error)?;
+        let conn = target.open(flags)?;
+        Target::configure(&conn, options)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Never checkpoint from this connection's own (nonexistent) commits.
-        conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(lite_error)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let (wake, woken) = mpsc::sync_channel(1);
         let pace = options.checkpoint_pace;
         let thread = std::thread::Builder::new()
             .name("steward-ckpt".into())
             .spawn(move || run(&conn, &woken, pace))
-            .map_err(|e| Error::Unavailable(format!("cannot start the SQLite checkpoint thread: {e}")))?;
+            .map_err(|source| StoreError::Io { what: "starting the SQLite checkpoint thread", source })?;
         Ok(Some(Checkpointer { wake: Some(wake), thread: Some(thread) }))
     }
 

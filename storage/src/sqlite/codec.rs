@@ -1,18 +1,15 @@
 //! How domain values are laid out in columns, both ways: instants as unix
 //! microseconds, dates as `YYYY-MM-DD`, times as `HH:MM` (`HH:MM:SS.f` only
 //! when seconds are set), enums as their snake_case text, lists and objects
-//! as JSON text. Decoding failures are `Error::Internal`: the row is corrupt.
+//! as JSON text. A value that does not decode is `StoreError::Corrupt`, naming its column.
 
-use std::str::FromStr;
-
+use crate::decode::ColumnReader;
+use crate::error::{Result, StoreError};
 use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
-use steward_core::{Entity, Error, Result};
-
-use super::error::{corrupt, db_error};
 
 pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
@@ -48,7 +45,7 @@ pub(crate) fn parse_time(s: &str) -> Option<NaiveTime> {
 /// JSON text of a value whose serialisation cannot fail (strings, ids, maps
 /// with string keys).
 pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::Internal(format!("cannot encode a value as JSON: {e}")))
+    Ok(serde_json::to_string(value)?)
 }
 
 pub(crate) fn opt_json<T: Serialize>(value: Option<&T>) -> Result<Option<String>> {
@@ -68,143 +65,84 @@ pub(crate) trait Source {
 
 impl Source for SqliteRow {
     fn int(&self, column: &str) -> Result<Option<i64>> {
-        self.try_get(column).map_err(db_error)
+        self.try_get(column).map_err(StoreError::from)
     }
     fn real(&self, column: &str) -> Result<Option<f64>> {
-        self.try_get(column).map_err(db_error)
+        self.try_get(column).map_err(StoreError::from)
     }
     fn text(&self, column: &str) -> Result<Option<String>> {
-        self.try_get(column).map_err(db_error)
+        self.try_get(column).map_err(StoreError::from)
     }
     fn blob(&self, column: &str) -> Result<Option<Vec<u8>>> {
-        self.try_get(column).map_err(db_error)
+        self.try_get(column).map_err(StoreError::from)
     }
 }
 
 impl Source for rusqlite::Row<'_> {
     fn int(&self, column: &str) -> Result<Option<i64>> {
-        self.get(column).map_err(|_| corrupt(column))
+        self.get(column).map_err(|_| StoreError::corrupt(column))
     }
     fn real(&self, column: &str) -> Result<Option<f64>> {
-        self.get(column).map_err(|_| corrupt(column))
+        self.get(column).map_err(|_| StoreError::corrupt(column))
     }
     fn text(&self, column: &str) -> Result<Option<String>> {
-        self.get(column).map_err(|_| corrupt(column))
+        self.get(column).map_err(|_| StoreError::corrupt(column))
     }
     fn blob(&self, column: &str) -> Result<Option<Vec<u8>>> {
-        self.get(column).map_err(|_| corrupt(column))
+        self.get(column).map_err(|_| StoreError::corrupt(column))
     }
 }
 
-/// A value one column holds, possibly NULL.
-pub(crate) trait Column: Sized {
-    fn read(source: &(impl Source + ?Sized), column: &str) -> Result<Option<Self>>;
-}
+/// Every SQLite row reads columns the same way: ids are 16-byte BLOBs,
+/// instants unix microseconds, dates and times text, booleans 0/1, lists and
+/// objects JSON text.
+impl<S: Source + ?Sized> ColumnReader for S {
+    const EVENT_SNAPSHOTS: (&'static str, &'static str) = ("before_json", "after_json");
 
-/// A column value that may not be NULL, or an optional one.
-pub(crate) trait FromColumn: Sized {
-    fn from_column(source: &(impl Source + ?Sized), column: &str) -> Result<Self>;
-}
-
-macro_rules! columns {
-    ($($ty:ty => |$source:ident, $column:ident| $read:expr;)*) => {$(
-        impl Column for $ty {
-            fn read($source: &(impl Source + ?Sized), $column: &str) -> Result<Option<Self>> {
-                $read
-            }
-        }
-        impl FromColumn for $ty {
-            fn from_column(source: &(impl Source + ?Sized), column: &str) -> Result<Self> {
-                <$ty as Column>::read(source, column)?.ok_or_else(|| corrupt(column))
-            }
-        }
-        impl FromColumn for Option<$ty> {
-            fn from_column(source: &(impl Source + ?Sized), column: &str) -> Result<Self> {
-                <$ty as Column>::read(source, column)
-            }
-        }
-    )*};
-}
-
-columns! {
-    String => |source, column| source.text(column);
-    i64 => |source, column| source.int(column);
-    i32 => |source, column| source.int(column)?.map(|v| i32::try_from(v).map_err(|_| corrupt(column))).transpose();
-    bool => |source, column| Ok(source.int(column)?.map(|v| v != 0));
-    f64 => |source, column| source.real(column);
-    uuid::Uuid => |source, column| {
-        source.blob(column)?.map(|b| uuid::Uuid::from_slice(&b).map_err(|_| corrupt(column))).transpose()
-    };
-}
-
-/// Typed access to one row's columns by name.
-pub(crate) struct Columns<'r, R: Source + ?Sized>(pub(crate) &'r R);
-
-impl<R: Source + ?Sized> Columns<'_, R> {
-    pub(crate) fn get<T: FromColumn>(&self, column: &str) -> Result<T> {
-        T::from_column(self.0, column)
+    fn text(&self, column: &str) -> Result<Option<String>> {
+        Source::text(self, column)
     }
-
-    pub(crate) fn id<T: From<uuid::Uuid>>(&self, column: &str) -> Result<T> {
-        self.get::<uuid::Uuid>(column).map(T::from)
+    fn i16(&self, column: &str) -> Result<Option<i16>> {
+        self.int(column)?.map(|v| i16::try_from(v).map_err(|_| StoreError::corrupt(column))).transpose()
     }
-
-    pub(crate) fn opt_id<T: From<uuid::Uuid>>(&self, column: &str) -> Result<Option<T>> {
-        Ok(self.get::<Option<uuid::Uuid>>(column)?.map(T::from))
+    fn i32(&self, column: &str) -> Result<Option<i32>> {
+        self.int(column)?.map(|v| i32::try_from(v).map_err(|_| StoreError::corrupt(column))).transpose()
     }
-
-    pub(crate) fn instant(&self, column: &str) -> Result<DateTime<Utc>> {
-        let v: i64 = self.get(column)?;
-        DateTime::from_timestamp_micros(v).ok_or_else(|| corrupt(column))
+    fn i64(&self, column: &str) -> Result<Option<i64>> {
+        self.int(column)
     }
-
-    pub(crate) fn opt_instant(&self, column: &str) -> Result<Option<DateTime<Utc>>> {
-        match self.get::<Option<i64>>(column)? {
-            Some(v) => DateTime::from_timestamp_micros(v).map(Some).ok_or_else(|| corrupt(column)),
-            None => Ok(None),
-        }
+    fn f64(&self, column: &str) -> Result<Option<f64>> {
+        self.real(column)
     }
-
-    pub(crate) fn opt_date(&self, column: &str) -> Result<Option<NaiveDate>> {
-        match self.get::<Option<String>>(column)? {
-            Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Some).map_err(|_| corrupt(column)),
-            None => Ok(None),
-        }
+    fn bool(&self, column: &str) -> Result<Option<bool>> {
+        Ok(self.int(column)?.map(|v| v != 0))
     }
-
-    pub(crate) fn opt_time(&self, column: &str) -> Result<Option<NaiveTime>> {
-        let Some(s) = self.get::<Option<String>>(column)? else { return Ok(None) };
-        parse_time(&s).map(Some).ok_or_else(|| corrupt(column))
+    fn uuid(&self, column: &str) -> Result<Option<uuid::Uuid>> {
+        self.blob(column)?.map(|b| uuid::Uuid::from_slice(&b).map_err(|_| StoreError::corrupt(column))).transpose()
     }
-
-    /// An enum stored as its text.
-    pub(crate) fn parse<T: FromStr>(&self, column: &str) -> Result<T> {
-        let s: String = self.get(column)?;
-        s.parse().map_err(|_| corrupt(column))
+    fn instant(&self, column: &str) -> Result<Option<DateTime<Utc>>> {
+        self.int(column)?
+            .map(|v| DateTime::from_timestamp_micros(v).ok_or_else(|| StoreError::corrupt(column)))
+            .transpose()
     }
-
-    pub(crate) fn opt_parse<T: FromStr>(&self, column: &str) -> Result<Option<T>> {
-        match self.get::<Option<String>>(column)? {
-            Some(s) => s.parse().map(Some).map_err(|_| corrupt(column)),
-            None => Ok(None),
-        }
+    fn date(&self, column: &str) -> Result<Option<NaiveDate>> {
+        Source::text(self, column)?
+            .map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| StoreError::corrupt(column)))
+            .transpose()
     }
-
-    pub(crate) fn json<T: DeserializeOwned>(&self, column: &str) -> Result<T> {
-        let s: String = self.get(column)?;
-        serde_json::from_str(&s).map_err(|_| corrupt(column))
+    fn time(&self, column: &str) -> Result<Option<NaiveTime>> {
+        Source::text(self, column)?.map(|s| parse_time(&s).ok_or_else(|| StoreError::corrupt(column))).transpose()
     }
-
-    pub(crate) fn opt_json<T: DeserializeOwned>(&self, column: &str) -> Result<Option<T>> {
-        match self.get::<Option<String>>(column)? {
-            Some(s) => serde_json::from_str(&s).map(Some).map_err(|_| corrupt(column)),
-            None => Ok(None),
-        }
+    fn json<T: DeserializeOwned>(&self, column: &str) -> Result<Option<T>> {
+        Source::text(self, column)?
+            .map(|s| serde_json::from_str(&s).map_err(|_| StoreError::corrupt(column)))
+            .transpose()
     }
-
-    pub(crate) fn entity(&self, column: &str) -> Result<Entity> {
-        let s: String = self.get(column)?;
-        s.parse::<Entity>().map_err(|_| corrupt(column))
+    fn texts(&self, column: &str) -> Result<Option<Vec<String>>> {
+        self.json(column)
+    }
+    fn uuids(&self, column: &str) -> Result<Option<Vec<uuid::Uuid>>> {
+        self.json(column)
     }
 }
 

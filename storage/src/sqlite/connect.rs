@@ -16,9 +16,9 @@ use rusqlite::{Connection, OpenFlags};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{ConnectOptions, Connection as _, SqlitePool};
-use steward_core::{Error, Result};
+use steward_core::Error;
 
-use super::error::{db_error, lite_error};
+use crate::error::{Result, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -133,10 +133,7 @@ pub(crate) async fn open(url: &str, o: &SqliteOptions) -> Result<Opened> {
     } else {
         (Target::File(base.get_filename().to_path_buf()), base.create_if_missing(true))
     };
-    let unavailable = |e: rusqlite::Error| match lite_error(e) {
-        Error::Internal(m) => Error::Unavailable(format!("cannot open the database: {m}")),
-        other => other,
-    };
+    let unavailable = |e: rusqlite::Error| StoreError::Open(Box::new(e.into()));
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let write = target.open(flags).map_err(unavailable)?;
     Target::configure(&write, o).map_err(unavailable)?;
@@ -150,8 +147,8 @@ pub(crate) async fn open(url: &str, o: &SqliteOptions) -> Result<Opened> {
         write.pragma_update(None, "journal_size_limit", 64i64 << 20).map_err(unavailable)?;
     }
     let common = common(sqlx_options, o);
-    let mut migrating = common.connect().await.map_err(db_error)?;
-    MIGRATOR.run(&mut migrating).await.map_err(|e| Error::Internal(format!("database migration failed: {e}")))?;
+    let mut migrating = common.connect().await?;
+    MIGRATOR.run(&mut migrating).await?;
     let pool = SqlitePoolOptions::new()
         .max_connections(o.read_connections.max(1))
         .min_connections(1)
@@ -166,8 +163,8 @@ pub(crate) async fn open(url: &str, o: &SqliteOptions) -> Result<Opened> {
         Target::File(_) => common.pragma("mmap_size", o.mmap_bytes.to_string()),
         Target::Memory(_) => common,
     };
-    let read = pool.connect_with(reader.pragma("query_only", "ON")).await.map_err(db_error)?;
-    migrating.close().await.map_err(db_error)?;
+    let read = pool.connect_with(reader.pragma("query_only", "ON")).await?;
+    migrating.close().await?;
     Ok(Opened { read, write, target })
 }
 

@@ -1,12 +1,16 @@
-//! The conversions from SQLite failures (through sqlx or rusqlite) to
-//! [`steward_core::Error`].
+//! SQLite's side of [`StoreError`]: the one conversion to the public error
+//! ([`public`]), and what a failed record write means.
 //!
 //! Busy, locked and I/O failures are `Unavailable` (a retry may succeed);
-//! everything else is `Internal`. Constraint violations that mean something
-//! to a caller (duplicate id, missing referenced record) are turned into
-//! `Conflict`/`NotFound` by the write code, which knows what was written.
+//! everything else is `Internal`. Neither carries SQLite's message: that goes
+//! to the log with the rest of the chain. Constraint violations are told
+//! apart by extended result code, never by message text.
 
+use rusqlite::Connection;
+use steward_core::store::Record;
 use steward_core::{Conflict, Entity, Error};
+
+use crate::error::{StoreError, common, logged};
 
 // SQLite primary result codes (the low byte of an extended code).
 const SQLITE_BUSY: i32 = 5;
@@ -20,110 +24,127 @@ const SQLITE_CONSTRAINT_FOREIGNKEY: i32 = 787;
 const SQLITE_CONSTRAINT_PRIMARYKEY: i32 = 1555;
 const SQLITE_CONSTRAINT_UNIQUE: i32 = 2067;
 
-/// The extended SQLite result code of a database error, if it is one.
-fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
-    e.as_database_error()?.code()?.parse().ok()
+/// The public error for `e`, logged with its chain. Every error a SQLite
+/// store returns passes through here once.
+pub(crate) fn public(e: StoreError) -> Error {
+    let e = match common("sqlite", e) {
+        Ok(public) => return public,
+        Err(e) => e,
+    };
+    let public = match &e {
+        StoreError::Sqlx(x) => sqlx_public(x),
+        StoreError::Sqlite(x) => by_code(extended_code(x)),
+        _ => Error::Internal("the store failed; see the log".into()),
+    };
+    logged("sqlite", &e, public)
 }
 
-/// Maps a driver failure to the public error, without SQL text.
-pub(crate) fn db_error(e: sqlx::Error) -> Error {
-    match &e {
-        sqlx::Error::Database(db) => {
-            let code = sqlite_code(&e).unwrap_or_default();
-            match code & 0xff {
-                SQLITE_BUSY | SQLITE_LOCKED => Error::Unavailable("the database is busy".into()),
-                SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN | SQLITE_PROTOCOL => {
-                    Error::Unavailable(format!("the database cannot be reached (SQLite code {code})"))
-                }
-                _ => Error::Internal(format!("SQLite error {code}: {}", db.message())),
-            }
+fn by_code(code: Option<i32>) -> Error {
+    match code.map(|c| c & 0xff) {
+        Some(SQLITE_BUSY | SQLITE_LOCKED) => Error::Unavailable("the database is busy".into()),
+        Some(SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN | SQLITE_PROTOCOL) => {
+            Error::Unavailable("the database cannot be reached".into())
         }
+        _ => Error::Internal("the database failed; see the log".into()),
+    }
+}
+
+fn sqlx_public(e: &sqlx::Error) -> Error {
+    match e {
+        sqlx::Error::Database(db) => by_code(db.code().and_then(|c| c.parse().ok())),
         sqlx::Error::Io(_) => Error::Unavailable("database I/O failed".into()),
         sqlx::Error::PoolTimedOut => Error::Unavailable("timed out waiting for a database connection".into()),
         sqlx::Error::PoolClosed => Error::Unavailable("the store is closed".into()),
         sqlx::Error::WorkerCrashed => Error::Unavailable("a database connection stopped".into()),
-        sqlx::Error::Migrate(m) => Error::Internal(format!("database migration failed: {m}")),
-        sqlx::Error::ColumnDecode { index, .. } => Error::Internal(format!("stored column {index} cannot be read")),
-        sqlx::Error::Decode(_) | sqlx::Error::ColumnNotFound(_) | sqlx::Error::ColumnIndexOutOfBounds { .. } => {
-            Error::Internal("a stored row cannot be read".into())
-        }
-        _ => Error::Internal("the storage driver failed".into()),
+        _ => Error::Internal("the database failed; see the log".into()),
     }
 }
 
-/// Maps a rusqlite failure (the writer, point reads, the checkpointer) the
-/// way [`db_error`] maps sqlx's.
-pub(crate) fn lite_error(e: rusqlite::Error) -> Error {
-    match &e {
-        rusqlite::Error::SqliteFailure(failure, message) => {
-            let code = failure.extended_code;
-            match code & 0xff {
-                SQLITE_BUSY | SQLITE_LOCKED => Error::Unavailable("the database is busy".into()),
-                SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN | SQLITE_PROTOCOL => {
-                    Error::Unavailable(format!("the database cannot be reached (SQLite code {code})"))
-                }
-                _ => Error::Internal(format!("SQLite error {code}: {}", message.as_deref().unwrap_or("no message"))),
-            }
-        }
-        rusqlite::Error::FromSqlConversionFailure(index, ..) | rusqlite::Error::InvalidColumnType(index, ..) => {
-            Error::Internal(format!("stored column {index} cannot be read"))
-        }
-        rusqlite::Error::IntegralValueOutOfRange(index, _) => {
-            Error::Internal(format!("stored column {index} cannot be read"))
-        }
-        _ => Error::Internal(format!("the storage driver failed: {e}")),
+/// The extended result code of a rusqlite failure, if it is one.
+fn extended_code(e: &rusqlite::Error) -> Option<i32> {
+    match e {
+        rusqlite::Error::SqliteFailure(failure, _) => Some(failure.extended_code),
+        _ => None,
     }
 }
 
-/// What a failed write means, given the record it wrote: a duplicate id is
-/// `Conflict`, a dangling reference is `NotFound(missing)`.
-pub(crate) fn lite_write_error(e: rusqlite::Error, written: Entity, missing: Entity) -> Error {
-    if let rusqlite::Error::SqliteFailure(failure, message) = &e {
-        match failure.extended_code {
-            SQLITE_CONSTRAINT_UNIQUE | SQLITE_CONSTRAINT_PRIMARYKEY => {
-                return if message.as_deref().is_some_and(|m| m.contains(".email")) {
-                    Error::Conflict(Conflict::UniqueField { entity: Entity::User, field: "email" })
-                } else {
-                    Error::Conflict(Conflict::DuplicateId { entity: written })
-                };
-            }
-            SQLITE_CONSTRAINT_FOREIGNKEY => return Error::not_found(missing),
-            _ => {}
+/// What a failed write of `record` means: a unique violation is a duplicate
+/// (for a user, of its id if a user holds it, else of its email); a foreign
+/// key violation the first reference missing. Anything else stays a driver
+/// failure.
+pub(crate) fn write_failure(conn: &Connection, e: rusqlite::Error, record: &Record) -> StoreError {
+    match extended_code(&e) {
+        Some(SQLITE_CONSTRAINT_UNIQUE | SQLITE_CONSTRAINT_PRIMARYKEY) => match duplicate(conn, record) {
+            Ok(conflict) => Error::Conflict(conflict).into(),
+            Err(lookup) => lookup,
+        },
+        Some(SQLITE_CONSTRAINT_FOREIGNKEY) => {
+            Error::not_found(record.references().next().map_or(record.entity(), |r| r.entity)).into()
         }
+        _ => e.into(),
     }
-    lite_error(e)
 }
 
-/// A stored value that does not decode into the domain type.
-pub(crate) fn corrupt(what: &str) -> Error {
-    Error::Internal(format!("stored {what} cannot be read"))
+/// Which unique value of `record` a row already holds.
+fn duplicate(conn: &Connection, record: &Record) -> Result<Conflict, StoreError> {
+    let entity = record.entity();
+    if let Record::User(user) = record {
+        let id_taken = conn
+            .prepare_cached("SELECT 1 FROM users WHERE id = ?")
+            .and_then(|mut stmt| stmt.exists([user.id.0.as_bytes()]))?;
+        if !id_taken {
+            return Ok(Conflict::UniqueField { entity: Entity::User, field: "email" });
+        }
+    }
+    Ok(Conflict::DuplicateId { entity })
+}
+
+/// Whether a rusqlite failure is a unique violation (a job's duplicate id).
+pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(extended_code(e), Some(SQLITE_CONSTRAINT_UNIQUE | SQLITE_CONSTRAINT_PRIMARYKEY))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn rusqlite_failures_map_like_sqlx_ones() {
-        let failure = |code: i32, message: &str| {
-            rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(message.to_string()))
-        };
-        assert!(matches!(lite_error(failure(5, "database is locked")), Error::Unavailable(_)));
-        assert!(matches!(lite_error(failure(1, "no such table: x")), Error::Internal(_)));
-        let email =
-            lite_write_error(failure(2067, "UNIQUE constraint failed: users.email"), Entity::User, Entity::User);
-        assert_eq!(email, Error::Conflict(Conflict::UniqueField { entity: Entity::User, field: "email" }));
-        let id = lite_write_error(failure(1555, "UNIQUE constraint failed: tasks.id"), Entity::Task, Entity::Task);
-        assert_eq!(id, Error::Conflict(Conflict::DuplicateId { entity: Entity::Task }));
-        assert_eq!(
-            lite_write_error(failure(787, "FOREIGN KEY constraint failed"), Entity::Thought, Entity::Task),
-            Error::not_found(Entity::Task)
-        );
+    fn failure(code: i32, message: &str) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(message.to_string()))
     }
 
     #[test]
-    fn pool_exhaustion_is_retryable() {
-        assert!(matches!(db_error(sqlx::Error::PoolTimedOut), Error::Unavailable(_)));
-        assert!(matches!(db_error(sqlx::Error::RowNotFound), Error::Internal(_)));
+    fn busy_is_retryable_and_other_failures_say_nothing_internal() {
+        assert_eq!(public(failure(5, "database is locked").into()), Error::Unavailable("the database is busy".into()));
+        let internal = public(failure(1, "no such table: secret_table").into());
+        assert!(matches!(&internal, Error::Internal(m) if !m.contains("secret")), "{internal:?}");
+        assert!(matches!(public(sqlx::Error::PoolTimedOut.into()), Error::Unavailable(_)));
+        assert!(matches!(public(sqlx::Error::RowNotFound.into()), Error::Internal(_)));
+        let refused = Error::not_found(Entity::Task);
+        assert_eq!(public(refused.clone().into()), refused);
+    }
+
+    #[test]
+    fn unique_violations_are_told_apart_by_code_and_lookup_not_message() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE users (seq INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE)").unwrap();
+        let user = steward_core::User {
+            id: steward_core::UserId(uuid::Uuid::from_u128(1)),
+            email: "a@example.com".into(),
+            name: "a".into(),
+            role: steward_core::Role::User,
+            password_hash: None,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let record = Record::User(user.clone());
+        // A message that names the id column: only the lookup decides.
+        let email = write_failure(&conn, failure(2067, "UNIQUE constraint failed: users.id"), &record);
+        let email = public(email);
+        assert_eq!(email, Error::Conflict(Conflict::UniqueField { entity: Entity::User, field: "email" }));
+        conn.execute("INSERT INTO users (id) VALUES (?)", [user.id.0.as_bytes()]).unwrap();
+        let id = public(write_failure(&conn, failure(2067, "UNIQUE constraint failed: users.email"), &record));
+        assert_eq!(id, Error::Conflict(Conflict::DuplicateId { entity: Entity::User }));
+        let fk = public(write_failure(&conn, failure(787, "FOREIGN KEY constraint failed"), &record));
+        assert_eq!(fk, Error::not_found(Entity::User));
     }
 }

@@ -12,11 +12,10 @@ mod backup;
 mod checkpoint;
 mod codec;
 mod connect;
+mod direct_read;
 mod error;
-mod point;
 mod queue;
 mod read;
-mod rows;
 mod search;
 mod sql;
 mod statements;
@@ -32,7 +31,7 @@ use sqlx::SqlitePool;
 use steward_core::approval::Approval;
 use steward_core::event::{Event, EventQuery};
 use steward_core::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
-use steward_core::job::{Claim, Job as QueuedJob, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
+use steward_core::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use steward_core::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
 use steward_core::settings::{Profile, Settings};
 use steward_core::store::{ApprovalQuery, Store, SuggestionQuery, Write};
@@ -41,18 +40,21 @@ use steward_core::task::Task;
 use steward_core::thought::Thought;
 use steward_core::user::{ApiKey, User};
 use steward_core::{Error, Result};
+
+use crate::error::StoreError;
+use error::public;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 pub use connect::SqliteOptions;
 
 use checkpoint::Checkpointer;
 use connect::Target;
-use writer::{Done, Job, Work, Writer};
+use writer::{WriteOp, WriteOutcome, WriteRequest, Writer};
 
 /// A [`Store`] in one SQLite database.
 pub struct SqliteStore {
     read: SqlitePool,
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<WriteRequest>,
     /// The writer's thread (see `writer`); taken when the store closes.
     writer: Option<JoinHandle<u64>>,
     options: SqliteOptions,
@@ -61,7 +63,7 @@ pub struct SqliteStore {
     /// Notified after commits that may have added claimable jobs.
     jobs_added: Arc<Notify>,
     /// Get-by-id on the caller's thread.
-    point: point::PointReads,
+    direct: direct_read::DirectReads,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -87,7 +89,7 @@ impl SqliteStore {
     /// bytes. An existing file is never overwritten.
     pub async fn backup_to(&self, path: &std::path::Path) -> Result<u64> {
         match &self.file {
-            Some(options) => backup::backup(options.clone(), path).await,
+            Some(options) => backup::backup(options.clone(), path).await.map_err(public),
             None => Err(Error::invalid("database_url", "an in-memory database cannot be backed up to a file")),
         }
     }
@@ -97,26 +99,26 @@ impl SqliteStore {
     /// database. Offline: no store may have the target open. Opening the
     /// target afterwards migrates an older backup forward.
     pub async fn restore(backup: &std::path::Path, target_url: &str) -> Result<()> {
-        backup::restore(backup, target_url).await
+        backup::restore(backup, target_url).await.map_err(public)
     }
 
     /// [`SqliteStore::open`] with explicit settings.
     pub async fn open_with(url: &str, options: SqliteOptions) -> Result<SqliteStore> {
         tokio::runtime::Handle::try_current()
-            .map_err(|_| Error::Unavailable("the SQLite store needs a tokio runtime".into()))?;
-        let opened = connect::open(url, &options).await?;
+            .map_err(|_| public(StoreError::Stopped("the SQLite store needs a tokio runtime")))?;
+        let opened = connect::open(url, &options).await.map_err(public)?;
         let (jobs, queue) = mpsc::channel(options.batch_max.max(1) * 4);
         let jobs_added = Arc::new(Notify::new());
         let file = match &opened.target {
             Target::File(path) => Some(sqlx::sqlite::SqliteConnectOptions::new().filename(path)),
             Target::Memory(_) => None,
         };
-        let point = point::PointReads::new(&opened.target, &options);
-        let checkpoints = Checkpointer::start(&opened.target, &options)?;
+        let direct = direct_read::DirectReads::new(&opened.target, &options);
+        let checkpoints = Checkpointer::start(&opened.target, &options).map_err(public)?;
         let writer =
             Writer { conn: opened.write, batch_max: options.batch_max, jobs_added: jobs_added.clone(), checkpoints }
                 .spawn(queue)?;
-        Ok(SqliteStore { read: opened.read, jobs, writer: Some(writer), options, file, jobs_added, point })
+        Ok(SqliteStore { read: opened.read, jobs, writer: Some(writer), options, file, jobs_added, direct })
     }
 
     /// Notified (`notify_waiters`) after this store commits something that
@@ -126,32 +128,32 @@ impl SqliteStore {
         self.jobs_added.clone()
     }
 
-    /// Hands `work` to the writer and waits for its result.
-    async fn write(&self, work: Work) -> Result<Done> {
-        let stopped = || Error::Unavailable("the SQLite writer has stopped".into());
+    /// Hands `op` to the writer and waits for its result.
+    async fn write(&self, op: WriteOp) -> Result<WriteOutcome> {
+        let stopped = || public(StoreError::Stopped("the SQLite writer has stopped"));
         let (reply, result) = oneshot::channel();
-        self.jobs.send(Job { work, reply }).await.map_err(|_| stopped())?;
+        self.jobs.send(WriteRequest { op, reply }).await.map_err(|_| stopped())?;
         result.await.map_err(|_| stopped())?
     }
 
-    async fn write_jobs(&self, work: Work) -> Result<Vec<QueuedJob>> {
-        match self.write(work).await? {
-            Done::Jobs(jobs) => Ok(jobs),
-            other => Err(Error::Internal(format!("the writer answered {other:?} for jobs"))),
+    async fn write_jobs(&self, op: WriteOp) -> Result<Vec<Job>> {
+        match self.write(op).await? {
+            WriteOutcome::Jobs(jobs) => Ok(jobs),
+            other => Err(public(StoreError::Bug(format!("the writer answered {other:?} for jobs")))),
         }
     }
 
-    async fn write_flags(&self, work: Work) -> Result<Vec<bool>> {
-        match self.write(work).await? {
-            Done::Flags(flags) => Ok(flags),
-            other => Err(Error::Internal(format!("the writer answered {other:?} for flags"))),
+    async fn write_flags(&self, op: WriteOp) -> Result<Vec<bool>> {
+        match self.write(op).await? {
+            WriteOutcome::Flags(flags) => Ok(flags),
+            other => Err(public(StoreError::Bug(format!("the writer answered {other:?} for flags")))),
         }
     }
 
-    async fn write_count(&self, work: Work) -> Result<u64> {
-        match self.write(work).await? {
-            Done::Count(n) => Ok(n),
-            other => Err(Error::Internal(format!("the writer answered {other:?} for a count"))),
+    async fn write_count(&self, op: WriteOp) -> Result<u64> {
+        match self.write(op).await? {
+            WriteOutcome::Count(n) => Ok(n),
+            other => Err(public(StoreError::Bug(format!("the writer answered {other:?} for a count")))),
         }
     }
 
@@ -159,8 +161,8 @@ impl SqliteStore {
     /// does the same in the background.
     pub async fn close(mut self) {
         let writer = self.writer.take();
-        let SqliteStore { read, jobs, point, .. } = self;
-        drop(point);
+        let SqliteStore { read, jobs, direct, .. } = self;
+        drop(direct);
         drop(jobs);
         if let Some(writer) = writer {
             let _ = tokio::task::spawn_blocking(move || writer.join()).await;
@@ -175,131 +177,135 @@ impl Store for SqliteStore {
         if writes.is_empty() {
             return Ok(());
         }
-        self.write(Work::Writes(apply::WriteSet::new(writes)?)).await.map(|_| ())
+        self.write(WriteOp::Writes(apply::WriteSet::new(writes).map_err(public)?)).await.map(|_| ())
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {
-        read::user(&self.read, id.0).await
+        read::user(&self.read, id.0).await.map_err(public)
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-        read::user_by_email(&self.read, email).await
+        read::user_by_email(&self.read, email).await.map_err(public)
     }
 
     async fn users(&self, page: PageRequest) -> Result<Page<User>> {
-        read::users(&self.read, page).await
+        read::users(&self.read, page).await.map_err(public)
+    }
+
+    async fn first_admin(&self) -> Result<Option<User>> {
+        read::first_admin(&self.read).await.map_err(public)
     }
 
     async fn api_key(&self, owner: UserId, id: ApiKeyId) -> Result<Option<ApiKey>> {
-        read::api_key(&self.read, owner, id.0).await
+        read::api_key(&self.read, owner, id.0).await.map_err(public)
     }
 
     async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>> {
-        read::api_key_by_hash(&self.read, key_hash).await
+        read::api_key_by_hash(&self.read, key_hash).await.map_err(public)
     }
 
     async fn api_keys(&self, owner: UserId) -> Result<Vec<ApiKey>> {
-        read::api_keys(&self.read, owner).await
+        read::api_keys(&self.read, owner).await.map_err(public)
     }
 
     async fn task(&self, owner: UserId, id: TaskId) -> Result<Option<Task>> {
-        self.point.task(owner, id.0)
+        self.direct.task(owner, id.0).map_err(public)
     }
 
     async fn tasks(&self, owner: UserId, query: &TaskQuery) -> Result<Page<Task>> {
-        read::tasks(&self.read, owner, query).await
+        read::tasks(&self.read, owner, query).await.map_err(public)
     }
 
     async fn tasks_after(&self, owner: UserId, after: Option<TaskId>, limit: u32) -> Result<Vec<Task>> {
-        read::tasks_after(&self.read, owner, after.map(|a| a.0), limit).await
+        read::tasks_after(&self.read, owner, after.map(|a| a.0), limit).await.map_err(public)
     }
 
     async fn thoughts_after(&self, owner: UserId, after: Option<ThoughtId>, limit: u32) -> Result<Vec<Thought>> {
-        read::thoughts_after(&self.read, owner, after.map(|a| a.0), limit).await
+        read::thoughts_after(&self.read, owner, after.map(|a| a.0), limit).await.map_err(public)
     }
 
     async fn thought(&self, owner: UserId, id: ThoughtId) -> Result<Option<Thought>> {
-        read::thought(&self.read, owner, id.0).await
+        read::thought(&self.read, owner, id.0).await.map_err(public)
     }
 
     async fn thoughts(&self, owner: UserId, query: &ThoughtQuery) -> Result<Page<Thought>> {
-        read::thoughts(&self.read, owner, query).await
+        read::thoughts(&self.read, owner, query).await.map_err(public)
     }
 
     async fn search_thoughts(&self, owner: UserId, query: &ThoughtSearch) -> Result<Page<Scored<Thought>>> {
-        search::thoughts(&self.read, owner, query).await
+        search::thoughts(&self.read, owner, query).await.map_err(public)
     }
 
     async fn suggestion(&self, owner: UserId, id: SuggestionId) -> Result<Option<Suggestion>> {
-        read::suggestion(&self.read, owner, id.0).await
+        read::suggestion(&self.read, owner, id.0).await.map_err(public)
     }
 
     async fn suggestions(&self, owner: UserId, query: &SuggestionQuery) -> Result<Vec<Suggestion>> {
-        read::suggestions(&self.read, owner, query).await
+        read::suggestions(&self.read, owner, query).await.map_err(public)
     }
 
     async fn approval(&self, owner: UserId, id: ApprovalId) -> Result<Option<Approval>> {
-        read::approval(&self.read, owner, id.0).await
+        read::approval(&self.read, owner, id.0).await.map_err(public)
     }
 
     async fn approvals(&self, owner: UserId, query: &ApprovalQuery) -> Result<Page<Approval>> {
-        read::approvals(&self.read, owner, query).await
+        read::approvals(&self.read, owner, query).await.map_err(public)
     }
 
     async fn settings(&self, owner: UserId) -> Result<Option<Settings>> {
-        read::settings(&self.read, owner).await
+        read::settings(&self.read, owner).await.map_err(public)
     }
 
     async fn profile(&self, owner: UserId) -> Result<Option<Profile>> {
-        read::profile(&self.read, owner).await
+        read::profile(&self.read, owner).await.map_err(public)
     }
 
     async fn events(&self, owner: UserId, query: &EventQuery) -> Result<Vec<Event>> {
-        read::events(&self.read, owner, query).await
+        read::events(&self.read, owner, query).await.map_err(public)
     }
 
-    async fn enqueue(&self, jobs: Vec<QueuedJob>) -> Result<Vec<QueuedJob>> {
+    async fn enqueue(&self, jobs: Vec<Job>) -> Result<Vec<Job>> {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
-        self.write_jobs(Work::Enqueue(jobs)).await
+        self.write_jobs(WriteOp::Enqueue(jobs)).await
     }
 
-    async fn claim_jobs(&self, claim: &Claim) -> Result<Vec<QueuedJob>> {
-        self.write_jobs(Work::Claim(claim.clone())).await
+    async fn claim_jobs(&self, claim: &Claim) -> Result<Vec<Job>> {
+        self.write_jobs(WriteOp::Claim(claim.clone())).await
     }
 
     async fn change_jobs(&self, changes: Vec<JobChange>) -> Result<Vec<bool>> {
         if changes.is_empty() {
             return Ok(Vec::new());
         }
-        self.write_flags(Work::Change(changes)).await
+        self.write_flags(WriteOp::Change(changes)).await
     }
 
     async fn extend_leases(&self, leases: Vec<(JobId, LeaseToken)>, until: DateTime<Utc>) -> Result<Vec<bool>> {
         if leases.is_empty() {
             return Ok(Vec::new());
         }
-        self.write_flags(Work::Extend(leases, until)).await
+        self.write_flags(WriteOp::Extend(leases, until)).await
     }
 
     async fn bury_lapsed_jobs(&self, now: DateTime<Utc>) -> Result<u64> {
-        self.write_count(Work::Bury(now)).await
+        self.write_count(WriteOp::Bury(now)).await
     }
 
-    async fn job(&self, id: JobId) -> Result<Option<QueuedJob>> {
-        queue::job(&self.read, id).await
+    async fn job(&self, id: JobId) -> Result<Option<Job>> {
+        queue::job(&self.read, id).await.map_err(public)
     }
 
-    async fn jobs(&self, query: &JobQuery) -> Result<Page<QueuedJob>> {
-        queue::jobs(&self.read, query).await
+    async fn jobs(&self, query: &JobQuery) -> Result<Page<Job>> {
+        queue::jobs(&self.read, query).await.map_err(public)
     }
 
     async fn queue_stats(&self, now: DateTime<Utc>) -> Result<QueueStats> {
-        queue::stats(&self.read, now).await
+        queue::stats(&self.read, now).await.map_err(public)
     }
 
     async fn purge_jobs(&self, states: &[JobState], before: DateTime<Utc>) -> Result<u64> {
-        self.write_count(Work::Purge(states.to_vec(), before)).await
+        self.write_count(WriteOp::Purge(states.to_vec(), before)).await
     }
 }

@@ -14,50 +14,27 @@ use steward_core::job::{
     Claim, ClassStats, Holder, Job, JobChange, JobQuery, JobState, LEASE_EXPIRED, LeaseToken, QueueStats, claim_order,
 };
 use steward_core::query::Page;
-use steward_core::{Conflict, Entity, Error, Priority, Result};
+use steward_core::{Conflict, Entity, Error, Priority};
 
-use super::codec::{Columns, Source, json, micros, opt_micros};
-use super::error::{corrupt, db_error, lite_error, lite_write_error};
+use crate::error::{Result, StoreError};
+
+use super::codec::{json, micros, opt_micros};
+use super::error::is_unique_violation;
 use super::statements::Binds;
-
-fn job_row<R: Source + ?Sized>(row: &R) -> Result<Job> {
-    let c = Columns(row);
-    let class: i64 = c.get("class")?;
-    let attempts: i64 = c.get("attempts")?;
-    let max_attempts: i64 = c.get("max_attempts")?;
-    Ok(Job {
-        id: c.id("id")?,
-        owner: c.opt_id("owner_id")?,
-        kind: c.get("kind")?,
-        payload: c.json("payload")?,
-        class: Priority::from_rank(class).ok_or_else(|| corrupt("class"))?,
-        state: c.parse("state")?,
-        run_at: c.instant("run_at")?,
-        deadline: c.instant("deadline")?,
-        attempts: u32::try_from(attempts).map_err(|_| corrupt("attempts"))?,
-        max_attempts: u32::try_from(max_attempts).map_err(|_| corrupt("max_attempts"))?,
-        last_error: c.get("last_error")?,
-        unique_key: c.get("unique_key")?,
-        locked_by: c.get("locked_by")?,
-        lease_until: c.opt_instant("lease_until")?,
-        created_at: c.instant("created_at")?,
-        updated_at: c.instant("updated_at")?,
-        finished_at: c.opt_instant("finished_at")?,
-    })
-}
+use crate::decode;
 
 /// Runs one cached statement; returns the rows it changed.
 fn run(conn: &Connection, sql: &str, binds: &Binds<'_>) -> Result<usize> {
-    conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute(binds.params())).map_err(lite_error)
+    conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute(binds.params())).map_err(StoreError::from)
 }
 
 /// Every job row a cached statement returns.
 fn fetch(conn: &Connection, sql: &str, binds: &Binds<'_>) -> Result<Vec<Job>> {
-    let mut stmt = conn.prepare_cached(sql).map_err(lite_error)?;
-    let mut rows = stmt.query(binds.params()).map_err(lite_error)?;
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(binds.params())?;
     let mut jobs = Vec::new();
-    while let Some(row) = rows.next().map_err(lite_error)? {
-        jobs.push(job_row(row)?);
+    while let Some(row) = rows.next()? {
+        jobs.push(decode::job(row)?);
     }
     Ok(jobs)
 }
@@ -96,21 +73,21 @@ pub(crate) fn enqueue_one(conn: &Connection, job: &Job) -> Result<Job> {
              DO NOTHING",
         )
         .and_then(|mut stmt| stmt.execute(binds.params()))
-        .map_err(|e| match lite_write_error(e, Entity::Job, Entity::Job) {
-            Error::Conflict(_) => Error::Conflict(Conflict::DuplicateId { entity: Entity::Job }),
-            other => other,
+        .map_err(|e| match is_unique_violation(&e) {
+            true => Error::Conflict(Conflict::DuplicateId { entity: Entity::Job }).into(),
+            false => StoreError::from(e),
         })?;
     if inserted == 1 {
         return Ok(job.clone());
     }
     let key =
-        job.unique_key.as_deref().ok_or_else(|| Error::Internal("an enqueue without a key was skipped".into()))?;
+        job.unique_key.as_deref().ok_or_else(|| StoreError::Bug("an enqueue without a key was skipped".into()))?;
     let holder = fetch(
         conn,
         "SELECT * FROM jobs WHERE unique_key = ? AND state IN ('available', 'failed_retrying', 'running')",
         &Binds::default().bind(key),
     )?;
-    holder.into_iter().next().ok_or_else(|| Error::Internal("a skipped enqueue found no job holding its key".into()))
+    holder.into_iter().next().ok_or_else(|| StoreError::Bug("a skipped enqueue found no job holding its key".into()))
 }
 
 /// Takes up to `limit` jobs in claim order, in one statement.
@@ -216,8 +193,8 @@ pub(crate) fn purge(conn: &Connection, states: &[JobState], before: DateTime<Utc
 }
 
 pub(crate) async fn job(pool: &SqlitePool, id: JobId) -> Result<Option<Job>> {
-    let row = sqlx::query("SELECT * FROM jobs WHERE id = ?").bind(id.0).fetch_optional(pool).await.map_err(db_error)?;
-    row.as_ref().map(job_row).transpose()
+    let row = sqlx::query("SELECT * FROM jobs WHERE id = ?").bind(id.0).fetch_optional(pool).await?;
+    row.as_ref().map(decode::job).transpose()
 }
 
 pub(crate) async fn jobs(pool: &SqlitePool, q: &JobQuery) -> Result<Page<Job>> {
@@ -227,8 +204,7 @@ pub(crate) async fn jobs(pool: &SqlitePool, q: &JobQuery) -> Result<Page<Job>> {
             .bind(state)
             .bind(&q.kind)
             .fetch_one(pool)
-            .await
-            .map_err(db_error)?;
+            .await?;
     let rows = sqlx::query(
         "SELECT * FROM jobs WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR kind = ?2) \
          ORDER BY id DESC LIMIT ?3 OFFSET ?4",
@@ -238,9 +214,8 @@ pub(crate) async fn jobs(pool: &SqlitePool, q: &JobQuery) -> Result<Page<Job>> {
     .bind(i64::from(q.page.limit))
     .bind(i64::try_from(q.page.offset).unwrap_or(i64::MAX))
     .fetch_all(pool)
-    .await
-    .map_err(db_error)?;
-    let items = rows.iter().map(job_row).collect::<Result<Vec<_>>>()?;
+    .await?;
+    let items = rows.iter().map(decode::job).collect::<Result<Vec<_>>>()?;
     Ok(Page { items, total: u64::try_from(total).unwrap_or(0), offset: q.page.offset, limit: q.page.limit })
 }
 
@@ -257,20 +232,10 @@ pub(crate) async fn stats(pool: &SqlitePool, now: DateTime<Utc>) -> Result<Queue
     )
     .bind(micros(now))
     .fetch_all(pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let mut classes: Vec<ClassStats> = Priority::ALL.into_iter().map(ClassStats::empty).collect();
     for row in &rows {
-        let c = Columns(row);
-        let class = Priority::from_rank(c.get("class")?).ok_or_else(|| corrupt("class"))?;
-        let count = |column: &str| -> Result<u64> { Ok(u64::try_from(c.get::<i64>(column)?).unwrap_or(0)) };
-        let Some(stats) = classes.iter_mut().find(|s| s.class == class) else { continue };
-        stats.ready = count("ready")?;
-        stats.scheduled = count("scheduled")?;
-        stats.running = count("running")?;
-        stats.dead = count("dead")?;
-        stats.breached = count("breached")?;
-        stats.oldest_ready_secs = c.get::<Option<i64>>("oldest")?.map(|t| (micros(now) - t) as f64 / 1e6);
+        decode::add_class_stats(row, &mut classes, now)?;
     }
     Ok(QueueStats { as_of: now, classes })
 }

@@ -4,7 +4,8 @@
 //! never wait for the writer.
 
 use sqlx::SqlitePool;
-use steward_core::approval::{Approval, ApprovalStatus};
+use steward_core::UserId;
+use steward_core::approval::Approval;
 use steward_core::event::{Event, EventQuery};
 use steward_core::query::{Page, PageRequest, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
 use steward_core::search;
@@ -13,40 +14,52 @@ use steward_core::store::{ApprovalQuery, SuggestionQuery};
 use steward_core::suggestion::Suggestion;
 use steward_core::task::Task;
 use steward_core::thought::Thought;
-use steward_core::user::{ApiKey, User};
-use steward_core::{Result, UserId};
+use steward_core::user::{ApiKey, Role, User};
+
+use crate::error::Result;
 use uuid::Uuid;
 
-use super::codec::{date, micros};
-use super::rows;
+use crate::filter;
+use crate::schema::Placeholders;
+
+use super::codec::date;
 use super::search::match_all;
 use super::sql::{self, Arg, Filter, PageQuery, placeholders};
+use crate::decode;
+
+/// How this store's SQL writes bind parameters.
+const STYLE: Placeholders = Placeholders::Question;
 
 pub(crate) async fn user(pool: &SqlitePool, id: Uuid) -> Result<Option<User>> {
-    sql::one(pool, "SELECT * FROM users WHERE id = ?", &[Arg::Id(id)], rows::user).await
+    sql::one(pool, "SELECT * FROM users WHERE id = ?", &[Arg::Id(id)], decode::user).await
 }
 
 pub(crate) async fn user_by_email(pool: &SqlitePool, email: &str) -> Result<Option<User>> {
     let email = Arg::Text(email.trim().to_lowercase());
-    sql::one(pool, "SELECT * FROM users WHERE email = ?", &[email], rows::user).await
+    sql::one(pool, "SELECT * FROM users WHERE email = ?", &[email], decode::user).await
 }
 
 pub(crate) async fn users(pool: &SqlitePool, page: PageRequest) -> Result<Page<User>> {
-    sql::page(pool, PageQuery::filtered("users", &Filter::everything(), "seq ASC"), page, rows::user).await
+    sql::page(pool, PageQuery::filtered("users", &Filter::everything(STYLE), "seq ASC"), page, decode::user).await
+}
+
+pub(crate) async fn first_admin(pool: &SqlitePool) -> Result<Option<User>> {
+    let sql = "SELECT * FROM users WHERE role = ? ORDER BY created_at, seq LIMIT 1";
+    sql::one(pool, sql, &[Arg::Text(Role::Admin.as_str().into())], decode::user).await
 }
 
 pub(crate) async fn api_key(pool: &SqlitePool, owner: UserId, id: Uuid) -> Result<Option<ApiKey>> {
     let sql = "SELECT * FROM api_keys WHERE id = ? AND user_id = ?";
-    sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], rows::api_key).await
+    sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], decode::api_key).await
 }
 
 pub(crate) async fn api_key_by_hash(pool: &SqlitePool, key_hash: &str) -> Result<Option<ApiKey>> {
     let sql = "SELECT * FROM api_keys WHERE key_hash = ? ORDER BY seq LIMIT 1";
-    sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], rows::api_key).await
+    sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], decode::api_key).await
 }
 
 pub(crate) async fn api_keys(pool: &SqlitePool, owner: UserId) -> Result<Vec<ApiKey>> {
-    sql::all(pool, "SELECT * FROM api_keys WHERE user_id = ? ORDER BY seq", &[Arg::Id(owner.0)], rows::api_key).await
+    sql::all(pool, "SELECT * FROM api_keys WHERE user_id = ? ORDER BY seq", &[Arg::Id(owner.0)], decode::api_key).await
 }
 
 /// Keyset pages of an owner's rows in id order (UUID bytes compare like
@@ -65,8 +78,8 @@ macro_rules! after {
         }
     };
 }
-after!(tasks_after, "tasks", Task, rows::task);
-after!(thoughts_after, "thoughts", Thought, rows::thought);
+after!(tasks_after, "tasks", Task, decode::task);
+after!(thoughts_after, "thoughts", Thought, decode::thought);
 
 /// One owned row of a table keyed by `id`.
 macro_rules! owned {
@@ -78,16 +91,16 @@ macro_rules! owned {
     };
 }
 
-owned!(thought, "thoughts", Thought, rows::thought);
-owned!(suggestion, "suggestions", Suggestion, rows::suggestion);
-owned!(approval, "approvals", Approval, rows::approval);
+owned!(thought, "thoughts", Thought, decode::thought);
+owned!(suggestion, "suggestions", Suggestion, decode::suggestion);
+owned!(approval, "approvals", Approval, decode::approval);
 
 pub(crate) async fn settings(pool: &SqlitePool, owner: UserId) -> Result<Option<Settings>> {
-    sql::one(pool, "SELECT * FROM settings WHERE user_id = ?", &[Arg::Id(owner.0)], rows::settings).await
+    sql::one(pool, "SELECT * FROM settings WHERE user_id = ?", &[Arg::Id(owner.0)], decode::settings).await
 }
 
 pub(crate) async fn profile(pool: &SqlitePool, owner: UserId) -> Result<Option<Profile>> {
-    sql::one(pool, "SELECT * FROM profiles WHERE user_id = ?", &[Arg::Id(owner.0)], rows::profile).await
+    sql::one(pool, "SELECT * FROM profiles WHERE user_id = ?", &[Arg::Id(owner.0)], decode::profile).await
 }
 
 fn direction(order: SortOrder) -> &'static str {
@@ -99,7 +112,7 @@ fn direction(order: SortOrder) -> &'static str {
 
 pub(crate) async fn tasks(pool: &SqlitePool, owner: UserId, q: &TaskQuery) -> Result<Page<Task>> {
     match task_page(owner, q) {
-        Some(query) => sql::page(pool, query, q.page, rows::task).await,
+        Some(query) => sql::page(pool, query, q.page, decode::task).await,
         None => Ok(Page { items: Vec::new(), total: 0, offset: q.page.offset, limit: q.page.limit }),
     }
 }
@@ -118,7 +131,7 @@ fn task_page(owner: UserId, q: &TaskQuery) -> Option<PageQuery> {
         && q.due_before.is_none()
         && q.due_after.is_none()
         && terms.is_empty();
-    let mut f = Filter::owner(owner.0);
+    let mut f = Filter::owner(STYLE, owner.0);
     if let Some(status) = q.status {
         f.and("status = ?", [Arg::Text(status.as_str().into())]);
     }
@@ -191,7 +204,7 @@ fn counted_tasks(query: &mut PageQuery, owner: UserId, q: &TaskQuery) {
 }
 
 pub(crate) async fn thoughts(pool: &SqlitePool, owner: UserId, q: &ThoughtQuery) -> Result<Page<Thought>> {
-    let mut f = Filter::owner(owner.0);
+    let mut f = Filter::owner(STYLE, owner.0);
     if let Some(status) = q.status {
         f.and("status = ?", [Arg::Text(status.as_str().into())]);
     }
@@ -208,62 +221,23 @@ pub(crate) async fn thoughts(pool: &SqlitePool, owner: UserId, q: &ThoughtQuery)
         ThoughtSort::CreatedAt => format!("created_at {d}, seq {d}"),
         ThoughtSort::UpdatedAt => format!("updated_at {d}, seq {d}"),
     };
-    sql::page(pool, PageQuery::filtered("thoughts", &f, &order), q.page, rows::thought).await
+    sql::page(pool, PageQuery::filtered("thoughts", &f, &order), q.page, decode::thought).await
 }
 
 pub(crate) async fn suggestions(pool: &SqlitePool, owner: UserId, q: &SuggestionQuery) -> Result<Vec<Suggestion>> {
-    let mut f = Filter::owner(owner.0);
-    if let Some(thought) = q.thought {
-        f.and("source_thought_id = ?", [Arg::Id(thought.0)]);
-    }
-    if q.open_only {
-        f.and("status IN ('pending', 'presented')", []);
-    }
-    if let Some(min) = q.min_confidence {
-        f.and("confidence >= ?", [Arg::Real(min)]);
-    }
-    if !q.include_deleted {
-        f.and("is_deleted = 0", []);
-    }
-    let order = if q.open_only { "confidence DESC, created_at DESC, seq DESC" } else { "created_at DESC, seq DESC" };
-    sql::list(pool, "suggestions", &f, order, q.effective_limit(), rows::suggestion).await
+    let (f, order) = filter::suggestions(STYLE, owner.0, q);
+    sql::list(pool, "suggestions", &f, order, q.effective_limit(), decode::suggestion).await
 }
 
 pub(crate) async fn approvals(pool: &SqlitePool, owner: UserId, q: &ApprovalQuery) -> Result<Page<Approval>> {
-    let mut f = Filter::owner(owner.0);
-    let as_of = Arg::Int(micros(q.as_of));
-    match q.status {
-        None => {}
-        // A pending approval past its expiry reads as expired.
-        Some(ApprovalStatus::Pending) => {
-            f.and("status = 'pending' AND expires_at > ?", [as_of]);
-        }
-        Some(ApprovalStatus::Expired) => {
-            f.and("status = 'expired' OR (status = 'pending' AND expires_at <= ?)", [as_of]);
-        }
-        Some(other) => {
-            f.and("status = ?", [Arg::Text(other.as_str().into())]);
-        }
-    }
+    let f = filter::approvals(STYLE, owner.0, q);
     let query = PageQuery::filtered("approvals", &f, "created_at DESC, seq DESC");
-    sql::page(pool, query, q.page, rows::approval).await
+    sql::page(pool, query, q.page, decode::approval).await
 }
 
 pub(crate) async fn events(pool: &SqlitePool, owner: UserId, q: &EventQuery) -> Result<Vec<Event>> {
-    let mut f = Filter::owner(owner.0);
-    if let Some(after) = q.after_seq {
-        f.and("seq > ?", [Arg::Int(after)]);
-    }
-    if let Some(entity) = q.entity {
-        f.and("entity = ?", [Arg::Text(entity.as_str().into())]);
-    }
-    if let Some(id) = q.entity_id {
-        f.and("entity_id = ?", [Arg::Id(id)]);
-    }
-    if let Some(since) = q.since {
-        f.and("at >= ?", [Arg::Int(micros(since))]);
-    }
-    sql::list(pool, "events", &f, "seq ASC", q.effective_limit(), rows::event).await
+    let f = filter::events(STYLE, owner.0, q);
+    sql::list(pool, "events", &f, "seq ASC", q.effective_limit(), decode::event).await
 }
 
 #[cfg(test)]

@@ -10,13 +10,14 @@
 //! keeps that many, and only the page's rows are read whole.
 
 use sqlx::{Row, SqlitePool};
+use steward_core::UserId;
 use steward_core::query::{MAX_SEARCH_RESULTS, Page, Scored, SearchField, ThoughtSearch};
 use steward_core::search;
 use steward_core::thought::Thought;
-use steward_core::{Result, UserId};
 
-use super::error::db_error;
-use super::rows;
+use crate::error::Result;
+
+use crate::decode;
 
 /// An FTS5 expression requiring every term as a word prefix: `"a"* AND "b"*`.
 /// Terms come from `search::terms` (letters and digits only); anything else
@@ -75,7 +76,7 @@ pub(crate) async fn thoughts(pool: &SqlitePool, owner: UserId, q: &ThoughtSearch
     let expression = format!("{{{}}} : ({expression})", columns.join(" "));
 
     let offset = i64::try_from(q.page.offset).unwrap_or(i64::MAX);
-    let mut tx = pool.begin().await.map_err(db_error)?;
+    let mut tx = pool.begin().await?;
     let found = sqlx::query(SEARCH)
         .bind(expression.clone())
         .bind(owner.0)
@@ -83,14 +84,13 @@ pub(crate) async fn thoughts(pool: &SqlitePool, owner: UserId, q: &ThoughtSearch
         .bind(i64::from(q.page.limit))
         .bind(offset)
         .fetch_all(&mut *tx)
-        .await
-        .map_err(db_error)?;
+        .await?;
     let mut total = 0;
     let mut items = Vec::with_capacity(found.len());
     for row in &found {
-        total = row.try_get::<i64, _>("total").map_err(db_error)?;
-        let score: f64 = row.try_get("score").map_err(db_error)?;
-        let item = rows::thought(row)?;
+        total = row.try_get::<i64, _>("total")?;
+        let score: f64 = row.try_get("score")?;
+        let item = decode::thought(row)?;
         items.push(Scored {
             matched_fields: search::matched_fields(&item, &terms, &q.fields),
             match_score: if score.is_nan() { 1.0 } else { score.clamp(f64::MIN_POSITIVE, 1.0) },
@@ -104,10 +104,9 @@ pub(crate) async fn thoughts(pool: &SqlitePool, owner: UserId, q: &ThoughtSearch
             .bind(i64::from(MAX_SEARCH_RESULTS))
             .fetch_one(&mut *tx)
             .await
-            .and_then(|row| row.try_get(0))
-            .map_err(db_error)?;
+            .and_then(|row| row.try_get(0))?;
     }
-    tx.commit().await.map_err(db_error)?;
+    tx.commit().await?;
     Ok(Page { items, total: u64::try_from(total).unwrap_or_default(), offset: q.page.offset, limit: q.page.limit })
 }
 

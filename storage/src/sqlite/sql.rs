@@ -1,63 +1,28 @@
-//! Building list queries: a `WHERE` clause assembled from optional filters
-//! with its bind values, and the two ways a list is read (a page with its
+//! Running list queries on SQLite: binding a filter's values (see
+//! `crate::filter`), and the two ways a list is read (a page with its
 //! total, or the first `n` rows). Only fixed SQL fragments written in this
 //! crate are ever concatenated; every value is a bind parameter.
 
+use crate::error::{Result, StoreError};
+pub(crate) use crate::filter::{Arg, Filter};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, SqlitePool};
-use steward_core::Result;
 use steward_core::query::{Page, PageRequest};
-use uuid::Uuid;
-
-use super::error::db_error;
 
 /// A sqlx query on the read pool.
 pub(crate) type Query = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
-
-/// A bind value.
-#[derive(Debug, Clone)]
-pub(crate) enum Arg {
-    Id(Uuid),
-    Text(String),
-    Int(i64),
-    Real(f64),
-}
-
-/// `clause AND clause AND …` and the values its `?`s stand for, in order.
-#[derive(Debug, Clone)]
-pub(crate) struct Filter {
-    sql: String,
-    args: Vec<Arg>,
-}
-
-impl Filter {
-    /// Every list is scoped to an owner first.
-    pub(crate) fn owner(owner: Uuid) -> Filter {
-        Filter { sql: "user_id = ?".into(), args: vec![Arg::Id(owner)] }
-    }
-
-    /// No restriction (the user list).
-    pub(crate) fn everything() -> Filter {
-        Filter { sql: "1".into(), args: Vec::new() }
-    }
-
-    /// Adds `AND (clause)`; `clause` holds one `?` per arg.
-    pub(crate) fn and(&mut self, clause: &str, args: impl IntoIterator<Item = Arg>) -> &mut Filter {
-        self.sql.push_str(" AND (");
-        self.sql.push_str(clause);
-        self.sql.push(')');
-        self.args.extend(args);
-        self
-    }
-}
 
 pub(crate) fn bind(mut q: Query, args: &[Arg]) -> Query {
     for arg in args {
         q = match arg {
             Arg::Id(v) => q.bind(*v),
             Arg::Text(v) => q.bind(v.clone()),
+            Arg::Texts(v) => q.bind(sqlx::types::Json(v.clone())),
             Arg::Int(v) => q.bind(*v),
+            Arg::SmallInt(v) => q.bind(i64::from(*v)),
             Arg::Real(v) => q.bind(*v),
+            Arg::Date(v) => q.bind(super::codec::date(*v)),
+            Arg::Instant(v) => q.bind(super::codec::micros(*v)),
         };
     }
     q
@@ -87,10 +52,10 @@ impl PageQuery {
     /// `SELECT * FROM table WHERE filter ORDER BY order`, counted row by row.
     pub(crate) fn filtered(table: &str, filter: &Filter, order: &str) -> PageQuery {
         PageQuery {
-            rows: format!("SELECT * FROM {table} WHERE {} ORDER BY {order} LIMIT ? OFFSET ?", filter.sql),
-            args: filter.args.clone(),
-            count: format!("SELECT count(*) FROM {table} WHERE {}", filter.sql),
-            count_args: filter.args.clone(),
+            rows: format!("SELECT * FROM {table} WHERE {} ORDER BY {order} LIMIT ? OFFSET ?", filter.sql()),
+            args: filter.args().to_vec(),
+            count: format!("SELECT count(*) FROM {table} WHERE {}", filter.sql()),
+            count_args: filter.args().to_vec(),
         }
     }
 
@@ -98,7 +63,7 @@ impl PageQuery {
     /// `EXPLAIN QUERY PLAN `).
     pub(crate) fn with_total(&self, prefix: &'static str, page: PageRequest) -> Result<Query> {
         let Some(rest) = self.rows.strip_prefix("SELECT * ") else {
-            return Err(steward_core::Error::Internal("a page query must select whole rows".into()));
+            return Err(StoreError::Bug("a page query must select whole rows".into()));
         };
         let sql = format!("{prefix}SELECT *, ({}) AS page_total {rest}", self.count);
         Ok(bind(bind(sqlx::query(AssertSqlSafe(sql)), &self.count_args), &self.args)
@@ -118,16 +83,15 @@ pub(crate) async fn page<T>(
     page: PageRequest,
     map: fn(&SqliteRow) -> Result<T>,
 ) -> Result<Page<T>> {
-    let rows = query.with_total("", page)?.fetch_all(pool).await.map_err(db_error)?;
+    let rows = query.with_total("", page)?.fetch_all(pool).await?;
     let items = rows.iter().map(map).collect::<Result<Vec<T>>>()?;
     let total: i64 = match rows.first() {
-        Some(row) => sqlx::Row::try_get(row, "page_total").map_err(db_error)?,
+        Some(row) => sqlx::Row::try_get(row, "page_total")?,
         None if page.offset == 0 => 0,
         None => bind(sqlx::query(AssertSqlSafe(query.count)), &query.count_args)
             .fetch_one(pool)
             .await
-            .and_then(|row| sqlx::Row::try_get(&row, 0))
-            .map_err(db_error)?,
+            .and_then(|row| sqlx::Row::try_get(&row, 0))?,
     };
     Ok(Page { items, total: u64::try_from(total).unwrap_or_default(), offset: page.offset, limit: page.limit })
 }
@@ -141,12 +105,8 @@ pub(crate) async fn list<T>(
     limit: u32,
     map: fn(&SqliteRow) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let sql = format!("SELECT * FROM {table} WHERE {} ORDER BY {order} LIMIT ?", filter.sql);
-    let rows = bind(sqlx::query(AssertSqlSafe(sql)), &filter.args)
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await
-        .map_err(db_error)?;
+    let sql = format!("SELECT * FROM {table} WHERE {} ORDER BY {order} LIMIT ?", filter.sql());
+    let rows = bind(sqlx::query(AssertSqlSafe(sql)), filter.args()).bind(i64::from(limit)).fetch_all(pool).await?;
     rows.iter().map(map).collect()
 }
 
@@ -157,7 +117,7 @@ pub(crate) async fn one<T>(
     args: &[Arg],
     map: fn(&SqliteRow) -> Result<T>,
 ) -> Result<Option<T>> {
-    let row = bind(sqlx::query(sql), args).fetch_optional(pool).await.map_err(db_error)?;
+    let row = bind(sqlx::query(sql), args).fetch_optional(pool).await?;
     row.as_ref().map(map).transpose()
 }
 
@@ -168,6 +128,6 @@ pub(crate) async fn all<T>(
     args: &[Arg],
     map: fn(&SqliteRow) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let rows = bind(sqlx::query(sql), args).fetch_all(pool).await.map_err(db_error)?;
+    let rows = bind(sqlx::query(sql), args).fetch_all(pool).await?;
     rows.iter().map(map).collect()
 }

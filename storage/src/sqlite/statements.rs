@@ -1,11 +1,11 @@
-//! Record → row: the INSERT and UPDATE statement of every record type and the
-//! values bound to them. SQL is built at compile time from one column list
-//! per table, so both statements bind the same values in the same order: the
-//! columns first, then the keys (then the expected version). The writer
-//! runs them through rusqlite (see `writer`).
+//! Record → row for SQLite: the values bound to the statements `schema`
+//! builds from its column lists (with `?` placeholders), in their order: the
+//! columns first, then the keys (then the expected version). The writer runs
+//! them through rusqlite (see `writer`).
 
+use crate::error::Result;
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
-use steward_core::Result;
+use steward_core::Entity;
 use steward_core::approval::Approval;
 use steward_core::settings::{Profile, Settings};
 use steward_core::store::Record;
@@ -15,88 +15,22 @@ use steward_core::thought::Thought;
 use steward_core::user::{ApiKey, User};
 use uuid::Uuid;
 
+pub(crate) use crate::schema::Mode;
+use crate::schema::{Placeholders, Statements, WriteSql};
+use std::sync::LazyLock;
+
 use super::codec::{json, micros, opt_date, opt_json, opt_micros, opt_time};
 
-/// The statements that write one table.
-pub(crate) struct Statements {
-    insert: &'static str,
-    update: &'static str,
-    /// `update` that also requires `version = ?`; `None` for unversioned tables.
-    update_versioned: Option<&'static str>,
+/// Every write statement, built once.
+static SQL: LazyLock<WriteSql> = LazyLock::new(|| WriteSql::new(Placeholders::Question));
+
+pub(crate) fn statements_of(record: &Record) -> &'static Statements {
+    SQL.of(record)
 }
 
-macro_rules! placeholder {
-    ($column:literal) => {
-        ", ?"
-    };
-}
-
-macro_rules! statements {
-    ($name:ident, $table:literal, keys [$k1:literal $(, $k:literal)*], columns [$c1:literal $(, $c:literal)*] $(, $versioned:ident)?) => {
-        const $name: Statements = Statements {
-            insert: concat!(
-                "INSERT INTO ", $table, " (", $c1 $(, ", ", $c)*, ", ", $k1 $(, ", ", $k)*,
-                ") VALUES (?" $(, placeholder!($c))*, placeholder!($k1) $(, placeholder!($k))*, ")"
-            ),
-            update: concat!(
-                "UPDATE ", $table, " SET ", $c1, " = ?" $(, ", ", $c, " = ?")*,
-                " WHERE ", $k1, " = ?" $(, " AND ", $k, " = ?")*
-            ),
-            update_versioned: statements!(@versioned $table, [$k1 $(, $k)*], [$c1 $(, $c)*] $(, $versioned)?),
-        };
-    };
-    (@versioned $table:literal, [$k1:literal $(, $k:literal)*], [$c1:literal $(, $c:literal)*], versioned) => {
-        Some(concat!(
-            "UPDATE ", $table, " SET ", $c1, " = ?" $(, ", ", $c, " = ?")*,
-            " WHERE ", $k1, " = ?" $(, " AND ", $k, " = ?")*, " AND version = ?"
-        ))
-    };
-    (@versioned $table:literal, [$($k:literal),+], [$($c:literal),+]) => {
-        None
-    };
-}
-
-statements!(USERS, "users", keys ["id"], columns ["email", "name", "role", "password_hash", "created_at"]);
-statements!(API_KEYS, "api_keys", keys ["id", "user_id"],
-    columns ["name", "role", "key_hash", "prefix", "created_at", "revoked_at"]);
-statements!(TASKS, "tasks", keys ["id", "user_id"], columns [
-    "title", "description", "priority", "priority_rank", "status", "due_date", "due_time", "recurrence", "tags",
-    "parent_id", "estimated_effort_minutes", "assignee", "source_thought_id", "metadata", "completed_at",
-    "created_at", "updated_at", "version"
-], versioned);
-statements!(THOUGHTS, "thoughts", keys ["id", "user_id"], columns [
-    "content", "tags", "status", "context", "thought_type", "is_actionable", "actionable_confidence",
-    "suggested_tags", "related_topics", "emotional_tone", "urgency", "analyzed_at", "related_thought_ids",
-    "task_id", "created_at", "updated_at", "version"
-], versioned);
-statements!(SUGGESTIONS, "suggestions", keys ["id", "user_id"], columns [
-    "source_thought_id", "title", "description", "priority", "estimated_effort_minutes", "due_date_hint",
-    "confidence", "reasoning", "status", "user_action", "user_action_at", "created_task_id", "is_deleted",
-    "deleted_at", "deletion_reason", "created_at", "updated_at", "version"
-], versioned);
-statements!(APPROVALS, "approvals", keys ["id", "user_id"], columns [
-    "task_id", "run_id", "action_type", "details", "status", "requested_by", "decided_by", "decided_at",
-    "reason", "expires_at", "created_at", "updated_at", "version"
-], versioned);
-statements!(SETTINGS, "settings", keys ["user_id"], columns [
-    "consciousness_check_enabled", "consciousness_check_interval_minutes", "auto_tagging_enabled",
-    "auto_task_creation_enabled", "task_suggestion_mode", "suggestion_confidence_threshold", "timezone",
-    "primary_backend", "secondary_backend", "created_at", "updated_at", "version"
-], versioned);
-statements!(PROFILES, "profiles", keys ["user_id"], columns [
-    "ongoing_projects", "interests", "work_style", "themes", "preferred_tone", "detail_level",
-    "created_at", "updated_at", "version"
-], versioned);
-
-/// How a record is written.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Mode {
-    Insert,
-    /// Replace the row with the record's keys; with `Some(v)` only while its
-    /// version is still `v` (ignored for unversioned records).
-    Update {
-        expected: Option<i64>,
-    },
+/// The `DELETE` of an owner's row of `entity`, if such rows may be deleted.
+pub(crate) fn delete_sql(entity: Entity) -> Option<&'static str> {
+    SQL.delete(entity)
 }
 
 /// Values bound to a statement's `?`s, in order. Text and ids borrow from
@@ -180,10 +114,10 @@ impl<'a, T: Bind<'a>> Bind<'a> for Option<T> {
 /// The statement that writes `record` in `mode`, with its values bound.
 pub(crate) fn write(record: &Record, mode: Mode) -> Result<(&'static str, Binds<'_>)> {
     let sql = statements_of(record);
-    let (text, expected) = match (mode, sql.update_versioned) {
-        (Mode::Insert, _) => (sql.insert, None),
-        (Mode::Update { expected: Some(v) }, Some(versioned)) => (versioned, Some(v)),
-        (Mode::Update { .. }, _) => (sql.update, None),
+    let (text, expected) = match (mode, &sql.update_versioned) {
+        (Mode::Insert, _) => (sql.insert.as_str(), None),
+        (Mode::Update { expected: Some(v) }, Some(versioned)) => (versioned.as_str(), Some(v)),
+        (Mode::Update { .. }, _) => (sql.update.as_str(), None),
     };
     let mut binds = Binds::with_capacity(24);
     bind_row(&mut binds, record)?;
@@ -191,27 +125,6 @@ pub(crate) fn write(record: &Record, mode: Mode) -> Result<(&'static str, Binds<
         binds.push(v);
     }
     Ok((text, binds))
-}
-
-/// One `INSERT` of `rows` rows into `record`'s table; bind each row with
-/// [`bind_row`].
-pub(crate) fn insert_rows(record: &Record, rows: usize) -> String {
-    let text = statements_of(record).insert;
-    let (head, row) = text.split_once(" VALUES ").unwrap_or((text, ""));
-    format!("{head} VALUES {}", vec![row; rows].join(", "))
-}
-
-fn statements_of(record: &Record) -> &'static Statements {
-    match record {
-        Record::User(_) => &USERS,
-        Record::ApiKey(_) => &API_KEYS,
-        Record::Task(_) => &TASKS,
-        Record::Thought(_) => &THOUGHTS,
-        Record::Suggestion(_) => &SUGGESTIONS,
-        Record::Approval(_) => &APPROVALS,
-        Record::Settings(_) => &SETTINGS,
-        Record::Profile(_) => &PROFILES,
-    }
 }
 
 /// Binds the record's columns, then its keys (the order of every statement).
@@ -382,46 +295,4 @@ fn profile<'a>(b: &mut Binds<'a>, p: &'a Profile) -> Result<()> {
     b.push(micros(p.updated_at));
     b.push(p.version);
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn insert_and_update_bind_columns_then_keys() {
-        assert_eq!(
-            API_KEYS.insert,
-            "INSERT INTO api_keys (name, role, key_hash, prefix, created_at, revoked_at, id, user_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        );
-        assert_eq!(
-            API_KEYS.update,
-            "UPDATE api_keys SET name = ?, role = ?, key_hash = ?, prefix = ?, created_at = ?, revoked_at = ? \
-             WHERE id = ? AND user_id = ?"
-        );
-        assert_eq!(API_KEYS.update_versioned, None);
-        assert_eq!(SETTINGS.update_versioned.map(|s| s.ends_with("WHERE user_id = ? AND version = ?")), Some(true));
-    }
-
-    #[test]
-    fn multi_row_inserts_repeat_the_row() {
-        let owner = steward_core::UserId(uuid::Uuid::nil());
-        let at = chrono::DateTime::UNIX_EPOCH;
-        let key = ApiKey {
-            id: steward_core::ApiKeyId(uuid::Uuid::nil()),
-            user_id: owner,
-            name: "k".into(),
-            role: steward_core::user::Role::User,
-            key_hash: "h".into(),
-            prefix: "p".into(),
-            created_at: at,
-            revoked_at: None,
-        };
-        assert_eq!(
-            insert_rows(&Record::ApiKey(key), 2),
-            "INSERT INTO api_keys (name, role, key_hash, prefix, created_at, revoked_at, id, user_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?)"
-        );
-    }
 }

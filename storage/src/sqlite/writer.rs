@@ -1,7 +1,7 @@
 //! The single writer and its group commit.
 //!
 //! Every write — a [`Store::apply`](steward_core::Store::apply) write set or
-//! a queue operation (enqueue, claim, finish, heartbeat) — becomes a [`Job`]
+//! a queue operation (enqueue, claim, finish, heartbeat) — becomes a [`WriteRequest`]
 //! on a channel. One OS thread owns the write connection (rusqlite: SQLite
 //! runs on that thread itself, with no hand-off per statement): it takes the
 //! first job plus whatever else is already queued (up to `batch_max`), opens
@@ -18,21 +18,23 @@ use std::thread::JoinHandle;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use steward_core::ids::JobId;
-use steward_core::job::{Claim, Job as QueuedJob, JobChange, JobState, LeaseToken};
+use steward_core::job::{Claim, Job, JobChange, JobState, LeaseToken};
 use steward_core::store::Write;
 use steward_core::{Error, Result};
+
+use crate::error::StoreError;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::apply::{WriteSet, apply_set, apply_sets};
 use super::checkpoint::Checkpointer;
-use super::error::lite_error;
+use super::error::public;
 use super::queue;
 
 /// What one caller asks the writer to do.
 #[derive(Debug)]
-pub(crate) enum Work {
+pub(crate) enum WriteOp {
     Writes(WriteSet),
-    Enqueue(Vec<QueuedJob>),
+    Enqueue(Vec<Job>),
     Claim(Claim),
     Change(Vec<JobChange>),
     Extend(Vec<(JobId, LeaseToken)>, DateTime<Utc>),
@@ -42,43 +44,49 @@ pub(crate) enum Work {
 
 /// What it did.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Done {
+pub(crate) enum WriteOutcome {
     Applied,
-    Jobs(Vec<QueuedJob>),
+    Jobs(Vec<Job>),
     Flags(Vec<bool>),
     Count(u64),
 }
 
-/// One caller's work and where its result goes.
+/// One caller's operation and where its result goes.
 #[derive(Debug)]
-pub(crate) struct Job {
-    pub(crate) work: Work,
-    pub(crate) reply: oneshot::Sender<Result<Done>>,
+pub(crate) struct WriteRequest {
+    pub(crate) op: WriteOp,
+    pub(crate) reply: oneshot::Sender<Result<WriteOutcome>>,
 }
 
-impl Work {
+impl WriteOp {
     /// Whether committing this may leave new claimable jobs (wakes workers).
     fn may_add_jobs(&self) -> bool {
         match self {
-            Work::Enqueue(_) | Work::Change(_) => true,
-            Work::Writes(set) => set.writes.iter().any(|w| matches!(w, Write::Enqueue(_))),
+            WriteOp::Enqueue(_) | WriteOp::Change(_) => true,
+            WriteOp::Writes(set) => set.writes.iter().any(|w| matches!(w, Write::Enqueue(_))),
             _ => false,
         }
     }
 }
 
-fn perform(conn: &Connection, work: &Work) -> Result<Done> {
-    Ok(match work {
-        Work::Writes(writes) => {
+/// Runs one request's operation; its error, whatever it is, leaves the
+/// store here (see `error::public`).
+fn perform(conn: &Connection, op: &WriteOp) -> Result<WriteOutcome> {
+    perform_inner(conn, op).map_err(public)
+}
+
+fn perform_inner(conn: &Connection, op: &WriteOp) -> crate::error::Result<WriteOutcome> {
+    Ok(match op {
+        WriteOp::Writes(writes) => {
             apply_set(conn, writes)?;
-            Done::Applied
+            WriteOutcome::Applied
         }
-        Work::Enqueue(jobs) => Done::Jobs(queue::enqueue(conn, jobs)?),
-        Work::Claim(claim) => Done::Jobs(queue::claim(conn, claim)?),
-        Work::Change(changes) => Done::Flags(queue::change(conn, changes)?),
-        Work::Extend(leases, until) => Done::Flags(queue::extend(conn, leases, *until)?),
-        Work::Bury(now) => Done::Count(queue::bury(conn, *now)?),
-        Work::Purge(states, before) => Done::Count(queue::purge(conn, states, *before)?),
+        WriteOp::Enqueue(jobs) => WriteOutcome::Jobs(queue::enqueue(conn, jobs)?),
+        WriteOp::Claim(claim) => WriteOutcome::Jobs(queue::claim(conn, claim)?),
+        WriteOp::Change(changes) => WriteOutcome::Flags(queue::change(conn, changes)?),
+        WriteOp::Extend(leases, until) => WriteOutcome::Flags(queue::extend(conn, leases, *until)?),
+        WriteOp::Bury(now) => WriteOutcome::Count(queue::bury(conn, *now)?),
+        WriteOp::Purge(states, before) => WriteOutcome::Count(queue::purge(conn, states, *before)?),
     })
 }
 
@@ -97,14 +105,14 @@ impl Writer {
     /// Starts the writer on a thread of its own. It runs until every sender
     /// of `jobs` is dropped, then closes the write connection; joining the
     /// thread gives how many batches (transactions) it ran.
-    pub(crate) fn spawn(self, jobs: mpsc::Receiver<Job>) -> Result<JoinHandle<u64>> {
+    pub(crate) fn spawn(self, jobs: mpsc::Receiver<WriteRequest>) -> Result<JoinHandle<u64>> {
         std::thread::Builder::new()
             .name("steward-writer".into())
             .spawn(move || self.run(jobs))
-            .map_err(|e| Error::Unavailable(format!("cannot start the SQLite writer thread: {e}")))
+            .map_err(|e| public(StoreError::Io { what: "starting the SQLite writer thread", source: e }))
     }
 
-    fn run(self, mut jobs: mpsc::Receiver<Job>) -> u64 {
+    fn run(self, mut jobs: mpsc::Receiver<WriteRequest>) -> u64 {
         let batch_max = self.batch_max.max(1);
         let mut batches = 0;
         while let Some(first) = jobs.blocking_recv() {
@@ -118,7 +126,7 @@ impl Writer {
                 }
             }
             batches += 1;
-            let wakes = batch.iter().any(|job| job.work.may_add_jobs());
+            let wakes = batch.iter().any(|job| job.op.may_add_jobs());
             commit_batch(&self.conn, batch);
             if wakes {
                 self.jobs_added.notify_waiters();
@@ -135,9 +143,9 @@ impl Writer {
 }
 
 /// A job's reply channel and the result its writes had.
-type Outcome = (oneshot::Sender<Result<Done>>, Result<Done>);
+type Outcome = (oneshot::Sender<Result<WriteOutcome>>, Result<WriteOutcome>);
 
-fn commit_batch(conn: &Connection, jobs: Vec<Job>) {
+fn commit_batch(conn: &Connection, jobs: Vec<WriteRequest>) {
     // Nearly every batch succeeds whole, so first try it without a savepoint
     // per set (two statements fewer each). Only when some set fails is the
     // batch rolled back and redone set by set, isolated by savepoints.
@@ -148,7 +156,9 @@ fn commit_batch(conn: &Connection, jobs: Vec<Job>) {
             }
             return;
         }
-        Whole::Broken(e) => return answer_all(jobs.into_iter().map(|j| (j.reply, Ok(Done::Applied))).collect(), &e),
+        Whole::Broken(e) => {
+            return answer_all(jobs.into_iter().map(|j| (j.reply, Ok(WriteOutcome::Applied))).collect(), &e);
+        }
         Whole::SetFailed(error) if jobs.len() == 1 => {
             for job in jobs {
                 let _ = job.reply.send(Err(error.clone()));
@@ -163,14 +173,14 @@ fn commit_batch(conn: &Connection, jobs: Vec<Job>) {
 /// How an all-at-once attempt ended.
 enum Whole {
     /// Every job's result, in order.
-    Committed(Vec<Done>),
+    Committed(Vec<WriteOutcome>),
     /// A set failed; everything was rolled back.
     SetFailed(Error),
     /// The transaction itself failed (begin, commit, rollback).
     Broken(Error),
 }
 
-fn commit_whole(conn: &Connection, jobs: &[Job]) -> Whole {
+fn commit_whole(conn: &Connection, jobs: &[WriteRequest]) -> Whole {
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
         return Whole::Broken(e);
     }
@@ -181,19 +191,19 @@ fn commit_whole(conn: &Connection, jobs: &[Job]) -> Whole {
         // are plain creates); queue operations run one by one.
         let sets: Vec<&WriteSet> = jobs[next..]
             .iter()
-            .map_while(|job| match &job.work {
-                Work::Writes(set) => Some(set),
+            .map_while(|job| match &job.op {
+                WriteOp::Writes(set) => Some(set),
                 _ => None,
             })
             .collect();
         let step = if sets.is_empty() {
-            perform(conn, &jobs[next].work).map(|done| {
+            perform(conn, &jobs[next].op).map(|done| {
                 results.push(done);
                 1
             })
         } else {
-            apply_sets(conn, &sets).map(|()| {
-                results.extend(sets.iter().map(|_| Done::Applied));
+            apply_sets(conn, &sets).map_err(public).map(|()| {
+                results.extend(sets.iter().map(|_| WriteOutcome::Applied));
                 sets.len()
             })
         };
@@ -218,20 +228,20 @@ fn commit_whole(conn: &Connection, jobs: &[Job]) -> Whole {
 
 /// The slow path: each set in its own savepoint, so a failing set is undone
 /// alone and the others still commit together.
-fn commit_isolated(conn: &Connection, jobs: Vec<Job>) {
+fn commit_isolated(conn: &Connection, jobs: Vec<WriteRequest>) {
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
-        return answer_all(jobs.into_iter().map(|j| (j.reply, Ok(Done::Applied))).collect(), &e);
+        return answer_all(jobs.into_iter().map(|j| (j.reply, Ok(WriteOutcome::Applied))).collect(), &e);
     }
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
     let mut jobs = jobs.into_iter();
     while let Some(job) = jobs.next() {
-        match apply_in_savepoint(conn, &job.work) {
+        match apply_in_savepoint(conn, &job.op) {
             Ok(result) => outcomes.push((job.reply, result)),
             Err((result, broken)) => {
                 // The transaction itself failed: nothing of this batch stays.
                 let _ = exec(conn, "ROLLBACK");
                 outcomes.push((job.reply, result));
-                outcomes.extend(jobs.map(|j| (j.reply, Ok(Done::Applied))));
+                outcomes.extend(jobs.map(|j| (j.reply, Ok(WriteOutcome::Applied))));
                 return answer_all(outcomes, &broken);
             }
         }
@@ -244,7 +254,7 @@ fn commit_isolated(conn: &Connection, jobs: Vec<Job>) {
         }
         Err(e) => {
             let _ = exec(conn, "ROLLBACK");
-            answer_all(outcomes.into_iter().map(|(reply, _)| (reply, Ok(Done::Applied))).collect(), &e);
+            answer_all(outcomes.into_iter().map(|(reply, _)| (reply, Ok(WriteOutcome::Applied))).collect(), &e);
         }
     }
 }
@@ -252,11 +262,11 @@ fn commit_isolated(conn: &Connection, jobs: Vec<Job>) {
 /// Applies one write set all-or-nothing. `Ok` carries the set's own result;
 /// `Err` means the savepoint could not be rolled back or released, so the
 /// whole transaction is unusable (it carries the set's result and why).
-fn apply_in_savepoint(conn: &Connection, work: &Work) -> Result<Result<Done>, (Result<Done>, Error)> {
+fn apply_in_savepoint(conn: &Connection, op: &WriteOp) -> Result<Result<WriteOutcome>, (Result<WriteOutcome>, Error)> {
     if let Err(e) = exec(conn, "SAVEPOINT write_set") {
         return Err((Err(e.clone()), e));
     }
-    let result = perform(conn, work);
+    let result = perform(conn, op);
     let cleanup = match &result {
         Ok(_) => exec(conn, "RELEASE write_set"),
         Err(_) => exec(conn, "ROLLBACK TO write_set").and_then(|()| exec(conn, "RELEASE write_set")),
@@ -277,7 +287,7 @@ fn answer_all(outcomes: Vec<Outcome>, cause: &Error) {
 
 /// Runs one of the transaction statements above (cached: no parameters).
 fn exec(conn: &Connection, sql: &'static str) -> Result<()> {
-    conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute([])).map(|_| ()).map_err(lite_error)
+    conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute([])).map(|_| ()).map_err(|e| public(e.into()))
 }
 
 #[cfg(test)]
@@ -320,14 +330,14 @@ mod tests {
                 writes.push(Write::Delete { entity: Entity::Task, owner, id: Uuid::nil() });
             }
             let (reply, result) = oneshot::channel();
-            send.blocking_send(Job { work: Work::Writes(WriteSet::new(writes).unwrap()), reply }).unwrap();
+            send.blocking_send(WriteRequest { op: WriteOp::Writes(WriteSet::new(writes).unwrap()), reply }).unwrap();
             replies.push(result);
         }
         drop(send);
         let writer = Writer { conn: opened.write, batch_max: 256, jobs_added: Arc::default(), checkpoints: None };
         assert_eq!(writer.spawn(queue).unwrap().join().unwrap(), 1, "one batch for everything queued");
         for (i, result) in replies.into_iter().enumerate() {
-            let expected = if i % 3 == 0 { Err(Error::not_found(Entity::Task)) } else { Ok(Done::Applied) };
+            let expected = if i % 3 == 0 { Err(Error::not_found(Entity::Task)) } else { Ok(WriteOutcome::Applied) };
             assert_eq!(result.blocking_recv().unwrap(), expected, "write set {i}");
         }
         let kept: i64 = rt.block_on(sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&opened.read)).unwrap();

@@ -8,6 +8,7 @@ mod roles;
 mod tasks;
 mod thoughts;
 mod users;
+mod writes;
 
 pub use approvals::*;
 pub use concurrency::*;
@@ -16,3 +17,4 @@ pub use roles::*;
 pub use tasks::*;
 pub use thoughts::*;
 pub use users::*;
+pub use writes::*;

@@ -11,29 +11,30 @@
 use std::sync::Mutex;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use steward_core::UserId;
 use steward_core::task::Task;
-use steward_core::{Result, UserId};
+
+use crate::error::{Result, StoreError};
 use uuid::Uuid;
 
 use super::connect::{SqliteOptions, Target};
-use super::error::lite_error;
-use super::rows;
+use crate::decode;
 
 const TASK: &str = "SELECT * FROM tasks WHERE id = ? AND user_id = ?";
 
 /// Read-only connections to one database file, opened on demand; at most
 /// `keep` idle ones are kept (as many as threads may read at once: the
 /// read connections setting or the CPU count, whichever is larger).
-pub(crate) struct PointReads {
+pub(crate) struct DirectReads {
     target: Target,
     idle: Mutex<Vec<Connection>>,
     keep: usize,
     options: SqliteOptions,
 }
 
-impl PointReads {
-    pub(crate) fn new(target: &Target, options: &SqliteOptions) -> PointReads {
-        PointReads {
+impl DirectReads {
+    pub(crate) fn new(target: &Target, options: &SqliteOptions) -> DirectReads {
+        DirectReads {
             target: target.clone(),
             idle: Mutex::new(Vec::new()),
             keep: (options.read_connections as usize).max(std::thread::available_parallelism().map_or(1, |n| n.get())),
@@ -54,9 +55,9 @@ impl PointReads {
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let conn = match idle {
             Some(conn) => conn,
-            None => self.open().map_err(lite_error)?,
+            None => self.open()?,
         };
-        let result = read(&conn).map_err(lite_error);
+        let result = read(&conn).map_err(StoreError::from);
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < self.keep
         {
@@ -68,7 +69,7 @@ impl PointReads {
     pub(crate) fn task(&self, owner: UserId, id: Uuid) -> Result<Option<Task>> {
         let found = self.with(|conn| {
             conn.prepare_cached(TASK)?
-                .query_row((id.as_bytes(), owner.0.as_bytes()), |row| Ok(rows::task(row)))
+                .query_row((id.as_bytes(), owner.0.as_bytes()), |row| Ok(decode::task(row)))
                 .optional()
         })?;
         found.transpose()

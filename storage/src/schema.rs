@@ -1,0 +1,514 @@
+//! The tables both stores keep, written down once: each record table's
+//! name, key columns and other columns in the order every statement binds
+//! them (columns first, then keys, then an expected version), and the
+//! statement text built from them in either placeholder style. The
+//! migrations of each dialect create these tables; the column names and
+//! their meaning are the same in both (only the types differ, which
+//! `decode::ColumnReader` hides), except where a table says otherwise.
+
+use steward_core::Entity;
+use steward_core::store::{Record, Write};
+
+/// One record table.
+#[derive(Debug)]
+pub(crate) struct Table {
+    pub(crate) name: &'static str,
+    /// The columns a row is found by (bound last).
+    pub(crate) keys: &'static [&'static str],
+    /// Every other written column, in bind order.
+    pub(crate) columns: &'static [&'static str],
+    /// Whether the row carries a `version` updates may be conditional on.
+    pub(crate) versioned: bool,
+}
+
+pub(crate) const USERS: Table = Table {
+    name: "users",
+    keys: &["id"],
+    columns: &["email", "name", "role", "password_hash", "created_at"],
+    versioned: false,
+};
+
+pub(crate) const API_KEYS: Table = Table {
+    name: "api_keys",
+    keys: &["id", "user_id"],
+    columns: &["name", "role", "key_hash", "prefix", "created_at", "revoked_at"],
+    versioned: false,
+};
+
+/// `priority_rank` is written for the indexes and never read back.
+pub(crate) const TASKS: Table = Table {
+    name: "tasks",
+    keys: &["id", "user_id"],
+    columns: &[
+        "title",
+        "description",
+        "priority",
+        "priority_rank",
+        "status",
+        "due_date",
+        "due_time",
+        "recurrence",
+        "tags",
+        "parent_id",
+        "estimated_effort_minutes",
+        "assignee",
+        "source_thought_id",
+        "metadata",
+        "completed_at",
+        "created_at",
+        "updated_at",
+        "version",
+    ],
+    versioned: true,
+};
+
+pub(crate) const THOUGHTS: Table = Table {
+    name: "thoughts",
+    keys: &["id", "user_id"],
+    columns: &[
+        "content",
+        "tags",
+        "status",
+        "context",
+        "thought_type",
+        "is_actionable",
+        "actionable_confidence",
+        "suggested_tags",
+        "related_topics",
+        "emotional_tone",
+        "urgency",
+        "analyzed_at",
+        "related_thought_ids",
+        "task_id",
+        "created_at",
+        "updated_at",
+        "version",
+    ],
+    versioned: true,
+};
+
+pub(crate) const SUGGESTIONS: Table = Table {
+    name: "suggestions",
+    keys: &["id", "user_id"],
+    columns: &[
+        "source_thought_id",
+        "title",
+        "description",
+        "priority",
+        "estimated_effort_minutes",
+        "due_date_hint",
+        "confidence",
+        "reasoning",
+        "status",
+        "user_action",
+        "user_action_at",
+        "created_task_id",
+        "is_deleted",
+        "deleted_at",
+        "deletion_reason",
+        "created_at",
+        "updated_at",
+        "version",
+    ],
+    versioned: true,
+};
+
+pub(crate) const APPROVALS: Table = Table {
+    name: "approvals",
+    keys: &["id", "user_id"],
+    columns: &[
+        "task_id",
+        "run_id",
+        "action_type",
+        "details",
+        "status",
+        "requested_by",
+        "decided_by",
+        "decided_at",
+        "reason",
+        "expires_at",
+        "created_at",
+        "updated_at",
+        "version",
+    ],
+    versioned: true,
+};
+
+pub(crate) const SETTINGS: Table = Table {
+    name: "settings",
+    keys: &["user_id"],
+    columns: &[
+        "consciousness_check_enabled",
+        "consciousness_check_interval_minutes",
+        "auto_tagging_enabled",
+        "auto_task_creation_enabled",
+        "task_suggestion_mode",
+        "suggestion_confidence_threshold",
+        "timezone",
+        "primary_backend",
+        "secondary_backend",
+        "created_at",
+        "updated_at",
+        "version",
+    ],
+    versioned: true,
+};
+
+pub(crate) const PROFILES: Table = Table {
+    name: "profiles",
+    keys: &["user_id"],
+    columns: &[
+        "ongoing_projects",
+        "interests",
+        "work_style",
+        "themes",
+        "preferred_tone",
+        "detail_level",
+        "created_at",
+        "updated_at",
+        "version",
+    ],
+    versioned: true,
+};
+
+/// Every record table, in [`table_index`] order.
+pub(crate) const TABLES: [&Table; 8] =
+    [&USERS, &API_KEYS, &TASKS, &THOUGHTS, &SUGGESTIONS, &APPROVALS, &SETTINGS, &PROFILES];
+
+/// Where `record`'s table is in [`TABLES`].
+pub(crate) fn table_index(record: &Record) -> usize {
+    match record {
+        Record::User(_) => 0,
+        Record::ApiKey(_) => 1,
+        Record::Task(_) => 2,
+        Record::Thought(_) => 3,
+        Record::Suggestion(_) => 4,
+        Record::Approval(_) => 5,
+        Record::Settings(_) => 6,
+        Record::Profile(_) => 7,
+    }
+}
+
+/// The table of a kind a store can delete, with its owner column.
+pub(crate) fn deletable(entity: Entity) -> Option<&'static Table> {
+    match entity {
+        Entity::Task => Some(&TASKS),
+        Entity::Thought => Some(&THOUGHTS),
+        Entity::ApiKey => Some(&API_KEYS),
+        _ => None,
+    }
+}
+
+/// How a record is written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mode {
+    Insert,
+    /// Replace the row with the record's keys; with `Some(v)` only while its
+    /// version is still `v` (ignored for unversioned records).
+    Update {
+        expected: Option<i64>,
+    },
+}
+
+/// How a dialect writes its bind parameters.
+#[cfg_attr(not(all(feature = "sqlite", feature = "postgres")), allow(dead_code, reason = "one style per store"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placeholders {
+    /// `?` (SQLite).
+    Question,
+    /// `$1`, `$2`, … (PostgreSQL).
+    Numbered,
+}
+
+impl Placeholders {
+    /// The `n`th (1-based) placeholder.
+    pub(crate) fn nth(self, n: usize) -> String {
+        match self {
+            Placeholders::Question => "?".into(),
+            Placeholders::Numbered => format!("${n}"),
+        }
+    }
+}
+
+/// The statements that write one table, in one placeholder style.
+#[derive(Debug)]
+pub(crate) struct Statements {
+    pub(crate) insert: String,
+    pub(crate) update: String,
+    /// `update` that also requires `version = ?`; `None` for unversioned tables.
+    pub(crate) update_versioned: Option<String>,
+    /// The owner and version of a row by its first key; `None` for
+    /// unversioned tables.
+    pub(crate) current_version: Option<String>,
+    /// How many columns the statements set (the keys' placeholders follow).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code, reason = "PostgreSQL numbers its keys"))]
+    pub(crate) columns: usize,
+    /// `INSERT INTO table (columns, keys)`, to which multi-row inserts add
+    /// their `VALUES`.
+    pub(crate) insert_into: String,
+    /// How many values a row binds (columns and keys).
+    pub(crate) width: usize,
+    style: Placeholders,
+}
+
+impl Statements {
+    pub(crate) fn new(table: &Table, style: Placeholders) -> Statements {
+        let all: Vec<&str> = table.columns.iter().chain(table.keys).copied().collect();
+        let placeholders: Vec<String> = (1..=all.len()).map(|i| style.nth(i)).collect();
+        let insert_into = format!("INSERT INTO {} ({})", table.name, all.join(", "));
+        let insert = format!("{insert_into} VALUES ({})", placeholders.join(", "));
+        let set: Vec<String> =
+            table.columns.iter().enumerate().map(|(i, c)| format!("{c} = {}", style.nth(i + 1))).collect();
+        let keyed: Vec<String> = table
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{k} = {}", style.nth(table.columns.len() + i + 1)))
+            .collect();
+        let update = format!("UPDATE {} SET {} WHERE {}", table.name, set.join(", "), keyed.join(" AND "));
+        let update_versioned = table.versioned.then(|| format!("{update} AND version = {}", style.nth(all.len() + 1)));
+        let current_version = table
+            .versioned
+            .then(|| format!("SELECT user_id, version FROM {} WHERE {} = {}", table.name, table.keys[0], style.nth(1)));
+        Statements {
+            insert,
+            update,
+            update_versioned,
+            current_version,
+            columns: table.columns.len(),
+            insert_into,
+            width: all.len(),
+            style,
+        }
+    }
+
+    /// One `INSERT` of `rows` rows, each bound like a single insert, row
+    /// after row.
+    pub(crate) fn insert_rows(&self, rows: usize) -> String {
+        let mut text = String::with_capacity(self.insert_into.len() + 8 + rows * self.width * 6);
+        text.push_str(&self.insert_into);
+        text.push_str(" VALUES ");
+        for row in 0..rows {
+            text.push_str(if row == 0 { "(" } else { ", (" });
+            for i in 1..=self.width {
+                if i > 1 {
+                    text.push_str(", ");
+                }
+                text.push_str(&self.style.nth(row * self.width + i));
+            }
+            text.push(')');
+        }
+        text
+    }
+}
+
+/// `DELETE` of an owner's row of `table`: the id, then the owner.
+pub(crate) fn delete(table: &Table, style: Placeholders) -> String {
+    format!("DELETE FROM {} WHERE id = {} AND user_id = {}", table.name, style.nth(1), style.nth(2))
+}
+
+/// Every write statement of one dialect, built once (keep it in a static).
+#[derive(Debug)]
+pub(crate) struct WriteSql {
+    tables: Vec<Statements>,
+    deletes: Vec<(Entity, String)>,
+}
+
+impl WriteSql {
+    pub(crate) fn new(style: Placeholders) -> WriteSql {
+        WriteSql {
+            tables: TABLES.iter().map(|t| Statements::new(t, style)).collect(),
+            deletes: [Entity::Task, Entity::Thought, Entity::ApiKey]
+                .into_iter()
+                .filter_map(|e| Some((e, delete(deletable(e)?, style))))
+                .collect(),
+        }
+    }
+
+    /// The statements that write `record`'s table.
+    pub(crate) fn of(&self, record: &Record) -> &Statements {
+        &self.tables[table_index(record)]
+    }
+
+    /// The `DELETE` of an owner's row of `entity`, if such rows may be deleted.
+    pub(crate) fn delete(&self, entity: Entity) -> Option<&str> {
+        self.deletes.iter().find(|(e, _)| *e == entity).map(|(_, sql)| sql.as_str())
+    }
+}
+
+/// The record of a plain create: one insert that references nothing, then
+/// only events. Stores may write several callers' plain creates together.
+pub(crate) fn plain(writes: &[Write]) -> Option<&Record> {
+    match writes.split_first() {
+        Some((Write::Insert(record), events))
+            if record.references().next().is_none() && events.iter().all(|w| matches!(w, Write::Append(_))) =>
+        {
+            Some(record)
+        }
+        _ => None,
+    }
+}
+
+/// The row counts multi-row statements come in: few shapes, so each stays
+/// prepared.
+const RUNS: [usize; 4] = [64, 16, 4, 1];
+
+/// Splits `items` into runs of 64, 16, 4 and 1 rows, in order.
+pub(crate) fn chunks<T>(mut items: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    while !items.is_empty() {
+        let size = RUNS.into_iter().find(|&s| s <= items.len()).unwrap_or(1);
+        let (chunk, rest) = items.split_at(size);
+        out.push(chunk);
+        items = rest;
+    }
+    out
+}
+
+/// The column list PostgreSQL reads select for a record kind (never `*`:
+/// the search vectors stay on the server), as a literal for `concat!`:
+/// `columns!(task)`. The keys and [`Table::columns`] minus what is never
+/// read back; `tests::select_lists_follow_the_tables` holds them together.
+#[cfg(feature = "postgres")]
+macro_rules! columns {
+    (user) => {
+        "id, email, name, role, password_hash, created_at"
+    };
+    (api_key) => {
+        "id, user_id, name, role, key_hash, prefix, created_at, revoked_at"
+    };
+    (task) => {
+        "id, user_id, title, description, priority, status, due_date, due_time, recurrence, \
+        tags, parent_id, estimated_effort_minutes, assignee, source_thought_id, metadata, completed_at, created_at, \
+        updated_at, version"
+    };
+    (thought) => {
+        "id, user_id, content, tags, status, context, thought_type, is_actionable, \
+        actionable_confidence, suggested_tags, related_topics, emotional_tone, urgency, analyzed_at, \
+        related_thought_ids, task_id, created_at, updated_at, version"
+    };
+    (suggestion) => {
+        "id, user_id, source_thought_id, title, description, priority, \
+        estimated_effort_minutes, due_date_hint, confidence, reasoning, status, user_action, user_action_at, \
+        created_task_id, is_deleted, deleted_at, deletion_reason, created_at, updated_at, version"
+    };
+    (approval) => {
+        "id, user_id, task_id, run_id, action_type, details, status, requested_by, \
+        decided_by, decided_at, reason, expires_at, created_at, updated_at, version"
+    };
+    (settings) => {
+        "user_id, consciousness_check_enabled, consciousness_check_interval_minutes, \
+        auto_tagging_enabled, auto_task_creation_enabled, task_suggestion_mode, suggestion_confidence_threshold, \
+        timezone, primary_backend, secondary_backend, created_at, updated_at, version"
+    };
+    (profile) => {
+        "user_id, ongoing_projects, interests, work_style, themes, preferred_tone, \
+        detail_level, created_at, updated_at, version"
+    };
+    (event) => {
+        "seq, user_id, actor, kind, entity, entity_id, before, after, at"
+    };
+}
+#[cfg(feature = "postgres")]
+pub(crate) use columns;
+
+/// The condition both stores' queue SQL (and the migrations' partial
+/// indexes, whose condition a query must repeat word for word for the
+/// planner to use them) write for a pending job:
+/// [`steward_core::job::JobState::is_pending`], checked by
+/// `tests::pending_jobs_are_cores`.
+#[cfg_attr(not(test), allow(dead_code, reason = "the SQL repeats it literally, as the indexes need"))]
+pub(crate) const PENDING_JOBS: &str = "state IN ('available', 'failed_retrying', 'running')";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_bind_columns_then_keys_in_either_style() {
+        let sqlite = Statements::new(&API_KEYS, Placeholders::Question);
+        assert_eq!(
+            sqlite.insert,
+            "INSERT INTO api_keys (name, role, key_hash, prefix, created_at, revoked_at, id, user_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        );
+        assert_eq!(
+            sqlite.update,
+            "UPDATE api_keys SET name = ?, role = ?, key_hash = ?, prefix = ?, created_at = ?, revoked_at = ? \
+             WHERE id = ? AND user_id = ?"
+        );
+        assert_eq!(sqlite.update_versioned, None);
+        assert_eq!(sqlite.insert_rows(1), sqlite.insert);
+        let postgres = Statements::new(&API_KEYS, Placeholders::Numbered);
+        assert_eq!(
+            postgres.insert_rows(2),
+            "INSERT INTO api_keys (name, role, key_hash, prefix, created_at, revoked_at, id, user_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8), ($9, $10, $11, $12, $13, $14, $15, $16)"
+        );
+        let settings = Statements::new(&SETTINGS, Placeholders::Numbered);
+        assert!(settings.update_versioned.is_some_and(|s| s.ends_with("WHERE user_id = $13 AND version = $14")));
+        assert_eq!(
+            settings.current_version.as_deref(),
+            Some("SELECT user_id, version FROM settings WHERE user_id = $1")
+        );
+        assert_eq!(delete(&TASKS, Placeholders::Question), "DELETE FROM tasks WHERE id = ? AND user_id = ?");
+    }
+
+    #[test]
+    fn pending_jobs_are_cores() {
+        use steward_core::job::JobState;
+        let listed: std::collections::BTreeSet<&str> = PENDING_JOBS
+            .trim_start_matches("state IN (")
+            .trim_end_matches(')')
+            .split(", ")
+            .map(|s| s.trim_matches('\''))
+            .collect();
+        let pending = JobState::ALL.into_iter().filter(|s| s.is_pending()).map(JobState::as_str).collect();
+        assert_eq!(listed, pending);
+        let claimable: Vec<&str> =
+            JobState::ALL.into_iter().filter(|s| s.is_claimable()).map(JobState::as_str).collect();
+        assert_eq!(claimable, ["available", "failed_retrying"], "the queue SQL's claimable states");
+        // Every list of states in the queue SQL is one of these: pending,
+        // claimable, or pending and dead (the stats).
+        for (store, sql) in
+            [("sqlite", include_str!("sqlite/queue.rs")), ("postgres", include_str!("postgres/queue.rs"))]
+        {
+            let named = sql.matches("state IN ('").count();
+            let known = sql.matches(PENDING_JOBS).count()
+                + sql.matches("state IN ('available', 'failed_retrying')").count()
+                + sql.matches("state IN ('available', 'failed_retrying', 'running', 'dead')").count();
+            assert!(named > 0 && named == known, "{store}: {named} lists of states, {known} as core says");
+        }
+    }
+
+    #[test]
+    fn chunks_come_in_four_sizes_and_keep_order() {
+        let items: Vec<u32> = (0..91).collect();
+        let sizes: Vec<usize> = chunks(&items).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [64, 16, 4, 4, 1, 1, 1]);
+        assert_eq!(chunks(&items).concat(), items);
+        assert!(chunks::<u32>(&[]).is_empty());
+    }
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn select_lists_follow_the_tables() {
+        let lists = [
+            columns!(user),
+            columns!(api_key),
+            columns!(task),
+            columns!(thought),
+            columns!(suggestion),
+            columns!(approval),
+            columns!(settings),
+            columns!(profile),
+        ];
+        for (table, list) in TABLES.iter().zip(lists) {
+            let selected: Vec<&str> = list.split(',').map(str::trim).collect();
+            // Keys first (`id` before `user_id`), then the columns in order.
+            let mut keys_first: Vec<&str> = table.keys.to_vec();
+            keys_first.extend(table.columns.iter().copied().filter(|c| *c != "priority_rank"));
+            assert_eq!(selected, keys_first, "{}", table.name);
+        }
+    }
+}
