@@ -8,9 +8,11 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
-use steward::{Assignee, JobId, JobState, Priority, Role, TaskId, TaskSort, TaskStatus, ThoughtStatus};
+use steward::{Assignee, JobId, JobState, Priority, Role, SearchField, TaskSort, TaskStatus, ThoughtStatus};
+
+use crate::ids::IdArg;
 
 /// Steward: your tasks, thoughts and approvals, from the terminal.
 #[derive(Debug, Parser)]
@@ -48,12 +50,25 @@ pub(crate) enum Command {
     Migrate,
     /// Show what quick-add understands in TEXT, as JSON (no database access).
     Parse(ParseArgs),
-    /// Add, list, show and complete tasks.
+    /// Add, list, search, edit, start, complete, cancel and remove tasks.
     #[command(subcommand)]
     Task(TaskCommand),
-    /// Capture and list thoughts.
+    /// Capture, list, search, edit, archive and remove thoughts.
     #[command(subcommand)]
     Thought(ThoughtCommand),
+    /// Tasks proposed from thoughts: list, accept or reject them.
+    #[command(subcommand)]
+    Suggestion(SuggestionCommand),
+    /// Your settings (timezone, consciousness checks, …): show or set one.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// What the assistant knows about you: show or set one field.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Your activity feed, oldest first; `--follow` keeps printing new events.
+    Log(LogArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -193,15 +208,39 @@ pub(crate) enum TaskCommand {
     Add(TaskAddArgs),
     /// List tasks, newest first.
     List(TaskListArgs),
+    /// Tasks whose title or description has all these words.
+    Search {
+        #[arg(required = true, num_args = 1..)]
+        words: Vec<String>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
     /// Show every field of one task.
     Show {
-        #[arg(value_parser = task_id)]
-        id: TaskId,
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
+    },
+    /// Change any field of a task; only the options given change.
+    Edit(TaskEditArgs),
+    /// Mark a task in progress.
+    Start {
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
     },
     /// Mark a task done (a recurring task gets its next occurrence).
     Done {
-        #[arg(value_parser = task_id)]
-        id: TaskId,
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
+    },
+    /// Cancel a task (`task edit ID --status pending` restores it).
+    Cancel {
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
+    },
+    /// Delete a task and its sub-steps.
+    Rm {
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
     },
 }
 
@@ -213,21 +252,62 @@ pub(crate) struct TaskAddArgs {
     /// Override the priority (critical, high, medium, low).
     #[arg(long, value_parser = domain::<Priority>)]
     pub(crate) priority: Option<Priority>,
-    /// Override the due date (YYYY-MM-DD).
-    #[arg(long, value_parser = date, value_name = "DATE")]
-    pub(crate) due: Option<NaiveDate>,
+    /// Override the due date: YYYY-MM-DD or a quick-add phrase ("next friday 5pm").
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) due: Option<String>,
     /// Add a tag (repeatable).
     #[arg(long = "tag", value_name = "TAG")]
     pub(crate) tags: Vec<String>,
     /// A longer description.
     #[arg(long)]
     pub(crate) description: Option<String>,
-    /// Make the task a sub-step of this task.
-    #[arg(long, value_parser = task_id, value_name = "ID")]
-    pub(crate) parent: Option<TaskId>,
+    /// Make the task a sub-step of this task (an id or its prefix).
+    #[arg(long, value_parser = IdArg::parse, value_name = "ID")]
+    pub(crate) parent: Option<IdArg>,
     /// Who does it (me, agent).
     #[arg(long, value_parser = domain::<Assignee>)]
     pub(crate) assignee: Option<Assignee>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TaskEditArgs {
+    #[arg(value_parser = IdArg::parse)]
+    pub(crate) id: IdArg,
+    #[arg(long)]
+    pub(crate) title: Option<String>,
+    /// A longer description (empty clears it).
+    #[arg(long)]
+    pub(crate) description: Option<String>,
+    /// critical, high, medium, low.
+    #[arg(long, value_parser = domain::<Priority>)]
+    pub(crate) priority: Option<Priority>,
+    /// pending, in_progress, waiting_approval, done, cancelled.
+    #[arg(long, value_parser = domain::<TaskStatus>)]
+    pub(crate) status: Option<TaskStatus>,
+    /// YYYY-MM-DD or a quick-add phrase ("next friday 5pm", "tomorrow").
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) due: Option<String>,
+    /// An RRULE (`FREQ=WEEKLY;BYDAY=MO`); empty stops the repetition.
+    #[arg(long, value_name = "RRULE")]
+    pub(crate) recurrence: Option<String>,
+    /// Replace the tags with these (repeatable).
+    #[arg(long = "tag", value_name = "TAG", conflicts_with = "no_tags")]
+    pub(crate) tags: Vec<String>,
+    /// Remove every tag.
+    #[arg(long)]
+    pub(crate) no_tags: bool,
+    /// Make it a sub-step of this task (an id or its prefix).
+    #[arg(long, value_parser = IdArg::parse, value_name = "ID")]
+    pub(crate) parent: Option<IdArg>,
+    /// Estimated effort in minutes.
+    #[arg(long, value_name = "MINUTES")]
+    pub(crate) effort: Option<i32>,
+    /// me, agent.
+    #[arg(long, value_parser = domain::<Assignee>)]
+    pub(crate) assignee: Option<Assignee>,
+    /// Only if the task is still at this version (else exit code 4).
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) if_version: Option<i64>,
 }
 
 #[derive(Debug, Args)]
@@ -244,12 +324,18 @@ pub(crate) struct TaskListArgs {
     /// me, agent.
     #[arg(long, value_parser = domain::<Assignee>)]
     pub(crate) assignee: Option<Assignee>,
-    /// Due on or before this date (YYYY-MM-DD).
-    #[arg(long, value_parser = date, value_name = "DATE")]
-    pub(crate) due_before: Option<NaiveDate>,
-    /// Due on or after this date (YYYY-MM-DD).
-    #[arg(long, value_parser = date, value_name = "DATE")]
-    pub(crate) due_after: Option<NaiveDate>,
+    /// Due on or before this day: YYYY-MM-DD or a quick-add date ("friday").
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) due_before: Option<String>,
+    /// Due on or after this day: YYYY-MM-DD or a quick-add date ("next week").
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) due_after: Option<String>,
+    /// Only open tasks due before today (in your timezone).
+    #[arg(long, conflicts_with = "status")]
+    pub(crate) overdue: bool,
+    /// Sub-steps of this task (an id or its prefix).
+    #[arg(long, value_parser = IdArg::parse, value_name = "ID")]
+    pub(crate) parent: Option<IdArg>,
     /// Words that must all appear in the title or description.
     #[arg(long, value_name = "QUERY")]
     pub(crate) search: Option<String>,
@@ -296,6 +382,150 @@ pub(crate) enum ThoughtCommand {
         #[command(flatten)]
         page: PageArgs,
     },
+    /// Search thoughts, best match first, with a relevance score.
+    Search {
+        #[arg(required = true, num_args = 1..)]
+        words: Vec<String>,
+        /// Where to look: content, tags (repeatable; default both).
+        #[arg(long = "in", value_parser = search_field, value_name = "FIELD")]
+        fields: Vec<SearchField>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Show every field of one thought.
+    Show {
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
+    },
+    /// Change a thought's content, tags or status.
+    Edit {
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
+        /// The new content.
+        #[arg(long)]
+        content: Option<String>,
+        /// Replace the tags with these (repeatable).
+        #[arg(long = "tag", value_name = "TAG", conflicts_with = "no_tags")]
+        tags: Vec<String>,
+        /// Remove every tag.
+        #[arg(long)]
+        no_tags: bool,
+        /// active, archived, completed.
+        #[arg(long, value_parser = domain::<ThoughtStatus>)]
+        status: Option<ThoughtStatus>,
+        /// Only if the thought is still at this version (else exit code 4).
+        #[arg(long, value_name = "VERSION")]
+        if_version: Option<i64>,
+    },
+    /// Archive a thought (hidden from `--status active`, kept).
+    Archive {
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
+    },
+    /// Delete a thought; tasks made from it stay.
+    Rm {
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SuggestionCommand {
+    /// Open suggestions, most confident first (`--all`: every one, newest first).
+    List {
+        /// Include decided suggestions.
+        #[arg(long)]
+        all: bool,
+        /// Include soft-deleted ones (with --all).
+        #[arg(long, requires = "all")]
+        deleted: bool,
+        /// Only those at least this confident (0–1).
+        #[arg(long, value_name = "CONFIDENCE", conflicts_with = "all")]
+        min_confidence: Option<f64>,
+        /// Only those made from this thought (an id or its prefix).
+        #[arg(long, value_parser = IdArg::parse, value_name = "ID", conflicts_with_all = ["all", "min_confidence"])]
+        thought: Option<IdArg>,
+    },
+    /// Show every field of one suggestion.
+    Show {
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
+    },
+    /// Propose a task from a thought by hand (analysis proposes them too).
+    Add {
+        /// The thought it comes from (an id or its prefix).
+        #[arg(value_parser = IdArg::parse)]
+        thought: IdArg,
+        /// The proposed task's title.
+        title: String,
+        /// How sure the proposal is (0–1).
+        #[arg(long, default_value_t = 1.0)]
+        confidence: f64,
+        #[arg(long, value_parser = domain::<Priority>)]
+        priority: Option<Priority>,
+        /// A due date hint: YYYY-MM-DD or a quick-add date.
+        #[arg(long, value_name = "WHEN")]
+        due: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// Why it was proposed.
+        #[arg(long)]
+        reasoning: Option<String>,
+    },
+    /// Accept: create the task, optionally changing what was proposed.
+    Accept {
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long, value_parser = domain::<Priority>)]
+        priority: Option<Priority>,
+        /// YYYY-MM-DD or a quick-add date ("next friday").
+        #[arg(long, value_name = "WHEN")]
+        due: Option<String>,
+        /// Estimated effort in minutes.
+        #[arg(long, value_name = "MINUTES")]
+        effort: Option<i32>,
+    },
+    /// Reject a suggestion.
+    Reject {
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
+        /// Why (kept with the suggestion).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SettingsCommand {
+    /// Every setting and its value.
+    Show,
+    /// Change one setting (`steward settings set timezone Europe/Paris`).
+    Set { key: String, value: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ProfileCommand {
+    /// Every profile field.
+    Show,
+    /// Change one field; lists (interests, themes) are comma-separated.
+    Set { key: String, value: String },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogArgs {
+    /// How many of the latest events to show (1–1000).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub(crate) limit: u32,
+    /// Show the events after this sequence number instead of the latest.
+    #[arg(long, value_name = "SEQ")]
+    pub(crate) after: Option<i64>,
+    /// Keep printing new events (checked every 500 ms) until Ctrl-C.
+    #[arg(long, short)]
+    pub(crate) follow: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -336,10 +566,12 @@ fn domain<T: FromStr<Err = steward::Error>>(raw: &str) -> Result<T, String> {
     })
 }
 
-fn task_id(raw: &str) -> Result<TaskId, String> {
-    raw.trim()
-        .parse()
-        .map_err(|_| format!("'{raw}' is not a task id (ids are UUIDs such as 0195f3a2-7c1e-7b3a-9f1d-2c4e5a6b7c8d)"))
+fn search_field(raw: &str) -> Result<SearchField, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "content" => Ok(SearchField::Content),
+        "tags" => Ok(SearchField::Tags),
+        _ => Err(format!("'{raw}' is not one of content, tags")),
+    }
 }
 
 fn job_id(raw: &str) -> Result<JobId, String> {
@@ -348,11 +580,6 @@ fn job_id(raw: &str) -> Result<JobId, String> {
 
 fn json_value(raw: &str) -> Result<serde_json::Value, String> {
     serde_json::from_str(raw).map_err(|e| format!("not JSON: {e}"))
-}
-
-fn date(raw: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("'{raw}' is not a date in the form YYYY-MM-DD"))
 }
 
 fn instant(raw: &str) -> Result<DateTime<Utc>, String> {

@@ -75,6 +75,11 @@ pub(crate) async fn export(steward: &Steward, p: &Principal, file: &Path, out: O
     out.emit(&report, || format!("{summary} to {}", file.display()))
 }
 
+/// `steward import`. Lines are read as bytes and decoded one by one, so a
+/// line that is not UTF-8 is reported by number like any other bad line; a
+/// UTF-8 byte order mark at the start is skipped. Each batch is committed
+/// before the next is read: when the import stops part-way (an unreadable
+/// file, the database gone), the error says what was committed.
 pub(crate) async fn import(
     steward: &Steward,
     p: &Principal,
@@ -83,7 +88,7 @@ pub(crate) async fn import(
     out: Output,
 ) -> Result<(), Failure> {
     let open_error = |error| Failure::Io { doing: "open the import file", error };
-    let (reader, len): (Box<dyn BufRead>, Option<u64>) = if is_stdio(file) {
+    let (mut reader, len): (Box<dyn BufRead>, Option<u64>) = if is_stdio(file) {
         (Box::new(BufReader::new(io::stdin().lock())), None)
     } else {
         let f = File::open(file).map_err(open_error)?;
@@ -94,22 +99,50 @@ pub(crate) async fn import(
     let mut report = steward::ImportReport::default();
     let mut batch: Vec<(u64, String)> = Vec::with_capacity(batch_size as usize);
     let mut lines = 0u64;
-    for (number, line) in (1u64..).zip(reader.lines()) {
-        let line = line.map_err(|error| Failure::Io { doing: "read the import file", error })?;
-        progress.inc(line.len() as u64 + 1);
+    let mut number = 0u64;
+    let mut bytes = Vec::new();
+    loop {
+        bytes.clear();
+        let read = reader
+            .read_until(b'\n', &mut bytes)
+            .map_err(|error| partial(&report, number + 1, Failure::Io { doing: "read the import file", error }))?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        progress.inc(read as u64);
+        let mut raw = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+        raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if number == 1 {
+            raw = raw.strip_prefix(UTF8_BOM).unwrap_or(raw);
+        }
+        let line = match std::str::from_utf8(raw) {
+            Ok(line) => line,
+            Err(e) => {
+                lines += 1;
+                let msg = format!("not valid UTF-8 (byte {} of the line)", e.valid_up_to() + 1);
+                report.failed.push((number, Error::invalid("line", msg)));
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
         lines += 1;
-        batch.push((number, line));
+        batch.push((number, line.to_string()));
         if batch.len() == batch_size as usize {
-            report.merge(steward.import_batch(p, std::mem::take(&mut batch)).await?);
+            let first = batch.first().map_or(number, |(n, _)| *n);
+            let done = steward.import_batch(p, std::mem::take(&mut batch)).await;
+            report.merge(done.map_err(|e| partial(&report, first, e.into()))?);
         }
     }
     if !batch.is_empty() {
-        report.merge(steward.import_batch(p, batch).await?);
+        let first = batch.first().map_or(number, |(n, _)| *n);
+        let done = steward.import_batch(p, batch).await;
+        report.merge(done.map_err(|e| partial(&report, first, e.into()))?);
     }
     progress.finish_and_clear();
+    report.failed.sort_by_key(|(line, _)| *line);
     let failed: Vec<_> = report
         .failed
         .iter()
@@ -119,7 +152,7 @@ pub(crate) async fn import(
     out.emit(&summary, || {
         let mut text = format!("imported {} of {lines} lines", report.imported);
         for (line, e) in report.failed.iter().take(LIST_FAILURES) {
-            text.push_str(&format!("\n  line {line}: {e}"));
+            text.push_str(&format!("\n  line {line}: {}", crate::output::escape(&e.to_string())));
         }
         if report.failed.len() > LIST_FAILURES {
             text.push_str(&format!("\n  … and {} more", report.failed.len() - LIST_FAILURES));
@@ -129,8 +162,34 @@ pub(crate) async fn import(
     if report.failed.is_empty() {
         return Ok(());
     }
-    let msg = format!("{} of {lines} lines were not imported (listed above); the others were", report.failed.len());
+    let n = report.failed.len();
+    let listed = match (out.is_json(), n > LIST_FAILURES) {
+        (true, _) => "listed in the report".to_string(),
+        (false, false) => "listed above".to_string(),
+        (false, true) => format!("the first {LIST_FAILURES} listed above"),
+    };
+    let rest = match report.imported {
+        0 => "nothing was imported".to_string(),
+        1 => "the other line was imported".to_string(),
+        k => format!("the other {k} were imported"),
+    };
+    let msg = format!("{n} of {lines} lines were not imported ({listed}); {rest}");
     Err(Error::Invalid(vec![FieldError::body("file", msg)]).into())
+}
+
+/// A byte order mark some editors put at the start of a UTF-8 file.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `cause`, saying what was committed before it stopped the import at
+/// line `at`.
+fn partial(report: &steward::ImportReport, at: u64, cause: Failure) -> Failure {
+    let done = format!(
+        "import stopped at line {at}: {} records from the lines before it were committed and stay imported, \
+         {} of those lines were not imported",
+        report.imported,
+        report.failed.len()
+    );
+    Failure::Partial { done, cause: Box::new(cause) }
 }
 
 pub(crate) async fn backup(steward: &Steward, file: &Path, out: Output) -> Result<(), Failure> {
