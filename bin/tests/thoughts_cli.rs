@@ -98,7 +98,7 @@ fn suggestions_are_listed_most_confident_first_and_accepted_with_overrides() {
     let open = s.json(&["suggestion", "list"]);
     assert_eq!(ids(&open, "suggestions"), [high.clone(), low.clone()]);
     let confident = s.json(&["suggestion", "list", "--min-confidence", "0.5"]);
-    assert_eq!(ids(&confident, "suggestions"), [high.clone()]);
+    assert_eq!(ids(&confident, "suggestions"), [high.as_str()]);
     let table = stdout(&succeeded(s.run(&["suggestion", "list"])));
     assert!(table.contains("Fix the fence") && table.contains("0.90"), "{table}");
 
@@ -124,7 +124,7 @@ fn suggestions_are_listed_most_confident_first_and_accepted_with_overrides() {
 
     // Decided suggestions stay decided.
     assert_fails(&s.run(&["suggestion", "accept", &high]), 4);
-    assert_eq!(ids(&s.json(&["suggestion", "list"]), "suggestions"), [low.clone()]);
+    assert_eq!(ids(&s.json(&["suggestion", "list"]), "suggestions"), [low.as_str()]);
     assert_eq!(ids(&s.json(&["suggestion", "list", "--thought", &thought]), "suggestions").len(), 2);
 }
 
@@ -138,7 +138,7 @@ fn rejecting_keeps_the_reason() {
     assert_eq!(rejected["reasoning"], "not this year");
     assert_eq!(s.json(&["suggestion", "list"])["suggestions"], json!([]));
     let all = s.json(&["suggestion", "list", "--all"]);
-    assert_eq!(ids(&all, "suggestions"), [id.clone()]);
+    assert_eq!(ids(&all, "suggestions"), [id.as_str()]);
     let shown = stdout(&succeeded(s.run(&["suggestion", "show", &id])));
     assert!(shown.contains("rejected") && shown.contains("not this year"), "{shown}");
     assert_fails(&s.run(&["suggestion", "reject", &id]), 4);
