@@ -81,13 +81,19 @@ pub(crate) enum Command {
         #[arg(default_value = "-")]
         file: std::path::PathBuf,
     },
-    /// Read tasks and thoughts from a JSON Lines file (as `export` writes them).
+    /// Read tasks and thoughts from a JSON Lines file (as `export` writes
+    /// them); safe to run again after an interruption.
     Import {
         /// The file to read; `-` for stdin.
         file: std::path::PathBuf,
         /// Lines per transaction.
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         batch_size: u32,
+        /// Give lines without an `id` fresh ids, importing them again even
+        /// if an earlier run did (by default such a line's id comes from
+        /// its content, so a re-run skips what is already imported).
+        #[arg(long)]
+        new_ids: bool,
     },
     /// Copy a SQLite database to a new FILE, consistently, while it is in use.
     Backup {

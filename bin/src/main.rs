@@ -4,6 +4,7 @@
 
 mod activity;
 mod cli;
+mod content_key;
 mod database;
 mod errors;
 mod ids;
@@ -104,10 +105,10 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             let p = database::principal(&steward, &global).await?;
             transfer::export(&steward, &p, &file, out).await
         }
-        Command::Import { file, batch_size } => {
+        Command::Import { file, batch_size, new_ids } => {
             let steward = database::open(&global).await?;
             let p = database::principal(&steward, &global).await?;
-            transfer::import(&steward, &p, &file, batch_size, out).await
+            transfer::import(&steward, &p, &file, transfer::ImportOptions { batch_size, new_ids }, out).await
         }
         Command::Backup { file } => {
             let steward = database::open(&global).await?;

@@ -2,6 +2,7 @@
 //! out. The line format and the import rules are core's (`Portable`,
 //! `Engine::import_batch`); this module streams lines and shows progress.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
@@ -11,6 +12,7 @@ use serde_json::json;
 use steward::{Conflict, Error, ExportCursor, FieldError, Principal, Steward, TaskQuery, ThoughtQuery};
 
 use crate::cli::Global;
+use crate::content_key::ContentKeys;
 use crate::errors::Failure;
 use crate::output::Output;
 
@@ -80,13 +82,28 @@ pub(crate) async fn export(steward: &Steward, p: &Principal, file: &Path, out: O
 /// UTF-8 byte order mark at the start is skipped. Each batch is committed
 /// before the next is read: when the import stops part-way (an unreadable
 /// file, the database gone), the error says what was committed.
+/// How `steward import` runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ImportOptions {
+    /// Lines per transaction.
+    pub(crate) batch_size: u32,
+    /// Fresh ids for lines without one, instead of content keys.
+    pub(crate) new_ids: bool,
+}
+
 pub(crate) async fn import(
     steward: &Steward,
     p: &Principal,
     file: &Path,
-    batch_size: u32,
+    options: ImportOptions,
     out: Output,
 ) -> Result<(), Failure> {
+    let batch_size = options.batch_size;
+    let mut keys = (!options.new_ids).then(|| ContentKeys::new(p.user_id));
+    // Lines whose id came from their content: a duplicate is a line an
+    // earlier run imported.
+    let mut keyed: HashSet<u64> = HashSet::new();
+    let mut already = 0u64;
     let open_error = |error| Failure::Io { doing: "open the import file", error };
     let (mut reader, len): (Box<dyn BufRead>, Option<u64>) = if is_stdio(file) {
         (Box::new(BufReader::new(io::stdin().lock())), None)
@@ -103,9 +120,9 @@ pub(crate) async fn import(
     let mut bytes = Vec::new();
     loop {
         bytes.clear();
-        let read = reader
-            .read_until(b'\n', &mut bytes)
-            .map_err(|error| partial(&report, number + 1, Failure::Io { doing: "read the import file", error }))?;
+        let read = reader.read_until(b'\n', &mut bytes).map_err(|error| {
+            partial(&report, already, number + 1, Failure::Io { doing: "read the import file", error })
+        })?;
         if read == 0 {
             break;
         }
@@ -129,17 +146,25 @@ pub(crate) async fn import(
             continue;
         }
         lines += 1;
-        batch.push((number, line.to_string()));
+        match keys.as_mut().and_then(|k| k.keyed(line)) {
+            Some(with_id) => {
+                keyed.insert(number);
+                batch.push((number, with_id));
+            }
+            None => batch.push((number, line.to_string())),
+        }
         if batch.len() == batch_size as usize {
             let first = batch.first().map_or(number, |(n, _)| *n);
             let done = steward.import_batch(p, std::mem::take(&mut batch)).await;
-            report.merge(done.map_err(|e| partial(&report, first, e.into()))?);
+            let done = done.map_err(|e| partial(&report, already, first, e.into()))?;
+            already += skip_imported(&mut report, done, &keyed);
         }
     }
     if !batch.is_empty() {
         let first = batch.first().map_or(number, |(n, _)| *n);
         let done = steward.import_batch(p, batch).await;
-        report.merge(done.map_err(|e| partial(&report, first, e.into()))?);
+        let done = done.map_err(|e| partial(&report, already, first, e.into()))?;
+        already += skip_imported(&mut report, done, &keyed);
     }
     progress.finish_and_clear();
     report.failed.sort_by_key(|(line, _)| *line);
@@ -148,9 +173,12 @@ pub(crate) async fn import(
         .iter()
         .map(|(line, e)| json!({ "line": line, "code": e.code(), "message": e.to_string() }))
         .collect();
-    let summary = json!({ "lines": lines, "imported": report.imported, "failed": failed });
+    let summary = json!({ "lines": lines, "imported": report.imported, "already_imported": already, "failed": failed });
     out.emit(&summary, || {
         let mut text = format!("imported {} of {lines} lines", report.imported);
+        if already > 0 {
+            text.push_str(&format!(" ({already} were already imported by an earlier run)"));
+        }
         for (line, e) in report.failed.iter().take(LIST_FAILURES) {
             text.push_str(&format!("\n  line {line}: {}", crate::output::escape(&e.to_string())));
         }
@@ -168,10 +196,12 @@ pub(crate) async fn import(
         (false, false) => "listed above".to_string(),
         (false, true) => format!("the first {LIST_FAILURES} listed above"),
     };
-    let rest = match report.imported {
-        0 => "nothing was imported".to_string(),
-        1 => "the other line was imported".to_string(),
-        k => format!("the other {k} were imported"),
+    let rest = match (report.imported, already) {
+        (0, 0) => "nothing was imported".to_string(),
+        (0, _) => "the others were already imported".to_string(),
+        (1, 0) => "the other line was imported".to_string(),
+        (k, 0) => format!("the other {k} were imported"),
+        (k, _) => format!("of the others {k} were imported, {already} were already there"),
     };
     let msg = format!("{n} of {lines} lines were not imported ({listed}); {rest}");
     Err(Error::Invalid(vec![FieldError::body("file", msg)]).into())
@@ -180,13 +210,26 @@ pub(crate) async fn import(
 /// A byte order mark some editors put at the start of a UTF-8 file.
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// Moves the failures of content-keyed lines that were duplicates (lines
+/// an earlier run imported) out of `done` and into the count it returns;
+/// adds the rest to `report`.
+fn skip_imported(report: &mut steward::ImportReport, mut done: steward::ImportReport, keyed: &HashSet<u64>) -> u64 {
+    let before = done.failed.len();
+    done.failed
+        .retain(|(line, e)| !(keyed.contains(line) && matches!(e, Error::Conflict(Conflict::DuplicateId { .. }))));
+    let skipped = (before - done.failed.len()) as u64;
+    report.merge(done);
+    skipped
+}
+
 /// `cause`, saying what was committed before it stopped the import at
-/// line `at`.
-fn partial(report: &steward::ImportReport, at: u64, cause: Failure) -> Failure {
+/// line `at`; running the same import again imports the rest.
+fn partial(report: &steward::ImportReport, already: u64, at: u64, cause: Failure) -> Failure {
     let done = format!(
-        "import stopped at line {at}: {} records from the lines before it were committed and stay imported, \
-         {} of those lines were not imported",
+        "import stopped at line {at}: {} records from the lines before it were committed and stay imported \
+         ({} already imported, {} not imported); running it again skips what is there",
         report.imported,
+        already,
         report.failed.len()
     );
     Failure::Partial { done, cause: Box::new(cause) }

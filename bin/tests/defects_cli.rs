@@ -131,3 +131,57 @@ fn a_usage_error_starts_with_one_error_line() {
     let output = support::steward().args(["task", "list", "--limit", "many"]).output().expect("run steward");
     support::assert_usage_error(&output, "--limit");
 }
+
+#[test]
+fn running_an_interrupted_import_again_imports_only_the_rest() {
+    let s = Sandbox::new();
+    let all: String = (1..=20).map(task_line).collect();
+    let first_half: String = (1..=10).map(task_line).collect();
+    let half = write(&s, "half.jsonl", first_half.as_bytes());
+    let whole = write(&s, "whole.jsonl", all.as_bytes());
+
+    assert_eq!(s.json(&["import", &half])["imported"], 10);
+    let again = s.json(&["import", &whole]);
+    assert_eq!(again["imported"], 10, "{again}");
+    assert_eq!(again["already_imported"], 10, "{again}");
+    assert_eq!(total_tasks(&s), 20);
+    let text = stdout(&succeeded(s.run(&["import", &whole])));
+    assert!(text.contains("imported 0 of 20 lines (20 were already imported by an earlier run)"), "{text}");
+
+    // Identical lines are distinct records, once each.
+    let twice = write(&s, "twice.jsonl", format!("{}{}", task_line(99), task_line(99)).as_bytes());
+    assert_eq!(s.json(&["import", &twice])["imported"], 2);
+    assert_eq!(s.json(&["import", &twice])["already_imported"], 2);
+
+    // --new-ids imports them again, as new records.
+    assert_eq!(s.json(&["import", "--new-ids", &half])["imported"], 10);
+    assert_eq!(total_tasks(&s), 32);
+}
+
+#[test]
+fn an_import_killed_mid_way_and_run_again_leaves_each_line_once() {
+    let s = Sandbox::new();
+    let lines: String = (1..=5_000).map(task_line).collect();
+    let file = write(&s, "big.jsonl", lines.as_bytes());
+    // Create the database first: concurrent first opens are another issue's.
+    assert_eq!(total_tasks(&s), 0);
+    let mut child = s
+        .command(&["import", "--batch-size", "250", &file])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the import");
+    // Wait for a batch or two to land, then kill it without warning.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while total_tasks(&s) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().expect("kill the import");
+    child.wait().expect("reap the import");
+
+    let rerun = s.json(&["import", "--batch-size", "250", &file]);
+    let imported = rerun["imported"].as_u64().unwrap();
+    let already = rerun["already_imported"].as_u64().unwrap();
+    assert_eq!(imported + already, 5_000, "{rerun}");
+    assert_eq!(total_tasks(&s), 5_000);
+}
