@@ -2,6 +2,8 @@
 //! becomes a typed value. Nothing here touches the database; the handlers in
 //! the other modules decide what a parsed command does.
 //!
+//! Each area's subcommands are in a file of their own under `cli/`.
+//!
 //! Values with a domain meaning (priority, status, role, …) are parsed with
 //! core's own `FromStr`, so the allowed words and their messages live in one
 //! place; a bad value is a clap usage error (exit code 2).
@@ -10,9 +12,13 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
-use steward::{Assignee, JobId, JobState, Priority, Role, SearchField, TaskSort, TaskStatus, ThoughtStatus};
+use steward::{JobId, JobState, Priority, Role};
 
-use crate::ids::IdArg;
+mod tasks;
+mod thoughts;
+
+pub(crate) use tasks::{TaskAddArgs, TaskCommand, TaskEditArgs, TaskListArgs};
+pub(crate) use thoughts::{SuggestionCommand, ThoughtCommand};
 
 /// Steward: your tasks, thoughts and approvals, from the terminal.
 #[derive(Debug, Parser)]
@@ -208,153 +214,6 @@ pub(crate) struct ParseArgs {
     pub(crate) text: Vec<String>,
 }
 
-#[derive(Debug, Subcommand)]
-pub(crate) enum TaskCommand {
-    /// Add a task from a quick-add phrase (`call mom tomorrow at 5pm #family`).
-    Add(TaskAddArgs),
-    /// List tasks, newest first.
-    List(TaskListArgs),
-    /// Tasks whose title or description has all these words.
-    Search {
-        #[arg(required = true, num_args = 1..)]
-        words: Vec<String>,
-        #[command(flatten)]
-        page: PageArgs,
-    },
-    /// Show every field of one task.
-    Show {
-        #[arg(value_parser = IdArg::parse)]
-        id: IdArg,
-    },
-    /// Change any field of a task; only the options given change.
-    Edit(TaskEditArgs),
-    /// Mark a task in progress.
-    Start {
-        #[arg(value_parser = IdArg::parse)]
-        id: IdArg,
-    },
-    /// Mark a task done (a recurring task gets its next occurrence).
-    Done {
-        #[arg(value_parser = IdArg::parse)]
-        id: IdArg,
-    },
-    /// Cancel a task (`task edit ID --status pending` restores it).
-    Cancel {
-        #[arg(value_parser = IdArg::parse)]
-        id: IdArg,
-    },
-    /// Delete a task and its sub-steps.
-    Rm {
-        #[arg(value_parser = IdArg::parse)]
-        id: IdArg,
-    },
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct TaskAddArgs {
-    /// The quick-add phrase; several words are joined with spaces.
-    #[arg(required = true, num_args = 1..)]
-    pub(crate) text: Vec<String>,
-    /// Override the priority (critical, high, medium, low).
-    #[arg(long, value_parser = domain::<Priority>)]
-    pub(crate) priority: Option<Priority>,
-    /// Override the due date: YYYY-MM-DD or a quick-add phrase ("next friday 5pm").
-    #[arg(long, value_name = "WHEN")]
-    pub(crate) due: Option<String>,
-    /// Add a tag (repeatable).
-    #[arg(long = "tag", value_name = "TAG")]
-    pub(crate) tags: Vec<String>,
-    /// A longer description.
-    #[arg(long)]
-    pub(crate) description: Option<String>,
-    /// Make the task a sub-step of this task (an id or its prefix).
-    #[arg(long, value_parser = IdArg::parse, value_name = "ID")]
-    pub(crate) parent: Option<IdArg>,
-    /// Who does it (me, agent).
-    #[arg(long, value_parser = domain::<Assignee>)]
-    pub(crate) assignee: Option<Assignee>,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct TaskEditArgs {
-    #[arg(value_parser = IdArg::parse)]
-    pub(crate) id: IdArg,
-    #[arg(long)]
-    pub(crate) title: Option<String>,
-    /// A longer description (empty clears it).
-    #[arg(long)]
-    pub(crate) description: Option<String>,
-    /// critical, high, medium, low.
-    #[arg(long, value_parser = domain::<Priority>)]
-    pub(crate) priority: Option<Priority>,
-    /// pending, in_progress, waiting_approval, done, cancelled.
-    #[arg(long, value_parser = domain::<TaskStatus>)]
-    pub(crate) status: Option<TaskStatus>,
-    /// YYYY-MM-DD or a quick-add phrase ("next friday 5pm", "tomorrow").
-    #[arg(long, value_name = "WHEN")]
-    pub(crate) due: Option<String>,
-    /// An RRULE (`FREQ=WEEKLY;BYDAY=MO`); empty stops the repetition.
-    #[arg(long, value_name = "RRULE")]
-    pub(crate) recurrence: Option<String>,
-    /// Replace the tags with these (repeatable).
-    #[arg(long = "tag", value_name = "TAG", conflicts_with = "no_tags")]
-    pub(crate) tags: Vec<String>,
-    /// Remove every tag.
-    #[arg(long)]
-    pub(crate) no_tags: bool,
-    /// Make it a sub-step of this task (an id or its prefix).
-    #[arg(long, value_parser = IdArg::parse, value_name = "ID")]
-    pub(crate) parent: Option<IdArg>,
-    /// Estimated effort in minutes.
-    #[arg(long, value_name = "MINUTES")]
-    pub(crate) effort: Option<i32>,
-    /// me, agent.
-    #[arg(long, value_parser = domain::<Assignee>)]
-    pub(crate) assignee: Option<Assignee>,
-    /// Only if the task is still at this version (else exit code 4).
-    #[arg(long, value_name = "VERSION")]
-    pub(crate) if_version: Option<i64>,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct TaskListArgs {
-    /// pending, in_progress, waiting_approval, done, cancelled.
-    #[arg(long, value_parser = domain::<TaskStatus>)]
-    pub(crate) status: Option<TaskStatus>,
-    /// critical, high, medium, low.
-    #[arg(long, value_parser = domain::<Priority>)]
-    pub(crate) priority: Option<Priority>,
-    /// Only tasks with this tag.
-    #[arg(long)]
-    pub(crate) tag: Option<String>,
-    /// me, agent.
-    #[arg(long, value_parser = domain::<Assignee>)]
-    pub(crate) assignee: Option<Assignee>,
-    /// Due on or before this day: YYYY-MM-DD or a quick-add date ("friday").
-    #[arg(long, value_name = "WHEN")]
-    pub(crate) due_before: Option<String>,
-    /// Due on or after this day: YYYY-MM-DD or a quick-add date ("next week").
-    #[arg(long, value_name = "WHEN")]
-    pub(crate) due_after: Option<String>,
-    /// Only open tasks due before today (in your timezone).
-    #[arg(long, conflicts_with = "status")]
-    pub(crate) overdue: bool,
-    /// Sub-steps of this task (an id or its prefix).
-    #[arg(long, value_parser = IdArg::parse, value_name = "ID")]
-    pub(crate) parent: Option<IdArg>,
-    /// Words that must all appear in the title or description.
-    #[arg(long, value_name = "QUERY")]
-    pub(crate) search: Option<String>,
-    /// created_at, updated_at, due_date, priority, title.
-    #[arg(long, value_parser = domain::<TaskSort>, value_name = "FIELD")]
-    pub(crate) sort: Option<TaskSort>,
-    /// Ascending order (default: descending).
-    #[arg(long)]
-    pub(crate) asc: bool,
-    #[command(flatten)]
-    pub(crate) page: PageArgs,
-}
-
 /// Offset pagination; the domain checks the bounds.
 #[derive(Debug, Args)]
 pub(crate) struct PageArgs {
@@ -364,145 +223,6 @@ pub(crate) struct PageArgs {
     /// How many to skip.
     #[arg(long, default_value_t = 0)]
     pub(crate) offset: u64,
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum ThoughtCommand {
-    /// Capture a thought.
-    Add {
-        /// The thought; several words are joined with spaces.
-        #[arg(required = true, num_args = 1..)]
-        text: Vec<String>,
-        /// Tag it (repeatable).
-        #[arg(long = "tag", value_name = "TAG")]
-        tags: Vec<String>,
-    },
-    /// List thoughts, newest first.
-    List {
-        /// active, archived, completed.
-        #[arg(long, value_parser = domain::<ThoughtStatus>)]
-        status: Option<ThoughtStatus>,
-        /// Only thoughts with any of these tags (repeatable).
-        #[arg(long = "tag", value_name = "TAG")]
-        tags: Vec<String>,
-        #[command(flatten)]
-        page: PageArgs,
-    },
-    /// Search thoughts, best match first, with a relevance score.
-    Search {
-        #[arg(required = true, num_args = 1..)]
-        words: Vec<String>,
-        /// Where to look: content, tags (repeatable; default both).
-        #[arg(long = "in", value_parser = search_field, value_name = "FIELD")]
-        fields: Vec<SearchField>,
-        #[command(flatten)]
-        page: PageArgs,
-    },
-    /// Show every field of one thought.
-    Show {
-        #[arg(value_parser = IdArg::parse)]
-        id: IdArg,
-    },
-    /// Change a thought's content, tags or status.
-    Edit {
-        #[arg(value_parser = IdArg::parse)]
-        id: IdArg,
-        /// The new content.
-        #[arg(long)]
-        content: Option<String>,
-        /// Replace the tags with these (repeatable).
-        #[arg(long = "tag", value_name = "TAG", conflicts_with = "no_tags")]
-        tags: Vec<String>,
-        /// Remove every tag.
-        #[arg(long)]
-        no_tags: bool,
-        /// active, archived, completed.
-        #[arg(long, value_parser = domain::<ThoughtStatus>)]
-        status: Option<ThoughtStatus>,
-        /// Only if the thought is still at this version (else exit code 4).
-        #[arg(long, value_name = "VERSION")]
-        if_version: Option<i64>,
-    },
-    /// Archive a thought (hidden from `--status active`, kept).
-    Archive {
-        #[arg(value_parser = IdArg::parse)]
-        id: IdArg,
-    },
-    /// Delete a thought; tasks made from it stay.
-    Rm {
-        #[arg(value_parser = IdArg::parse)]
-        id: IdArg,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum SuggestionCommand {
-    /// Open suggestions, most confident first (`--all`: every one, newest first).
-    List {
-        /// Include decided suggestions.
-        #[arg(long)]
-        all: bool,
-        /// Include soft-deleted ones (with --all).
-        #[arg(long, requires = "all")]
-        deleted: bool,
-        /// Only those at least this confident (0–1).
-        #[arg(long, value_name = "CONFIDENCE", conflicts_with = "all")]
-        min_confidence: Option<f64>,
-        /// Only those made from this thought (an id or its prefix).
-        #[arg(long, value_parser = IdArg::parse, value_name = "ID", conflicts_with_all = ["all", "min_confidence"])]
-        thought: Option<IdArg>,
-    },
-    /// Show every field of one suggestion.
-    Show {
-        #[arg(value_parser = IdArg::parse)]
-        id: IdArg,
-    },
-    /// Propose a task from a thought by hand (analysis proposes them too).
-    Add {
-        /// The thought it comes from (an id or its prefix).
-        #[arg(value_parser = IdArg::parse)]
-        thought: IdArg,
-        /// The proposed task's title.
-        title: String,
-        /// How sure the proposal is (0–1).
-        #[arg(long, default_value_t = 1.0)]
-        confidence: f64,
-        #[arg(long, value_parser = domain::<Priority>)]
-        priority: Option<Priority>,
-        /// A due date hint: YYYY-MM-DD or a quick-add date.
-        #[arg(long, value_name = "WHEN")]
-        due: Option<String>,
-        #[arg(long)]
-        description: Option<String>,
-        /// Why it was proposed.
-        #[arg(long)]
-        reasoning: Option<String>,
-    },
-    /// Accept: create the task, optionally changing what was proposed.
-    Accept {
-        #[arg(value_parser = IdArg::parse)]
-        id: IdArg,
-        #[arg(long)]
-        title: Option<String>,
-        #[arg(long)]
-        description: Option<String>,
-        #[arg(long, value_parser = domain::<Priority>)]
-        priority: Option<Priority>,
-        /// YYYY-MM-DD or a quick-add date ("next friday").
-        #[arg(long, value_name = "WHEN")]
-        due: Option<String>,
-        /// Estimated effort in minutes.
-        #[arg(long, value_name = "MINUTES")]
-        effort: Option<i32>,
-    },
-    /// Reject a suggestion.
-    Reject {
-        #[arg(value_parser = IdArg::parse)]
-        id: IdArg,
-        /// Why (kept with the suggestion).
-        #[arg(long)]
-        reason: Option<String>,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -570,14 +290,6 @@ fn domain<T: FromStr<Err = steward::Error>>(raw: &str) -> Result<T, String> {
         steward::Error::Invalid(problems) => problems.iter().map(|p| p.msg.as_str()).collect::<Vec<_>>().join("; "),
         other => other.to_string(),
     })
-}
-
-fn search_field(raw: &str) -> Result<SearchField, String> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "content" => Ok(SearchField::Content),
-        "tags" => Ok(SearchField::Tags),
-        _ => Err(format!("'{raw}' is not one of content, tags")),
-    }
 }
 
 fn job_id(raw: &str) -> Result<JobId, String> {
