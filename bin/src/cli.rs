@@ -12,7 +12,9 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
-use steward::{JobId, JobState, Priority, Role};
+use steward::{JobState, Priority, Role};
+
+use crate::ids::IdArg;
 
 mod tasks;
 mod thoughts;
@@ -166,8 +168,8 @@ pub(crate) enum QueueCommand {
     },
     /// Show every field of one job.
     Show {
-        #[arg(value_parser = job_id)]
-        id: JobId,
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
     },
     /// Enqueue a job.
     Enqueue {
@@ -191,13 +193,13 @@ pub(crate) enum QueueCommand {
     },
     /// Put a dead, cancelled or retrying job back in the queue now.
     Retry {
-        #[arg(value_parser = job_id)]
-        id: JobId,
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
     },
     /// Cancel a job that is waiting (not running or finished).
     Cancel {
-        #[arg(value_parser = job_id)]
-        id: JobId,
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
     },
 }
 
@@ -290,10 +292,6 @@ fn domain<T: FromStr<Err = steward::Error>>(raw: &str) -> Result<T, String> {
         steward::Error::Invalid(problems) => problems.iter().map(|p| p.msg.as_str()).collect::<Vec<_>>().join("; "),
         other => other.to_string(),
     })
-}
-
-fn job_id(raw: &str) -> Result<JobId, String> {
-    raw.trim().parse().map_err(|_| format!("'{raw}' is not a job id (ids are UUIDs)"))
 }
 
 fn json_value(raw: &str) -> Result<serde_json::Value, String> {

@@ -6,11 +6,13 @@
 //! Tasks and thoughts are looked up with the engine's keyset export pages,
 //! which list a user's records in id order: the search starts just below the
 //! smallest id with the prefix and stops at the first id without it, so it
-//! reads a handful of rows however many records there are. Suggestions have
-//! no such listing; the newest [`SUGGESTION_CAP`] are searched.
+//! reads a handful of rows however many records there are. Suggestions and
+//! jobs have no such listing; the newest [`SUGGESTION_CAP`] suggestions and
+//! [`JOB_CAP`] jobs the caller may see are searched.
 
 use steward::core::SuggestionId;
-use steward::{Entity, Error, ExportCursor, Portable, Principal, Steward, TaskId, ThoughtId};
+use steward::core::job::JobQuery;
+use steward::{Entity, Error, ExportCursor, JobId, PageRequest, Portable, Principal, Steward, TaskId, ThoughtId};
 
 use crate::errors::Failure;
 
@@ -22,6 +24,8 @@ const LIST_CANDIDATES: usize = 5;
 const PAGE: u32 = 20;
 /// Suggestions searched for a prefix, newest first (the engine's maximum).
 const SUGGESTION_CAP: u32 = 500;
+/// Jobs searched for a prefix, newest first.
+const JOB_CAP: u64 = 5_000;
 
 /// An id as typed: lower-case hex digits without hyphens, 4 to 32 of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +130,25 @@ pub(crate) async fn suggestion(steward: &Steward, p: &Principal, id: &IdArg) -> 
     let history = steward.suggestion_history(p, true, SUGGESTION_CAP).await?;
     let found: Vec<SuggestionId> = history.iter().map(|s| s.id).filter(|s| id.fits(s)).collect();
     one(Entity::Suggestion, id, found)
+}
+
+/// The job whose id is or starts with `id`, among the jobs `p` may see.
+pub(crate) async fn job(steward: &Steward, p: &Principal, id: &IdArg) -> Result<JobId, Failure> {
+    if let Some(whole) = id.whole() {
+        return whole.parse().map_err(|_| not_found(Entity::Job));
+    }
+    let mut found = Vec::new();
+    let mut offset = 0;
+    while offset < JOB_CAP {
+        let query = JobQuery { state: None, kind: None, page: PageRequest::new(100, offset)? };
+        let page = steward.jobs(p, &query).await?;
+        found.extend(page.items.iter().map(|j| j.id).filter(|j| id.fits(j)));
+        if !page.has_more() || page.items.is_empty() || found.len() > LIST_CANDIDATES {
+            break;
+        }
+        offset += page.items.len() as u64;
+    }
+    one(Entity::Job, id, found)
 }
 
 fn one<T: std::fmt::Display + Copy>(entity: Entity, id: &IdArg, found: Vec<T>) -> Result<T, Failure> {

@@ -11,6 +11,7 @@ use steward::{Job, NewJob, PageRequest, Principal, QueueStats, Steward};
 
 use crate::cli::{QueueCommand, WorkerArgs};
 use crate::errors::Failure;
+use crate::ids;
 use crate::output::{self, Output};
 
 /// The queue as `p` sees it: core decides what each role may do (an admin
@@ -34,7 +35,7 @@ pub(crate) async fn run(
             })
         }
         Some(QueueCommand::Show { id }) => {
-            let job = steward.job(p, id).await?;
+            let job = steward.job(p, ids::job(steward, p, &id).await?).await?;
             out.emit(&job, || job_details(&job))
         }
         Some(QueueCommand::Enqueue { kind, payload, priority, run_at, unique_key, max_attempts }) => {
@@ -44,11 +45,11 @@ pub(crate) async fn run(
             out.emit(&job, || job_table(std::slice::from_ref(&job)))
         }
         Some(QueueCommand::Retry { id }) => {
-            let job = steward.retry_job(p, id).await?;
+            let job = steward.retry_job(p, ids::job(steward, p, &id).await?).await?;
             out.emit(&job, || job_table(std::slice::from_ref(&job)))
         }
         Some(QueueCommand::Cancel { id }) => {
-            let job = steward.cancel_job(p, id).await?;
+            let job = steward.cancel_job(p, ids::job(steward, p, &id).await?).await?;
             out.emit(&job, || job_table(std::slice::from_ref(&job)))
         }
     }

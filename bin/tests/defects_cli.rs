@@ -185,3 +185,13 @@ fn an_import_killed_mid_way_and_run_again_leaves_each_line_once() {
     assert_eq!(imported + already, 5_000, "{rerun}");
     assert_eq!(total_tasks(&s), 5_000);
 }
+
+#[test]
+fn a_job_is_named_by_an_id_prefix() {
+    let s = Sandbox::new();
+    let job = s.json(&["queue", "enqueue", "scheduler.tick", "--payload", "{\"tick\": \"retention\"}"]);
+    let id = job["id"].as_str().unwrap();
+    assert_eq!(s.json(&["queue", "show", &id[..13]])["id"], id);
+    assert_eq!(s.json(&["queue", "cancel", &id[..13]])["state"], "cancelled");
+    support::assert_fails(&s.run(&["queue", "show", "ffff"]), 3);
+}
