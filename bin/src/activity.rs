@@ -37,9 +37,12 @@ pub(crate) async fn log(args: LogArgs, steward: &Steward, p: &Principal, out: Ou
         // An empty feed: start from its beginning.
         last = Some(0);
     }
+    // One listener for the whole run, so a Ctrl-C during a read is not lost.
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = &mut stop => return Ok(()),
             () = tokio::time::sleep(POLL) => {}
         }
         for event in read(steward, p, last, PAGE).await? {
