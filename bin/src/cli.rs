@@ -233,6 +233,8 @@ pub(crate) enum SettingsCommand {
     Show,
     /// Change one setting (`steward settings set timezone Europe/Paris`).
     Set { key: String, value: String },
+    /// Put every setting back to its default (the timezone too).
+    Reset,
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,6 +243,17 @@ pub(crate) enum ProfileCommand {
     Show,
     /// Change one field; lists (interests, themes) are comma-separated.
     Set { key: String, value: String },
+    /// Add an ongoing project, or replace the one with this name.
+    AddProject {
+        name: String,
+        /// Free text such as active, paused, done.
+        #[arg(long, default_value = "active")]
+        status: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Remove the ongoing project with this name.
+    RemoveProject { name: String },
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use steward::core::SuggestionMode;
-use steward::{Error, Principal, ProfilePatch, SettingsPatch, Steward};
+use steward::{Error, Principal, ProfilePatch, Project, SettingsPatch, Steward};
 
 use crate::cli::{ProfileCommand, SettingsCommand};
 use crate::errors::Failure;
@@ -36,6 +36,7 @@ pub(crate) async fn run_settings(
             let patch = settings_patch(&key, &value)?;
             steward.update_settings(p, patch, None).await?
         }
+        SettingsCommand::Reset => steward.reset_settings(p).await?,
     };
     out.emit(&settings, || fields(&settings))
 }
@@ -49,6 +50,10 @@ pub(crate) async fn run_profile(
     let profile = match command {
         ProfileCommand::Show => steward.profile(p).await?,
         ProfileCommand::Set { key, value } => steward.update_profile(p, profile_patch(&key, &value)?).await?,
+        ProfileCommand::AddProject { name, status, description } => {
+            steward.put_project(p, Project { name, status, description }).await?
+        }
+        ProfileCommand::RemoveProject { name } => steward.remove_project(p, &name).await?,
     };
     out.emit(&profile, || fields(&profile))
 }
@@ -101,6 +106,12 @@ fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, Error> {
     value.parse().map_err(|_| Error::invalid(key, format!("'{}' is not a number", output::escape(value))))
 }
 
+/// `name (status)` per project, comma-separated.
+fn projects(items: &[Value]) -> String {
+    let name = |p: &Value, key: &str| p.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+    items.iter().map(|p| format!("{} ({})", name(p, "name"), name(p, "status"))).collect::<Vec<_>>().join(", ")
+}
+
 /// `key  value` per field, in name order; lists comma-separated.
 fn fields<T: serde::Serialize>(record: &T) -> String {
     let Ok(Value::Object(map)) = serde_json::to_value(record) else { return String::new() };
@@ -110,6 +121,7 @@ fn fields<T: serde::Serialize>(record: &T) -> String {
             let text = match value {
                 Value::Null => "-".to_string(),
                 Value::String(s) => s.clone(),
+                Value::Array(items) if key == "ongoing_projects" => projects(items),
                 Value::Array(items) => items
                     .iter()
                     .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))

@@ -35,6 +35,8 @@ fn settings_are_shown_and_set_one_key_at_a_time() {
     );
     let text = stdout(&succeeded(s.run(&["settings", "show"])));
     assert!(text.lines().any(|l| l.starts_with("timezone") && l.ends_with("Europe/Paris")), "{text}");
+    let reset = s.json(&["settings", "reset"]);
+    assert_eq!((reset["timezone"].as_str(), reset["consciousness_check_enabled"].as_bool()), (Some("UTC"), Some(true)));
 }
 
 #[test]
@@ -71,6 +73,16 @@ fn profile_fields_are_set_one_at_a_time() {
     assert_eq!(s.json(&["profile", "set", "work_style", "mornings"])["work_style"], "mornings");
     let text = stdout(&succeeded(s.run(&["profile", "show"])));
     assert!(text.contains("music, rust, gardening"), "{text}");
+    let with_project = s.json(&["profile", "add-project", "Garden shed", "--status", "paused"]);
+    assert_eq!(
+        with_project["ongoing_projects"],
+        json!([{"name": "Garden shed", "status": "paused", "description": null}])
+    );
+    let text = stdout(&succeeded(s.run(&["profile", "show"])));
+    assert!(text.contains("Garden shed (paused)"), "{text}");
+    assert_eq!(s.json(&["profile", "remove-project", "garden shed"])["ongoing_projects"], json!([]));
+    assert_fails(&s.run(&["profile", "remove-project", "garden shed"]), 2);
+
     let output = s.run(&["profile", "set", "hobbies", "x"]);
     assert_fails(&output, 2);
     assert!(stderr(&output).contains("interests"), "{}", stderr(&output));
