@@ -2,15 +2,25 @@
 //! becomes a typed value. Nothing here touches the database; the handlers in
 //! the other modules decide what a parsed command does.
 //!
+//! Each area's subcommands are in a file of their own under `cli/`.
+//!
 //! Values with a domain meaning (priority, status, role, …) are parsed with
 //! core's own `FromStr`, so the allowed words and their messages live in one
 //! place; a bad value is a clap usage error (exit code 2).
 
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
-use steward::{Assignee, JobId, JobState, Priority, Role, TaskId, TaskSort, TaskStatus, ThoughtStatus};
+use steward::{JobState, Priority, Role};
+
+use crate::ids::IdArg;
+
+mod tasks;
+mod thoughts;
+
+pub(crate) use tasks::{TaskAddArgs, TaskCommand, TaskEditArgs, TaskListArgs};
+pub(crate) use thoughts::{SuggestionCommand, ThoughtCommand};
 
 /// Steward: your tasks, thoughts and approvals, from the terminal.
 #[derive(Debug, Parser)]
@@ -48,12 +58,25 @@ pub(crate) enum Command {
     Migrate,
     /// Show what quick-add understands in TEXT, as JSON (no database access).
     Parse(ParseArgs),
-    /// Add, list, show and complete tasks.
+    /// Add, list, search, edit, start, complete, cancel and remove tasks.
     #[command(subcommand)]
     Task(TaskCommand),
-    /// Capture and list thoughts.
+    /// Capture, list, search, edit, archive and remove thoughts.
     #[command(subcommand)]
     Thought(ThoughtCommand),
+    /// Tasks proposed from thoughts: list, accept or reject them.
+    #[command(subcommand)]
+    Suggestion(SuggestionCommand),
+    /// Your settings (timezone, consciousness checks, …): show or set one.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// What the assistant knows about you: show or set one field.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Your activity feed, oldest first; `--follow` keeps printing new events.
+    Log(LogArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -66,13 +89,19 @@ pub(crate) enum Command {
         #[arg(default_value = "-")]
         file: std::path::PathBuf,
     },
-    /// Read tasks and thoughts from a JSON Lines file (as `export` writes them).
+    /// Read tasks and thoughts from a JSON Lines file (as `export` writes
+    /// them); safe to run again after an interruption.
     Import {
         /// The file to read; `-` for stdin.
         file: std::path::PathBuf,
         /// Lines per transaction.
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         batch_size: u32,
+        /// Give lines without an `id` fresh ids, importing them again even
+        /// if an earlier run did (by default such a line's id comes from
+        /// its content, so a re-run skips what is already imported).
+        #[arg(long)]
+        new_ids: bool,
     },
     /// Copy a SQLite database to a new FILE, consistently, while it is in use.
     Backup {
@@ -139,8 +168,8 @@ pub(crate) enum QueueCommand {
     },
     /// Show every field of one job.
     Show {
-        #[arg(value_parser = job_id)]
-        id: JobId,
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
     },
     /// Enqueue a job.
     Enqueue {
@@ -164,13 +193,13 @@ pub(crate) enum QueueCommand {
     },
     /// Put a dead, cancelled or retrying job back in the queue now.
     Retry {
-        #[arg(value_parser = job_id)]
-        id: JobId,
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
     },
     /// Cancel a job that is waiting (not running or finished).
     Cancel {
-        #[arg(value_parser = job_id)]
-        id: JobId,
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
     },
 }
 
@@ -187,82 +216,6 @@ pub(crate) struct ParseArgs {
     pub(crate) text: Vec<String>,
 }
 
-#[derive(Debug, Subcommand)]
-pub(crate) enum TaskCommand {
-    /// Add a task from a quick-add phrase (`call mom tomorrow at 5pm #family`).
-    Add(TaskAddArgs),
-    /// List tasks, newest first.
-    List(TaskListArgs),
-    /// Show every field of one task.
-    Show {
-        #[arg(value_parser = task_id)]
-        id: TaskId,
-    },
-    /// Mark a task done (a recurring task gets its next occurrence).
-    Done {
-        #[arg(value_parser = task_id)]
-        id: TaskId,
-    },
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct TaskAddArgs {
-    /// The quick-add phrase; several words are joined with spaces.
-    #[arg(required = true, num_args = 1..)]
-    pub(crate) text: Vec<String>,
-    /// Override the priority (critical, high, medium, low).
-    #[arg(long, value_parser = domain::<Priority>)]
-    pub(crate) priority: Option<Priority>,
-    /// Override the due date (YYYY-MM-DD).
-    #[arg(long, value_parser = date, value_name = "DATE")]
-    pub(crate) due: Option<NaiveDate>,
-    /// Add a tag (repeatable).
-    #[arg(long = "tag", value_name = "TAG")]
-    pub(crate) tags: Vec<String>,
-    /// A longer description.
-    #[arg(long)]
-    pub(crate) description: Option<String>,
-    /// Make the task a sub-step of this task.
-    #[arg(long, value_parser = task_id, value_name = "ID")]
-    pub(crate) parent: Option<TaskId>,
-    /// Who does it (me, agent).
-    #[arg(long, value_parser = domain::<Assignee>)]
-    pub(crate) assignee: Option<Assignee>,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct TaskListArgs {
-    /// pending, in_progress, waiting_approval, done, cancelled.
-    #[arg(long, value_parser = domain::<TaskStatus>)]
-    pub(crate) status: Option<TaskStatus>,
-    /// critical, high, medium, low.
-    #[arg(long, value_parser = domain::<Priority>)]
-    pub(crate) priority: Option<Priority>,
-    /// Only tasks with this tag.
-    #[arg(long)]
-    pub(crate) tag: Option<String>,
-    /// me, agent.
-    #[arg(long, value_parser = domain::<Assignee>)]
-    pub(crate) assignee: Option<Assignee>,
-    /// Due on or before this date (YYYY-MM-DD).
-    #[arg(long, value_parser = date, value_name = "DATE")]
-    pub(crate) due_before: Option<NaiveDate>,
-    /// Due on or after this date (YYYY-MM-DD).
-    #[arg(long, value_parser = date, value_name = "DATE")]
-    pub(crate) due_after: Option<NaiveDate>,
-    /// Words that must all appear in the title or description.
-    #[arg(long, value_name = "QUERY")]
-    pub(crate) search: Option<String>,
-    /// created_at, updated_at, due_date, priority, title.
-    #[arg(long, value_parser = domain::<TaskSort>, value_name = "FIELD")]
-    pub(crate) sort: Option<TaskSort>,
-    /// Ascending order (default: descending).
-    #[arg(long)]
-    pub(crate) asc: bool,
-    #[command(flatten)]
-    pub(crate) page: PageArgs,
-}
-
 /// Offset pagination; the domain checks the bounds.
 #[derive(Debug, Args)]
 pub(crate) struct PageArgs {
@@ -275,27 +228,45 @@ pub(crate) struct PageArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub(crate) enum ThoughtCommand {
-    /// Capture a thought.
-    Add {
-        /// The thought; several words are joined with spaces.
-        #[arg(required = true, num_args = 1..)]
-        text: Vec<String>,
-        /// Tag it (repeatable).
-        #[arg(long = "tag", value_name = "TAG")]
-        tags: Vec<String>,
+pub(crate) enum SettingsCommand {
+    /// Every setting and its value.
+    Show,
+    /// Change one setting (`steward settings set timezone Europe/Paris`).
+    Set { key: String, value: String },
+    /// Put every setting back to its default (the timezone too).
+    Reset,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ProfileCommand {
+    /// Every profile field.
+    Show,
+    /// Change one field; lists (interests, themes) are comma-separated.
+    Set { key: String, value: String },
+    /// Add an ongoing project, or replace the one with this name.
+    AddProject {
+        name: String,
+        /// Free text such as active, paused, done.
+        #[arg(long, default_value = "active")]
+        status: String,
+        #[arg(long)]
+        description: Option<String>,
     },
-    /// List thoughts, newest first.
-    List {
-        /// active, archived, completed.
-        #[arg(long, value_parser = domain::<ThoughtStatus>)]
-        status: Option<ThoughtStatus>,
-        /// Only thoughts with any of these tags (repeatable).
-        #[arg(long = "tag", value_name = "TAG")]
-        tags: Vec<String>,
-        #[command(flatten)]
-        page: PageArgs,
-    },
+    /// Remove the ongoing project with this name.
+    RemoveProject { name: String },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogArgs {
+    /// How many of the latest events to show (1–1000).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub(crate) limit: u32,
+    /// Show the events after this sequence number instead of the latest.
+    #[arg(long, value_name = "SEQ")]
+    pub(crate) after: Option<i64>,
+    /// Keep printing new events (checked every 500 ms) until Ctrl-C.
+    #[arg(long, short)]
+    pub(crate) follow: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -336,23 +307,8 @@ fn domain<T: FromStr<Err = steward::Error>>(raw: &str) -> Result<T, String> {
     })
 }
 
-fn task_id(raw: &str) -> Result<TaskId, String> {
-    raw.trim()
-        .parse()
-        .map_err(|_| format!("'{raw}' is not a task id (ids are UUIDs such as 0195f3a2-7c1e-7b3a-9f1d-2c4e5a6b7c8d)"))
-}
-
-fn job_id(raw: &str) -> Result<JobId, String> {
-    raw.trim().parse().map_err(|_| format!("'{raw}' is not a job id (ids are UUIDs)"))
-}
-
 fn json_value(raw: &str) -> Result<serde_json::Value, String> {
     serde_json::from_str(raw).map_err(|e| format!("not JSON: {e}"))
-}
-
-fn date(raw: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("'{raw}' is not a date in the form YYYY-MM-DD"))
 }
 
 fn instant(raw: &str) -> Result<DateTime<Utc>, String> {

@@ -26,6 +26,9 @@ pub(crate) enum Failure {
     About { subject: String, error: Error },
     /// Reading input or writing output failed.
     Io { doing: &'static str, error: io::Error },
+    /// A command stopped part-way: `cause`, and what it had already done
+    /// (an import's committed lines), which stays done.
+    Partial { done: String, cause: Box<Failure> },
 }
 
 impl From<Error> for Failure {
@@ -50,18 +53,28 @@ impl Failure {
 
 /// Reports a failure on stderr and picks the exit code.
 pub(crate) fn report(failure: &Failure) -> ExitCode {
-    let (message, code) = match failure {
-        Failure::Domain(error) => (error.to_string(), exit_code(error)),
-        Failure::About { subject, error } => (format!("{subject}: {error}"), exit_code(error)),
+    match describe(failure) {
         // Whoever read our output went away (`steward task list | head -1`):
         // nothing left to tell anyone.
-        Failure::Io { error, .. } if error.kind() == io::ErrorKind::BrokenPipe => {
-            return ExitCode::SUCCESS;
+        None => ExitCode::SUCCESS,
+        Some((message, code)) => {
+            eprintln!("error: {}", crate::output::escape(&one_line(&message)));
+            ExitCode::from(code)
         }
+    }
+}
+
+fn describe(failure: &Failure) -> Option<(String, u8)> {
+    Some(match failure {
+        Failure::Domain(error) => (error.to_string(), exit_code(error)),
+        Failure::About { subject, error } => (format!("{subject}: {error}"), exit_code(error)),
+        Failure::Io { error, .. } if error.kind() == io::ErrorKind::BrokenPipe => return None,
         Failure::Io { doing, error } => (format!("cannot {doing}: {error}"), 1),
-    };
-    eprintln!("error: {}", one_line(&message));
-    ExitCode::from(code)
+        Failure::Partial { done, cause } => {
+            let (message, code) = describe(cause)?;
+            (format!("{message} ({done})"), code)
+        }
+    })
 }
 
 /// The exit code for each class of domain error.

@@ -2,20 +2,26 @@
 //! its failure to a message and an exit code (see [`errors`]). Each command
 //! is one domain operation; the rules live in `steward-core`.
 
+mod activity;
 mod cli;
+mod content_key;
 mod database;
 mod errors;
+mod ids;
 mod logging;
 mod output;
+mod preferences;
 mod queue;
+mod suggestions;
 mod tasks;
 mod thoughts;
 mod transfer;
 mod users;
+mod when;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command};
 use crate::errors::Failure;
@@ -38,6 +44,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Parse(args) = &cli.command {
         return tasks::parse(args);
     }
+    if let Command::Completions { shell } = cli.command {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "steward", &mut script);
+        std::io::Write::write_all(&mut std::io::stdout().lock(), &script)?;
+        return Ok(());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -50,6 +62,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
     let out = Output::new(global.json);
     match command {
         Command::Parse(args) => tasks::parse(&args),
+        Command::Completions { .. } => Ok(()),
         Command::Migrate => database::migrate(&global, out).await,
         Command::Task(command) => {
             let steward = database::open(&global).await?;
@@ -60,6 +73,26 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             let steward = database::open(&global).await?;
             let p = database::principal(&steward, &global).await?;
             thoughts::run(command, &steward, &p, out).await
+        }
+        Command::Suggestion(command) => {
+            let steward = database::open(&global).await?;
+            let p = database::principal(&steward, &global).await?;
+            suggestions::run(command, &steward, &p, out).await
+        }
+        Command::Settings(command) => {
+            let steward = database::open(&global).await?;
+            let p = database::principal(&steward, &global).await?;
+            preferences::run_settings(command, &steward, &p, out).await
+        }
+        Command::Profile(command) => {
+            let steward = database::open(&global).await?;
+            let p = database::principal(&steward, &global).await?;
+            preferences::run_profile(command, &steward, &p, out).await
+        }
+        Command::Log(args) => {
+            let steward = database::open(&global).await?;
+            let p = database::principal(&steward, &global).await?;
+            activity::log(args, &steward, &p, out).await
         }
         // Creating users needs an admin: the local operator, by default.
         Command::User(command) => {
@@ -72,10 +105,10 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             let p = database::principal(&steward, &global).await?;
             transfer::export(&steward, &p, &file, out).await
         }
-        Command::Import { file, batch_size } => {
+        Command::Import { file, batch_size, new_ids } => {
             let steward = database::open(&global).await?;
             let p = database::principal(&steward, &global).await?;
-            transfer::import(&steward, &p, &file, batch_size, out).await
+            transfer::import(&steward, &p, &file, transfer::ImportOptions { batch_size, new_ids }, out).await
         }
         Command::Backup { file } => {
             let steward = database::open(&global).await?;

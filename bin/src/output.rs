@@ -2,7 +2,10 @@
 //! scripts (`--json`). Rendering only; no decisions about the data.
 //!
 //! Output is written in one piece and write errors are returned, never
-//! panicked on (a closed pipe is an ordinary event for a CLI).
+//! panicked on (a closed pipe is an ordinary event for a CLI). Text that
+//! came from a person or a file is shown through [`escape`], so a control
+//! character in it (a terminal escape sequence) is printed as `\u{1b}`,
+//! never acted on by the terminal.
 
 use std::io::{self, Write};
 
@@ -11,7 +14,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ColumnConstraint, ContentArrangement, Table};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use steward::{Completion, Page, Task, Thought};
+use steward::{Completion, Page, Scored, Suggestion, Task, Thought};
 
 use crate::errors::Failure;
 
@@ -24,6 +27,10 @@ pub(crate) struct Output {
 impl Output {
     pub(crate) fn new(json: bool) -> Output {
         Output { json }
+    }
+
+    pub(crate) fn is_json(&self) -> bool {
+        self.json
     }
 
     /// Prints `machine` as JSON with `--json`, else the text `human` renders.
@@ -76,11 +83,11 @@ pub(crate) fn task_table(tasks: &[Task]) -> String {
     for task in tasks {
         table.add_row(vec![
             task.id.to_string(),
-            task.title.clone(),
+            escape(&task.title),
             task.priority.to_string(),
             task.status.to_string(),
             due(task),
-            task.tags.join(", "),
+            escape(&task.tags.join(", ")),
         ]);
     }
     table.to_string()
@@ -109,22 +116,109 @@ pub(crate) fn task_details(task: &Task) -> String {
     let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     let fields = [
         ("id", task.id.to_string()),
-        ("title", task.title.clone()),
-        ("description", or_dash(task.description.clone())),
+        ("title", escape(&task.title)),
+        ("description", or_dash(task.description.as_deref().map(escape))),
         ("priority", task.priority.to_string()),
         ("status", task.status.to_string()),
         ("due", or_dash(Some(due(task)).filter(|d| !d.is_empty()))),
-        ("recurrence", or_dash(task.recurrence.clone())),
-        ("tags", or_dash(Some(task.tags.join(", ")).filter(|t| !t.is_empty()))),
+        ("recurrence", or_dash(task.recurrence.as_deref().map(escape))),
+        ("tags", or_dash(Some(escape(&task.tags.join(", "))).filter(|t| !t.is_empty()))),
         ("parent", or_dash(task.parent_id.map(|id| id.to_string()))),
         ("assignee", task.assignee.to_string()),
         ("effort", or_dash(task.estimated_effort_minutes.map(|m| format!("{m} min")))),
         ("source thought", or_dash(task.source_thought_id.map(|id| id.to_string()))),
-        ("metadata", task.metadata.to_string()),
+        ("metadata", escape(&task.metadata.to_string())),
         ("created", instant(&task.created_at)),
         ("updated", instant(&task.updated_at)),
         ("completed", or_dash(task.completed_at.as_ref().map(instant))),
         ("version", task.version.to_string()),
+    ];
+    fields.iter().map(|(name, value)| format!("{name:<15} {value}")).collect::<Vec<_>>().join("\n")
+}
+
+/// Every field of a thought, its content last and whole (lines and tabs
+/// kept, other control characters escaped).
+pub(crate) fn thought_details(thought: &Thought) -> String {
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let list = |items: &[String]| or_dash(Some(escape(&items.join(", "))).filter(|t| !t.is_empty()));
+    let fields = [
+        ("id", thought.id.to_string()),
+        ("status", thought.status.to_string()),
+        ("tags", list(&thought.tags)),
+        ("type", or_dash(thought.thought_type.map(|t| t.as_str().to_string()))),
+        ("actionable", or_dash(thought.is_actionable.map(|a| a.to_string()))),
+        ("suggested tags", list(&thought.suggested_tags)),
+        ("task", or_dash(thought.task_id.map(|id| id.to_string()))),
+        ("created", instant(&thought.created_at)),
+        ("updated", instant(&thought.updated_at)),
+        ("analyzed", or_dash(thought.analyzed_at.as_ref().map(instant))),
+        ("version", thought.version.to_string()),
+    ];
+    let mut text = fields.iter().map(|(name, value)| format!("{name:<15} {value}")).collect::<Vec<_>>().join("\n");
+    text.push_str("\n\n");
+    text.push_str(&escape_keeping_lines(&thought.content));
+    text
+}
+
+/// Search hits with their relevance, best first.
+pub(crate) fn scored_thought_page(page: &Page<Scored<Thought>>) -> String {
+    if page.items.is_empty() {
+        return footer(page);
+    }
+    let mut table = table(&["id", "score", "content", "tags", "found in"]);
+    for hit in &page.items {
+        let found_in: Vec<&str> = hit
+            .matched_fields
+            .iter()
+            .map(|f| match f {
+                steward::SearchField::Content => "content",
+                steward::SearchField::Tags => "tags",
+            })
+            .collect();
+        table.add_row(vec![
+            hit.item.id.to_string(),
+            format!("{:.2}", hit.match_score),
+            shorten(&hit.item.content, 60),
+            escape(&hit.item.tags.join(", ")),
+            found_in.join(", "),
+        ]);
+    }
+    format!("{table}\n{}", footer(page))
+}
+
+/// Suggestions as a table.
+pub(crate) fn suggestion_table(suggestions: &[Suggestion]) -> String {
+    let mut table = table(&["id", "title", "priority", "confidence", "status", "due hint"]);
+    for s in suggestions {
+        table.add_row(vec![
+            s.id.to_string(),
+            escape(&s.title),
+            s.priority.to_string(),
+            format!("{:.2}", s.confidence),
+            if s.is_deleted { format!("{} (deleted)", s.status) } else { s.status.to_string() },
+            s.due_date_hint.map(|d| d.to_string()).unwrap_or_default(),
+        ]);
+    }
+    table.to_string()
+}
+
+/// Every field of a suggestion, one per line.
+pub(crate) fn suggestion_details(s: &Suggestion) -> String {
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let fields = [
+        ("id", s.id.to_string()),
+        ("title", escape(&s.title)),
+        ("description", or_dash(s.description.as_deref().map(escape))),
+        ("priority", s.priority.to_string()),
+        ("confidence", format!("{:.2}", s.confidence)),
+        ("reasoning", or_dash(s.reasoning.as_deref().map(escape))),
+        ("status", s.status.to_string()),
+        ("due hint", or_dash(s.due_date_hint.map(|d| d.to_string()))),
+        ("thought", s.source_thought_id.to_string()),
+        ("task", or_dash(s.created_task_id.map(|id| id.to_string()))),
+        ("deleted", or_dash(s.deleted_at.as_ref().map(instant))),
+        ("created", instant(&s.created_at)),
+        ("version", s.version.to_string()),
     ];
     fields.iter().map(|(name, value)| format!("{name:<15} {value}")).collect::<Vec<_>>().join("\n")
 }
@@ -136,7 +230,7 @@ pub(crate) fn thought_table(thoughts: &[Thought]) -> String {
         table.add_row(vec![
             thought.id.to_string(),
             shorten(&thought.content, 60),
-            thought.tags.join(", "),
+            escape(&thought.tags.join(", ")),
             thought.status.to_string(),
             instant(&thought.created_at),
         ]);
@@ -191,20 +285,48 @@ pub(crate) fn table(header: &[&str]) -> Table {
     table
 }
 
-/// The first `max` characters on one line, with `…` when cut.
-fn shorten(text: &str, max: usize) -> String {
+/// The first `max` characters on one line, with `…` when cut, escaped.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= max {
-        return flat;
+        return escape(&flat);
     }
     let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
-    cut
+    escape(&cut)
+}
+
+/// `text` with every control character (C0, DEL, C1) written out as
+/// `\u{…}`, so a terminal shows it instead of obeying it.
+pub(crate) fn escape(text: &str) -> String {
+    escape_except(text, |_| false)
+}
+
+/// [`escape`], keeping newlines and tabs (for multi-line content shown whole).
+pub(crate) fn escape_keeping_lines(text: &str) -> String {
+    escape_except(text, |c| c == '\n' || c == '\t')
+}
+
+fn escape_except(text: &str, keep: impl Fn(char) -> bool) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| if c.is_control() && !keep(c) { c.escape_unicode().to_string() } else { c.to_string() })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::shorten;
+    use super::{escape, escape_keeping_lines, shorten};
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(escape("x \u{1b}[31mred"), "x \\u{1b}[31mred");
+        assert_eq!(escape("a\tb\nc"), "a\\u{9}b\\u{a}c");
+        assert_eq!(escape_keeping_lines("a\tb\nc\u{7}"), "a\tb\nc\\u{7}");
+        assert_eq!(escape("plain café"), "plain café");
+    }
 
     #[test]
     fn long_content_is_cut_on_a_character_boundary() {

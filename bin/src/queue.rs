@@ -11,6 +11,7 @@ use steward::{Job, NewJob, PageRequest, Principal, QueueStats, Steward};
 
 use crate::cli::{QueueCommand, WorkerArgs};
 use crate::errors::Failure;
+use crate::ids;
 use crate::output::{self, Output};
 
 /// The queue as `p` sees it: core decides what each role may do (an admin
@@ -34,23 +35,41 @@ pub(crate) async fn run(
             })
         }
         Some(QueueCommand::Show { id }) => {
-            let job = steward.job(p, id).await?;
+            let job = steward.job(p, ids::job(steward, p, &id).await?).await?;
             out.emit(&job, || job_details(&job))
         }
         Some(QueueCommand::Enqueue { kind, payload, priority, run_at, unique_key, max_attempts }) => {
+            warn_if_unserved(steward, &kind);
             let new = NewJob { kind, payload, class: priority, run_at, max_attempts, unique_key, owner: None };
             let job = steward.enqueue(p, new).await?;
             out.emit(&job, || job_table(std::slice::from_ref(&job)))
         }
         Some(QueueCommand::Retry { id }) => {
-            let job = steward.retry_job(p, id).await?;
+            let job = steward.retry_job(p, ids::job(steward, p, &id).await?).await?;
             out.emit(&job, || job_table(std::slice::from_ref(&job)))
         }
         Some(QueueCommand::Cancel { id }) => {
-            let job = steward.cancel_job(p, id).await?;
+            let job = steward.cancel_job(p, ids::job(steward, p, &id).await?).await?;
             out.emit(&job, || job_table(std::slice::from_ref(&job)))
         }
     }
+}
+
+/// A job of a kind no handler in this binary serves waits until a worker
+/// that registers one runs (an embedding program's, built with
+/// `steward::worker::Handlers`): say so at enqueue, on stderr, and enqueue
+/// anyway (that other worker may exist).
+fn warn_if_unserved(steward: &Steward, kind: &str) {
+    let served = scheduler::handlers(steward.engine().clone()).kinds();
+    if served.iter().any(|k| k == kind) {
+        return;
+    }
+    eprintln!(
+        "warning: `steward worker` has no handler for '{}' (it runs {}); the job waits until a worker \
+         that registers one runs, e.g. a program of yours using steward::worker::Handlers (see README)",
+        output::escape(kind),
+        served.join(", ")
+    );
 }
 
 /// Runs the pool (and the scheduler) until SIGINT or SIGTERM, then shuts
@@ -156,13 +175,13 @@ fn job_table(jobs: &[Job]) -> String {
     for job in jobs {
         table.add_row(vec![
             job.id.to_string(),
-            job.kind.clone(),
+            output::escape(&job.kind),
             job.class.to_string(),
             job.state.to_string(),
             format!("{}/{}", job.attempts, job.max_attempts),
             output::instant(&job.run_at),
             output::instant(&job.deadline),
-            job.last_error.clone().unwrap_or_default(),
+            output::escape(job.last_error.as_deref().unwrap_or_default()),
         ]);
     }
     table.to_string()

@@ -1,10 +1,12 @@
-//! `steward thought …`: capture a thought, list thoughts. Capture is one
-//! insert; analysis happens later on the queue, not here.
+//! `steward thought …`: capture, list, search, show, edit, archive and
+//! delete thoughts. Capture is one insert; analysis happens later on the
+//! queue, not here.
 
-use steward::{NewThought, PageRequest, Principal, Steward, ThoughtQuery};
+use steward::{NewThought, PageRequest, Principal, Steward, ThoughtPatch, ThoughtQuery, ThoughtStatus};
 
 use crate::cli::ThoughtCommand;
 use crate::errors::Failure;
+use crate::ids;
 use crate::output::{self, Output};
 
 pub(crate) async fn run(command: ThoughtCommand, steward: &Steward, p: &Principal, out: Output) -> Result<(), Failure> {
@@ -23,6 +25,38 @@ pub(crate) async fn run(command: ThoughtCommand, steward: &Steward, p: &Principa
             };
             let page = steward.thoughts(p, query).await?;
             out.emit(&output::page_json("thoughts", &page)?, || output::thought_page(&page))
+        }
+        ThoughtCommand::Search { words, fields, page } => {
+            let page = PageRequest::new(page.limit, page.offset)?;
+            let found = steward.search_thoughts(p, &words.join(" "), &fields, page).await?;
+            out.emit(&output::page_json("thoughts", &found)?, || output::scored_thought_page(&found))
+        }
+        ThoughtCommand::Show { id } => {
+            let thought = steward.thought(p, ids::thought(steward, p, &id).await?).await?;
+            out.emit(&thought, || output::thought_details(&thought))
+        }
+        ThoughtCommand::Edit { id, content, tags, no_tags, status, if_version } => {
+            let id = ids::thought(steward, p, &id).await?;
+            let tags = if no_tags { Some(Vec::new()) } else { Some(tags).filter(|t| !t.is_empty()) };
+            let patch = ThoughtPatch { content, tags, status, context: None };
+            if patch == ThoughtPatch::default() {
+                let msg = "nothing to change: give --content, --tag, --no-tags or --status";
+                return Err(steward::Error::invalid("edit", msg).into());
+            }
+            let thought = steward.update_thought(p, id, patch, if_version).await?;
+            out.emit(&thought, || output::thought_details(&thought))
+        }
+        ThoughtCommand::Archive { id } => {
+            let id = ids::thought(steward, p, &id).await?;
+            let patch = ThoughtPatch { status: Some(ThoughtStatus::Archived), ..ThoughtPatch::default() };
+            let thought = steward.update_thought(p, id, patch, None).await?;
+            out.emit(&thought, || output::thought_table(std::slice::from_ref(&thought)))
+        }
+        ThoughtCommand::Rm { id } => {
+            let id = ids::thought(steward, p, &id).await?;
+            steward.delete_thought(p, id, None).await?;
+            let report = serde_json::json!({ "deleted": id });
+            out.emit(&report, || format!("deleted thought {id} (tasks made from it stay)"))
         }
     }
 }

@@ -10,7 +10,7 @@ use steward::{Principal, Steward};
 
 use crate::cli::{KeyCommand, UserCommand};
 use crate::errors::Failure;
-use crate::output::Output;
+use crate::output::{Output, escape};
 
 pub(crate) async fn run_user(
     command: UserCommand,
@@ -24,7 +24,8 @@ pub(crate) async fn run_user(
             let user = steward.add_user(p, &email, name.as_deref(), role, password.as_deref()).await?;
             let with = if user.password_hash.is_some() { "with a password" } else { "without a password" };
             out.emit(&user, || {
-                format!("created user {} \"{}\" (id {}, role {}, {with})", user.email, user.name, user.id, user.role)
+                let (email, name) = (escape(&user.email), escape(&user.name));
+                format!("created user {email} \"{name}\" (id {}, role {}, {with})", user.id, user.role)
             })
         }
     }
@@ -46,7 +47,10 @@ pub(crate) async fn run_key(command: KeyCommand, steward: &Steward, p: &Principa
             out.emit(&machine, || {
                 format!(
                     "created API key \"{}\" (id {}, role {}, prefix {}); it is shown only this once:\n{secret}",
-                    key.name, key.id, key.role, key.prefix
+                    escape(&key.name),
+                    key.id,
+                    key.role,
+                    key.prefix
                 )
             })
         }

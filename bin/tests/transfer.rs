@@ -101,8 +101,10 @@ fn import_reports_bad_lines_by_number_and_keeps_the_good_ones() {
     ))
     .unwrap();
     let failed: Vec<u64> = json["failed"].as_array().unwrap().iter().map(|f| f["line"].as_u64().unwrap()).collect();
-    assert_eq!(failed, [2, 4, 5], "the same bad lines again; lines without ids are new rows");
-    assert_eq!(json["imported"], 3);
+    assert_eq!(failed, [2, 4, 5], "the same bad lines again");
+    assert_eq!(json["imported"], 0, "lines without ids get content keys: a second run adds nothing");
+    assert_eq!(json["already_imported"], 3);
+    assert_eq!(tasks_json(&db).len(), 2);
 }
 
 #[test]

@@ -115,7 +115,7 @@ impl Suggestion {
         now: DateTime<Utc>,
     ) -> Result<Suggestion> {
         let mut c = Checks::new();
-        let title = c.text("title", &input.title, 1, TITLE_MAX);
+        let title = c.line("title", &input.title, 1, TITLE_MAX);
         let description = c.optional_text("description", input.description.as_deref(), DESCRIPTION_MAX);
         let reasoning = c.optional_text("reasoning", input.reasoning.as_deref(), DESCRIPTION_MAX);
         if !(0.0..=1.0).contains(&input.confidence) {

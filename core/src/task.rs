@@ -229,7 +229,7 @@ impl Task {
     /// Builds a valid pending task, or reports every broken rule.
     pub(crate) fn create(id: TaskId, user_id: UserId, input: NewTask, now: DateTime<Utc>) -> Result<Task> {
         let mut c = Checks::new();
-        let title = c.text("title", &input.title, 1, TITLE_MAX);
+        let title = c.line("title", &input.title, 1, TITLE_MAX);
         let description = c.optional_text("description", input.description.as_deref(), DESCRIPTION_MAX);
         let tags = c.tags("tags", &input.tags, TASK_TAGS_MAX);
         let recurrence = recurrence_field(&mut c, input.recurrence.as_deref());
@@ -270,7 +270,7 @@ impl Task {
         let mut c = Checks::new();
         let mut next = self.clone();
         if let Some(title) = patch.title {
-            next.title = c.text("title", &title, 1, TITLE_MAX);
+            next.title = c.line("title", &title, 1, TITLE_MAX);
         }
         if let Some(description) = patch.description {
             next.description = c.optional_text("description", Some(&description), DESCRIPTION_MAX);

@@ -147,7 +147,7 @@ fn context_field(c: &mut Checks, context: &Option<Value>) {
 impl Thought {
     pub(crate) fn capture(id: ThoughtId, user_id: UserId, input: NewThought, now: DateTime<Utc>) -> Result<Thought> {
         let mut c = Checks::new();
-        let content = c.text("content", &input.content, 1, CONTENT_MAX);
+        let content = c.lines("content", &input.content, 1, CONTENT_MAX);
         let tags = c.tags("tags", &input.tags, THOUGHT_TAGS_MAX);
         context_field(&mut c, &input.context);
         c.finish()?;
@@ -178,7 +178,7 @@ impl Thought {
         let mut c = Checks::new();
         let mut next = self.clone();
         if let Some(content) = patch.content {
-            next.content = c.text("content", &content, 1, CONTENT_MAX);
+            next.content = c.lines("content", &content, 1, CONTENT_MAX);
         }
         if let Some(tags) = patch.tags {
             next.tags = c.tags("tags", &tags, THOUGHT_TAGS_MAX);

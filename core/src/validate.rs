@@ -49,6 +49,41 @@ impl Checks {
         trimmed.to_string()
     }
 
+    /// `text` for a one-line value (a title): no control characters at
+    /// all, newlines and tabs included, so a title can never carry a
+    /// terminal escape sequence or break a line-oriented listing.
+    pub(crate) fn line(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        let text = self.text(field, value, min, max);
+        if let Some(c) = text.chars().find(|c| c.is_control() && *c != '\0') {
+            self.fail(field, format!("must not contain control characters (found {})", c.escape_unicode()));
+        }
+        text
+    }
+
+    /// `text` for a value that may span lines (a thought): newlines, tabs
+    /// and `\r\n` line ends are kept, every other control character is
+    /// refused.
+    pub(crate) fn lines(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        let text = self.text(field, value, min, max);
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            let allowed = match c {
+                '\n' | '\t' | '\0' => true,
+                '\r' => chars.peek() == Some(&'\n'),
+                other => !other.is_control(),
+            };
+            if !allowed {
+                let msg = format!(
+                    "must not contain control characters other than newlines and tabs (found {})",
+                    c.escape_unicode()
+                );
+                self.fail(field, msg);
+                break;
+            }
+        }
+        text
+    }
+
     /// Like `text`, but an empty value after trimming becomes `None`.
     pub(crate) fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
         let value = value?;
@@ -147,6 +182,36 @@ mod tests {
         let mut c = Checks::new();
         c.text("content", "before\0after", 1, 100);
         assert!(matches!(c.finish(), Err(Error::Invalid(e)) if e[0].msg.contains("NUL")));
+    }
+
+    #[test]
+    fn titles_refuse_every_control_character() {
+        for bad in ["x \u{1b}[31mred", "two\nlines", "a\tb", "bell\u{7}", "c1 \u{9b}31m"] {
+            let mut c = Checks::new();
+            c.line("title", bad, 1, 200);
+            assert!(
+                matches!(c.finish(), Err(Error::Invalid(e)) if e[0].loc.last().map(String::as_str) == Some("title") && e[0].msg.contains("control")),
+                "{bad:?}"
+            );
+        }
+        let mut c = Checks::new();
+        assert_eq!(c.line("title", "  café ☕ #1 ", 1, 200), "café ☕ #1");
+        assert!(c.finish().is_ok());
+    }
+
+    #[test]
+    fn multi_line_text_keeps_newlines_and_tabs_only() {
+        let mut c = Checks::new();
+        c.lines("content", "first\n\tsecond\r\nthird", 1, 100);
+        assert!(c.finish().is_ok());
+        for bad in ["x \u{1b}[2J", "carriage\rreturn", "del\u{7f}"] {
+            let mut c = Checks::new();
+            c.lines("content", bad, 1, 100);
+            assert!(
+                matches!(c.finish(), Err(Error::Invalid(e)) if e[0].loc.last().map(String::as_str) == Some("content")),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
