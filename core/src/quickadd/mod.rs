@@ -50,17 +50,20 @@
 //! contain no phrase, so `parse(title)` gives back the same title; this
 //! takes time linear in the input.
 
+mod clock;
 mod lexicon;
+mod opener;
 mod recur;
 mod scan;
 mod token;
 mod when;
+mod zone;
 
 #[cfg(test)]
 mod tests;
 
 use crate::Priority;
-use chrono::{DateTime, NaiveDate, NaiveTime, Offset, TimeZone, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
 /// A task read from a quick-add phrase.
@@ -88,41 +91,58 @@ pub struct ParsedTask {
 pub enum ParseError {
     #[error("the task has no title once dates, tags and priority are taken out")]
     EmptyTitle,
+    /// A date the calendar does not have, as the message names it:
+    /// `February 30`, `February 29, 2027`, `13/13`.
+    #[error("{0} does not exist")]
+    NoSuchDate(String),
+    /// A clock reading that is no time of day: `25:00`, `13pm`.
+    #[error("{0} is not a time of day")]
+    NoSuchTime(String),
 }
 
-/// Reads a quick-add phrase. `now` and `tz` decide what `today`, `friday`
-/// or `5pm` mean; nothing else is read from the environment.
+/// How the user writes numeric dates such as `3/4`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateOrder {
+    /// `3/4` is March 4 (US).
+    #[default]
+    MonthDay,
+    /// `3/4` is 3 April (most of the world).
+    DayMonth,
+}
+
+/// The user's settings that change how a phrase reads. `Default` is what
+/// [`parse`] uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParseOptions {
+    pub date_order: DateOrder,
+}
+
+impl ParseOptions {
+    pub fn with_date_order(self, date_order: DateOrder) -> Self {
+        ParseOptions { date_order, ..self }
+    }
+}
+
+/// Reads a quick-add phrase with the default options. `now` and `tz` decide
+/// what `today`, `friday` or `5pm` mean; nothing else is read from the
+/// environment.
 pub fn parse(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<ParsedTask, ParseError> {
-    let utc = now.naive_utc();
-    let offset = tz.offset_from_utc_datetime(&utc).fix();
-    // Past the end of chrono's calendar the local time does not exist; UTC
-    // stands in for it rather than panicking.
-    let local = utc.checked_add_offset(offset).unwrap_or(utc);
-    let ctx = when::Ctx { today: local.date(), now_time: local.time() };
+    parse_with(text, now, tz, &ParseOptions::default())
+}
+
+/// Reads a quick-add phrase as [`parse`] does, with the user's options.
+pub fn parse_with(text: &str, now: DateTime<Utc>, tz: Tz, options: &ParseOptions) -> Result<ParsedTask, ParseError> {
+    let local = zone::local_now(zone::Zone::Named(tz), now);
+    let ctx = when::Ctx { today: local.date(), now: local, order: options.date_order };
     let toks = token::tokenize(text);
-    let (found, title_toks) = scan::extract(&ctx, &toks);
+    let (found, title_toks) = scan::extract(&ctx, &toks)?;
     if title_toks.is_empty() {
         return Err(ParseError::EmptyTitle);
     }
     let title = title_toks.iter().map(|t| t.raw).collect::<Vec<_>>().join(" ");
-
-    let time = match found.time {
-        // `tonight at 9` is 21:00.
-        Some((t, true)) if found.tonight && (1..=11).contains(&t.hour()) => {
-            NaiveTime::from_hms_opt(t.hour() + 12, t.minute(), 0).or(Some(t))
-        }
-        Some((t, _)) => Some(t),
-        None if found.tonight => NaiveTime::from_hms_opt(20, 0, 0),
-        None => None,
-    };
-    let date = found.date.or_else(|| {
-        let start = if time.is_none_or(|t| t >= ctx.now_time) { Some(ctx.today) } else { ctx.today.succ_opt() };
-        match &found.recur {
-            Some(r) => start.and_then(|s| r.first_on_or_after(s)),
-            None if time.is_some() => start,
-            None => None,
-        }
-    });
+    let (date, time) = due(&found, &ctx, now, tz);
     Ok(ParsedTask {
         title,
         priority: found.priority,
@@ -131,6 +151,35 @@ pub fn parse(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<ParsedTask, Parse
         tags: found.tags,
         recurrence: found.recur.map(|r| r.rrule()),
     })
+}
+
+/// The due date and time in the user's zone. A time without a date is today
+/// if it is at or after now, else tomorrow; with a recurrence, the first
+/// occurrence from then. A time said in another zone (`3pm PST`) is placed
+/// on that zone's calendar first, then moved into the user's.
+fn due(found: &scan::Found, ctx: &when::Ctx, now: DateTime<Utc>, tz: Tz) -> (Option<NaiveDate>, Option<NaiveTime>) {
+    let time = match found.clock {
+        Some(c) => Some(c.resolve(found.part)),
+        None => found.part.map(clock::Part::time),
+    };
+    let zone = found.clock.and_then(|c| c.zone);
+    let here = zone.map_or(ctx.now, |z| zone::local_now(z, now));
+    let today = here.date();
+    let date = found.date.or(found.soft_today.then_some(today)).or_else(|| {
+        let start = if time.is_none_or(|t| t >= here.time()) { Some(today) } else { today.succ_opt() };
+        match &found.recur {
+            Some(r) => start.and_then(|s| r.first_on_or_after(s)),
+            None if time.is_some() => start,
+            None => None,
+        }
+    });
+    match (zone, date, time) {
+        (Some(z), Some(d), Some(t)) => match zone::convert(d.and_time(t), z, tz) {
+            Some(at) => (Some(at.date()), Some(at.time())),
+            None => (date, time),
+        },
+        _ => (date, time),
+    }
 }
 
 /// `Option<NaiveDate>` as `"YYYY-MM-DD"` or null.

@@ -8,6 +8,7 @@ mod props;
 mod recurrence;
 mod times;
 mod title;
+mod typed;
 
 use super::{ParseError, ParsedTask, parse};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};

@@ -111,9 +111,10 @@ fn every_ordinal_is_monthly_by_month_day() {
 }
 
 #[test]
-fn month_day_recurrence_skips_months_without_that_day() {
-    assert_eq!(rule("close books every 30th").2, date(2026, 3, 30));
-    assert_eq!(p_at("close books every 31st", utc(2026, 4, 1, 8, 0), Tz::UTC).due_date, date(2026, 5, 31));
+fn month_day_recurrence_falls_on_the_last_day_of_shorter_months() {
+    // The 30th, or February's last day.
+    assert_eq!(rule("close books every 30th").2, date(2026, 2, 28));
+    assert_eq!(p_at("close books every 31st", utc(2026, 4, 1, 8, 0), Tz::UTC).due_date, date(2026, 4, 30));
 }
 
 #[test]
