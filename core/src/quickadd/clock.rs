@@ -114,6 +114,9 @@ fn reading(
         "midnight" => return Ok(NaiveTime::from_hms_opt(0, 0, 0).map(|t| (1, Clock::exact(t)))),
         _ => {}
     }
+    if !lexicon::starts_with_digit(w0) {
+        return Ok(None);
+    }
     if let Some((stem, pm)) = meridiem(w0)
         && let Some((h, m, _)) = clock(stem)
     {

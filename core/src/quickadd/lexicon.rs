@@ -57,6 +57,12 @@ pub(crate) fn month(w: &str) -> Option<u32> {
     })
 }
 
+/// Whether `w` starts with an ASCII digit: every numeric form of the
+/// grammar does, so the rest of a word need not be looked at otherwise.
+pub(crate) fn starts_with_digit(w: &str) -> bool {
+    w.as_bytes().first().is_some_and(u8::is_ascii_digit)
+}
+
 /// Up to `max_len` ASCII digits and nothing else, as a number.
 pub(crate) fn digits(w: &str, max_len: usize) -> Option<u32> {
     if w.is_empty() || w.len() > max_len || !w.bytes().all(|b| b.is_ascii_digit()) {
@@ -96,6 +102,9 @@ pub(crate) fn day_of_month(w: &str) -> Option<u32> {
 /// A number with an ordinal suffix (`1st`, `2nd`, `15th`), 1..=31. The
 /// suffix is not checked against the number (`3th` is accepted).
 pub(crate) fn ordinal(w: &str) -> Option<u32> {
+    if !starts_with_digit(w) {
+        return None;
+    }
     let stem = ["st", "nd", "rd", "th"].iter().find_map(|s| w.strip_suffix(s))?;
     let n = digits(stem, 2)?;
     (1..=31).contains(&n).then_some(n)

@@ -86,14 +86,16 @@ impl Recur {
         }
         if self.days != 0 {
             out.push_str(";BYDAY=");
-            let nth = if self.nth == 0 { String::new() } else { self.nth.to_string() };
-            let codes: Vec<String> = CODES
-                .iter()
-                .enumerate()
-                .filter(|(bit, _)| self.days & (1 << bit) != 0)
-                .map(|(_, c)| format!("{nth}{c}"))
-                .collect();
-            out.push_str(&codes.join(","));
+            let listed = CODES.iter().enumerate().filter(|(bit, _)| self.days & (1 << bit) != 0);
+            for (k, (_, code)) in listed.enumerate() {
+                if k > 0 {
+                    out.push(',');
+                }
+                if self.nth != 0 {
+                    out.push_str(&self.nth.to_string());
+                }
+                out.push_str(code);
+            }
         }
         if let Some(d) = self.month_day {
             // The shortest month the rule reaches.
@@ -131,7 +133,8 @@ impl Recur {
                 return false;
             }
         }
-        self.month_day.is_none_or(|m| d.day() == m.min(days_in_month(d)))
+        // Only a day past the 28th can be missing from a month.
+        self.month_day.is_none_or(|m| d.day() == m || (m > 28 && d.day() >= 28 && d.day() == days_in_month(d).min(m)))
     }
 
     /// The first date on or after `start` the rule allows.

@@ -214,7 +214,7 @@ fn next_month_day(today: NaiveDate, day: u32) -> Option<NaiveDate> {
 
 /// `YYYY-MM-DD`; a date of that shape that does not exist is an error.
 fn iso(w: &str) -> Result<Option<NaiveDate>, ParseError> {
-    if w.len() != 10 || w.get(4..5) != Some("-") || w.get(7..8) != Some("-") {
+    if w.len() != 10 || !lexicon::starts_with_digit(w) || w.get(4..5) != Some("-") || w.get(7..8) != Some("-") {
         return Ok(None);
     }
     let part = |r: std::ops::Range<usize>| w.get(r).and_then(|p| lexicon::digits(p, 4));
@@ -250,6 +250,9 @@ fn next_yearly(today: NaiveDate, m: u32, d: u32) -> Result<Option<NaiveDate>, Pa
 /// and `24/7` stay in the title; where it counts, an impossible date is an
 /// error.
 fn slash_date(ctx: &Ctx, w: &str, after_connector: bool) -> Result<Option<NaiveDate>, ParseError> {
+    if !lexicon::starts_with_digit(w) || !w.contains('/') {
+        return Ok(None);
+    }
     let mut parts = w.split('/');
     let (Some(a), Some(b)) = (parts.next(), parts.next()) else { return Ok(None) };
     let year = parts.next();
