@@ -13,7 +13,8 @@
 //! Matching ignores ASCII case and trailing `, . ; ! ? :`.
 //! - Priority: `p1`..`p4` (critical, high, medium, low); `<level> priority`
 //!   or `<level>-priority` with level `critical`/`urgent`/`high`/`medium`/`low`;
-//!   `asap` anywhere and `urgent` as the first or last word (critical);
+//!   `asap` anywhere and `urgent` as the first (not in `urgent care`) or
+//!   last word (critical);
 //!   `important` as the first or last word (high); a standalone `!!!`
 //!   (critical) or `!!` (high). In the middle of a phrase `urgent` and
 //!   `important` are title words (`reply to urgent email`).
@@ -58,7 +59,7 @@
 //! - Zones: right after a time, `PST`/`PDT`/`PT`, `MST`, `CST`, `EST`/`ET`
 //!   (the US zones' cities, so `PST` in July is still Pacific time), `UTC`,
 //!   `GMT`, `BST`, `WET`, `CET`/`CEST`, `EET`, `IST` (India), `JST`,
-//!   `AEST`, `UTC±H(:MM)`, `GMT±H(:MM)` or an IANA name as typed
+//!   `AEST`, `UTC±H(:MM)`, `GMT±H(:MM)` or an IANA name in any case
 //!   (`Europe/Paris`). The date and time are read on that zone's calendar and
 //!   moved into the user's; a recurrence keeps its days as typed.
 //! - Recurrence: `daily`, `weekly`, `monthly`, `yearly`/`annually`, and
@@ -81,7 +82,7 @@
 //!   are title words.
 //! - Openers, dropped at the start of what is left: `add (a|an) (new)
 //!   task|todo|reminder (to)`, `remind me to`, `remember to`, `don't|dont|do
-//!   not forget (to)`, `I need|have|want to`, `I must|should|gotta`, `need
+//!   not forget to` (or `forget:`), `I need|have|want to`, `I must|should|gotta`, `need
 //!   to`, `please`, and `todo:`/`to-do:`/`to do:`/`task:`/`reminder:` (with
 //!   the colon).
 //! - Errors: a date that does not exist (`feb 30`, `2026-02-30`, `feb 29

@@ -26,8 +26,10 @@ pub(crate) fn opener(toks: &[&Token<'_>]) -> (usize, Option<Priority>) {
         }
         "remind" if w(1) == "me" && w(2) == "to" => 3,
         "remember" if w(1) == "to" => 2,
-        "don't" | "don’t" | "dont" if w(1) == "forget" => 2 + to(2),
-        "do" if w(1) == "not" && w(2) == "forget" => 3 + to(3),
+        "don't" | "don’t" | "dont" if w(1) == "forget" && (colon(1) || w(2) == "to") => 2 + to(2),
+        "do" if w(1) == "not" && w(2) == "forget" && (colon(2) || w(3) == "to") => 3 + to(3),
+        // A place, not a priority.
+        "urgent" if w(1) == "care" => 0,
         "i" => match w(1) {
             "need" | "have" | "want" if w(2) == "to" => 3,
             "must" | "should" | "gotta" => 2,

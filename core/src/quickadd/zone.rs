@@ -7,7 +7,7 @@
 use super::lexicon;
 use super::token::{Token, trim_trailing};
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Offset, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono_tz::{TZ_VARIANTS, Tz};
 
 /// The zone a time was said in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,7 @@ const ABBREVIATIONS: &[(&str, Tz)] = &[
 ];
 
 /// A zone word: an abbreviation above, `UTC±H`, `UTC±HH:MM`, `GMT±H`, or an
-/// IANA name as typed (`Europe/Paris`).
+/// IANA name in any case (`Europe/Paris`, `europe/paris`).
 pub(crate) fn zone(tok: &Token<'_>) -> Option<Zone> {
     let w = &*tok.word;
     if let Some((_, tz)) = ABBREVIATIONS.iter().find(|(abbr, _)| *abbr == w) {
@@ -57,7 +57,12 @@ pub(crate) fn zone(tok: &Token<'_>) -> Option<Zone> {
         return offset(rest).map(Zone::Fixed);
     }
     if w.contains('/') {
-        return trim_trailing(tok.raw).parse::<Tz>().ok().map(Zone::Named);
+        let name = trim_trailing(tok.raw);
+        let tz = name
+            .parse::<Tz>()
+            .ok()
+            .or_else(|| TZ_VARIANTS.iter().copied().find(|tz| tz.name().eq_ignore_ascii_case(name)));
+        return tz.map(Zone::Named);
     }
     None
 }

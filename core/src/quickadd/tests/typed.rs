@@ -209,6 +209,11 @@ fn priority_words_and_marks() {
         let t = p(text);
         assert_eq!((t.title.as_str(), t.priority), (title, Some(pr)), "{text}");
     }
+    // Urgent care is a place.
+    let t = p("urgent care appointment tomorrow");
+    assert_eq!((t.title.as_str(), t.priority), ("urgent care appointment", None));
+    let t = p("urgent: urgent care visit");
+    assert_eq!((t.title.as_str(), t.priority), ("urgent care visit", Some(Priority::Critical)));
 }
 
 #[test]
@@ -235,8 +240,11 @@ fn conversational_openers() {
     ] {
         assert_eq!(p(text).title, "call mom", "{text}");
     }
-    // Only at the start, and `todo` only with its colon.
+    // Only at the start, `todo` only with its colon, `don't forget` only
+    // with `to` or a colon.
     assert_eq!(p("todo list cleanup").title, "todo list cleanup");
+    assert_eq!(p("don't forget: call mom").title, "call mom");
+    assert_eq!(p("don't forget the milk").title, "don't forget the milk");
     assert_eq!(p("tell Ann I need to leave").title, "tell Ann I need to leave");
 }
 
@@ -258,6 +266,13 @@ fn times_in_other_zones_move_into_the_users() {
     // 9am in Paris has passed (it is 11:30 there): tomorrow 9am Paris.
     assert_eq!(at("call Anna at 9am Europe/Paris", Tz::UTC), ("call Anna".into(), d(2026, 2, 22), h(8, 0)));
     assert_eq!(at("call Anna tomorrow at 9am EST", Tz::UTC), ("call Anna".into(), d(2026, 2, 22), h(14, 0)));
+    assert_eq!(at("call Anna at 10am america/new_york", Tz::UTC), ("call Anna".into(), d(2026, 2, 21), h(15, 0)));
+    // A zone in a rule moves the first occurrence; the rule keeps its days.
+    let t = p_at("call mom every monday at 9am PST", sat(), Tz::Europe__Berlin);
+    assert_eq!(
+        (t.due_date, t.due_time, t.recurrence.as_deref()),
+        (d(2026, 2, 23), h(18, 0), Some("FREQ=WEEKLY;BYDAY=MO"))
+    );
     // Alone, a zone word is a title word.
     assert_eq!(at("PST meeting notes", Tz::UTC), ("PST meeting notes".into(), None, None));
 }
