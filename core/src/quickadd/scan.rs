@@ -244,8 +244,9 @@ pub(crate) fn extract<'t, 'a>(ctx: &Ctx, toks: &'t [Token<'a>]) -> Result<(Found
 fn match_at(ctx: &Ctx, window: &[&Token<'_>]) -> Result<Option<(usize, Item)>, ParseError> {
     let (toks, i) = (window, 0);
     let Some(tok) = toks.get(i) else { return Ok(None) };
-    let trimmed = trim_trailing(tok.raw);
-    if let Some(t) = lexicon::tag(trimmed) {
+    if tok.raw.starts_with('#')
+        && let Some(t) = lexicon::tag(trim_trailing(tok.raw))
+    {
         return Ok(Some((1, Item::Tag(t))));
     }
     if let Some(p) = lexicon::bangs(tok.raw) {
