@@ -67,8 +67,10 @@
 //!   a weekday list (`monday`, `mondays`, `mon, fri`, `mon, wed and fri`,
 //!   `monday at 9am and friday`), `N units` or `second|third… unit`,
 //!   `other <unit or weekday list>`, an ordinal (`15th`: monthly on that
-//!   day), a weekday of the month (`2nd tuesday`, `last friday`, with an
-//!   optional `of the month`), `last day (of the month)`, a date (`march 3`:
+//!   day; a list, `1st and 15th`, of days every month has or the 31st), a
+//!   weekday of the month (`2nd tuesday`, `last friday`, `1st and 3rd
+//!   monday`, with an optional `of the month`), `last day (of the month)`,
+//!   a date (`march 3`:
 //!   yearly) or a part of the day (`every morning`: daily at 09:00); also
 //!   `(the) <first…fifth|last> <weekday> of every|each month`. A weekly rule
 //!   without days takes `on <weekday list>` (`every 2 weeks on monday`), a

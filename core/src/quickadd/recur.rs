@@ -22,6 +22,8 @@ const SEARCH_DAYS: usize = 400;
 const WORKWEEK: u8 = 0b0001_1111;
 /// Saturday and Sunday.
 const WEEKEND: u8 = 0b0110_0000;
+/// The last of a weekday in its month, in [`Recur::positions`].
+const LAST: u8 = 1 << 6;
 /// RRULE weekday codes, Monday first (bit order).
 const CODES: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 
@@ -40,30 +42,31 @@ pub(crate) struct Recur {
     interval: u32,
     /// BYDAY: one bit per weekday, Monday in bit 0; 0 for none.
     days: u8,
-    /// With one day in `days`: its position in the month, 1..=5 or -1
-    /// for the last (`BYDAY=2TU`, `BYDAY=-1FR`); 0 for every one.
-    nth: i8,
-    /// The day of the month, 1..=31; in a month without it, the last day.
-    month_day: Option<u32>,
+    /// The positions in the month of the `days` (`BYDAY=2TU,4TU`,
+    /// `BYDAY=-1FR`): bit N for the Nth, 1..=5, and [`LAST`]; 0 for every one.
+    positions: u8,
+    /// BYMONTHDAY: bit N for day N, 1..=31. A day a month lacks is its last
+    /// day there; more than one day are all 1..=28 or 31 (the last day).
+    month_days: u32,
     /// BYMONTH, 1..=12.
     month: Option<u32>,
 }
 
 impl Recur {
     fn new(freq: Freq) -> Self {
-        Recur { freq, interval: 1, days: 0, nth: 0, month_day: None, month: None }
+        Recur { freq, interval: 1, days: 0, positions: 0, month_days: 0, month: None }
     }
 
     fn weekly_on(days: u8) -> Self {
         Recur { days, ..Recur::new(Freq::Weekly) }
     }
 
-    fn monthly_on_day(day: u32) -> Self {
-        Recur { month_day: Some(day), ..Recur::new(Freq::Monthly) }
+    fn monthly_on_days(month_days: u32) -> Self {
+        Recur { month_days, ..Recur::new(Freq::Monthly) }
     }
 
-    fn monthly_nth(nth: i8, wd: Weekday) -> Self {
-        Recur { days: bit(wd), nth, ..Recur::new(Freq::Monthly) }
+    fn monthly_nth(positions: u8, wd: Weekday) -> Self {
+        Recur { days: bit(wd), positions, ..Recur::new(Freq::Monthly) }
     }
 
     /// The rule as `FREQ=…;INTERVAL=…;BYMONTH=…;BYDAY=…;BYMONTHDAY=…`,
@@ -86,29 +89,47 @@ impl Recur {
         }
         if self.days != 0 {
             out.push_str(";BYDAY=");
-            let listed = CODES.iter().enumerate().filter(|(bit, _)| self.days & (1 << bit) != 0);
-            for (k, (_, code)) in listed.enumerate() {
-                if k > 0 {
-                    out.push(',');
+            let mut first = true;
+            for code in CODES.iter().enumerate().filter(|(bit, _)| self.days & (1 << bit) != 0).map(|(_, c)| c) {
+                let mut push = |prefix: &str| {
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    out.push_str(prefix);
+                    out.push_str(code);
+                };
+                match self.positions {
+                    0 => push(""),
+                    p => {
+                        for (n, prefix) in [(1, "1"), (2, "2"), (3, "3"), (4, "4"), (5, "5")] {
+                            if p & (1 << n) != 0 {
+                                push(prefix);
+                            }
+                        }
+                        if p & LAST != 0 {
+                            push("-1");
+                        }
+                    }
                 }
-                if self.nth != 0 {
-                    out.push_str(&self.nth.to_string());
-                }
-                out.push_str(code);
             }
         }
-        if let Some(d) = self.month_day {
+        if self.month_days != 0 {
+            out.push_str(";BYMONTHDAY=");
+            let listed: Vec<u32> = (1..=31).filter(|d| self.month_days & (1 << d) != 0).collect();
             // The shortest month the rule reaches.
             let shortest = self.month.map_or(28, shortest_month);
-            out.push_str(";BYMONTHDAY=");
-            if d <= shortest {
-                out.push_str(&d.to_string());
-            } else if d == 31 && self.month.is_none() {
-                out.push_str("-1");
-            } else {
-                let days: Vec<String> = (shortest..=d).map(|x| x.to_string()).collect();
-                out.push_str(&days.join(","));
-                out.push_str(";BYSETPOS=-1");
+            match listed.as_slice() {
+                [d] if *d > shortest && (*d < 31 || self.month.is_some()) => {
+                    let days: Vec<String> = (shortest..=*d).map(|x| x.to_string()).collect();
+                    out.push_str(&days.join(","));
+                    out.push_str(";BYSETPOS=-1");
+                }
+                days => {
+                    let days: Vec<String> =
+                        days.iter().map(|&d| if d > shortest { "-1".to_owned() } else { d.to_string() }).collect();
+                    out.push_str(&days.join(","));
+                }
             }
         }
         out
@@ -124,17 +145,20 @@ impl Recur {
             if self.days & bit(d.weekday()) == 0 {
                 return false;
             }
-            let ok = match self.nth {
-                0 => true,
-                -1 => d.day() + 7 > days_in_month(d),
-                n => i64::from((d.day() - 1) / 7 + 1) == i64::from(n),
-            };
+            let p = self.positions;
+            let ok =
+                p == 0 || p & (1 << ((d.day() - 1) / 7 + 1)) != 0 || (p & LAST != 0 && d.day() + 7 > days_in_month(d));
             if !ok {
                 return false;
             }
         }
-        // Only a day past the 28th can be missing from a month.
-        self.month_day.is_none_or(|m| d.day() == m || (m > 28 && d.day() >= 28 && d.day() == days_in_month(d).min(m)))
+        if self.month_days == 0 || self.month_days & (1 << d.day()) != 0 {
+            return true;
+        }
+        // Only a day past the 28th can be missing from a month: on the last
+        // day, a listed day the month lacks falls there.
+        let last = days_in_month(d);
+        d.day() == last && (last + 1..=31).any(|m| self.month_days & (1 << m) != 0)
     }
 
     /// The first date on or after `start` the rule allows.
@@ -215,10 +239,52 @@ pub(crate) fn match_recur(toks: &[&Token<'_>], i: usize) -> Option<(usize, Recur
 fn nth_of_every_month(toks: &[&Token<'_>], i: usize) -> Option<(usize, Recur)> {
     let the = usize::from(word(toks, i) == "the");
     let j = i + the;
-    let nth = lexicon::nth(word(toks, j))?;
-    let wd = lexicon::listed_weekday(word(toks, j + 1))?;
-    let ok = word(toks, j + 2) == "of" && matches!(word(toks, j + 3), "every" | "each") && word(toks, j + 4) == "month";
-    ok.then_some((the + 5, Recur::monthly_nth(nth, wd)))
+    let (n, positions) = position_list(toks, j)?;
+    let wd = lexicon::listed_weekday(word(toks, j + n))?;
+    let k = j + n + 1;
+    let ok = word(toks, k) == "of" && matches!(word(toks, k + 1), "every" | "each") && word(toks, k + 2) == "month";
+    ok.then_some((the + n + 4, Recur::monthly_nth(positions, wd)))
+}
+
+/// `2nd`, `first and third`, `2nd & last` at `i`: its length and the
+/// positions, as in [`Recur::positions`].
+fn position_list(toks: &[&Token<'_>], i: usize) -> Option<(usize, u8)> {
+    let pos = |n: i8| if n < 0 { LAST } else { 1 << n };
+    let mut positions = pos(lexicon::nth(word(toks, i))?);
+    let mut j = i + 1;
+    loop {
+        let and = usize::from(matches!(word(toks, j), "and" | "&"));
+        match lexicon::nth(word(toks, j + and)) {
+            Some(n) => {
+                positions |= pos(n);
+                j += and + 1;
+            }
+            None => return Some((j - i, positions)),
+        }
+    }
+}
+
+/// `15th`, `1st and 15th`, `1st, 15th & 31st` at `i`: its length and the
+/// days, as in [`Recur::month_days`]. A list holds only days every month
+/// has, and the 31st (the last day).
+fn ordinal_list(toks: &[&Token<'_>], i: usize) -> Option<(usize, u32)> {
+    let first = lexicon::ordinal(word(toks, i))?;
+    let mut days = 1u32 << first;
+    let listable = |d: &u32| *d <= 28 || *d == 31;
+    if !listable(&first) {
+        return Some((1, days));
+    }
+    let mut j = i + 1;
+    loop {
+        let and = usize::from(matches!(word(toks, j), "and" | "&"));
+        match lexicon::ordinal(word(toks, j + and)).filter(listable) {
+            Some(d) => {
+                days |= 1 << d;
+                j += and + 1;
+            }
+            None => return Some((j - i, days)),
+        }
+    }
 }
 
 /// `of the|every|each month` at `j`: its length, or 0.
@@ -229,18 +295,18 @@ fn of_the_month(toks: &[&Token<'_>], j: usize) -> usize {
 }
 
 /// A day of the month said after `every` or `monthly on`: `2nd tuesday`,
-/// `last friday` (with an optional `of the month`), `last day`, `15th`.
+/// `last friday`, `1st and 3rd monday` (with an optional `of the month`),
+/// `last day`, `15th`, `1st and 15th`.
 fn day_of_month_rule(toks: &[&Token<'_>], i: usize) -> Option<(usize, Recur)> {
-    let w = word(toks, i);
-    if let Some(nth) = lexicon::nth(w) {
-        if let Some(wd) = lexicon::listed_weekday(word(toks, i + 1)) {
-            return Some((2 + of_the_month(toks, i + 2), Recur::monthly_nth(nth, wd)));
-        }
-        if nth == -1 && word(toks, i + 1) == "day" {
-            return Some((2 + of_the_month(toks, i + 2), Recur::monthly_on_day(31)));
-        }
+    if let Some((n, positions)) = position_list(toks, i)
+        && let Some(wd) = lexicon::listed_weekday(word(toks, i + n))
+    {
+        return Some((n + 1 + of_the_month(toks, i + n + 1), Recur::monthly_nth(positions, wd)));
     }
-    lexicon::ordinal(w).map(|day| (1, Recur::monthly_on_day(day)))
+    if word(toks, i) == "last" && word(toks, i + 1) == "day" {
+        return Some((2 + of_the_month(toks, i + 2), Recur::monthly_on_days(1 << 31)));
+    }
+    ordinal_list(toks, i).map(|(n, days)| (n, Recur::monthly_on_days(days)))
 }
 
 /// Extends a weekly rule without days by `on <weekday list>` (`every 2 weeks
@@ -252,7 +318,7 @@ fn with_on_tail(toks: &[&Token<'_>], j: usize, n: usize, r: Recur) -> (usize, Re
     if word(toks, j) != "on" {
         return (n, r);
     }
-    let plain = r.days == 0 && r.month_day.is_none() && r.month.is_none();
+    let plain = r.days == 0 && r.month_days == 0 && r.month.is_none();
     match r.freq {
         Freq::Weekly if plain => match day_list(toks, j + 1) {
             Some((m, days, _)) => (n + 1 + m, Recur { days, ..r }),
@@ -278,7 +344,7 @@ fn with_on_tail(toks: &[&Token<'_>], j: usize, n: usize, r: Recur) -> (usize, Re
 fn yearly_date(toks: &[&Token<'_>], i: usize) -> Option<(usize, Recur)> {
     let (n, month, day) = when::month_and_day(toks, i)?;
     (day <= lexicon::max_days(month))
-        .then_some((n, Recur { month: Some(month), month_day: Some(day), ..Recur::new(Freq::Yearly) }))
+        .then_some((n, Recur { month: Some(month), month_days: 1 << day, ..Recur::new(Freq::Yearly) }))
 }
 
 /// What follows `every`, at `i`, and a time said inside a weekday list.

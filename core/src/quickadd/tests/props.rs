@@ -161,6 +161,8 @@ const VOCAB: &[&str] = &[
     "30",
     "29th",
     "30th",
+    "4th",
+    "third",
 ];
 
 fn now_strategy() -> impl Strategy<Value = DateTime<Utc>> {

@@ -207,6 +207,10 @@ fn every_rule_the_parser_writes_is_valid_and_agrees_with_the_rrule_engine() {
         "x every feb 29",
         "x every march 31",
         "x monthly on the 1st monday",
+        "x every 2nd and 4th tuesday",
+        "x every 1st & last friday",
+        "x every 1st and 15th",
+        "x every 15th and 31st",
     ];
     // One start a day for two years, a leap day among them.
     let mut day = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap_or_default();

@@ -134,6 +134,38 @@ fn nth_and_last_weekday_of_the_month() {
             ("close books", Some((2026, 2, 28)), None, Some("FREQ=MONTHLY;BYMONTHDAY=-1")),
         ),
         ("sync every second week", ("sync", Some((2026, 2, 21)), None, Some("FREQ=WEEKLY;INTERVAL=2"))),
+        ("club every 2nd and 4th tuesday", ("club", Some((2026, 2, 24)), None, Some("FREQ=MONTHLY;BYDAY=2TU,4TU"))),
+        (
+            "club first and third monday of every month",
+            ("club", Some((2026, 3, 2)), None, Some("FREQ=MONTHLY;BYDAY=1MO,3MO")),
+        ),
+        ("club every 1st & last friday", ("club", Some((2026, 2, 27)), None, Some("FREQ=MONTHLY;BYDAY=1FR,-1FR"))),
+        // `last` alone is a title word.
+        ("read every last page", ("read every last page", None, None, None)),
+    ]);
+}
+
+#[test]
+fn several_days_of_the_month() {
+    check_rows(&[
+        ("pay bills every 1st and 15th", ("pay bills", Some((2026, 3, 1)), None, Some("FREQ=MONTHLY;BYMONTHDAY=1,15"))),
+        (
+            "pay bills every month on the 1st and 15th",
+            ("pay bills", Some((2026, 3, 1)), None, Some("FREQ=MONTHLY;BYMONTHDAY=1,15")),
+        ),
+        (
+            "pay bills every 15th and 31st",
+            ("pay bills", Some((2026, 2, 28)), None, Some("FREQ=MONTHLY;BYMONTHDAY=15,-1")),
+        ),
+        (
+            "pay bills every 1st, 10th & 20th",
+            ("pay bills", Some((2026, 3, 1)), None, Some("FREQ=MONTHLY;BYMONTHDAY=1,10,20")),
+        ),
+        // The 29th and 30th need their own rule, so they do not join a list.
+        (
+            "pay bills every 1st and 30th",
+            ("pay bills and 30th", Some((2026, 3, 1)), None, Some("FREQ=MONTHLY;BYMONTHDAY=1")),
+        ),
     ]);
 }
 
