@@ -70,8 +70,8 @@
 //!   day; a list, `1st and 15th`, of days every month has or the 31st), a
 //!   weekday of the month (`2nd tuesday`, `last friday`, `1st and 3rd
 //!   monday`, with an optional `of the month`), `last day (of the month)`,
-//!   a date (`march 3`:
-//!   yearly) or a part of the day (`every morning`: daily at 09:00); also
+//!   a date (`march 3`: yearly) or a part of the day (`every morning`:
+//!   daily at 09:00); also
 //!   `(the) <first…fifth|last> <weekday> of every|each month`. A weekly rule
 //!   without days takes `on <weekday list>` (`every 2 weeks on monday`), a
 //!   monthly one `on the 1st` or `on the last friday`, a yearly one `on
