@@ -31,6 +31,29 @@ const PHRASES: [&str; 20] = [
     "add task write the release notes for version 0.3 by wed #release",
 ];
 
+/// The phrases of issue 11: abbreviations, moments, numeric dates, parts
+/// of the day, nth-weekday and clamped rules, compound lists, priority
+/// words, openers, zones and bare hours. Measured separately so `parse_mix`
+/// stays comparable across versions.
+const NEW_PHRASES: [&str; 16] = [
+    "email Marie tmrw",
+    "review PR in 2 hours",
+    "doctor appointment on 12/15",
+    "finish report by end of day",
+    "remind me to call John tomorrow morning",
+    "take out trash every sunday night",
+    "team lunch every last friday",
+    "book club every 2nd tuesday",
+    "pay rent every month on the 31st",
+    "call mom every monday at 9am and friday",
+    "urgent: fix login",
+    "don't forget to renew passport asap",
+    "call Anna at 3pm PST",
+    "meeting at 5 tomorrow",
+    "leap party every feb 29",
+    "I need to water the plants every other day #home",
+];
+
 fn bench_parse(c: &mut Criterion) {
     let now = DateTime::<Utc>::from_timestamp(1_771_669_800, 0).unwrap_or_default();
     let tz = chrono_tz::Europe::Berlin;
@@ -39,6 +62,14 @@ fn bench_parse(c: &mut Criterion) {
     group.bench_function("parse_mix", |b| {
         b.iter(|| {
             for phrase in PHRASES {
+                let _ = black_box(parse(black_box(phrase), now, tz));
+            }
+        })
+    });
+    group.throughput(Throughput::Elements(NEW_PHRASES.len() as u64));
+    group.bench_function("parse_issue_11", |b| {
+        b.iter(|| {
+            for phrase in NEW_PHRASES {
                 let _ = black_box(parse(black_box(phrase), now, tz));
             }
         })

@@ -33,6 +33,24 @@ impl Recurrence {
         if !rule.split(';').any(|part| part.starts_with("FREQ=")) {
             return Err(Error::invalid("recurrence", "an RRULE needs FREQ (e.g. FREQ=DAILY)"));
         }
+        // Occurrences are dates: a rule that repeats within a day would make
+        // the next occurrence the same date (and time) as the last one.
+        if let Some(freq) = rule.split(';').find_map(|part| part.strip_prefix("FREQ="))
+            && matches!(freq, "SECONDLY" | "MINUTELY" | "HOURLY")
+        {
+            return Err(Error::invalid(
+                "recurrence",
+                format!(
+                    "FREQ={freq} repeats within a day; a task recurs at most daily (DAILY, WEEKLY, MONTHLY or YEARLY)"
+                ),
+            ));
+        }
+        if rule.split(';').any(|part| ["BYHOUR=", "BYMINUTE=", "BYSECOND="].iter().any(|by| part.starts_with(by))) {
+            return Err(Error::invalid(
+                "recurrence",
+                "BYHOUR, BYMINUTE and BYSECOND are not supported: a task recurs on dates and keeps its due time",
+            ));
+        }
         // Each occurrence is a new task anchored at its own due date, so a
         // COUNT would restart with every occurrence; UNTIL expresses an end.
         if rule.split(';').any(|part| part.starts_with("COUNT=")) {
@@ -112,6 +130,32 @@ mod tests {
         let r = Recurrence::parse("FREQ=DAILY;UNTIL=20260102T235959Z").unwrap();
         assert_eq!(r.next_after(d(2026, 1, 1), d(2026, 1, 1)), Some(d(2026, 1, 2)));
         assert_eq!(r.next_after(d(2026, 1, 2), d(2026, 1, 2)), None);
+    }
+
+    #[test]
+    fn sub_daily_rules_are_refused() {
+        for rule in [
+            "FREQ=SECONDLY",
+            "freq=minutely;interval=5",
+            "RRULE:FREQ=HOURLY",
+            "FREQ=DAILY;BYHOUR=9,17",
+            "FREQ=WEEKLY;BYMINUTE=0",
+        ] {
+            let err = Recurrence::parse(rule).unwrap_err();
+            assert!(matches!(err, Error::Invalid(_)), "{rule}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn last_day_clamped_rules_fire_every_month() {
+        let r = Recurrence::parse("FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=-1").unwrap();
+        assert_eq!(r.next_after(d(2026, 1, 30), d(2026, 1, 30)), Some(d(2026, 2, 28)));
+        assert_eq!(r.next_after(d(2026, 2, 28), d(2026, 2, 28)), Some(d(2026, 3, 30)));
+        let r = Recurrence::parse("FREQ=MONTHLY;BYMONTHDAY=-1").unwrap();
+        assert_eq!(r.next_after(d(2026, 3, 31), d(2026, 3, 31)), Some(d(2026, 4, 30)));
+        let r = Recurrence::parse("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=28,29;BYSETPOS=-1").unwrap();
+        assert_eq!(r.next_after(d(2027, 2, 28), d(2027, 2, 28)), Some(d(2028, 2, 29)));
+        assert_eq!(r.next_after(d(2028, 2, 29), d(2028, 2, 29)), Some(d(2029, 2, 28)));
     }
 
     #[test]

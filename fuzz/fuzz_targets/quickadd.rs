@@ -1,16 +1,19 @@
-//! Fuzzes the quick-add parser: arbitrary text, with a `now` and time zone
-//! taken from the first input bytes, must never panic, and any title must
-//! be non-empty, trimmed, single-spaced and re-parse to itself.
+//! Fuzzes the quick-add parser: arbitrary text, with a `now`, time zone and
+//! date order taken from the first input bytes, must never panic; any title
+//! must be non-empty, trimmed, single-spaced and re-parse to itself, and any
+//! recurrence must be a rule the recurrence engine accepts.
 
 #![no_main]
 
 use chrono::{DateTime, Utc};
 use chrono_tz::{TZ_VARIANTS, Tz};
 use libfuzzer_sys::fuzz_target;
-use steward_core::quickadd::parse;
+use steward_core::quickadd::{DateOrder, ParseOptions, parse_with};
+use steward_core::recurrence::Recurrence;
 
-/// The instant and zone the first 10 bytes choose; the rest is the text.
-fn split(data: &[u8]) -> (DateTime<Utc>, Tz, &[u8]) {
+/// The instant and zone the first 10 bytes choose (the lowest bit of the
+/// zone bytes picks the date order); the rest is the text.
+fn split(data: &[u8]) -> (DateTime<Utc>, Tz, ParseOptions, &[u8]) {
     let (head, text) = data.split_at(data.len().min(10));
     let mut secs = [0u8; 8];
     for (slot, byte) in secs.iter_mut().zip(head) {
@@ -26,14 +29,15 @@ fn split(data: &[u8]) -> (DateTime<Utc>, Tz, &[u8]) {
     }
     .unwrap_or_default();
     let zone = usize::from(u16::from_le_bytes([head.get(8).copied().unwrap_or(0), head.get(9).copied().unwrap_or(0)]));
-    let tz = TZ_VARIANTS.get(zone % TZ_VARIANTS.len()).copied().unwrap_or(Tz::UTC);
-    (now, tz, text)
+    let tz = TZ_VARIANTS.get((zone >> 1) % TZ_VARIANTS.len()).copied().unwrap_or(Tz::UTC);
+    let order = if zone & 1 == 0 { DateOrder::MonthDay } else { DateOrder::DayMonth };
+    (now, tz, ParseOptions::default().with_date_order(order), text)
 }
 
 fuzz_target!(|data: &[u8]| {
-    let (now, tz, bytes) = split(data);
+    let (now, tz, options, bytes) = split(data);
     let text = String::from_utf8_lossy(bytes);
-    let Ok(task) = parse(&text, now, tz) else { return };
+    let Ok(task) = parse_with(&text, now, tz, &options) else { return };
     assert!(!task.title.is_empty(), "empty title from {text:?}");
     assert_eq!(task.title.trim(), task.title, "untrimmed title from {text:?}");
     assert_eq!(
@@ -41,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
         task.title,
         "whitespace not collapsed in title from {text:?}"
     );
-    match parse(&task.title, now, tz) {
+    if let Some(rule) = &task.recurrence {
+        assert!(Recurrence::parse(rule).is_ok(), "rule {rule:?} from {text:?} is refused");
+    }
+    match parse_with(&task.title, now, tz, &options) {
         Ok(again) => assert_eq!(again.title, task.title, "title of {text:?} re-parsed differently"),
         Err(e) => panic!("title {:?} of {text:?} failed to re-parse: {e}", task.title),
     }

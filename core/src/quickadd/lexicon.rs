@@ -57,6 +57,12 @@ pub(crate) fn month(w: &str) -> Option<u32> {
     })
 }
 
+/// Whether `w` starts with an ASCII digit: every numeric form of the
+/// grammar does, so the rest of a word need not be looked at otherwise.
+pub(crate) fn starts_with_digit(w: &str) -> bool {
+    w.as_bytes().first().is_some_and(u8::is_ascii_digit)
+}
+
 /// Up to `max_len` ASCII digits and nothing else, as a number.
 pub(crate) fn digits(w: &str, max_len: usize) -> Option<u32> {
     if w.is_empty() || w.len() > max_len || !w.bytes().all(|b| b.is_ascii_digit()) {
@@ -96,9 +102,36 @@ pub(crate) fn day_of_month(w: &str) -> Option<u32> {
 /// A number with an ordinal suffix (`1st`, `2nd`, `15th`), 1..=31. The
 /// suffix is not checked against the number (`3th` is accepted).
 pub(crate) fn ordinal(w: &str) -> Option<u32> {
+    if !starts_with_digit(w) {
+        return None;
+    }
     let stem = ["st", "nd", "rd", "th"].iter().find_map(|s| w.strip_suffix(s))?;
     let n = digits(stem, 2)?;
     (1..=31).contains(&n).then_some(n)
+}
+
+/// The position of a weekday in its month: `first`/`1st` .. `fifth`/`5th`
+/// as 1..=5, `last` as -1.
+pub(crate) fn nth(w: &str) -> Option<i8> {
+    Some(match w {
+        "first" | "1st" => 1,
+        "second" | "2nd" => 2,
+        "third" | "3rd" => 3,
+        "fourth" | "4th" => 4,
+        "fifth" | "5th" => 5,
+        "last" => -1,
+        _ => return None,
+    })
+}
+
+/// A unit of `in N …` shorter than a day, in minutes: `hour(s)`, `hr(s)`,
+/// `minute(s)`, `min(s)`.
+pub(crate) fn clock_unit(w: &str) -> Option<u32> {
+    Some(match w {
+        "hour" | "hours" | "hr" | "hrs" => 60,
+        "minute" | "minutes" | "min" | "mins" => 1,
+        _ => return None,
+    })
 }
 
 /// A four-digit year.
@@ -120,6 +153,25 @@ pub(crate) fn level(w: &str) -> Option<Priority> {
     })
 }
 
+/// A priority said as a word: `urgent` and `asap` are critical, `important`
+/// is high. Where they count is the scanner's business.
+pub(crate) fn priority_word(w: &str) -> Option<Priority> {
+    Some(match w {
+        "urgent" | "asap" => Priority::Critical,
+        "important" => Priority::High,
+        _ => return None,
+    })
+}
+
+/// A standalone run of exclamation marks: `!!!` is critical, `!!` high.
+pub(crate) fn bangs(trimmed: &str) -> Option<Priority> {
+    match trimmed {
+        "!!!" => Some(Priority::Critical),
+        "!!" => Some(Priority::High),
+        _ => None,
+    }
+}
+
 /// `p1`..`p4`.
 pub(crate) fn p_level(w: &str) -> Option<Priority> {
     Some(match w {
@@ -129,6 +181,34 @@ pub(crate) fn p_level(w: &str) -> Option<Priority> {
         "p4" => Priority::Low,
         _ => return None,
     })
+}
+
+/// The English name of month 1..=12, for messages.
+pub(crate) fn month_name(m: u32) -> &'static str {
+    const NAMES: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    m.checked_sub(1).and_then(|i| NAMES.get(i as usize)).copied().unwrap_or("month")
+}
+
+/// The most days month 1..=12 can have (29 for February).
+pub(crate) fn max_days(m: u32) -> u32 {
+    match m {
+        2 => 29,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// Words dropped when they introduce a date or time: `due`, `by`, `on`, `at`.

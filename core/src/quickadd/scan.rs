@@ -1,14 +1,18 @@
 //! The scanner: takes every grammar phrase (priority, tags, dates, times,
 //! recurrences and the connector words before them) out of the tokens, and
-//! the leading `add task` / `remind me to`, until the words left — the
-//! title — contain no grammar, so a title always re-parses to itself.
+//! the leading openers (`add task`, `remind me to`, `urgent:`), until the
+//! words left — the title — contain no grammar, so a title always re-parses
+//! to itself.
 
+use super::ParseError;
+use super::clock::{Clock, Part};
 use super::lexicon;
-use super::recur::{Recur, match_recur};
+use super::opener::opener;
+use super::recur::{Recur, RecurMatch, match_recur};
 use super::token::{Token, trim_trailing, word};
 use super::when::{Ctx, When, match_when};
 use crate::Priority;
-use chrono::{NaiveDate, NaiveTime};
+use chrono::NaiveDate;
 
 /// How many connector words (`due`, `by`, `on`, `at`) may stand in a row
 /// before a date or time (`due on friday`).
@@ -20,7 +24,7 @@ enum Item {
     Priority(Priority),
     Tag(String),
     When(When),
-    Recur(Recur),
+    Recur(RecurMatch),
 }
 
 /// Everything taken out of a phrase. Of each kind the first one found wins;
@@ -30,14 +34,15 @@ pub(crate) struct Found {
     pub(crate) priority: Option<Priority>,
     pub(crate) tags: Vec<String>,
     pub(crate) date: Option<NaiveDate>,
-    /// The time, and whether it was a bare hour (`at 9`).
-    pub(crate) time: Option<(NaiveTime, bool)>,
-    pub(crate) tonight: bool,
+    /// Today, unless `date` is set (`tonight`, `end of day`).
+    pub(crate) soft_today: bool,
+    pub(crate) clock: Option<Clock>,
+    pub(crate) part: Option<Part>,
     pub(crate) recur: Option<Recur>,
 }
 
 impl Found {
-    fn apply(&mut self, ctx: &Ctx, item: Item) {
+    fn apply(&mut self, item: Item) {
         match item {
             Item::Priority(p) => {
                 self.priority.get_or_insert(p);
@@ -47,19 +52,24 @@ impl Found {
                     self.tags.push(t);
                 }
             }
-            Item::When(When::Date(d)) => {
-                self.date.get_or_insert(d);
-            }
-            Item::When(When::Time { time, bare }) => {
-                self.time.get_or_insert((time, bare));
-            }
-            Item::When(When::Tonight) => {
-                self.date.get_or_insert(ctx.today);
-                self.tonight = true;
-            }
+            Item::When(w) => self.apply_when(w),
             Item::Recur(r) => {
-                self.recur.get_or_insert(r);
+                self.recur.get_or_insert(r.recur);
+                self.apply_when(r.when);
             }
+        }
+    }
+
+    fn apply_when(&mut self, w: When) {
+        if let Some(d) = w.date {
+            self.date.get_or_insert(d);
+        }
+        self.soft_today |= w.soft_today;
+        if let Some(c) = w.clock {
+            self.clock.get_or_insert(c);
+        }
+        if let Some(p) = w.part {
+            self.part.get_or_insert(p);
         }
     }
 }
@@ -161,7 +171,7 @@ fn mark_back(alive: &Alive, mut k: usize, queued: &mut [bool], dirty: &mut Vec<u
 /// so every token whose window lost a word is tried again, until no
 /// remaining token starts a phrase; then the opener is stripped. What is
 /// left therefore parses to itself, in time linear in the input.
-pub(crate) fn extract<'t, 'a>(ctx: &Ctx, toks: &'t [Token<'a>]) -> (Found, Vec<&'t Token<'a>>) {
+pub(crate) fn extract<'t, 'a>(ctx: &Ctx, toks: &'t [Token<'a>]) -> Result<(Found, Vec<&'t Token<'a>>), ParseError> {
     let mut found = Found::default();
     let all: Vec<&Token<'a>> = toks.iter().collect();
     let n = all.len();
@@ -169,11 +179,11 @@ pub(crate) fn extract<'t, 'a>(ctx: &Ctx, toks: &'t [Token<'a>]) -> (Found, Vec<&
     let mut i = 0;
     while i < n {
         let window = all.get(i..n.min(i + WINDOW)).unwrap_or_default();
-        let Some((len, item)) = match_at(ctx, window) else {
+        let Some((len, item)) = match_at(ctx, window)? else {
             i += 1;
             continue;
         };
-        found.apply(ctx, item);
+        found.apply(item);
         let len = len.max(1);
         gone.iter_mut().skip(i).take(len).for_each(|g| *g = true);
         i += len;
@@ -199,8 +209,8 @@ pub(crate) fn extract<'t, 'a>(ctx: &Ctx, toks: &'t [Token<'a>]) -> (Found, Vec<&
         alive.window(t, &mut idx);
         window.clear();
         window.extend(idx.iter().filter_map(|&k| all.get(k).copied()));
-        if let Some((len, item)) = match_at(ctx, &window) {
-            found.apply(ctx, item);
+        if let Some((len, item)) = match_at(ctx, &window)? {
+            found.apply(item);
             let before = alive.before(t);
             idx.iter().take(len.max(1)).for_each(|&k| alive.remove(k));
             mark_back(&alive, before, &mut queued, &mut dirty);
@@ -211,9 +221,12 @@ pub(crate) fn extract<'t, 'a>(ctx: &Ctx, toks: &'t [Token<'a>]) -> (Found, Vec<&
         alive.window(alive.head, &mut idx);
         window.clear();
         window.extend(idx.iter().filter_map(|&k| all.get(k).copied()));
-        let strip = prefix_len(&window);
+        let (strip, priority) = opener(&window);
         if strip == 0 {
             break;
+        }
+        if let Some(p) = priority {
+            found.apply(Item::Priority(p));
         }
         idx.iter().take(strip).for_each(|&k| alive.remove(k));
     }
@@ -224,28 +237,39 @@ pub(crate) fn extract<'t, 'a>(ctx: &Ctx, toks: &'t [Token<'a>]) -> (Found, Vec<&
         title.push(*tok);
         k = alive.after(k);
     }
-    (found, title)
+    Ok((found, title))
 }
 
 /// The grammar phrase at the start of `window`, if any, and its length.
-fn match_at(ctx: &Ctx, window: &[&Token<'_>]) -> Option<(usize, Item)> {
+fn match_at(ctx: &Ctx, window: &[&Token<'_>]) -> Result<Option<(usize, Item)>, ParseError> {
     let (toks, i) = (window, 0);
-    let tok = toks.get(i)?;
-    if let Some(t) = lexicon::tag(trim_trailing(tok.raw)) {
-        return Some((1, Item::Tag(t)));
+    let Some(tok) = toks.get(i) else { return Ok(None) };
+    if tok.raw.starts_with('#')
+        && let Some(t) = lexicon::tag(trim_trailing(tok.raw))
+    {
+        return Ok(Some((1, Item::Tag(t))));
+    }
+    if let Some(p) = lexicon::bangs(tok.raw) {
+        return Ok(Some((1, Item::Priority(p))));
     }
     let w0 = &*tok.word;
     if let Some(p) = lexicon::p_level(w0) {
-        return Some((1, Item::Priority(p)));
+        return Ok(Some((1, Item::Priority(p))));
     }
     if let Some(p) = w0.strip_suffix("-priority").and_then(lexicon::level) {
-        return Some((1, Item::Priority(p)));
+        return Ok(Some((1, Item::Priority(p))));
     }
     if let Some(p) = lexicon::level(w0).filter(|_| word(toks, i + 1) == "priority") {
-        return Some((2, Item::Priority(p)));
+        return Ok(Some((2, Item::Priority(p))));
+    }
+    // `asap` anywhere; `urgent` and `important` as the last word (`call the
+    // bank urgent`); as the first word they are openers. Elsewhere they
+    // describe something (`reply to urgent email`).
+    if let Some(p) = lexicon::priority_word(w0).filter(|_| w0 == "asap" || toks.len() == 1) {
+        return Ok(Some((1, Item::Priority(p))));
     }
     if let Some((n, r)) = match_recur(toks, i) {
-        return Some((n, Item::Recur(r)));
+        return Ok(Some((n, Item::Recur(r))));
     }
     let mut j = i;
     let mut after_at = false;
@@ -255,26 +279,7 @@ fn match_at(ctx: &Ctx, window: &[&Token<'_>]) -> Option<(usize, Item)> {
     }
     let after_connector = j > i;
     if after_connector && let Some((n, r)) = match_recur(toks, j) {
-        return Some((j - i + n, Item::Recur(r)));
+        return Ok(Some((j - i + n, Item::Recur(r))));
     }
-    match_when(ctx, toks, j, after_connector, after_at).map(|(n, w)| (j - i + n, Item::When(w)))
-}
-
-/// How many leading tokens are an `add (a|an) (new) task|todo` or
-/// `remind me to` opener.
-fn prefix_len(toks: &[&Token<'_>]) -> usize {
-    match word(toks, 0) {
-        "add" => {
-            let mut j = 1;
-            if matches!(word(toks, j), "a" | "an") {
-                j += 1;
-            }
-            if word(toks, j) == "new" {
-                j += 1;
-            }
-            if matches!(word(toks, j), "task" | "todo") { j + 1 } else { 0 }
-        }
-        "remind" if word(toks, 1) == "me" && word(toks, 2) == "to" => 3,
-        _ => 0,
-    }
+    Ok(match_when(ctx, toks, j, after_connector, after_at)?.map(|(n, w)| (j - i + n, Item::When(w))))
 }

@@ -1,32 +1,39 @@
-//! Dates and times: the phrases that set a due date (`tomorrow`, `next
-//! friday`, `march 3rd 2027`, `in 2 weeks`, `2026-05-10` …) or a due time
-//! (`5pm`, `5:30 pm`, `17:00`, `noon`, `at 9`), resolved against today's date
-//! in the user's time zone.
+//! Dates and the phrases around them: what sets a due date (`tomorrow`,
+//! `next friday`, `march 3rd 2027`, `in 2 weeks`, `2026-05-10`, `on 12/15`
+//! …), a date with a part of the day (`tomorrow morning`, `tonight`, `end of
+//! day`) or a moment (`in 2 hours`), resolved against today's date in the
+//! user's time zone. Clock readings themselves live in `clock`.
 
+use super::clock::{self, Clock, Part};
 use super::lexicon::{self, Unit};
 use super::token::{Token, word};
-use chrono::{Datelike, Days, Months, NaiveDate, NaiveTime, Weekday};
+use super::{DateOrder, ParseError};
+use chrono::{Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeDelta, Timelike, Weekday};
 
 /// What "now" is for the user: the calendar date and wall-clock time of
-/// `now` in their time zone.
+/// `now` in their time zone, and how they write numeric dates.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ctx {
     pub(crate) today: NaiveDate,
-    pub(crate) now_time: NaiveTime,
+    pub(crate) now: NaiveDateTime,
+    pub(crate) order: DateOrder,
 }
 
-/// A date or time phrase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum When {
-    Date(NaiveDate),
-    /// A clock time; `bare` for a lone hour after `at` (`at 9`).
-    Time {
-        time: NaiveTime,
-        bare: bool,
-    },
-    /// `tonight`: today, at 20:00 unless a time is given.
-    Tonight,
+/// What a date or time phrase sets. Each part is kept only if nothing
+/// earlier in the phrase set it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct When {
+    pub(crate) date: Option<NaiveDate>,
+    /// Today unless another phrase gives a date (`tonight`, `end of day`,
+    /// `this morning`: `tonight friday` is Friday evening).
+    pub(crate) soft_today: bool,
+    pub(crate) clock: Option<Clock>,
+    pub(crate) part: Option<Part>,
 }
+
+/// A match: how many tokens it spans and what it says; an error when the
+/// words plainly name a date or time that does not exist.
+pub(crate) type Matched<T> = Result<Option<(usize, T)>, ParseError>;
 
 /// A date or time phrase starting at token `i`, and how many tokens it
 /// spans. `after_connector`: it follows `due`/`by`/`on`/`at`; `after_at`: the
@@ -37,42 +44,99 @@ pub(crate) fn match_when(
     i: usize,
     after_connector: bool,
     after_at: bool,
-) -> Option<(usize, When)> {
-    if word(toks, i) == "tonight" {
-        return Some((1, When::Tonight));
+) -> Matched<When> {
+    let (w0, w1) = (word(toks, i), word(toks, i + 1));
+    let soft = |n: usize, part| Ok(Some((n, When { soft_today: true, part: Some(part), ..When::default() })));
+    let part_only = |n: usize, part| Ok(Some((n, When { part: Some(part), ..When::default() })));
+    match w0 {
+        "tonight" | "tonite" => return soft(1, Part::Night),
+        "eod" | "cob" => return soft(1, Part::EndOfDay),
+        "this" => {
+            if let Some(p) = clock::part(w1) {
+                return soft(2, p);
+            }
+        }
+        "in" => {
+            if w1 == "the"
+                && let Some(p) = clock::part(word(toks, i + 2))
+            {
+                return part_only(3, p);
+            }
+            if let Some(found) = in_minutes(ctx, toks, i) {
+                return Ok(Some(found));
+            }
+        }
+        "end" | "close" if w1 == "of" => {
+            let the = usize::from(word(toks, i + 2) == "the");
+            if matches!(word(toks, i + 2 + the), "day" | "business") {
+                return soft(3 + the, Part::EndOfDay);
+            }
+        }
+        _ => {}
     }
-    if let Some((n, date)) = match_date(ctx.today, toks, i, after_connector) {
-        return Some((n, When::Date(date)));
+    if after_connector && let Some(p) = clock::part(w0) {
+        return part_only(1, p);
     }
-    match_time(toks, i, after_connector, after_at).map(|(n, time, bare)| (n, When::Time { time, bare }))
+    if let Some((n, date)) = match_date(ctx, toks, i, after_connector)? {
+        let when = When { date: Some(date), ..When::default() };
+        return Ok(Some(match clock::part(word(toks, i + n)) {
+            Some(p) => (n + 1, When { part: Some(p), ..when }),
+            None => (n, when),
+        }));
+    }
+    Ok(clock::match_time(toks, i, after_connector, after_at)?
+        .map(|(n, c)| (n, When { clock: Some(c), ..When::default() })))
 }
 
-fn match_date(today: NaiveDate, toks: &[&Token<'_>], i: usize, after_connector: bool) -> Option<(usize, NaiveDate)> {
+/// `in N hours|minutes` and `in half an hour`: the date and time that far
+/// from now, to the minute.
+fn in_minutes(ctx: &Ctx, toks: &[&Token<'_>], i: usize) -> Option<(usize, When)> {
+    let (n, minutes) = if word(toks, i + 1) == "half" && word(toks, i + 2) == "an" && word(toks, i + 3) == "hour" {
+        (4, 30)
+    } else {
+        let count = lexicon::count(word(toks, i + 1), true)?;
+        (3, count * lexicon::clock_unit(word(toks, i + 2))?)
+    };
+    let at = ctx.now.checked_add_signed(TimeDelta::try_minutes(i64::from(minutes))?)?;
+    let time = at.time().with_second(0)?.with_nanosecond(0)?;
+    let clock = Clock { time, ambiguous: false, zone: None };
+    Some((n, When { date: Some(at.date()), clock: Some(clock), ..When::default() }))
+}
+
+fn match_date(ctx: &Ctx, toks: &[&Token<'_>], i: usize, after_connector: bool) -> Matched<NaiveDate> {
+    let today = ctx.today;
     let w0 = word(toks, i);
     let w1 = word(toks, i + 1);
     let found = match w0 {
         "today" => Some((1, today)),
-        "tomorrow" => Some((1, today.succ_opt()?)),
+        "tomorrow" | "tmrw" | "tmr" | "tmw" | "tomorow" | "tommorow" | "tommorrow" | "2moro" | "2morrow" => {
+            today.succ_opt().map(|d| (1, d))
+        }
         "the" if w1 == "day" => day_after_tomorrow(toks, i + 1, today).map(|(n, d)| (n + 1, d)),
-        "the" if after_connector => Some((2, next_month_day(today, lexicon::ordinal(w1)?)?)),
+        "the" if after_connector => lexicon::ordinal(w1).and_then(|n| next_month_day(today, n)).map(|d| (2, d)),
         "day" => day_after_tomorrow(toks, i, today),
-        "next" => Some((2, next(today, w1)?)),
-        "this" => Some((2, on_or_after(today, lexicon::weekday(w1)?.0)?)),
-        "end" => end_of_month(toks, i, today),
+        "next" => next(today, w1).map(|d| (2, d)),
+        "this" => lexicon::weekday(w1).and_then(|(wd, _)| on_or_after(today, wd)).map(|d| (2, d)),
+        "end" => end_of(toks, i, today),
+        "eow" => on_or_after(today, Weekday::Fri).map(|d| (1, d)),
+        "eom" => last_of_month(today).map(|d| (1, d)),
         "in" => in_n(toks, i, today),
         _ => None,
     };
     if found.is_some() {
-        return found;
+        return Ok(found);
     }
-    if let Some(d) = iso(w0) {
-        return Some((1, d));
+    if let Some(d) = iso(w0)? {
+        return Ok(Some((1, d)));
+    }
+    if let Some(d) = slash_date(ctx, w0, after_connector)? {
+        return Ok(Some((1, d)));
     }
     if let Some((wd, ambiguous)) = lexicon::weekday(w0) {
         if ambiguous && !after_connector {
-            return None;
+            return Ok(None);
         }
-        return Some((1, on_or_after(today, wd)?));
+        return Ok(on_or_after(today, wd).map(|d| (1, d)));
     }
     month_day(toks, i, today)
 }
@@ -109,17 +173,24 @@ fn first_of_month(d: NaiveDate) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(d.year(), d.month(), 1)
 }
 
-/// `end of month` / `end of the month`: the last day of this month.
-fn end_of_month(toks: &[&Token<'_>], i: usize, today: NaiveDate) -> Option<(usize, NaiveDate)> {
+fn last_of_month(d: NaiveDate) -> Option<NaiveDate> {
+    first_of_month(d)?.checked_add_months(Months::new(1))?.pred_opt()
+}
+
+/// `end of (the) week|month|year`: this Friday (today if it is one), the
+/// last day of this month, 31 December. (`end of day` is a time.)
+fn end_of(toks: &[&Token<'_>], i: usize, today: NaiveDate) -> Option<(usize, NaiveDate)> {
     if word(toks, i) != "end" || word(toks, i + 1) != "of" {
         return None;
     }
     let the = usize::from(word(toks, i + 2) == "the");
-    if word(toks, i + 2 + the) != "month" {
-        return None;
-    }
-    let last = first_of_month(today)?.checked_add_months(Months::new(1))?.pred_opt()?;
-    Some((3 + the, last))
+    let date = match word(toks, i + 2 + the) {
+        "week" => on_or_after(today, Weekday::Fri)?,
+        "month" => last_of_month(today)?,
+        "year" => NaiveDate::from_ymd_opt(today.year(), 12, 31)?,
+        _ => return None,
+    };
+    Some((3 + the, date))
 }
 
 /// `in N days|weeks|months|years` (N: digits, `one`..`twelve`, `a`/`an`).
@@ -141,94 +212,97 @@ fn next_month_day(today: NaiveDate, day: u32) -> Option<NaiveDate> {
     (0..=12).filter_map(|k| first.checked_add_months(Months::new(k))?.with_day(day)).find(|d| *d >= today)
 }
 
-/// `YYYY-MM-DD`.
-fn iso(w: &str) -> Option<NaiveDate> {
-    if w.len() != 10 || w.get(4..5) != Some("-") || w.get(7..8) != Some("-") {
-        return None;
+/// `YYYY-MM-DD`; a date of that shape that does not exist is an error.
+fn iso(w: &str) -> Result<Option<NaiveDate>, ParseError> {
+    if w.len() != 10 || !lexicon::starts_with_digit(w) || w.get(4..5) != Some("-") || w.get(7..8) != Some("-") {
+        return Ok(None);
     }
-    let y = i32::try_from(lexicon::digits(w.get(0..4)?, 4)?).ok()?;
-    let m = lexicon::digits(w.get(5..7)?, 2)?;
-    let d = lexicon::digits(w.get(8..10)?, 2)?;
-    NaiveDate::from_ymd_opt(y, m, d)
+    let part = |r: std::ops::Range<usize>| w.get(r).and_then(|p| lexicon::digits(p, 4));
+    let (Some(y), Some(m), Some(d)) = (part(0..4), part(5..7), part(8..10)) else { return Ok(None) };
+    let y = i32::try_from(y).unwrap_or_default();
+    exact_date(y, m, d, w).map(Some)
+}
+
+/// The date `y-m-d`, or an error naming it (`February 30, 2026`; `raw` when
+/// there is no such month).
+fn exact_date(y: i32, m: u32, d: u32, raw: &str) -> Result<NaiveDate, ParseError> {
+    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| {
+        ParseError::NoSuchDate(if (1..=12).contains(&m) {
+            format!("{} {d}, {y}", lexicon::month_name(m))
+        } else {
+            raw.to_owned()
+        })
+    })
+}
+
+/// The next `m`/`d` on or after `today` (29 February: the next leap year's),
+/// or an error if no year has that date (`February 30`).
+fn next_yearly(today: NaiveDate, m: u32, d: u32) -> Result<Option<NaiveDate>, ParseError> {
+    if d > lexicon::max_days(m) {
+        return Err(ParseError::NoSuchDate(format!("{} {d}", lexicon::month_name(m))));
+    }
+    Ok((0..=8).filter_map(|k| NaiveDate::from_ymd_opt(today.year().checked_add(k)?, m, d)).find(|date| *date >= today))
+}
+
+/// `12/15`, `12/15/2026`, `12/15/26`: month first, or day first with
+/// [`DateOrder::DayMonth`]; a first number over 12 is a day either way
+/// (`31/12`). Without a year it needs a connector (`on 12/15`), so `1/2 cup`
+/// and `24/7` stay in the title; where it counts, an impossible date is an
+/// error.
+fn slash_date(ctx: &Ctx, w: &str, after_connector: bool) -> Result<Option<NaiveDate>, ParseError> {
+    if !lexicon::starts_with_digit(w) || !w.contains('/') {
+        return Ok(None);
+    }
+    let mut parts = w.split('/');
+    let (Some(a), Some(b)) = (parts.next(), parts.next()) else { return Ok(None) };
+    let year = parts.next();
+    if parts.next().is_some() {
+        return Ok(None);
+    }
+    let (Some(a), Some(b)) = (lexicon::digits(a, 2), lexicon::digits(b, 2)) else { return Ok(None) };
+    let year = match year {
+        None if !after_connector => return Ok(None),
+        None => None,
+        Some(y) if y.len() == 4 => lexicon::year(y),
+        Some(y) if y.len() == 2 => lexicon::digits(y, 2).and_then(|y| i32::try_from(2000 + y).ok()),
+        Some(_) => return Ok(None),
+    };
+    let (mut m, mut d) = match ctx.order {
+        DateOrder::MonthDay => (a, b),
+        DateOrder::DayMonth => (b, a),
+    };
+    if m > 12 && d <= 12 {
+        (m, d) = (d, m);
+    }
+    if !(1..=12).contains(&m) || d == 0 {
+        return Err(ParseError::NoSuchDate(w.to_owned()));
+    }
+    match year {
+        Some(y) => exact_date(y, m, d, w).map(Some),
+        None => next_yearly(ctx.today, m, d),
+    }
 }
 
 /// `march 3`, `mar 3rd`, `3 march`, `3rd of march`, each with an optional
 /// year (`march 3 2027`, `march 3, 2027`). Without a year: the next such date
-/// on or after today (for 29 February, the next leap year's). With a year
-/// that makes the date invalid, nothing matches.
-fn month_day(toks: &[&Token<'_>], i: usize, today: NaiveDate) -> Option<(usize, NaiveDate)> {
-    let w0 = word(toks, i);
-    let (month, day, used) = if let Some(m) = lexicon::month(w0) {
-        (m, lexicon::day_of_month(word(toks, i + 1))?, 2)
-    } else {
-        let day = lexicon::day_of_month(w0)?;
-        let of = usize::from(word(toks, i + 1) == "of");
-        (lexicon::month(word(toks, i + 1 + of))?, day, 2 + of)
-    };
+/// on or after today (for 29 February, the next leap year's). A day the month
+/// never has (`feb 30`), or 29 February of a common year, is an error.
+fn month_day(toks: &[&Token<'_>], i: usize, today: NaiveDate) -> Matched<NaiveDate> {
+    let Some((used, month, day)) = month_and_day(toks, i) else { return Ok(None) };
     if let Some(y) = lexicon::year(word(toks, i + used)) {
-        return NaiveDate::from_ymd_opt(y, month, day).map(|d| (used + 1, d));
+        return exact_date(y, month, day, "").map(|d| Some((used + 1, d)));
     }
-    (0..=8)
-        .filter_map(|k| NaiveDate::from_ymd_opt(today.year().checked_add(k)?, month, day))
-        .find(|d| *d >= today)
-        .map(|d| (used, d))
+    Ok(next_yearly(today, month, day)?.map(|d| (used, d)))
 }
 
-/// A time at `i`: `noon`, `midnight`, `5pm`, `5:30pm`, `5 pm`, `5:30 p.m.`,
-/// `17:00` or `09:30` (HH:MM is 24-hour; with a one-digit hour, `5:30`, only
-/// after a connector, so `john 3:16` stays a title) or, right after `at`, a
-/// bare hour 0..=23. Returns the tokens used, the time and whether it was a
-/// bare hour.
-fn match_time(
-    toks: &[&Token<'_>],
-    i: usize,
-    after_connector: bool,
-    after_at: bool,
-) -> Option<(usize, NaiveTime, bool)> {
+/// `march 3`, `mar 3rd`, `3 march`, `3rd of march` at `i`: (tokens, month,
+/// day), the day in 1..=31 but not checked against the month.
+pub(crate) fn month_and_day(toks: &[&Token<'_>], i: usize) -> Option<(usize, u32, u32)> {
     let w0 = word(toks, i);
-    match w0 {
-        "noon" => return Some((1, NaiveTime::from_hms_opt(12, 0, 0)?, false)),
-        "midnight" => return Some((1, NaiveTime::from_hms_opt(0, 0, 0)?, false)),
-        _ => {}
+    if let Some(m) = lexicon::month(w0) {
+        return Some((2, m, lexicon::day_of_month(word(toks, i + 1))?));
     }
-    if let Some((stem, pm)) = meridiem(w0) {
-        let (h, m, _) = clock(stem)?;
-        return Some((1, twelve_hour(h, m, pm)?, false));
-    }
-    let (h, m, colon) = clock(w0)?;
-    if let Some(("", pm)) = meridiem(word(toks, i + 1)) {
-        return Some((2, twelve_hour(h, m, pm)?, false));
-    }
-    if colon && (after_connector || w0.find(':') == Some(2)) {
-        return Some((1, NaiveTime::from_hms_opt(h, m, 0)?, false));
-    }
-    if after_at {
-        return Some((1, NaiveTime::from_hms_opt(h, 0, 0)?, true));
-    }
-    None
-}
-
-/// Splits `am`/`pm`/`a.m`/`p.m` off the end of `w`: (rest, is_pm).
-fn meridiem(w: &str) -> Option<(&str, bool)> {
-    [("am", false), ("pm", true), ("a.m", false), ("p.m", true)]
-        .iter()
-        .find_map(|(suffix, pm)| w.strip_suffix(suffix).map(|rest| (rest, *pm)))
-}
-
-/// `H`, `HH`, `H:MM` or `HH:MM` as (hour, minute, had a colon); unchecked
-/// beyond the digit counts.
-fn clock(w: &str) -> Option<(u32, u32, bool)> {
-    match w.split_once(':') {
-        Some((h, m)) if m.len() == 2 => Some((lexicon::digits(h, 2)?, lexicon::digits(m, 2)?, true)),
-        Some(_) => None,
-        None => Some((lexicon::digits(w, 2)?, 0, false)),
-    }
-}
-
-/// A 12-hour clock reading (hour 1..=12) as a time of day.
-fn twelve_hour(h: u32, m: u32, pm: bool) -> Option<NaiveTime> {
-    if !(1..=12).contains(&h) {
-        return None;
-    }
-    NaiveTime::from_hms_opt(h % 12 + if pm { 12 } else { 0 }, m, 0)
+    let day = lexicon::day_of_month(w0)?;
+    let of = usize::from(word(toks, i + 1) == "of");
+    Some((2 + of, lexicon::month(word(toks, i + 1 + of))?, day))
 }

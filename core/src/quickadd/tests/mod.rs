@@ -1,6 +1,7 @@
 //! Tests of the quick-add parser: shared helpers here, behaviour by area in
-//! the submodules (examples from the issue, dates, times, recurrences,
-//! titles/priority/tags, properties).
+//! the submodules (examples from the first issue, dates, times,
+//! recurrences, titles/priority/tags, the phrases of issue 11 in `typed`,
+//! properties).
 
 mod dates;
 mod examples;
@@ -8,6 +9,7 @@ mod props;
 mod recurrence;
 mod times;
 mod title;
+mod typed;
 
 use super::{ParseError, ParsedTask, parse};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};

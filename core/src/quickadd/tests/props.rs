@@ -1,7 +1,10 @@
-//! Property tests: no input panics, and a title always re-parses to itself.
+//! Property tests: no input panics, a title always re-parses to itself, and
+//! every rule written is one the recurrence engine accepts, with either
+//! date order.
 
-use crate::quickadd::parse;
-use chrono::{DateTime, Utc};
+use crate::quickadd::{DateOrder, ParseOptions, parse_with};
+use crate::recurrence::Recurrence;
+use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::{TZ_VARIANTS, Tz};
 use proptest::prelude::*;
 
@@ -106,6 +109,60 @@ const VOCAB: &[&str] = &[
     "fix",
     "é",
     "日本",
+    "tmrw",
+    "hours",
+    "hour",
+    "mins",
+    "half",
+    "morning",
+    "afternoon",
+    "evening",
+    "night",
+    "eod",
+    "close",
+    "business",
+    "last",
+    "first",
+    "second",
+    "2nd",
+    "5th",
+    "friday",
+    "tuesday",
+    "each",
+    "12/15",
+    "31/12",
+    "1/2",
+    "13/13",
+    "2/30",
+    "12/15/27",
+    "25:00",
+    "10:60",
+    "0am",
+    "asap",
+    "important",
+    "urgent:",
+    "!!",
+    "!!!",
+    "don't",
+    "forget",
+    "i",
+    "need",
+    "todo:",
+    "please",
+    "remember",
+    "reminder",
+    "PST",
+    "cet",
+    "UTC+2",
+    "gmt-5:30",
+    "Europe/Paris",
+    "5",
+    "7",
+    "30",
+    "29th",
+    "30th",
+    "4th",
+    "third",
 ];
 
 fn now_strategy() -> impl Strategy<Value = DateTime<Utc>> {
@@ -134,12 +191,24 @@ fn phrase_strategy() -> impl Strategy<Value = String> {
         .prop_map(|parts| parts.into_iter().map(|(w, s)| format!("{w}{s}")).collect())
 }
 
-/// The invariants every result must satisfy.
+/// The invariants every result must satisfy, with both date orders.
 fn check(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<(), TestCaseError> {
-    if let Ok(task) = parse(text, now, tz) {
+    for order in [DateOrder::MonthDay, DateOrder::DayMonth] {
+        let options = ParseOptions::default().with_date_order(order);
+        let Ok(task) = parse_with(text, now, tz, &options) else { continue };
         prop_assert!(!task.title.is_empty());
         prop_assert_eq!(task.title.trim(), task.title.as_str());
-        match parse(&task.title, now, tz) {
+        // (At the end of chrono's calendar there may be no tomorrow.)
+        let at_the_end = now.year() > 9999;
+        prop_assert!(
+            task.due_time.is_none() || task.due_date.is_some() || at_the_end,
+            "time without a date from {:?}",
+            text
+        );
+        if let Some(rule) = &task.recurrence {
+            prop_assert!(Recurrence::parse(rule).is_ok(), "{:?} from {:?} is refused", rule, text);
+        }
+        match parse_with(&task.title, now, tz, &options) {
             Ok(again) => prop_assert_eq!(&again.title, &task.title, "title of {:?} re-parsed differently", text),
             Err(e) => prop_assert!(false, "title {:?} of {:?} failed: {}", task.title, text, e),
         }

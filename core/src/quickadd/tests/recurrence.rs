@@ -2,7 +2,7 @@
 //! "Now" is Saturday 2026-02-21 10:30 UTC unless said otherwise.
 
 use super::{date, p, p_at, plain, time, utc};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 
 /// Title, RRULE and due date of `text`.
@@ -111,9 +111,10 @@ fn every_ordinal_is_monthly_by_month_day() {
 }
 
 #[test]
-fn month_day_recurrence_skips_months_without_that_day() {
-    assert_eq!(rule("close books every 30th").2, date(2026, 3, 30));
-    assert_eq!(p_at("close books every 31st", utc(2026, 4, 1, 8, 0), Tz::UTC).due_date, date(2026, 5, 31));
+fn month_day_recurrence_falls_on_the_last_day_of_shorter_months() {
+    // The 30th, or February's last day.
+    assert_eq!(rule("close books every 30th").2, date(2026, 2, 28));
+    assert_eq!(p_at("close books every 31st", utc(2026, 4, 1, 8, 0), Tz::UTC).due_date, date(2026, 4, 30));
 }
 
 #[test]
@@ -186,4 +187,45 @@ fn weekday_list_longer_than_a_phrase_can_be_is_still_taken_out() {
     let t = p("gym every mon tue thu fri mon tue thu fri mon tue thu fri mon tue thu fri mon fri");
     assert_eq!(t.title, "gym");
     assert_eq!(t.recurrence.as_deref(), Some("FREQ=WEEKLY;BYDAY=MO,TU,TH,FR"));
+}
+
+#[test]
+fn every_rule_the_parser_writes_is_valid_and_agrees_with_the_rrule_engine() {
+    use crate::recurrence::Recurrence;
+    let phrases = [
+        "x every monday",
+        "x every weekday",
+        "x every mon, wed and fri",
+        "x every 15th",
+        "x every 29th",
+        "x every 30th",
+        "x every 31st",
+        "x every last friday",
+        "x every 2nd tuesday",
+        "x every 5th sunday",
+        "x every last day of the month",
+        "x every feb 29",
+        "x every march 31",
+        "x monthly on the 1st monday",
+        "x every 2nd and 4th tuesday",
+        "x every 1st & last friday",
+        "x every 1st and 15th",
+        "x every 15th and 31st",
+    ];
+    // One start a day for two years, a leap day among them.
+    let mut day = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap_or_default();
+    for _ in 0..730 {
+        let now = utc(day.year(), day.month(), day.day(), 0, 0);
+        for text in phrases {
+            let t = p_at(text, now, Tz::UTC);
+            let rule = t.recurrence.unwrap_or_default();
+            let parsed = match Recurrence::parse(&rule) {
+                Ok(r) => r,
+                Err(e) => panic!("{text}: {rule} refused: {e}"),
+            };
+            let from_engine = day.pred_opt().and_then(|before| parsed.next_after(before, day));
+            assert_eq!(t.due_date, from_engine, "{text} ({rule}) from {day}");
+        }
+        day = day.succ_opt().unwrap_or(day);
+    }
 }

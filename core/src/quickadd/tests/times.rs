@@ -1,7 +1,8 @@
 //! Time phrases and how a time without a date picks today or tomorrow.
 //! "Now" is Saturday 2026-02-21 10:30 UTC unless said otherwise.
 
-use super::{date, p, p_at, plain, time, utc};
+use super::{date, err, p, p_at, plain, time, utc};
+use crate::quickadd::ParseError;
 use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 
@@ -47,8 +48,8 @@ fn colon_time_without_am_pm_is_24_hour() {
 fn one_digit_hour_colon_time_needs_a_connector() {
     plain("read john 3:16", "read john 3:16");
     plain("mix 1:10 ratio", "mix 1:10 ratio");
-    assert_eq!(when("call at 5:30"), ("call".into(), date(2026, 2, 22), time(5, 30)));
-    assert_eq!(when("call by 5:30").2, time(5, 30));
+    assert_eq!(when("call at 5:30"), ("call".into(), date(2026, 2, 21), time(17, 30)));
+    assert_eq!(when("call by 9:30").2, time(9, 30));
     assert_eq!(when("call 5:30pm").2, time(17, 30));
 }
 
@@ -69,9 +70,24 @@ fn bare_hour_only_counts_right_after_at() {
 }
 
 #[test]
-fn impossible_times_stay_in_the_title() {
-    plain("call 13pm", "call 13pm");
-    plain("call 0am", "call 0am");
+fn impossible_times_are_errors_naming_the_time() {
+    for (text, message) in [
+        ("call 13pm", "13pm is not a time of day"),
+        ("call 0am", "0am is not a time of day"),
+        ("call 13:30 pm", "13:30 pm is not a time of day"),
+        ("call at 25:00", "25:00 is not a time of day"),
+        ("call by 10:60", "10:60 is not a time of day"),
+    ] {
+        let e = err(text);
+        assert!(matches!(e, ParseError::NoSuchTime(_)), "{text}");
+        assert_eq!(e.to_string(), message, "{text}");
+    }
+}
+
+#[test]
+fn clock_like_numbers_without_a_connector_stay_in_the_title() {
+    // A lap time or a score, not a time of day.
+    plain("run 10k in 45:00", "run 10k in 45:00");
     plain("call 25:00", "call 25:00");
     plain("call 10:60", "call 10:60");
     plain("call 10:5", "call 10:5");
