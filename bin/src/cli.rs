@@ -211,6 +211,9 @@ pub(crate) struct ParseArgs {
     /// The IANA timezone dates are read in (e.g. Europe/Paris).
     #[arg(long, value_parser = timezone, default_value = "UTC")]
     pub(crate) tz: chrono_tz::Tz,
+    /// How numeric dates such as 3/4 read: month_day (March 4) or day_month (3 April).
+    #[arg(long, value_parser = domain::<steward::quickadd::DateOrder>, default_value = "month_day")]
+    pub(crate) date_order: steward::quickadd::DateOrder,
     /// The quick-add text, e.g. `fix bug due tomorrow p2 #work`.
     #[arg(required = true, num_args = 1..)]
     pub(crate) text: Vec<String>,

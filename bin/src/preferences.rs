@@ -10,8 +10,9 @@ use crate::cli::{ProfileCommand, SettingsCommand};
 use crate::errors::Failure;
 use crate::output::{self, Output};
 
-const SETTINGS_KEYS: [&str; 9] = [
+const SETTINGS_KEYS: [&str; 10] = [
     "timezone",
+    "date_order",
     "consciousness_check_enabled",
     "consciousness_check_interval_minutes",
     "auto_tagging_enabled",
@@ -63,6 +64,7 @@ fn settings_patch(key: &str, value: &str) -> Result<SettingsPatch, Error> {
     let v = value.trim();
     match key.trim() {
         "timezone" => patch.timezone = Some(v.into()),
+        "date_order" => patch.date_order = Some(v.parse()?),
         "consciousness_check_enabled" => patch.consciousness_check_enabled = Some(boolean(key, v)?),
         "consciousness_check_interval_minutes" => patch.consciousness_check_interval_minutes = Some(number(key, v)?),
         "auto_tagging_enabled" => patch.auto_tagging_enabled = Some(boolean(key, v)?),

@@ -19,7 +19,8 @@ const OVERDUE_CAP: u64 = 10_000;
 /// `steward parse`: what quick-add understands, as JSON. No database.
 pub(crate) fn parse(args: &ParseArgs) -> Result<(), Failure> {
     let now = args.now.unwrap_or_else(Utc::now);
-    let parsed = quickadd::parse(&args.text.join(" "), now, args.tz).map_err(unparsable)?;
+    let options = quickadd::ParseOptions::default().with_date_order(args.date_order);
+    let parsed = quickadd::parse_with(&args.text.join(" "), now, args.tz, &options).map_err(unparsable)?;
     output::print(&output::to_json(&parsed)?)?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! (`steward::quickadd`); this module only insists that nothing but a date
 //! was said.
 
-use chrono::{NaiveDate, NaiveTime, Utc};
+use chrono::{NaiveDate, NaiveTime};
 use steward::{Error, Principal, Steward, quickadd};
 
 use crate::errors::Failure;
@@ -24,8 +24,9 @@ pub(crate) async fn resolve(steward: &Steward, p: &Principal, field: &str, raw: 
     if let Ok(date) = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") {
         return Ok(When { date, time: None });
     }
-    let tz = steward.settings(p).await?.tz();
-    let parsed = quickadd::parse(&format!("{TITLE} {raw}"), Utc::now(), tz).ok();
+    let settings = steward.settings(p).await?;
+    let parsed =
+        quickadd::parse_with(&format!("{TITLE} {raw}"), steward.now(), settings.tz(), &settings.parse_options()).ok();
     let only_a_date =
         parsed.filter(|t| t.title == TITLE && t.priority.is_none() && t.tags.is_empty() && t.recurrence.is_none());
     match only_a_date.and_then(|t| t.due_date.map(|date| When { date, time: t.due_time })) {

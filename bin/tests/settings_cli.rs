@@ -152,3 +152,24 @@ fn completions_are_printed_for_each_shell() {
     let output = steward().args(["completions", "tcsh"]).output().expect("run steward");
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn the_date_order_setting_decides_how_numeric_dates_read() {
+    let s = Sandbox::new();
+    let us = s.json(&["task", "add", "dentist on 3/4"]);
+    assert!(us["due_date"].as_str().unwrap().ends_with("-03-04"), "month/day by default: {us}");
+    assert_eq!(s.json(&["settings", "set", "date_order", "day_month"])["date_order"], "day_month");
+    let eu = s.json(&["task", "add", "dentist on 3/4"]);
+    assert!(eu["due_date"].as_str().unwrap().ends_with("-04-03"), "day/month once set: {eu}");
+    assert_fails(&s.run(&["settings", "set", "date_order", "backwards"]), 2);
+
+    let parsed = |order: &str| {
+        let output = steward()
+            .args(["parse", "--now", "2026-02-21T10:30:00Z", "--date-order", order, "dentist on 3/4"])
+            .output()
+            .unwrap();
+        serde_json::from_slice::<Value>(&succeeded(output).stdout).unwrap()["due_date"].clone()
+    };
+    assert_eq!(parsed("month_day"), json!("2026-03-04"));
+    assert_eq!(parsed("day_month"), json!("2026-04-03"));
+}

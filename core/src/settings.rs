@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::ids::UserId;
+use crate::quickadd::{DateOrder, ParseOptions};
 use crate::task::enum_text;
 use crate::validate::Checks;
 
@@ -48,6 +49,9 @@ pub struct Settings {
     pub timezone: String,
     pub primary_backend: Option<String>,
     pub secondary_backend: Option<String>,
+    /// How quick-add reads numeric dates such as `3/4`.
+    #[serde(default)]
+    pub date_order: DateOrder,
     #[serde(with = "crate::serde_time::micros")]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::serde_time::micros")]
@@ -67,6 +71,7 @@ pub struct SettingsPatch {
     pub timezone: Option<String>,
     pub primary_backend: Option<String>,
     pub secondary_backend: Option<String>,
+    pub date_order: Option<DateOrder>,
 }
 
 impl Settings {
@@ -82,6 +87,7 @@ impl Settings {
             timezone: "UTC".into(),
             primary_backend: None,
             secondary_backend: None,
+            date_order: DateOrder::MonthDay,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -92,6 +98,11 @@ impl Settings {
     /// falls back to UTC.
     pub fn tz(&self) -> chrono_tz::Tz {
         chrono_tz::Tz::from_str(&self.timezone).unwrap_or(chrono_tz::UTC)
+    }
+
+    /// How this owner's quick-add phrases read.
+    pub fn parse_options(&self) -> ParseOptions {
+        ParseOptions::default().with_date_order(self.date_order)
     }
 
     pub(crate) fn apply(&mut self, patch: SettingsPatch) -> Result<()> {
@@ -126,6 +137,7 @@ impl Settings {
         next.auto_tagging_enabled = patch.auto_tagging_enabled.unwrap_or(next.auto_tagging_enabled);
         next.auto_task_creation_enabled = patch.auto_task_creation_enabled.unwrap_or(next.auto_task_creation_enabled);
         next.task_suggestion_mode = patch.task_suggestion_mode.unwrap_or(next.task_suggestion_mode);
+        next.date_order = patch.date_order.unwrap_or(next.date_order);
         c.finish()?;
         *self = next;
         Ok(())

@@ -269,6 +269,7 @@ pub(crate) fn settings<R: ColumnReader + ?Sized>(row: &R) -> Result<Settings> {
         timezone: c.text("timezone")?,
         primary_backend: c.opt_text("primary_backend")?,
         secondary_backend: c.opt_text("secondary_backend")?,
+        date_order: c.parse("date_order")?,
         created_at: c.instant("created_at")?,
         updated_at: c.instant("updated_at")?,
         version: c.i64("version")?,

@@ -147,6 +147,7 @@ pub(crate) const SETTINGS: Table = Table {
         "timezone",
         "primary_backend",
         "secondary_backend",
+        "date_order",
         "created_at",
         "updated_at",
         "version",
@@ -399,7 +400,7 @@ macro_rules! columns {
     (settings) => {
         "user_id, consciousness_check_enabled, consciousness_check_interval_minutes, \
         auto_tagging_enabled, auto_task_creation_enabled, task_suggestion_mode, suggestion_confidence_threshold, \
-        timezone, primary_backend, secondary_backend, created_at, updated_at, version"
+        timezone, primary_backend, secondary_backend, date_order, created_at, updated_at, version"
     };
     (profile) => {
         "user_id, ongoing_projects, interests, work_style, themes, preferred_tone, \
@@ -446,7 +447,7 @@ mod tests {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8), ($9, $10, $11, $12, $13, $14, $15, $16)"
         );
         let settings = Statements::new(&SETTINGS, Placeholders::Numbered);
-        assert!(settings.update_versioned.is_some_and(|s| s.ends_with("WHERE user_id = $13 AND version = $14")));
+        assert!(settings.update_versioned.is_some_and(|s| s.ends_with("WHERE user_id = $14 AND version = $15")));
         assert_eq!(
             settings.current_version.as_deref(),
             Some("SELECT user_id, version FROM settings WHERE user_id = $1")

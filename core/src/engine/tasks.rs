@@ -73,8 +73,10 @@ impl Engine {
     pub async fn quick_add_with(&self, p: &Principal, text: &str, overrides: NewTask) -> Result<QuickAdd> {
         p.require_write()?;
         let now = self.now();
-        let (tz, _) = self.today(p.user_id, now).await?;
-        let parsed = quickadd::parse(text, now, tz).map_err(|e| Error::invalid("text", e.to_string()))?;
+        let settings = self.store.settings(p.user_id).await?;
+        let (tz, options) = settings.map_or((chrono_tz::UTC, Default::default()), |s| (s.tz(), s.parse_options()));
+        let parsed =
+            quickadd::parse_with(text, now, tz, &options).map_err(|e| Error::invalid("text", e.to_string()))?;
         let task = self.create_task(p, merge_quick_add(&parsed, overrides)).await?;
         Ok(QuickAdd { task, parsed })
     }

@@ -160,6 +160,17 @@ pub enum DateOrder {
     DayMonth,
 }
 
+impl DateOrder {
+    /// The stored and typed name (`month_day`, `day_month`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateOrder::MonthDay => "month_day",
+            DateOrder::DayMonth => "day_month",
+        }
+    }
+}
+crate::task::enum_text!(DateOrder, "date_order", [DateOrder::MonthDay, DateOrder::DayMonth]);
+
 /// The user's settings that change how a phrase reads. `Default` is what
 /// [`parse`] uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

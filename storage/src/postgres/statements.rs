@@ -209,6 +209,7 @@ fn settings(q: Query, s: &Settings) -> Query {
         .bind(s.timezone.clone())
         .bind(s.primary_backend.clone())
         .bind(s.secondary_backend.clone())
+        .bind(s.date_order.as_str())
         .bind(s.created_at)
         .bind(s.updated_at)
         .bind(s.version)

@@ -279,6 +279,7 @@ fn settings<'a>(b: &mut Binds<'a>, s: &'a Settings) {
     b.push(&s.timezone);
     b.push(s.primary_backend.as_ref());
     b.push(s.secondary_backend.as_ref());
+    b.push(s.date_order.as_str());
     b.push(micros(s.created_at));
     b.push(micros(s.updated_at));
     b.push(s.version);

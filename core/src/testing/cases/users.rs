@@ -7,6 +7,7 @@ use chrono::{Duration, NaiveDate};
 use crate::error::{Entity, Error};
 use crate::event::EventQuery;
 use crate::query::PageRequest;
+use crate::quickadd::DateOrder;
 use crate::settings::{ProfilePatch, Project, SettingsPatch, SuggestionMode};
 use crate::store::Store;
 use crate::task::{NewTask, TaskPatch};
@@ -125,6 +126,18 @@ pub async fn quick_add_uses_the_owner_timezone(store: Arc<dyn Store>) {
     assert_eq!((added.task.title.as_str(), added.task.tags.clone()), ("call dad", vec!["family".to_string()]));
     assert_eq!(f.engine.task(&me, added.task.id).await.unwrap(), added.task);
     assert!(matches!(f.engine.quick_add(&me, "p1").await, Err(Error::Invalid(_))));
+
+    // Numeric dates read month/day until the owner says day/month, and the
+    // setting round-trips through the store.
+    let us = f.engine.quick_add(&me, "dentist on 3/4").await.unwrap();
+    assert_eq!(us.task.due_date, NaiveDate::from_ymd_opt(2026, 3, 4));
+    let patch = SettingsPatch { date_order: Some(DateOrder::DayMonth), ..Default::default() };
+    let saved = f.engine.update_settings(&me, patch, None).await.unwrap();
+    assert_eq!(f.engine.settings(&me).await.unwrap(), saved);
+    assert_eq!(saved.date_order, DateOrder::DayMonth);
+    let eu = f.engine.quick_add(&me, "dentist on 3/4").await.unwrap();
+    assert_eq!(eu.task.due_date, NaiveDate::from_ymd_opt(2026, 4, 3));
+    assert!(matches!("backwards".parse::<DateOrder>(), Err(Error::Invalid(_))));
 }
 
 pub async fn every_change_is_an_event_in_order(store: Arc<dyn Store>) {

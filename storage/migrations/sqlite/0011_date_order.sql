@@ -1,0 +1,4 @@
+-- How quick-add reads a numeric date such as 3/4: month/day (the default,
+-- as before this column) or day/month. Core's DateOrder names the values.
+ALTER TABLE settings ADD COLUMN date_order TEXT NOT NULL DEFAULT 'month_day'
+    CHECK (date_order IN ('month_day', 'day_month'));
