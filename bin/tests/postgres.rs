@@ -59,7 +59,7 @@ impl Drop for Database {
 }
 
 #[test]
-#[ignore = "needs a PostgreSQL server; ./scripts/test runs it"]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
 fn cli_migrates_and_keeps_tasks_in_postgres() {
     let db = Database::create();
     db.steward(&["migrate"]);
@@ -76,4 +76,29 @@ fn cli_migrates_and_keeps_tasks_in_postgres() {
     assert_eq!(open["tasks"][0]["id"], done["next"]["id"]);
     db.steward(&["thought", "add", "café ideas"]);
     assert_eq!(db.steward(&["thought", "list"])["pagination"]["total"], 1);
+}
+
+#[test]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
+fn processes_opening_a_new_postgres_database_at_once_all_succeed() {
+    for trial in 0..4 {
+        let db = Database::create();
+        let children: Vec<_> = (0..4)
+            .map(|i| {
+                Command::new(env!("CARGO_BIN_EXE_steward"))
+                    .env_remove("STEWARD_USER")
+                    .env("STEWARD_DATABASE_URL", &db.url)
+                    .args(["task", "add", &format!("task {i}")])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("spawn steward")
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "trial {trial}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        assert_eq!(db.steward(&["task", "list"])["pagination"]["total"], 4, "trial {trial}");
+    }
 }

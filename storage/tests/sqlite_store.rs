@@ -164,9 +164,14 @@ async fn file_database_is_in_wal_mode() {
 }
 
 #[tokio::test]
-async fn missing_directory_is_unavailable_and_bad_url_invalid() {
+async fn missing_directory_and_bad_url_are_invalid_input() {
+    // A directory that does not exist is the caller's to fix, named in the
+    // message (the CLI shows it as an input error).
     let err = SqliteStore::open("sqlite:///nonexistent-dir/deeper/x.db").await.unwrap_err();
-    assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
+    assert!(
+        matches!(&err, Error::Invalid(fields) if fields[0].msg.contains("directory /nonexistent-dir/deeper does not exist")),
+        "{err:?}"
+    );
     let err = SqliteStore::open("sqlite://x.db?mode=nonsense").await.unwrap_err();
     assert!(matches!(err, Error::Invalid(_)), "{err:?}");
 }

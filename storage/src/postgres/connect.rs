@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgPool};
+use sqlx::{ConnectOptions, Connection, PgPool};
 use steward_core::{Error, Result};
 
 use crate::error::StoreError;
@@ -60,6 +60,19 @@ pub(crate) async fn open(url: &str, o: &PostgresOptions) -> Result<PgPool> {
         .map_err(|e| Error::invalid("database_url", format!("not a PostgreSQL URL ({e})")))?
         .statement_cache_capacity(o.statement_cache)
         .application_name("steward");
+    // One connection first: a server that is not there is said at once,
+    // with where it was looked for, instead of after the pool's acquire
+    // timeout of retries.
+    match options.connect().await {
+        Ok(probe) => {
+            let _ = probe.close().await;
+        }
+        Err(sqlx::Error::Io(io)) => {
+            let (host, port) = (options.get_host(), options.get_port());
+            return Err(Error::Unavailable(format!("cannot connect to PostgreSQL at {host}:{port}: {io}")));
+        }
+        Err(e) => return Err(connect_error(e)),
+    }
     let pool = PgPoolOptions::new()
         // sqlx pings every connection it hands out, a round trip per read
         // or write set. Only one idle long enough to have been cut off

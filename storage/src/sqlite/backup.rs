@@ -28,6 +28,12 @@ fn refuse_existing(path: &Path) -> Result<()> {
     if path.exists() {
         return Err(Error::Conflict(Conflict::DestinationExists { path: path.display().to_string() }).into());
     }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        let refusal = format!("cannot write {}: directory {} does not exist", path.display(), dir.display());
+        return Err(Error::invalid("path", refusal).into());
+    }
     Ok(())
 }
 

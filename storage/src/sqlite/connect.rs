@@ -13,9 +13,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
+use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use sqlx::{ConnectOptions, Connection as _, SqlitePool};
 use steward_core::Error;
 
 use crate::error::{Result, StoreError};
@@ -131,11 +131,15 @@ pub(crate) async fn open(url: &str, o: &SqliteOptions) -> Result<Opened> {
         let options = SqliteConnectOptions::new().filename(&name).vfs("memdb").create_if_missing(true);
         (Target::Memory(name), options)
     } else {
-        (Target::File(base.get_filename().to_path_buf()), base.create_if_missing(true))
+        let path = base.get_filename().to_path_buf();
+        if path.as_os_str().is_empty() {
+            return Err(Error::invalid("database_url", "names no file: use sqlite://PATH or sqlite::memory:").into());
+        }
+        (Target::File(path), base.create_if_missing(true))
     };
-    let unavailable = |e: rusqlite::Error| StoreError::Open(Box::new(e.into()));
+    let unavailable = |e: rusqlite::Error| opening_failed(&target, e);
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let write = target.open(flags).map_err(unavailable)?;
+    let mut write = target.open(flags).map_err(unavailable)?;
     Target::configure(&write, o).map_err(unavailable)?;
     if let Target::File(_) = target {
         write.pragma_update(None, "journal_mode", "WAL").map_err(unavailable)?;
@@ -146,9 +150,11 @@ pub(crate) async fn open(url: &str, o: &SqliteOptions) -> Result<Opened> {
         write.pragma_update(None, "wal_autocheckpoint", o.wal_autocheckpoint).map_err(unavailable)?;
         write.pragma_update(None, "journal_size_limit", 64i64 << 20).map_err(unavailable)?;
     }
+    migrate(&mut write).map_err(|e| match e {
+        StoreError::Sqlite(e) => opening_failed(&target, e),
+        other => other,
+    })?;
     let common = common(sqlx_options, o);
-    let mut migrating = common.connect().await?;
-    MIGRATOR.run(&mut migrating).await?;
     let pool = SqlitePoolOptions::new()
         .max_connections(o.read_connections.max(1))
         .min_connections(1)
@@ -164,8 +170,87 @@ pub(crate) async fn open(url: &str, o: &SqliteOptions) -> Result<Opened> {
         Target::Memory(_) => common,
     };
     let read = pool.connect_with(reader.pragma("query_only", "ON")).await?;
-    migrating.close().await?;
     Ok(Opened { read, write, target })
+}
+
+/// Why a database file cannot be opened, when it is the caller's to fix (a
+/// directory that does not exist, a file that is not a database): invalid
+/// input naming the path. Anything else stays a store failure.
+fn opening_failed(target: &Target, e: rusqlite::Error) -> StoreError {
+    let Target::File(path) = target else { return StoreError::Open(Box::new(e.into())) };
+    let code = match &e {
+        rusqlite::Error::SqliteFailure(failure, _) => failure.code,
+        _ => return StoreError::Open(Box::new(e.into())),
+    };
+    let shown = path.display();
+    let refusal = match code {
+        rusqlite::ErrorCode::NotADatabase => format!("{shown} is not a SQLite database"),
+        rusqlite::ErrorCode::CannotOpen => match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(dir) if !dir.is_dir() => format!("cannot open {shown}: directory {} does not exist", dir.display()),
+            _ if path.is_dir() => format!("cannot open {shown}: it is a directory"),
+            _ => format!("cannot open {shown}: permission denied or not a regular file"),
+        },
+        rusqlite::ErrorCode::ReadOnly => format!("cannot write {shown}: the file or its directory is read-only"),
+        _ => return StoreError::Open(Box::new(e.into())),
+    };
+    StoreError::Refused(Error::invalid("database_url", refusal))
+}
+
+/// Brings the schema up to date on the writer's connection, inside one
+/// `BEGIN IMMEDIATE` transaction: processes opening the same new file at
+/// once take turns (the busy timeout), and each applies only what the ones
+/// before it did not. The bookkeeping is sqlx's (`_sqlx_migrations`, its
+/// checksums), so databases migrated by earlier versions read the same.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+            version BIGINT PRIMARY KEY,
+            description TEXT NOT NULL,
+            installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+            success BOOLEAN NOT NULL,
+            checksum BLOB NOT NULL,
+            execution_time BIGINT NOT NULL
+        )",
+    )?;
+    let applied: std::collections::HashMap<i64, (bool, Vec<u8>)> = {
+        let mut statement = tx.prepare("SELECT version, success, checksum FROM _sqlx_migrations")?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for migration in MIGRATOR.iter().filter(|m| m.migration_type.is_up_migration()) {
+        match applied.get(&migration.version) {
+            Some((true, checksum)) if checksum.as_slice() == migration.checksum.as_ref() => continue,
+            Some((true, _)) => {
+                return Err(StoreError::Bug(format!(
+                    "migration {} was changed after it was applied",
+                    migration.version
+                )));
+            }
+            Some((false, _)) => {
+                return Err(StoreError::Bug(format!(
+                    "migration {} failed earlier; restore a backup",
+                    migration.version
+                )));
+            }
+            None => {}
+        }
+        let started = std::time::Instant::now();
+        tx.execute_batch(migration.sql.as_str())?;
+        tx.execute(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES (?1, ?2, TRUE, ?3, ?4)",
+            rusqlite::params![
+                migration.version,
+                migration.description.as_ref(),
+                migration.checksum.as_ref(),
+                i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX)
+            ],
+        )?;
+        tracing::info!(version = migration.version, description = %migration.description, "SQLite migration applied");
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 #[cfg(test)]
