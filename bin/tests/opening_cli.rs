@@ -78,3 +78,32 @@ fn a_postgres_server_that_is_not_there_is_said_at_once_with_its_address() {
     assert!(!stderr(&output).contains("hunter2"), "the password stays out: {}", stderr(&output));
     assert!(started.elapsed() < Duration::from_secs(3), "no waiting out a pool timeout: {:?}", started.elapsed());
 }
+
+#[test]
+fn a_read_only_database_reads_exports_and_backs_up_but_never_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.db");
+    let rw = format!("sqlite://{}", file.display());
+    succeeded(steward().args(["--database-url", &rw, "task", "add", "keep me"]).output().unwrap());
+    let ro = format!("{rw}?mode=ro");
+    let run = |args: &[&str]| steward().args(["--database-url", &ro]).args(args).output().unwrap();
+
+    let list = succeeded(run(&["--json", "task", "list"]));
+    let page: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(page["tasks"][0]["title"], "keep me");
+    succeeded(run(&["export", dir.path().join("e.jsonl").to_str().unwrap()]));
+    succeeded(run(&["backup", dir.path().join("b.db").to_str().unwrap()]));
+    for args in [&["task", "add", "no"][..], &["thought", "add", "no"], &["settings", "set", "timezone", "UTC"]] {
+        let output = run(args);
+        assert_fails(&output, 5);
+        assert!(stderr(&output).contains("read-only"), "{args:?}: {}", stderr(&output));
+    }
+    let after = succeeded(steward().args(["--database-url", &rw, "--json", "task", "list"]).output().unwrap());
+    let page: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap();
+    assert_eq!(page["pagination"]["total"], 1, "nothing was written");
+
+    let missing = format!("sqlite://{}?mode=ro", dir.path().join("missing.db").display());
+    let output = steward().args(["--database-url", &missing, "task", "list"]).output().unwrap();
+    assert_fails(&output, 2);
+    assert!(!dir.path().join("missing.db").exists(), "mode=ro never creates a database");
+}

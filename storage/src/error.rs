@@ -96,7 +96,9 @@ impl fmt::Display for Chain<'_> {
 pub(crate) fn logged(store: &'static str, e: &StoreError, public: steward_core::Error) -> steward_core::Error {
     match &public {
         steward_core::Error::Unavailable(_) => tracing::warn!(store, error = %e.chain(), "store unavailable"),
-        steward_core::Error::Invalid(_) => tracing::info!(store, error = %e.chain(), "store refused a value"),
+        steward_core::Error::Invalid(_) | steward_core::Error::Forbidden(_) => {
+            tracing::info!(store, error = %e.chain(), "store refused a write")
+        }
         _ => tracing::error!(store, error = %e.chain(), "store failure"),
     }
     public

@@ -64,6 +64,8 @@ pub(crate) struct Opened {
     pub(crate) write: Connection,
     /// Where further direct connections (point reads, checkpoints) open it.
     pub(crate) target: Target,
+    /// Opened with `mode=ro`: the writer refuses every write.
+    pub(crate) read_only: bool,
 }
 
 /// Where a database is, for connections opened through rusqlite.
@@ -126,6 +128,7 @@ fn common(options: SqliteConnectOptions, o: &SqliteOptions) -> SqliteConnectOpti
 pub(crate) async fn open(url: &str, o: &SqliteOptions) -> Result<Opened> {
     let base = SqliteConnectOptions::from_str(url)
         .map_err(|e| Error::invalid("database_url", format!("not a SQLite URL ({e})")))?;
+    let read_only = is_read_only(url);
     let (target, sqlx_options) = if is_memory(url) {
         let name = memory_name(&base);
         let options = SqliteConnectOptions::new().filename(&name).vfs("memdb").create_if_missing(true);
@@ -135,13 +138,27 @@ pub(crate) async fn open(url: &str, o: &SqliteOptions) -> Result<Opened> {
         if path.as_os_str().is_empty() {
             return Err(Error::invalid("database_url", "names no file: use sqlite://PATH or sqlite::memory:").into());
         }
-        (Target::File(path), base.create_if_missing(true))
+        if read_only && !path.exists() {
+            let refusal = format!("{} does not exist (mode=ro never creates a database)", path.display());
+            return Err(Error::invalid("database_url", refusal).into());
+        }
+        (Target::File(path), base.create_if_missing(!read_only))
     };
     let unavailable = |e: rusqlite::Error| opening_failed(&target, e);
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
     let mut write = target.open(flags).map_err(unavailable)?;
     Target::configure(&write, o).map_err(unavailable)?;
-    if let Target::File(_) = target {
+    if read_only {
+        // Nothing is written: the schema must already be current.
+        check_migrated(&write).map_err(|e| match e {
+            StoreError::Sqlite(e) => opening_failed(&target, e),
+            other => other,
+        })?;
+    } else if let Target::File(_) = target {
         write.pragma_update(None, "journal_mode", "WAL").map_err(unavailable)?;
         write.pragma_update(None, "synchronous", "NORMAL").map_err(unavailable)?;
         // The background checkpointer (see `checkpoint`) copies the WAL back
@@ -150,10 +167,12 @@ pub(crate) async fn open(url: &str, o: &SqliteOptions) -> Result<Opened> {
         write.pragma_update(None, "wal_autocheckpoint", o.wal_autocheckpoint).map_err(unavailable)?;
         write.pragma_update(None, "journal_size_limit", 64i64 << 20).map_err(unavailable)?;
     }
-    migrate(&mut write).map_err(|e| match e {
-        StoreError::Sqlite(e) => opening_failed(&target, e),
-        other => other,
-    })?;
+    if !read_only {
+        migrate(&mut write).map_err(|e| match e {
+            StoreError::Sqlite(e) => opening_failed(&target, e),
+            other => other,
+        })?;
+    }
     let common = common(sqlx_options, o);
     let pool = SqlitePoolOptions::new()
         .max_connections(o.read_connections.max(1))
@@ -170,7 +189,35 @@ pub(crate) async fn open(url: &str, o: &SqliteOptions) -> Result<Opened> {
         Target::Memory(_) => common,
     };
     let read = pool.connect_with(reader.pragma("query_only", "ON")).await?;
-    Ok(Opened { read, write, target })
+    Ok(Opened { read, write, target, read_only })
+}
+
+/// `?mode=ro`: reads, exports and backups only; nothing is created,
+/// migrated or written.
+fn is_read_only(url: &str) -> bool {
+    url.split_once('?').is_some_and(|(_, params)| params.split('&').any(|p| p == "mode=ro"))
+}
+
+/// A read-only database must already have every migration this build has.
+fn check_migrated(conn: &Connection) -> Result<()> {
+    let known: std::collections::HashSet<i64> = {
+        let table = conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = '_sqlx_migrations'", [], |r| {
+            r.get::<_, i64>(0)
+        })?;
+        if table == 0 {
+            std::collections::HashSet::new()
+        } else {
+            let mut statement = conn.prepare("SELECT version FROM _sqlx_migrations WHERE success")?;
+            let rows = statement.query_map([], |row| row.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        }
+    };
+    let missing = MIGRATOR.iter().filter(|m| m.migration_type.is_up_migration() && !known.contains(&m.version)).count();
+    if missing > 0 {
+        let refusal = format!("the database needs {missing} migration(s) first: open it once without mode=ro");
+        return Err(StoreError::Refused(Error::invalid("database_url", refusal)));
+    }
+    Ok(())
 }
 
 /// Why a database file cannot be opened, when it is the caller's to fix (a

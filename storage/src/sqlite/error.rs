@@ -15,6 +15,7 @@ use crate::error::{StoreError, common, logged};
 // SQLite primary result codes (the low byte of an extended code).
 const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;
+const SQLITE_READONLY: i32 = 8;
 const SQLITE_IOERR: i32 = 10;
 const SQLITE_FULL: i32 = 13;
 const SQLITE_CANTOPEN: i32 = 14;
@@ -42,6 +43,7 @@ pub(crate) fn public(e: StoreError) -> Error {
 fn by_code(code: Option<i32>) -> Error {
     match code.map(|c| c & 0xff) {
         Some(SQLITE_BUSY | SQLITE_LOCKED) => Error::Unavailable("the database is busy".into()),
+        Some(SQLITE_READONLY) => Error::Forbidden("the database is read-only (mode=ro, or a read-only file)".into()),
         Some(SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN | SQLITE_PROTOCOL) => {
             Error::Unavailable("the database cannot be reached".into())
         }

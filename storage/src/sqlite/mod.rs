@@ -114,7 +114,8 @@ impl SqliteStore {
             Target::Memory(_) => None,
         };
         let direct = direct_read::DirectReads::new(&opened.target, &options);
-        let checkpoints = Checkpointer::start(&opened.target, &options).map_err(public)?;
+        let checkpoints =
+            if opened.read_only { None } else { Checkpointer::start(&opened.target, &options).map_err(public)? };
         let writer =
             Writer { conn: opened.write, batch_max: options.batch_max, jobs_added: jobs_added.clone(), checkpoints }
                 .spawn(queue)?;
