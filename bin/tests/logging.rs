@@ -5,50 +5,27 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod support;
+
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::Value;
-use tempfile::TempDir;
+use support::Sandbox;
 
-struct Sandbox {
-    _dir: TempDir,
-    url: String,
-}
-
-impl Sandbox {
-    fn new() -> Sandbox {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        Sandbox { _dir: dir, url }
-    }
-
-    fn command(&self, env: &[(&str, &str)], args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_steward"));
-        command
-            .env_remove("STEWARD_DATABASE_URL")
-            .env_remove("STEWARD_USER")
-            .env_remove("STEWARD_LOG")
-            .env_remove("STEWARD_LOG_FORMAT")
-            .env_remove("RUST_LOG")
-            .envs(env.iter().copied())
-            .arg("--database-url")
-            .arg(&self.url)
-            .args(args);
-        command
-    }
-
-    fn run(&self, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
-        let mut child = self
-            .command(env, args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn steward");
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        child.wait_with_output().expect("wait for steward")
-    }
+/// Runs `args` in the sandbox with `env` set, `stdin` piped in.
+fn run(s: &Sandbox, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
+    let mut child = s
+        .command(args)
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn steward");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().expect("wait for steward")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -68,15 +45,15 @@ fn secrets_and_content_never_reach_the_log_even_at_trace_level() {
     let title = "buy an engagement ring for Marie";
     let mut log = String::new();
 
-    let added = ok(s.run(&trace, &["user", "add", "ann@example.com", "--role", "user"], &format!("{password}\n")));
+    let added = ok(run(&s, &trace, &["user", "add", "ann@example.com", "--role", "user"], &format!("{password}\n")));
     log += &text(&added.stderr);
-    let key = ok(s.run(&trace, &["--user", "ann@example.com", "key", "create", "--name", "laptop"], ""));
+    let key = ok(run(&s, &trace, &["--user", "ann@example.com", "key", "create", "--name", "laptop"], ""));
     log += &text(&key.stderr);
     let secret = text(&key.stdout).lines().last().unwrap().trim().to_string();
     assert!(secret.starts_with("stw_"), "the key is on stdout: {secret}");
-    let task = ok(s.run(&trace, &["--user", "ann@example.com", "--json", "task", "add", title], ""));
+    let task = ok(run(&s, &trace, &["--user", "ann@example.com", "--json", "task", "add", title], ""));
     log += &text(&task.stderr);
-    let listed = ok(s.run(&trace, &["--user", "ann@example.com", "task", "list"], ""));
+    let listed = ok(run(&s, &trace, &["--user", "ann@example.com", "task", "list"], ""));
     log += &text(&listed.stderr);
     assert!(text(&listed.stdout).contains(title), "the title is on stdout, where it belongs");
 
@@ -101,7 +78,7 @@ fn secrets_and_content_never_reach_the_log_even_at_trace_level() {
 fn json_logs_are_one_object_per_line_on_stderr_only() {
     let s = Sandbox::new();
     let env = [("STEWARD_LOG", "debug"), ("STEWARD_LOG_FORMAT", "json")];
-    let output = ok(s.run(&env, &["--json", "task", "add", "water the plants"], ""));
+    let output = ok(run(&s, &env, &["--json", "task", "add", "water the plants"], ""));
     let log = text(&output.stderr);
     let lines: Vec<&str> = log.lines().collect();
     assert!(!lines.is_empty(), "debug level logs something");
@@ -117,7 +94,7 @@ fn json_logs_are_one_object_per_line_on_stderr_only() {
 fn a_bad_log_setting_is_an_input_error() {
     let s = Sandbox::new();
     for env in [[("STEWARD_LOG_FORMAT", "xml")], [("STEWARD_LOG", "steward=loud")]] {
-        let output = s.run(&env, &["task", "list"], "");
+        let output = run(&s, &env, &["task", "list"], "");
         assert_eq!(output.status.code(), Some(2), "{env:?}: {}", text(&output.stderr));
         assert!(text(&output.stderr).starts_with("error: STEWARD_LOG"), "{}", text(&output.stderr));
     }
@@ -126,15 +103,15 @@ fn a_bad_log_setting_is_an_input_error() {
 #[test]
 fn only_an_admin_operates_the_queue_and_users_reach_only_their_own_jobs() {
     let s = Sandbox::new();
-    ok(s.run(&[], &["user", "add", "bob@example.com", "--role", "user"], ""));
-    let enqueued = ok(s.run(&[], &["--json", "queue", "enqueue", "report.build", "--payload", "{}"], ""));
+    ok(run(&s, &[], &["user", "add", "bob@example.com", "--role", "user"], ""));
+    let enqueued = ok(run(&s, &[], &["--json", "queue", "enqueue", "report.build", "--payload", "{}"], ""));
     let job: Value = serde_json::from_slice(&enqueued.stdout).unwrap();
     let id = job["id"].as_str().unwrap();
 
     let as_bob = |args: &[&str]| {
         let mut all = vec!["--user", "bob@example.com"];
         all.extend_from_slice(args);
-        s.run(&[], &all, "")
+        run(&s, &[], &all, "")
     };
     for args in [&["queue"][..], &["queue", "list"], &["queue", "enqueue", "report.build"]] {
         let output = as_bob(args);
@@ -146,7 +123,7 @@ fn only_an_admin_operates_the_queue_and_users_reach_only_their_own_jobs() {
         assert_eq!(output.status.code(), Some(3), "{verb} someone else's job: {}", text(&output.stderr));
     }
     // The operator (an admin) still may.
-    let cancelled = ok(s.run(&[], &["--json", "queue", "cancel", id], ""));
+    let cancelled = ok(run(&s, &[], &["--json", "queue", "cancel", id], ""));
     let cancelled: Value = serde_json::from_slice(&cancelled.stdout).unwrap();
     assert_eq!(cancelled["state"], "cancelled");
 }
@@ -154,11 +131,11 @@ fn only_an_admin_operates_the_queue_and_users_reach_only_their_own_jobs() {
 #[test]
 fn bad_worker_limits_and_sweep_payloads_are_input_errors() {
     let s = Sandbox::new();
-    let worker = s.run(&[], &["worker", "--concurrency", "0"], "");
+    let worker = run(&s, &[], &["worker", "--concurrency", "0"], "");
     assert_eq!(worker.status.code(), Some(2), "{}", text(&worker.stderr));
     assert!(text(&worker.stderr).contains("concurrency"), "{}", text(&worker.stderr));
     let payload = r#"{"tick": "retention", "keep_days": 1e300}"#;
-    let tick = s.run(&[], &["queue", "enqueue", "scheduler.tick", "--payload", payload], "");
+    let tick = run(&s, &[], &["queue", "enqueue", "scheduler.tick", "--payload", payload], "");
     assert_eq!(tick.status.code(), Some(2), "{}", text(&tick.stderr));
     assert!(text(&tick.stderr).contains("keep_days"), "{}", text(&tick.stderr));
 }
