@@ -30,13 +30,41 @@ pub(crate) struct Table {
     pub(crate) columns: &'static [&'static str],
     /// Whether the row carries a `version` updates may be conditional on.
     pub(crate) versioned: bool,
+    /// Columns written but never read back, left out of select lists.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code, reason = "SQLite reads `*`"))]
+    pub(crate) unread: &'static [&'static str],
 }
+
+impl Table {
+    /// The columns a read selects (the keys, then the columns but the
+    /// unread), for a `SELECT` (PostgreSQL never reads `*`: the search
+    /// vectors stay on the server). Build it once: [`once!`].
+    #[cfg(feature = "postgres")]
+    pub(crate) fn select_list(&self) -> String {
+        let read = self.columns.iter().filter(|c| !self.unread.contains(c));
+        self.keys.iter().chain(read).copied().collect::<Vec<&str>>().join(", ")
+    }
+}
+
+/// A `&'static str` built on first use from the expression, at each place
+/// it is written (statements built from [`Table`]s): one atomic load after
+/// the first.
+#[cfg(feature = "postgres")]
+macro_rules! once {
+    ($build:expr) => {{
+        static BUILT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| $build);
+        BUILT.as_str()
+    }};
+}
+#[cfg(feature = "postgres")]
+pub(crate) use once;
 
 pub(crate) const USERS: Table = Table {
     name: "users",
     keys: &["id"],
     columns: &["email", "name", "role", "password_hash", "created_at"],
     versioned: false,
+    unread: &[],
 };
 
 fn user<'a, W: ColumnWriter<'a>>(w: &mut W, u: &'a User) -> Result<()> {
@@ -54,6 +82,7 @@ pub(crate) const API_KEYS: Table = Table {
     keys: &["id", "user_id"],
     columns: &["name", "role", "key_hash", "prefix", "created_at", "revoked_at"],
     versioned: false,
+    unread: &[],
 };
 
 fn api_key<'a, W: ColumnWriter<'a>>(w: &mut W, k: &'a ApiKey) -> Result<()> {
@@ -68,7 +97,6 @@ fn api_key<'a, W: ColumnWriter<'a>>(w: &mut W, k: &'a ApiKey) -> Result<()> {
     Ok(())
 }
 
-/// `priority_rank` is written for the indexes and never read back.
 pub(crate) const TASKS: Table = Table {
     name: "tasks",
     keys: &["id", "user_id"],
@@ -93,6 +121,8 @@ pub(crate) const TASKS: Table = Table {
         "version",
     ],
     versioned: true,
+    // Written for the indexes.
+    unread: &["priority_rank"],
 };
 
 fn task<'a, W: ColumnWriter<'a>>(w: &mut W, t: &'a Task) -> Result<()> {
@@ -143,6 +173,7 @@ pub(crate) const THOUGHTS: Table = Table {
         "version",
     ],
     versioned: true,
+    unread: &[],
 };
 
 fn thought<'a, W: ColumnWriter<'a>>(w: &mut W, t: &'a Thought) -> Result<()> {
@@ -192,6 +223,7 @@ pub(crate) const SUGGESTIONS: Table = Table {
         "version",
     ],
     versioned: true,
+    unread: &[],
 };
 
 fn suggestion<'a, W: ColumnWriter<'a>>(w: &mut W, s: &'a Suggestion) -> Result<()> {
@@ -237,6 +269,7 @@ pub(crate) const APPROVALS: Table = Table {
         "version",
     ],
     versioned: true,
+    unread: &[],
 };
 
 fn approval<'a, W: ColumnWriter<'a>>(w: &mut W, a: &'a Approval) -> Result<()> {
@@ -277,6 +310,7 @@ pub(crate) const SETTINGS: Table = Table {
         "version",
     ],
     versioned: true,
+    unread: &[],
 };
 
 fn settings<'a, W: ColumnWriter<'a>>(w: &mut W, s: &'a Settings) -> Result<()> {
@@ -312,6 +346,7 @@ pub(crate) const PROFILES: Table = Table {
         "version",
     ],
     versioned: true,
+    unread: &[],
 };
 
 fn profile<'a, W: ColumnWriter<'a>>(w: &mut W, p: &'a Profile) -> Result<()> {
@@ -524,53 +559,6 @@ pub(crate) fn chunks<T>(mut items: &[T]) -> Vec<&[T]> {
     }
     out
 }
-
-/// The column list PostgreSQL reads select for a record kind (never `*`:
-/// the search vectors stay on the server), as a literal for `concat!`:
-/// `columns!(task)`. The keys and [`Table::columns`] minus what is never
-/// read back; `tests::select_lists_follow_the_tables` holds them together.
-#[cfg(feature = "postgres")]
-macro_rules! columns {
-    (user) => {
-        "id, email, name, role, password_hash, created_at"
-    };
-    (api_key) => {
-        "id, user_id, name, role, key_hash, prefix, created_at, revoked_at"
-    };
-    (task) => {
-        "id, user_id, title, description, priority, status, due_date, due_time, recurrence, \
-        tags, parent_id, estimated_effort_minutes, assignee, source_thought_id, metadata, completed_at, created_at, \
-        updated_at, version"
-    };
-    (thought) => {
-        "id, user_id, content, tags, status, context, thought_type, is_actionable, \
-        actionable_confidence, suggested_tags, related_topics, emotional_tone, urgency, analyzed_at, \
-        related_thought_ids, task_id, created_at, updated_at, version"
-    };
-    (suggestion) => {
-        "id, user_id, source_thought_id, title, description, priority, \
-        estimated_effort_minutes, due_date_hint, confidence, reasoning, status, user_action, user_action_at, \
-        created_task_id, is_deleted, deleted_at, deletion_reason, created_at, updated_at, version"
-    };
-    (approval) => {
-        "id, user_id, task_id, run_id, action_type, details, status, requested_by, \
-        decided_by, decided_at, reason, expires_at, created_at, updated_at, version"
-    };
-    (settings) => {
-        "user_id, consciousness_check_enabled, consciousness_check_interval_minutes, \
-        auto_tagging_enabled, auto_task_creation_enabled, task_suggestion_mode, suggestion_confidence_threshold, \
-        timezone, primary_backend, secondary_backend, date_order, created_at, updated_at, version"
-    };
-    (profile) => {
-        "user_id, ongoing_projects, interests, work_style, themes, preferred_tone, \
-        detail_level, created_at, updated_at, version"
-    };
-    (event) => {
-        "seq, user_id, actor, kind, entity, entity_id, before, after, at"
-    };
-}
-#[cfg(feature = "postgres")]
-pub(crate) use columns;
 
 /// The condition both stores' queue SQL (and the migrations' partial
 /// indexes, whose condition a query must repeat word for word for the
@@ -856,23 +844,11 @@ mod tests {
 
     #[cfg(feature = "postgres")]
     #[test]
-    fn select_lists_follow_the_tables() {
-        let lists = [
-            columns!(user),
-            columns!(api_key),
-            columns!(task),
-            columns!(thought),
-            columns!(suggestion),
-            columns!(approval),
-            columns!(settings),
-            columns!(profile),
-        ];
-        for (table, list) in TABLES.iter().zip(lists) {
-            let selected: Vec<&str> = list.split(',').map(str::trim).collect();
-            // Keys first (`id` before `user_id`), then the columns in order.
-            let mut keys_first: Vec<&str> = table.keys.to_vec();
-            keys_first.extend(table.columns.iter().copied().filter(|c| *c != "priority_rank"));
-            assert_eq!(selected, keys_first, "{}", table.name);
-        }
+    fn select_lists_are_the_keys_then_the_read_columns() {
+        assert_eq!(USERS.select_list(), "id, email, name, role, password_hash, created_at");
+        let tasks = TASKS.select_list();
+        assert!(tasks.starts_with("id, user_id, title, description, priority, status, due_date"), "{tasks}");
+        assert!(tasks.ends_with("created_at, updated_at, version") && !tasks.contains("rank"), "{tasks}");
+        assert_eq!(once!(SETTINGS.select_list()).split(", ").count(), 1 + SETTINGS.columns.len());
     }
 }
