@@ -47,13 +47,8 @@ pub(crate) async fn user_by_email(pool: &PgPool, email: &str) -> Result<Option<U
 
 pub(crate) async fn users(pool: &PgPool, page: PageRequest) -> Result<Page<User>> {
     let filter = Filter::everything(STYLE);
-    let query = PageQuery {
-        columns: once!(USERS.select_list()),
-        table: "users",
-        filter: &filter,
-        order: "seq",
-        total: Total::Rows,
-    };
+    let columns = once!(USERS.select_list());
+    let query = PageQuery { columns, table: USERS.name, filter: &filter, order: "seq", total: Total::Rows };
     sql::page(pool, query, page, decode::user).await
 }
 
@@ -276,13 +271,8 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtQuery) -> 
         ThoughtSort::CreatedAt => format!("created_at {d}, seq {d}"),
         ThoughtSort::UpdatedAt => format!("updated_at {d}, seq {d}"),
     };
-    let query = PageQuery {
-        columns: once!(THOUGHTS.select_list()),
-        table: "thoughts",
-        filter: &f,
-        order: &order,
-        total: Total::Rows,
-    };
+    let columns = once!(THOUGHTS.select_list());
+    let query = PageQuery { columns, table: THOUGHTS.name, filter: &f, order: &order, total: Total::Rows };
     sql::page(pool, query, q.page, decode::thought).await
 }
 
@@ -294,9 +284,10 @@ pub(crate) async fn suggestions(pool: &PgPool, owner: UserId, q: &SuggestionQuer
 
 pub(crate) async fn approvals(pool: &PgPool, owner: UserId, q: &ApprovalQuery) -> Result<Page<Approval>> {
     let f = filter::approvals(STYLE, owner.0, q);
+    let columns = once!(APPROVALS.select_list());
     let query = PageQuery {
-        columns: once!(APPROVALS.select_list()),
-        table: "approvals",
+        columns,
+        table: APPROVALS.name,
         filter: &f,
         order: "created_at DESC, seq DESC",
         total: Total::Rows,
