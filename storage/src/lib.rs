@@ -12,6 +12,7 @@
 //! The stores own persistence only; every rule lives in `steward-core`.
 
 mod decode;
+mod encode;
 mod error;
 mod filter;
 mod schema;

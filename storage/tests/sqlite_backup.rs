@@ -1,6 +1,7 @@
 //! Backup while writes continue, and restore of that backup into a new file.
 
 // A test that cannot set itself up should fail loudly, right there.
+#![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;

@@ -1,6 +1,7 @@
 //! The shared `Store` conformance suite, run against a SQLite file and
 //! against `sqlite::memory:`.
 
+#![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod file {

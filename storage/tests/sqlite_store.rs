@@ -2,6 +2,7 @@
 //! conformance suite): the file on disk, migrations, WAL, group commit, and
 //! the search and tag indexes staying in step with cascades.
 
+#![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;

@@ -5,7 +5,6 @@
 //! `StoreError::Corrupt`, naming the column.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::Row;
@@ -14,12 +13,6 @@ use uuid::Uuid;
 
 use crate::decode::ColumnReader;
 use crate::error::{Result, StoreError};
-
-/// A JSON value for a jsonb column, from a value whose serialisation cannot
-/// fail (strings, ids, maps with string keys).
-pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
-    Ok(serde_json::to_value(value)?)
-}
 
 /// A PostgreSQL row: every value in its native type.
 impl ColumnReader for PgRow {

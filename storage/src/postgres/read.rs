@@ -26,88 +26,90 @@ use super::apply::{EVENTS_BARRIER, barrier_key};
 use super::search::PREFIX_QUERY;
 use super::sql::{self, Arg, Filter, PageQuery, Total};
 use crate::decode;
-use crate::schema::columns;
+use crate::schema::{API_KEYS, APPROVALS, PROFILES, SETTINGS, SUGGESTIONS, TASKS, THOUGHTS, USERS, once};
 
 /// How this store's SQL writes bind parameters.
 const STYLE: Placeholders = Placeholders::Numbered;
 
+/// What event reads select.
+const EVENT_COLUMNS: &str = "seq, user_id, actor, kind, entity, entity_id, before, after, at";
+
 pub(crate) async fn user(pool: &PgPool, id: Uuid) -> Result<Option<User>> {
-    let sql = concat!("SELECT ", columns!(user), " FROM users WHERE id = $1");
+    let sql = once!(format!("SELECT {} FROM users WHERE id = $1", USERS.select_list()));
     sql::one(pool, sql, &[Arg::Id(id)], decode::user).await
 }
 
 pub(crate) async fn user_by_email(pool: &PgPool, email: &str) -> Result<Option<User>> {
     let email = Arg::Text(email.trim().to_lowercase());
-    let sql = concat!("SELECT ", columns!(user), " FROM users WHERE lower(email) = lower($1)");
+    let sql = once!(format!("SELECT {} FROM users WHERE lower(email) = lower($1)", USERS.select_list()));
     sql::one(pool, sql, &[email], decode::user).await
 }
 
 pub(crate) async fn users(pool: &PgPool, page: PageRequest) -> Result<Page<User>> {
     let filter = Filter::everything(STYLE);
-    let query =
-        PageQuery { columns: columns!(user), table: "users", filter: &filter, order: "seq", total: Total::Rows };
+    let columns = once!(USERS.select_list());
+    let query = PageQuery { columns, table: USERS.name, filter: &filter, order: "seq", total: Total::Rows };
     sql::page(pool, query, page, decode::user).await
 }
 
 pub(crate) async fn first_admin(pool: &PgPool) -> Result<Option<User>> {
-    let sql = concat!("SELECT ", columns!(user), " FROM users WHERE role = $1 ORDER BY created_at, seq LIMIT 1");
+    let sql =
+        once!(format!("SELECT {} FROM users WHERE role = $1 ORDER BY created_at, seq LIMIT 1", USERS.select_list()));
     sql::one(pool, sql, &[Arg::Text(Role::Admin.as_str().into())], decode::user).await
 }
 
 pub(crate) async fn api_key(pool: &PgPool, owner: UserId, id: Uuid) -> Result<Option<ApiKey>> {
-    let sql = concat!("SELECT ", columns!(api_key), " FROM api_keys WHERE id = $1 AND user_id = $2");
+    let sql = once!(format!("SELECT {} FROM api_keys WHERE id = $1 AND user_id = $2", API_KEYS.select_list()));
     sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], decode::api_key).await
 }
 
 pub(crate) async fn api_key_by_hash(pool: &PgPool, key_hash: &str) -> Result<Option<ApiKey>> {
-    let sql = concat!("SELECT ", columns!(api_key), " FROM api_keys WHERE key_hash = $1 ORDER BY seq LIMIT 1");
+    let sql =
+        once!(format!("SELECT {} FROM api_keys WHERE key_hash = $1 ORDER BY seq LIMIT 1", API_KEYS.select_list()));
     sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], decode::api_key).await
 }
 
 pub(crate) async fn api_keys(pool: &PgPool, owner: UserId) -> Result<Vec<ApiKey>> {
-    let sql = concat!("SELECT ", columns!(api_key), " FROM api_keys WHERE user_id = $1 ORDER BY seq");
+    let sql = once!(format!("SELECT {} FROM api_keys WHERE user_id = $1 ORDER BY seq", API_KEYS.select_list()));
     sql::all(pool, sql, &[Arg::Id(owner.0)], decode::api_key).await
 }
 
 /// One owned row of a table keyed by `id`.
 macro_rules! owned {
-    ($name:ident, $table:literal, $columns:ident, $ty:ty, $map:path) => {
+    ($name:ident, $table:ident, $ty:ty, $map:path) => {
         pub(crate) async fn $name(pool: &PgPool, owner: UserId, id: Uuid) -> Result<Option<$ty>> {
-            let sql = concat!("SELECT ", columns!($columns), " FROM ", $table, " WHERE id = $1 AND user_id = $2");
+            let sql =
+                once!(format!("SELECT {} FROM {} WHERE id = $1 AND user_id = $2", $table.select_list(), $table.name));
             sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], $map).await
         }
     };
 }
 
-owned!(task, "tasks", task, Task, decode::task);
-owned!(thought, "thoughts", thought, Thought, decode::thought);
-owned!(suggestion, "suggestions", suggestion, Suggestion, decode::suggestion);
-owned!(approval, "approvals", approval, Approval, decode::approval);
+owned!(task, TASKS, Task, decode::task);
+owned!(thought, THOUGHTS, Thought, decode::thought);
+owned!(suggestion, SUGGESTIONS, Suggestion, decode::suggestion);
+owned!(approval, APPROVALS, Approval, decode::approval);
 
 /// Keyset pages in id order (exports): the owner's rows after `after`.
 macro_rules! after {
-    ($name:ident, $table:literal, $columns:ident, $ty:ty, $map:path) => {
+    ($name:ident, $table:ident, $ty:ty, $map:path) => {
         pub(crate) async fn $name(pool: &PgPool, owner: UserId, after: Option<Uuid>, limit: u32) -> Result<Vec<$ty>> {
             let limit = Arg::Int(i64::from(limit));
             match after {
                 Some(after) => {
-                    let sql = concat!(
-                        "SELECT ",
-                        columns!($columns),
-                        " FROM ",
-                        $table,
-                        " WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-                    );
+                    let sql = once!(format!(
+                        "SELECT {} FROM {} WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                        $table.select_list(),
+                        $table.name
+                    ));
                     sql::all(pool, sql, &[Arg::Id(owner.0), Arg::Id(after), limit], $map).await
                 }
                 None => {
-                    let sql = concat!(
-                        "SELECT ",
-                        columns!($columns),
-                        " FROM ",
-                        $table,
-                        " WHERE user_id = $1 ORDER BY id LIMIT $2"
-                    );
+                    let sql = once!(format!(
+                        "SELECT {} FROM {} WHERE user_id = $1 ORDER BY id LIMIT $2",
+                        $table.select_list(),
+                        $table.name
+                    ));
                     sql::all(pool, sql, &[Arg::Id(owner.0), limit], $map).await
                 }
             }
@@ -115,16 +117,16 @@ macro_rules! after {
     };
 }
 
-after!(tasks_after, "tasks", task, Task, decode::task);
-after!(thoughts_after, "thoughts", thought, Thought, decode::thought);
+after!(tasks_after, TASKS, Task, decode::task);
+after!(thoughts_after, THOUGHTS, Thought, decode::thought);
 
 pub(crate) async fn settings(pool: &PgPool, owner: UserId) -> Result<Option<Settings>> {
-    let sql = concat!("SELECT ", columns!(settings), " FROM settings WHERE user_id = $1");
+    let sql = once!(format!("SELECT {} FROM settings WHERE user_id = $1", SETTINGS.select_list()));
     sql::one(pool, sql, &[Arg::Id(owner.0)], decode::settings).await
 }
 
 pub(crate) async fn profile(pool: &PgPool, owner: UserId) -> Result<Option<Profile>> {
-    let sql = concat!("SELECT ", columns!(profile), " FROM profiles WHERE user_id = $1");
+    let sql = once!(format!("SELECT {} FROM profiles WHERE user_id = $1", PROFILES.select_list()));
     sql::one(pool, sql, &[Arg::Id(owner.0)], decode::profile).await
 }
 
@@ -198,7 +200,7 @@ pub(crate) async fn tasks(pool: &PgPool, owner: UserId, q: &TaskQuery) -> Result
         return sparse_or_dense(pool, &f, &order, &count, q.page).await;
     }
     let total = if counted { Total::Counted(counters("task_counts")) } else { Total::Rows };
-    let query = PageQuery { columns: columns!(task), table: "tasks", filter: &f, order: &order, total };
+    let query = PageQuery { columns: once!(TASKS.select_list()), table: "tasks", filter: &f, order: &order, total };
     sql::page(pool, query, q.page, decode::task).await
 }
 
@@ -236,13 +238,13 @@ async fn sparse_or_dense(pool: &PgPool, f: &Filter, order: &str, count: &str, pa
         format!(
             "WITH hits AS MATERIALIZED (SELECT {}, seq, priority_rank FROM tasks WHERE {}) \
              SELECT * FROM hits ORDER BY {order} LIMIT ${limit} OFFSET ${offset}",
-            columns!(task),
+            once!(TASKS.select_list()),
             f.sql()
         )
     } else {
         format!(
             "SELECT {} FROM tasks WHERE {} ORDER BY {order} LIMIT ${limit} OFFSET ${offset}",
-            columns!(task),
+            once!(TASKS.select_list()),
             f.sql()
         )
     };
@@ -269,21 +271,23 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtQuery) -> 
         ThoughtSort::CreatedAt => format!("created_at {d}, seq {d}"),
         ThoughtSort::UpdatedAt => format!("updated_at {d}, seq {d}"),
     };
-    let query =
-        PageQuery { columns: columns!(thought), table: "thoughts", filter: &f, order: &order, total: Total::Rows };
+    let columns = once!(THOUGHTS.select_list());
+    let query = PageQuery { columns, table: THOUGHTS.name, filter: &f, order: &order, total: Total::Rows };
     sql::page(pool, query, q.page, decode::thought).await
 }
 
 pub(crate) async fn suggestions(pool: &PgPool, owner: UserId, q: &SuggestionQuery) -> Result<Vec<Suggestion>> {
     let (f, order) = filter::suggestions(STYLE, owner.0, q);
-    sql::list(pool, columns!(suggestion), "suggestions", &f, order, q.effective_limit(), decode::suggestion).await
+    sql::list(pool, once!(SUGGESTIONS.select_list()), "suggestions", &f, order, q.effective_limit(), decode::suggestion)
+        .await
 }
 
 pub(crate) async fn approvals(pool: &PgPool, owner: UserId, q: &ApprovalQuery) -> Result<Page<Approval>> {
     let f = filter::approvals(STYLE, owner.0, q);
+    let columns = once!(APPROVALS.select_list());
     let query = PageQuery {
-        columns: columns!(approval),
-        table: "approvals",
+        columns,
+        table: APPROVALS.name,
         filter: &f,
         order: "created_at DESC, seq DESC",
         total: Total::Rows,
@@ -302,7 +306,7 @@ pub(crate) async fn events(pool: &PgPool, owner: UserId, q: &EventQuery) -> Resu
         .bind(barrier_key(owner.0))
         .execute(&mut *tx)
         .await?;
-    let found = sql::list(&mut *tx, columns!(event), "events", &f, "seq", q.effective_limit(), decode::event).await?;
+    let found = sql::list(&mut *tx, EVENT_COLUMNS, "events", &f, "seq", q.effective_limit(), decode::event).await?;
     tx.commit().await?;
     Ok(found)
 }

@@ -42,7 +42,7 @@ use crate::error::Result;
 use uuid::Uuid;
 
 use crate::decode;
-use crate::schema::columns;
+use crate::schema::{THOUGHTS, once};
 
 /// The tsquery of a filter clause: its two `?`s are the terms (`text[]`)
 /// and the weights (`''`, `'A'` or `'B'`). A scalar subquery, so it is
@@ -77,26 +77,31 @@ const SUMMARY: &str = "\
            coalesce((SELECT array_agg(id ORDER BY raw DESC, created_at DESC, seq DESC) FROM repeated), '{}') AS ids, \
            coalesce((SELECT array_agg(raw ORDER BY raw DESC, created_at DESC, seq DESC) FROM repeated), '{}') AS raws";
 
-const BY_ID: &str = concat!("SELECT ", columns!(thought), " FROM thoughts WHERE user_id = $1 AND id = ANY($2)");
+/// The owner's thoughts among the ids `$2`.
+fn by_id_sql() -> &'static str {
+    once!(format!("SELECT {} FROM thoughts WHERE user_id = $1 AND id = ANY($2)", THOUGHTS.select_list()))
+}
 
 /// Matches other than `$4` (ids) newest first, `$5` rows from `$6` on,
 /// walking the owner's thoughts in that order (the match test is kept out
 /// of the index's reach on purpose).
-const DENSE: &str = concat!(
-    "SELECT ",
-    columns!(thought),
-    " FROM thoughts WHERE user_id = $1 AND coalesce(search @@ (SELECT steward_prefix_query($2, $3)), false) \
-      AND NOT (id = ANY($4)) ORDER BY created_at DESC, seq DESC LIMIT $5 OFFSET $6"
-);
+fn dense_sql() -> &'static str {
+    once!(format!(
+        "SELECT {} FROM thoughts WHERE user_id = $1 AND coalesce(search @@ (SELECT steward_prefix_query($2, $3)), false) \
+          AND NOT (id = ANY($4)) ORDER BY created_at DESC, seq DESC LIMIT $5 OFFSET $6",
+        THOUGHTS.select_list()
+    ))
+}
 
-/// [`DENSE`] by fetching every match through the search index and sorting.
-const SPARSE: &str = concat!(
-    "WITH hits AS MATERIALIZED (SELECT ",
-    columns!(thought),
-    ", seq FROM thoughts WHERE user_id = $1 AND search @@ (SELECT steward_prefix_query($2, $3)) \
-     AND NOT (id = ANY($4))) \
-     SELECT * FROM hits ORDER BY created_at DESC, seq DESC LIMIT $5 OFFSET $6"
-);
+/// [`dense_sql`] by fetching every match through the search index and sorting.
+fn sparse_sql() -> &'static str {
+    once!(format!(
+        "WITH hits AS MATERIALIZED (SELECT {}, seq FROM thoughts WHERE user_id = $1 \
+         AND search @@ (SELECT steward_prefix_query($2, $3)) AND NOT (id = ANY($4))) \
+         SELECT * FROM hits ORDER BY created_at DESC, seq DESC LIMIT $5 OFFSET $6",
+        THOUGHTS.select_list()
+    ))
+}
 
 /// The owner's newest thoughts walked first to count matches: when the
 /// bound's worth (plus one) are among them, matches are common, the total
@@ -164,7 +169,7 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtSearch) ->
     let shown: &[Uuid] = repeated.get(start..kept).unwrap_or(&[]);
     let mut ranked: Vec<(Thought, f64)> = Vec::with_capacity(end - start);
     if !shown.is_empty() {
-        let found = sqlx::query(BY_ID).bind(owner.0).bind(shown).fetch_all(&mut *tx).await?;
+        let found = sqlx::query(by_id_sql()).bind(owner.0).bind(shown).fetch_all(&mut *tx).await?;
         let mut by_id = HashMap::with_capacity(found.len());
         for row in &found {
             let t = decode::thought(row)?;
@@ -182,7 +187,7 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtSearch) ->
     if wanted > 0 {
         // Counted to the end means few matches: fetch them all and sort.
         let sparse = matches < COUNTED;
-        let sql = if sparse { SPARSE } else { DENSE };
+        let sql = if sparse { sparse_sql() } else { dense_sql() };
         let found = sqlx::query(AssertSqlSafe(sql))
             .bind(owner.0)
             .bind(terms.clone())

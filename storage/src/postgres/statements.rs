@@ -1,26 +1,23 @@
-//! Record → row for PostgreSQL: the values bound to the statements `schema`
-//! builds from its column lists (with `$n` placeholders), in their order:
-//! the columns first, then the keys (then the expected version).
+//! Record → row for PostgreSQL: the statements `schema` builds from its
+//! column lists (with `$n` placeholders), bound in their order (the columns
+//! first, then the keys, then the expected version) by `schema::bind_row`
+//! through a [`Binder`].
 
 use std::sync::LazyLock;
 
-use crate::error::Result;
-use sqlx::Postgres;
+use crate::encode::ColumnWriter;
+use crate::error::{Result, StoreError};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use serde::Serialize;
 use sqlx::postgres::PgArguments;
+use sqlx::types::Json;
+use sqlx::{Encode, Postgres, Type};
 use steward_core::Entity;
-use steward_core::approval::Approval;
-use steward_core::settings::{Profile, Settings};
 use steward_core::store::Record;
-use steward_core::suggestion::Suggestion;
-use steward_core::task::Task;
-use steward_core::thought::Thought;
-use steward_core::user::{ApiKey, User};
 use uuid::Uuid;
 
 pub(crate) use crate::schema::Mode;
-use crate::schema::{Placeholders, Statements, WriteSql};
-
-use super::codec::json;
+use crate::schema::{self, Placeholders, Statements, WriteSql};
 
 pub(crate) type Query = sqlx::query::Query<'static, Postgres, PgArguments>;
 
@@ -46,18 +43,18 @@ pub(crate) fn write(record: &Record, mode: Mode) -> Result<Query> {
 /// returns the whole text (whose further `$n`s the caller binds after the
 /// record's values).
 pub(crate) fn write_within(record: &Record, mode: Mode, wrap: impl FnOnce(&str, usize) -> String) -> Result<Query> {
-    let wrap = |sql: &str, n: usize| sqlx::query(sqlx::AssertSqlSafe(wrap(sql, n)));
     let sql = statements_of(record);
-    match record {
-        Record::User(u) => finish(sql, mode, &[u.id.0], wrap, |q| Ok(user(q, u))),
-        Record::ApiKey(k) => finish(sql, mode, &[k.id.0, k.user_id.0], wrap, |q| Ok(api_key(q, k))),
-        Record::Task(t) => finish(sql, mode, &[t.id.0, t.user_id.0], wrap, |q| Ok(task(q, t))),
-        Record::Thought(t) => finish(sql, mode, &[t.id.0, t.user_id.0], wrap, |q| Ok(thought(q, t))),
-        Record::Suggestion(s) => finish(sql, mode, &[s.id.0, s.user_id.0], wrap, |q| Ok(suggestion(q, s))),
-        Record::Approval(a) => finish(sql, mode, &[a.id.0, a.user_id.0], wrap, |q| Ok(approval(q, a))),
-        Record::Settings(s) => finish(sql, mode, &[s.user_id.0], wrap, |q| Ok(settings(q, s))),
-        Record::Profile(p) => finish(sql, mode, &[p.user_id.0], wrap, |q| profile(q, p)),
-    }
+    let (text, expected) = match (mode, &sql.update_versioned) {
+        (Mode::Insert, _) => (&sql.insert, None),
+        (Mode::Update { expected: Some(v) }, Some(versioned)) => (versioned, Some(v)),
+        (Mode::Update { .. }, _) => (&sql.update, None),
+    };
+    let bound = sql.width + usize::from(expected.is_some());
+    let q = bind_row(sqlx::query(sqlx::AssertSqlSafe(wrap(text, bound))), record)?;
+    Ok(match expected {
+        Some(v) => q.bind(v),
+        None => q,
+    })
 }
 
 /// The statement inserting `n` rows of `record`'s table, whose values
@@ -67,162 +64,88 @@ pub(crate) fn insert_rows(record: &Record, n: usize) -> (String, usize) {
     (sql.insert_rows(n), n * sql.width)
 }
 
-/// Binds `record`'s row for an insert (columns, then keys) after what `q`
-/// already binds.
+/// Binds `record`'s row (columns, then keys) after what `q` already binds.
 pub(crate) fn bind_row(q: Query, record: &Record) -> Result<Query> {
-    let (q, keys): (Query, Vec<Uuid>) = match record {
-        Record::User(u) => (user(q, u), vec![u.id.0]),
-        Record::ApiKey(k) => (api_key(q, k), vec![k.id.0, k.user_id.0]),
-        Record::Task(t) => (task(q, t), vec![t.id.0, t.user_id.0]),
-        Record::Thought(t) => (thought(q, t), vec![t.id.0, t.user_id.0]),
-        Record::Suggestion(s) => (suggestion(q, s), vec![s.id.0, s.user_id.0]),
-        Record::Approval(a) => (approval(q, a), vec![a.id.0, a.user_id.0]),
-        Record::Settings(s) => (settings(q, s), vec![s.user_id.0]),
-        Record::Profile(p) => (profile(q, p)?, vec![p.user_id.0]),
-    };
-    Ok(keys.into_iter().fold(q, |q, key| q.bind(key)))
+    let mut binder = Binder(Some(q));
+    schema::bind_row(&mut binder, record)?;
+    binder.0.ok_or_else(|| StoreError::Bug("a query was lost while binding a row".into()))
 }
 
-fn finish(
-    sql: &'static Statements,
-    mode: Mode,
-    keys: &[Uuid],
-    wrap: impl FnOnce(&str, usize) -> Query,
-    values: impl FnOnce(Query) -> Result<Query>,
-) -> Result<Query> {
-    let (text, expected) = match (mode, &sql.update_versioned) {
-        (Mode::Insert, _) => (&sql.insert, None),
-        (Mode::Update { expected: Some(v) }, Some(versioned)) => (versioned, Some(v)),
-        (Mode::Update { .. }, _) => (&sql.update, None),
-    };
-    let bound = sql.columns + keys.len() + usize::from(expected.is_some());
-    let mut q = values(wrap(text, bound))?;
-    for key in keys {
-        q = q.bind(*key);
+/// A query being bound, as a [`ColumnWriter`]: every value in its native
+/// type (uuid, timestamptz, date, time, text[], uuid[], jsonb), encoded
+/// when bound, so nothing is copied out of the record first. Always `Some`
+/// between binds.
+struct Binder(Option<Query>);
+
+impl Binder {
+    fn bind<'t, T: Encode<'t, Postgres> + Type<Postgres>>(&mut self, value: T) {
+        self.0 = self.0.take().map(|q| q.bind(value));
     }
-    Ok(match expected {
-        Some(v) => q.bind(v),
-        None => q,
-    })
 }
 
-fn user(q: Query, u: &User) -> Query {
-    q.bind(u.email.clone()).bind(u.name.clone()).bind(u.role.as_str()).bind(u.password_hash.clone()).bind(u.created_at)
-}
-
-fn api_key(q: Query, k: &ApiKey) -> Query {
-    q.bind(k.name.clone())
-        .bind(k.role.as_str())
-        .bind(k.key_hash.clone())
-        .bind(k.prefix.clone())
-        .bind(k.created_at)
-        .bind(k.revoked_at)
-}
-
-fn task(q: Query, t: &Task) -> Query {
-    // The rank is 1–4 by construction.
-    let rank = i16::try_from(t.priority.rank()).unwrap_or(i16::MAX);
-    q.bind(t.title.clone())
-        .bind(t.description.clone())
-        .bind(t.priority.as_str())
-        .bind(rank)
-        .bind(t.status.as_str())
-        .bind(t.due_date)
-        .bind(t.due_time)
-        .bind(t.recurrence.clone())
-        .bind(t.tags.clone())
-        .bind(t.parent_id.map(|id| id.0))
-        .bind(t.estimated_effort_minutes)
-        .bind(t.assignee.as_str())
-        .bind(t.source_thought_id.map(|id| id.0))
-        .bind(t.metadata.clone())
-        .bind(t.completed_at)
-        .bind(t.created_at)
-        .bind(t.updated_at)
-        .bind(t.version)
-}
-
-fn thought(q: Query, t: &Thought) -> Query {
-    q.bind(t.content.clone())
-        .bind(t.tags.clone())
-        .bind(t.status.as_str())
-        .bind(t.context.clone())
-        .bind(t.thought_type.map(|k| k.as_str()))
-        .bind(t.is_actionable)
-        .bind(t.actionable_confidence)
-        .bind(t.suggested_tags.clone())
-        .bind(t.related_topics.clone())
-        .bind(t.emotional_tone.clone())
-        .bind(t.urgency.clone())
-        .bind(t.analyzed_at)
-        .bind(t.related_thought_ids.iter().map(|id| id.0).collect::<Vec<Uuid>>())
-        .bind(t.task_id.map(|id| id.0))
-        .bind(t.created_at)
-        .bind(t.updated_at)
-        .bind(t.version)
-}
-
-fn suggestion(q: Query, s: &Suggestion) -> Query {
-    q.bind(s.source_thought_id.0)
-        .bind(s.title.clone())
-        .bind(s.description.clone())
-        .bind(s.priority.as_str())
-        .bind(s.estimated_effort_minutes)
-        .bind(s.due_date_hint)
-        .bind(s.confidence)
-        .bind(s.reasoning.clone())
-        .bind(s.status.as_str())
-        .bind(s.user_action.clone())
-        .bind(s.user_action_at)
-        .bind(s.created_task_id.map(|id| id.0))
-        .bind(s.is_deleted)
-        .bind(s.deleted_at)
-        .bind(s.deletion_reason.clone())
-        .bind(s.created_at)
-        .bind(s.updated_at)
-        .bind(s.version)
-}
-
-fn approval(q: Query, a: &Approval) -> Query {
-    q.bind(a.task_id.map(|id| id.0))
-        .bind(a.run_id.map(|id| id.0))
-        .bind(a.action_type.clone())
-        .bind(a.details.clone())
-        .bind(a.status.as_str())
-        .bind(a.requested_by.clone())
-        .bind(a.decided_by.map(|id| id.0))
-        .bind(a.decided_at)
-        .bind(a.reason.clone())
-        .bind(a.expires_at)
-        .bind(a.created_at)
-        .bind(a.updated_at)
-        .bind(a.version)
-}
-
-fn settings(q: Query, s: &Settings) -> Query {
-    q.bind(s.consciousness_check_enabled)
-        .bind(s.consciousness_check_interval_minutes)
-        .bind(s.auto_tagging_enabled)
-        .bind(s.auto_task_creation_enabled)
-        .bind(s.task_suggestion_mode.as_str())
-        .bind(s.suggestion_confidence_threshold)
-        .bind(s.timezone.clone())
-        .bind(s.primary_backend.clone())
-        .bind(s.secondary_backend.clone())
-        .bind(s.date_order.as_str())
-        .bind(s.created_at)
-        .bind(s.updated_at)
-        .bind(s.version)
-}
-
-fn profile(q: Query, p: &Profile) -> Result<Query> {
-    Ok(q.bind(json(&p.ongoing_projects)?)
-        .bind(p.interests.clone())
-        .bind(p.work_style.clone())
-        .bind(p.themes.clone())
-        .bind(p.preferred_tone.clone())
-        .bind(p.detail_level.clone())
-        .bind(p.created_at)
-        .bind(p.updated_at)
-        .bind(p.version))
+impl<'a> ColumnWriter<'a> for Binder {
+    fn id(&mut self, _: &'static str, value: &'a Uuid) {
+        self.bind(value);
+    }
+    fn opt_id(&mut self, _: &'static str, value: Option<&'a Uuid>) {
+        self.bind(value);
+    }
+    fn ids(&mut self, _: &'static str, values: impl IntoIterator<Item = Uuid>) -> Result<()> {
+        self.bind(values.into_iter().collect::<Vec<Uuid>>());
+        Ok(())
+    }
+    fn text(&mut self, _: &'static str, value: &'a str) {
+        self.bind(value);
+    }
+    fn opt_text(&mut self, _: &'static str, value: Option<&'a str>) {
+        self.bind(value);
+    }
+    fn texts(&mut self, _: &'static str, values: &'a [String]) -> Result<()> {
+        self.bind(values);
+        Ok(())
+    }
+    fn bool(&mut self, _: &'static str, value: bool) {
+        self.bind(value);
+    }
+    fn opt_bool(&mut self, _: &'static str, value: Option<bool>) {
+        self.bind(value);
+    }
+    fn i16(&mut self, _: &'static str, value: i16) {
+        self.bind(value);
+    }
+    fn i32(&mut self, _: &'static str, value: i32) {
+        self.bind(value);
+    }
+    fn opt_i32(&mut self, _: &'static str, value: Option<i32>) {
+        self.bind(value);
+    }
+    fn i64(&mut self, _: &'static str, value: i64) {
+        self.bind(value);
+    }
+    fn f64(&mut self, _: &'static str, value: f64) {
+        self.bind(value);
+    }
+    fn opt_f64(&mut self, _: &'static str, value: Option<f64>) {
+        self.bind(value);
+    }
+    fn instant(&mut self, _: &'static str, value: DateTime<Utc>) {
+        self.bind(value);
+    }
+    fn opt_instant(&mut self, _: &'static str, value: Option<DateTime<Utc>>) {
+        self.bind(value);
+    }
+    fn opt_date(&mut self, _: &'static str, value: Option<NaiveDate>) {
+        self.bind(value);
+    }
+    fn opt_time(&mut self, _: &'static str, value: Option<NaiveTime>) {
+        self.bind(value);
+    }
+    fn json<T: Serialize + ?Sized>(&mut self, _: &'static str, value: &'a T) -> Result<()> {
+        self.bind(Json(value));
+        Ok(())
+    }
+    fn opt_json<T: Serialize>(&mut self, _: &'static str, value: Option<&'a T>) -> Result<()> {
+        self.bind(value.map(Json));
+        Ok(())
+    }
 }

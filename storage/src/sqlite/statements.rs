@@ -1,22 +1,20 @@
-//! Record → row for SQLite: the values bound to the statements `schema`
-//! builds from its column lists (with `?` placeholders), in their order: the
-//! columns first, then the keys (then the expected version). The writer runs
-//! them through rusqlite (see `writer`).
+//! Record → row for SQLite: the statements `schema` builds from its column
+//! lists (with `?` placeholders), and [`Binds`], the values bound to them in
+//! their order (the columns first, then the keys, then the expected
+//! version), which `schema::bind_row` fills as a `ColumnWriter`. The writer
+//! runs them through rusqlite (see `writer`).
 
+use crate::encode::ColumnWriter;
 use crate::error::Result;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use serde::Serialize;
 use steward_core::Entity;
-use steward_core::approval::Approval;
-use steward_core::settings::{Profile, Settings};
 use steward_core::store::Record;
-use steward_core::suggestion::Suggestion;
-use steward_core::task::Task;
-use steward_core::thought::Thought;
-use steward_core::user::{ApiKey, User};
 use uuid::Uuid;
 
 pub(crate) use crate::schema::Mode;
-use crate::schema::{Placeholders, Statements, WriteSql};
+use crate::schema::{self, Placeholders, Statements, WriteSql};
 use std::sync::LazyLock;
 
 use super::codec::{json, micros, opt_date, opt_json, opt_micros, opt_time};
@@ -129,171 +127,75 @@ pub(crate) fn write(record: &Record, mode: Mode) -> Result<(&'static str, Binds<
 
 /// Binds the record's columns, then its keys (the order of every statement).
 pub(crate) fn bind_row<'a>(b: &mut Binds<'a>, record: &'a Record) -> Result<()> {
-    match record {
-        Record::User(u) => {
-            user(b, u);
-            b.push(&u.id.0);
-        }
-        Record::ApiKey(k) => {
-            api_key(b, k);
-            b.push(&k.id.0);
-            b.push(&k.user_id.0);
-        }
-        Record::Task(t) => {
-            task(b, t)?;
-            b.push(&t.id.0);
-            b.push(&t.user_id.0);
-        }
-        Record::Thought(t) => {
-            thought(b, t)?;
-            b.push(&t.id.0);
-            b.push(&t.user_id.0);
-        }
-        Record::Suggestion(s) => {
-            suggestion(b, s);
-            b.push(&s.id.0);
-            b.push(&s.user_id.0);
-        }
-        Record::Approval(a) => {
-            approval(b, a)?;
-            b.push(&a.id.0);
-            b.push(&a.user_id.0);
-        }
-        Record::Settings(s) => {
-            settings(b, s);
-            b.push(&s.user_id.0);
-        }
-        Record::Profile(p) => {
-            profile(b, p)?;
-            b.push(&p.user_id.0);
-        }
+    schema::bind_row(b, record)
+}
+
+/// Ids are 16-byte BLOBs, instants unix microseconds, dates and times
+/// text, booleans 0/1, lists and objects JSON text (see `codec`). Text and
+/// ids stay borrowed from the record.
+impl<'a> ColumnWriter<'a> for Binds<'a> {
+    fn id(&mut self, _: &'static str, value: &'a Uuid) {
+        self.push(value);
     }
-    Ok(())
-}
-
-fn user<'a>(b: &mut Binds<'a>, u: &'a User) {
-    b.push(&u.email);
-    b.push(&u.name);
-    b.push(u.role.as_str());
-    b.push(u.password_hash.as_ref());
-    b.push(micros(u.created_at));
-}
-
-fn api_key<'a>(b: &mut Binds<'a>, k: &'a ApiKey) {
-    b.push(&k.name);
-    b.push(k.role.as_str());
-    b.push(&k.key_hash);
-    b.push(&k.prefix);
-    b.push(micros(k.created_at));
-    b.push(opt_micros(k.revoked_at));
-}
-
-fn task<'a>(b: &mut Binds<'a>, t: &'a Task) -> Result<()> {
-    b.push(&t.title);
-    b.push(t.description.as_ref());
-    b.push(t.priority.as_str());
-    b.push(t.priority.rank());
-    b.push(t.status.as_str());
-    b.push(opt_date(t.due_date));
-    b.push(opt_time(t.due_time));
-    b.push(t.recurrence.as_ref());
-    b.push(json(&t.tags)?);
-    b.push(t.parent_id.as_ref().map(|id| &id.0));
-    b.push(t.estimated_effort_minutes);
-    b.push(t.assignee.as_str());
-    b.push(t.source_thought_id.as_ref().map(|id| &id.0));
-    b.push(json(&t.metadata)?);
-    b.push(opt_micros(t.completed_at));
-    b.push(micros(t.created_at));
-    b.push(micros(t.updated_at));
-    b.push(t.version);
-    Ok(())
-}
-
-fn thought<'a>(b: &mut Binds<'a>, t: &'a Thought) -> Result<()> {
-    b.push(&t.content);
-    b.push(json(&t.tags)?);
-    b.push(t.status.as_str());
-    b.push(opt_json(t.context.as_ref())?);
-    b.push(t.thought_type.map(|k| k.as_str()));
-    b.push(t.is_actionable);
-    b.push(t.actionable_confidence);
-    b.push(json(&t.suggested_tags)?);
-    b.push(json(&t.related_topics)?);
-    b.push(t.emotional_tone.as_ref());
-    b.push(t.urgency.as_ref());
-    b.push(opt_micros(t.analyzed_at));
-    b.push(json(&t.related_thought_ids)?);
-    b.push(t.task_id.as_ref().map(|id| &id.0));
-    b.push(micros(t.created_at));
-    b.push(micros(t.updated_at));
-    b.push(t.version);
-    Ok(())
-}
-
-fn suggestion<'a>(b: &mut Binds<'a>, s: &'a Suggestion) {
-    b.push(&s.source_thought_id.0);
-    b.push(&s.title);
-    b.push(s.description.as_ref());
-    b.push(s.priority.as_str());
-    b.push(s.estimated_effort_minutes);
-    b.push(opt_date(s.due_date_hint));
-    b.push(s.confidence);
-    b.push(s.reasoning.as_ref());
-    b.push(s.status.as_str());
-    b.push(s.user_action.as_ref());
-    b.push(opt_micros(s.user_action_at));
-    b.push(s.created_task_id.as_ref().map(|id| &id.0));
-    b.push(s.is_deleted);
-    b.push(opt_micros(s.deleted_at));
-    b.push(s.deletion_reason.as_ref());
-    b.push(micros(s.created_at));
-    b.push(micros(s.updated_at));
-    b.push(s.version);
-}
-
-fn approval<'a>(b: &mut Binds<'a>, a: &'a Approval) -> Result<()> {
-    b.push(a.task_id.as_ref().map(|id| &id.0));
-    b.push(a.run_id.as_ref().map(|id| &id.0));
-    b.push(&a.action_type);
-    b.push(json(&a.details)?);
-    b.push(a.status.as_str());
-    b.push(&a.requested_by);
-    b.push(a.decided_by.as_ref().map(|id| &id.0));
-    b.push(opt_micros(a.decided_at));
-    b.push(a.reason.as_ref());
-    b.push(micros(a.expires_at));
-    b.push(micros(a.created_at));
-    b.push(micros(a.updated_at));
-    b.push(a.version);
-    Ok(())
-}
-
-fn settings<'a>(b: &mut Binds<'a>, s: &'a Settings) {
-    b.push(s.consciousness_check_enabled);
-    b.push(s.consciousness_check_interval_minutes);
-    b.push(s.auto_tagging_enabled);
-    b.push(s.auto_task_creation_enabled);
-    b.push(s.task_suggestion_mode.as_str());
-    b.push(s.suggestion_confidence_threshold);
-    b.push(&s.timezone);
-    b.push(s.primary_backend.as_ref());
-    b.push(s.secondary_backend.as_ref());
-    b.push(s.date_order.as_str());
-    b.push(micros(s.created_at));
-    b.push(micros(s.updated_at));
-    b.push(s.version);
-}
-
-fn profile<'a>(b: &mut Binds<'a>, p: &'a Profile) -> Result<()> {
-    b.push(json(&p.ongoing_projects)?);
-    b.push(json(&p.interests)?);
-    b.push(p.work_style.as_ref());
-    b.push(json(&p.themes)?);
-    b.push(p.preferred_tone.as_ref());
-    b.push(p.detail_level.as_ref());
-    b.push(micros(p.created_at));
-    b.push(micros(p.updated_at));
-    b.push(p.version);
-    Ok(())
+    fn opt_id(&mut self, _: &'static str, value: Option<&'a Uuid>) {
+        self.push(value);
+    }
+    fn ids(&mut self, _: &'static str, values: impl IntoIterator<Item = Uuid>) -> Result<()> {
+        self.push(json(&values.into_iter().collect::<Vec<Uuid>>())?);
+        Ok(())
+    }
+    fn text(&mut self, _: &'static str, value: &'a str) {
+        self.push(value);
+    }
+    fn opt_text(&mut self, _: &'static str, value: Option<&'a str>) {
+        self.push(value);
+    }
+    fn texts(&mut self, _: &'static str, values: &'a [String]) -> Result<()> {
+        self.push(json(values)?);
+        Ok(())
+    }
+    fn bool(&mut self, _: &'static str, value: bool) {
+        self.push(value);
+    }
+    fn opt_bool(&mut self, _: &'static str, value: Option<bool>) {
+        self.push(value);
+    }
+    fn i16(&mut self, _: &'static str, value: i16) {
+        self.push(i64::from(value));
+    }
+    fn i32(&mut self, _: &'static str, value: i32) {
+        self.push(value);
+    }
+    fn opt_i32(&mut self, _: &'static str, value: Option<i32>) {
+        self.push(value);
+    }
+    fn i64(&mut self, _: &'static str, value: i64) {
+        self.push(value);
+    }
+    fn f64(&mut self, _: &'static str, value: f64) {
+        self.push(value);
+    }
+    fn opt_f64(&mut self, _: &'static str, value: Option<f64>) {
+        self.push(value);
+    }
+    fn instant(&mut self, _: &'static str, value: DateTime<Utc>) {
+        self.push(micros(value));
+    }
+    fn opt_instant(&mut self, _: &'static str, value: Option<DateTime<Utc>>) {
+        self.push(opt_micros(value));
+    }
+    fn opt_date(&mut self, _: &'static str, value: Option<NaiveDate>) {
+        self.push(opt_date(value));
+    }
+    fn opt_time(&mut self, _: &'static str, value: Option<NaiveTime>) {
+        self.push(opt_time(value));
+    }
+    fn json<T: Serialize + ?Sized>(&mut self, _: &'static str, value: &'a T) -> Result<()> {
+        self.push(json(value)?);
+        Ok(())
+    }
+    fn opt_json<T: Serialize>(&mut self, _: &'static str, value: Option<&'a T>) -> Result<()> {
+        self.push(opt_json(value)?);
+        Ok(())
+    }
 }
