@@ -38,21 +38,42 @@ fn event(owner: UserId, entity: Entity, entity_id: Uuid) -> Write {
     })
 }
 
+/// Ann with one record of each kind that references others, and Bob with a
+/// task and a thought of his own.
+struct Owners {
+    ann: crate::Principal,
+    bob: crate::Principal,
+    task: crate::Task,
+    thought: crate::Thought,
+    suggestion: crate::Suggestion,
+    approval: crate::Approval,
+    bobs_task: crate::Task,
+    bobs_thought: crate::Thought,
+}
+
+impl Owners {
+    async fn new(store: Arc<dyn Store>) -> Owners {
+        let f = Fixture::new(store);
+        let ann = f.user("ann@example.com").await;
+        let bob = f.user("bob@example.com").await;
+        let task = f.engine.create_task(&ann, NewTask::titled("mine")).await.unwrap();
+        let thought = f.engine.capture_thought(&ann, NewThought::new("an idea")).await.unwrap();
+        let proposal = NewSuggestion { title: "do it".into(), confidence: 0.8, ..Default::default() };
+        let suggestion = f.engine.suggest_task(&ann, thought.id, proposal).await.unwrap();
+        let approval = f.engine.request_approval(&ann, request(60, &f)).await.unwrap();
+        let bobs_task = f.engine.create_task(&bob, NewTask::titled("his")).await.unwrap();
+        let bobs_thought = f.engine.capture_thought(&bob, NewThought::new("his idea")).await.unwrap();
+        Owners { ann, bob, task, thought, suggestion, approval, bobs_task, bobs_thought }
+    }
+}
+
 /// For every field that names another record, on insert and on update, with
 /// a missing id and with another owner's record: the write fails with
 /// `NotFound` of the referenced entity and leaves nothing behind, on its own
 /// and followed by an event (the shape stores write in bulk).
 pub async fn dangling_or_foreign_references_fail_alike(store: Arc<dyn Store>) {
-    let f = Fixture::new(store.clone());
-    let ann = f.user("ann@example.com").await;
-    let bob = f.user("bob@example.com").await;
-    let task = f.engine.create_task(&ann, NewTask::titled("mine")).await.unwrap();
-    let thought = f.engine.capture_thought(&ann, NewThought::new("an idea")).await.unwrap();
-    let proposal = NewSuggestion { title: "do it".into(), confidence: 0.8, ..Default::default() };
-    let suggestion = f.engine.suggest_task(&ann, thought.id, proposal).await.unwrap();
-    let approval = f.engine.request_approval(&ann, request(60, &f)).await.unwrap();
-    let bobs_task = f.engine.create_task(&bob, NewTask::titled("his")).await.unwrap();
-    let bobs_thought = f.engine.capture_thought(&bob, NewThought::new("his idea")).await.unwrap();
+    let Owners { ann, task, thought, suggestion, approval, bobs_task, bobs_thought, .. } =
+        Owners::new(store.clone()).await;
 
     let missing = id(0xDEAD);
     let task_refs = [missing, bobs_task.id.0];
@@ -142,15 +163,7 @@ pub async fn dangling_or_foreign_references_fail_alike(store: Arc<dyn Store>) {
 /// An update naming a record of another owner is `NotFound` of that record,
 /// with or without an expected version, and changes nothing.
 pub async fn updating_another_owners_record_is_not_found(store: Arc<dyn Store>) {
-    let f = Fixture::new(store.clone());
-    let ann = f.user("ann@example.com").await;
-    let bob = f.user("bob@example.com").await;
-    let task = f.engine.create_task(&ann, NewTask::titled("mine")).await.unwrap();
-    let thought = f.engine.capture_thought(&ann, NewThought::new("an idea")).await.unwrap();
-    let proposal = NewSuggestion { title: "do it".into(), confidence: 0.8, ..Default::default() };
-    let suggestion = f.engine.suggest_task(&ann, thought.id, proposal).await.unwrap();
-    let approval = f.engine.request_approval(&ann, request(60, &f)).await.unwrap();
-    let bobs_thought = f.engine.capture_thought(&bob, NewThought::new("his idea")).await.unwrap();
+    let Owners { ann, bob, task, thought, suggestion, approval, bobs_thought, .. } = Owners::new(store.clone()).await;
     let key = ApiKey {
         id: ApiKeyId(id(0x300)),
         user_id: ann.user_id,
