@@ -1,6 +1,8 @@
-//! Row → record, once for every store: one decoder per record kind, written
-//! against [`ColumnReader`], which each driver's row implements (sqlx's
-//! SQLite and PostgreSQL rows, rusqlite's row). The reader hides how a
+//! Row → value, once for every store: [`ColumnReader`], which each driver's
+//! row implements (sqlx's SQLite and PostgreSQL rows, rusqlite's row), the
+//! typed [`Row`] access the decoders use, and the decoders of what is not a
+//! record table (events, jobs, queue statistics; each record's decoder is
+//! next to its table in `schema/`). The reader hides how a
 //! dialect stores a value: ids as BLOB or `uuid`, instants as unix
 //! microseconds or `timestamptz`, dates and times as text or native types,
 //! lists as JSON text or arrays, objects as JSON text or `jsonb`.
@@ -12,14 +14,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::de::DeserializeOwned;
-use steward_core::approval::Approval;
 use steward_core::event::Event;
 use steward_core::job::{ClassStats, Job};
-use steward_core::settings::{Profile, Settings};
-use steward_core::suggestion::Suggestion;
-use steward_core::task::Task;
-use steward_core::thought::Thought;
-use steward_core::user::{ApiKey, User};
 use steward_core::{Entity, Priority};
 use uuid::Uuid;
 
@@ -51,245 +47,86 @@ pub(crate) trait ColumnReader {
 }
 
 /// A value that must not be NULL.
-fn required<T>(value: Option<T>, column: &str) -> Result<T> {
+pub(crate) fn required<T>(value: Option<T>, column: &str) -> Result<T> {
     value.ok_or_else(|| StoreError::corrupt(column))
 }
 
 /// Typed, required-or-optional access to one row.
-struct Row<'r, R: ?Sized>(&'r R);
+pub(crate) struct Row<'r, R: ?Sized>(pub(crate) &'r R);
 
 impl<R: ColumnReader + ?Sized> Row<'_, R> {
-    fn text(&self, c: &str) -> Result<String> {
+    pub(crate) fn text(&self, c: &str) -> Result<String> {
         required(self.0.text(c)?, c)
     }
-    fn opt_text(&self, c: &str) -> Result<Option<String>> {
+    pub(crate) fn opt_text(&self, c: &str) -> Result<Option<String>> {
         self.0.text(c)
     }
-    fn i64(&self, c: &str) -> Result<i64> {
+    pub(crate) fn i64(&self, c: &str) -> Result<i64> {
         required(self.0.i64(c)?, c)
     }
-    fn i32(&self, c: &str) -> Result<i32> {
+    pub(crate) fn i32(&self, c: &str) -> Result<i32> {
         required(self.0.i32(c)?, c)
     }
-    fn opt_i32(&self, c: &str) -> Result<Option<i32>> {
+    pub(crate) fn opt_i32(&self, c: &str) -> Result<Option<i32>> {
         self.0.i32(c)
     }
-    fn f64(&self, c: &str) -> Result<f64> {
+    pub(crate) fn f64(&self, c: &str) -> Result<f64> {
         required(self.0.f64(c)?, c)
     }
-    fn opt_f64(&self, c: &str) -> Result<Option<f64>> {
+    pub(crate) fn opt_f64(&self, c: &str) -> Result<Option<f64>> {
         self.0.f64(c)
     }
-    fn bool(&self, c: &str) -> Result<bool> {
+    pub(crate) fn bool(&self, c: &str) -> Result<bool> {
         required(self.0.bool(c)?, c)
     }
-    fn opt_bool(&self, c: &str) -> Result<Option<bool>> {
+    pub(crate) fn opt_bool(&self, c: &str) -> Result<Option<bool>> {
         self.0.bool(c)
     }
-    fn id<T: From<Uuid>>(&self, c: &str) -> Result<T> {
+    pub(crate) fn id<T: From<Uuid>>(&self, c: &str) -> Result<T> {
         required(self.0.uuid(c)?, c).map(T::from)
     }
-    fn opt_id<T: From<Uuid>>(&self, c: &str) -> Result<Option<T>> {
+    pub(crate) fn opt_id<T: From<Uuid>>(&self, c: &str) -> Result<Option<T>> {
         Ok(self.0.uuid(c)?.map(T::from))
     }
-    fn ids<T: From<Uuid>>(&self, c: &str) -> Result<Vec<T>> {
+    pub(crate) fn ids<T: From<Uuid>>(&self, c: &str) -> Result<Vec<T>> {
         Ok(required(self.0.uuids(c)?, c)?.into_iter().map(T::from).collect())
     }
-    fn instant(&self, c: &str) -> Result<DateTime<Utc>> {
+    pub(crate) fn instant(&self, c: &str) -> Result<DateTime<Utc>> {
         required(self.0.instant(c)?, c)
     }
-    fn opt_instant(&self, c: &str) -> Result<Option<DateTime<Utc>>> {
+    pub(crate) fn opt_instant(&self, c: &str) -> Result<Option<DateTime<Utc>>> {
         self.0.instant(c)
     }
-    fn opt_date(&self, c: &str) -> Result<Option<NaiveDate>> {
+    pub(crate) fn opt_date(&self, c: &str) -> Result<Option<NaiveDate>> {
         self.0.date(c)
     }
-    fn opt_time(&self, c: &str) -> Result<Option<NaiveTime>> {
+    pub(crate) fn opt_time(&self, c: &str) -> Result<Option<NaiveTime>> {
         self.0.time(c)
     }
-    fn texts(&self, c: &str) -> Result<Vec<String>> {
+    pub(crate) fn texts(&self, c: &str) -> Result<Vec<String>> {
         required(self.0.texts(c)?, c)
     }
-    fn json<T: DeserializeOwned>(&self, c: &str) -> Result<T> {
+    pub(crate) fn json<T: DeserializeOwned>(&self, c: &str) -> Result<T> {
         required(self.0.json(c)?, c)
     }
-    fn opt_json<T: DeserializeOwned>(&self, c: &str) -> Result<Option<T>> {
+    pub(crate) fn opt_json<T: DeserializeOwned>(&self, c: &str) -> Result<Option<T>> {
         self.0.json(c)
     }
     /// An enum stored as its text.
-    fn parse<T: FromStr>(&self, c: &str) -> Result<T> {
+    pub(crate) fn parse<T: FromStr>(&self, c: &str) -> Result<T> {
         self.text(c)?.parse().map_err(|_| StoreError::corrupt(c))
     }
-    fn opt_parse<T: FromStr>(&self, c: &str) -> Result<Option<T>> {
+    pub(crate) fn opt_parse<T: FromStr>(&self, c: &str) -> Result<Option<T>> {
         self.opt_text(c)?.map(|s| s.parse().map_err(|_| StoreError::corrupt(c))).transpose()
     }
     /// A priority stored as its rank (1–4).
-    fn rank(&self, c: &str) -> Result<Priority> {
+    pub(crate) fn rank(&self, c: &str) -> Result<Priority> {
         let rank = required(self.0.i16(c)?, c)?;
         Priority::from_rank(i64::from(rank)).ok_or_else(|| StoreError::corrupt(c))
     }
-    fn count(&self, c: &str) -> Result<u32> {
+    pub(crate) fn count(&self, c: &str) -> Result<u32> {
         u32::try_from(self.i32(c)?).map_err(|_| StoreError::corrupt(c))
     }
-}
-
-pub(crate) fn user<R: ColumnReader + ?Sized>(row: &R) -> Result<User> {
-    let c = Row(row);
-    Ok(User {
-        id: c.id("id")?,
-        email: c.text("email")?,
-        name: c.text("name")?,
-        role: c.parse("role")?,
-        password_hash: c.opt_text("password_hash")?,
-        created_at: c.instant("created_at")?,
-    })
-}
-
-pub(crate) fn api_key<R: ColumnReader + ?Sized>(row: &R) -> Result<ApiKey> {
-    let c = Row(row);
-    Ok(ApiKey {
-        id: c.id("id")?,
-        user_id: c.id("user_id")?,
-        name: c.text("name")?,
-        role: c.parse("role")?,
-        key_hash: c.text("key_hash")?,
-        prefix: c.text("prefix")?,
-        created_at: c.instant("created_at")?,
-        revoked_at: c.opt_instant("revoked_at")?,
-    })
-}
-
-pub(crate) fn task<R: ColumnReader + ?Sized>(row: &R) -> Result<Task> {
-    let c = Row(row);
-    Ok(Task {
-        id: c.id("id")?,
-        user_id: c.id("user_id")?,
-        title: c.text("title")?,
-        description: c.opt_text("description")?,
-        priority: c.parse("priority")?,
-        status: c.parse("status")?,
-        due_date: c.opt_date("due_date")?,
-        due_time: c.opt_time("due_time")?,
-        recurrence: c.opt_text("recurrence")?,
-        tags: c.texts("tags")?,
-        parent_id: c.opt_id("parent_id")?,
-        estimated_effort_minutes: c.opt_i32("estimated_effort_minutes")?,
-        assignee: c.parse("assignee")?,
-        source_thought_id: c.opt_id("source_thought_id")?,
-        metadata: c.json("metadata")?,
-        completed_at: c.opt_instant("completed_at")?,
-        created_at: c.instant("created_at")?,
-        updated_at: c.instant("updated_at")?,
-        version: c.i64("version")?,
-    })
-}
-
-pub(crate) fn thought<R: ColumnReader + ?Sized>(row: &R) -> Result<Thought> {
-    let c = Row(row);
-    Ok(Thought {
-        id: c.id("id")?,
-        user_id: c.id("user_id")?,
-        content: c.text("content")?,
-        tags: c.texts("tags")?,
-        status: c.parse("status")?,
-        context: c.opt_json("context")?,
-        thought_type: c.opt_parse("thought_type")?,
-        is_actionable: c.opt_bool("is_actionable")?,
-        actionable_confidence: c.opt_f64("actionable_confidence")?,
-        suggested_tags: c.texts("suggested_tags")?,
-        related_topics: c.texts("related_topics")?,
-        emotional_tone: c.opt_text("emotional_tone")?,
-        urgency: c.opt_text("urgency")?,
-        analyzed_at: c.opt_instant("analyzed_at")?,
-        related_thought_ids: c.ids("related_thought_ids")?,
-        task_id: c.opt_id("task_id")?,
-        created_at: c.instant("created_at")?,
-        updated_at: c.instant("updated_at")?,
-        version: c.i64("version")?,
-    })
-}
-
-pub(crate) fn suggestion<R: ColumnReader + ?Sized>(row: &R) -> Result<Suggestion> {
-    let c = Row(row);
-    Ok(Suggestion {
-        id: c.id("id")?,
-        user_id: c.id("user_id")?,
-        source_thought_id: c.id("source_thought_id")?,
-        title: c.text("title")?,
-        description: c.opt_text("description")?,
-        priority: c.parse("priority")?,
-        estimated_effort_minutes: c.opt_i32("estimated_effort_minutes")?,
-        due_date_hint: c.opt_date("due_date_hint")?,
-        confidence: c.f64("confidence")?,
-        reasoning: c.opt_text("reasoning")?,
-        status: c.parse("status")?,
-        user_action: c.opt_text("user_action")?,
-        user_action_at: c.opt_instant("user_action_at")?,
-        created_task_id: c.opt_id("created_task_id")?,
-        is_deleted: c.bool("is_deleted")?,
-        deleted_at: c.opt_instant("deleted_at")?,
-        deletion_reason: c.opt_text("deletion_reason")?,
-        created_at: c.instant("created_at")?,
-        updated_at: c.instant("updated_at")?,
-        version: c.i64("version")?,
-    })
-}
-
-pub(crate) fn approval<R: ColumnReader + ?Sized>(row: &R) -> Result<Approval> {
-    let c = Row(row);
-    Ok(Approval {
-        id: c.id("id")?,
-        user_id: c.id("user_id")?,
-        task_id: c.opt_id("task_id")?,
-        run_id: c.opt_id("run_id")?,
-        action_type: c.text("action_type")?,
-        details: c.json("details")?,
-        status: c.parse("status")?,
-        requested_by: c.text("requested_by")?,
-        decided_by: c.opt_id("decided_by")?,
-        decided_at: c.opt_instant("decided_at")?,
-        reason: c.opt_text("reason")?,
-        expires_at: c.instant("expires_at")?,
-        created_at: c.instant("created_at")?,
-        updated_at: c.instant("updated_at")?,
-        version: c.i64("version")?,
-    })
-}
-
-pub(crate) fn settings<R: ColumnReader + ?Sized>(row: &R) -> Result<Settings> {
-    let c = Row(row);
-    Ok(Settings {
-        user_id: c.id("user_id")?,
-        consciousness_check_enabled: c.bool("consciousness_check_enabled")?,
-        consciousness_check_interval_minutes: c.i32("consciousness_check_interval_minutes")?,
-        auto_tagging_enabled: c.bool("auto_tagging_enabled")?,
-        auto_task_creation_enabled: c.bool("auto_task_creation_enabled")?,
-        task_suggestion_mode: c.parse("task_suggestion_mode")?,
-        suggestion_confidence_threshold: c.f64("suggestion_confidence_threshold")?,
-        timezone: c.text("timezone")?,
-        primary_backend: c.opt_text("primary_backend")?,
-        secondary_backend: c.opt_text("secondary_backend")?,
-        date_order: c.parse("date_order")?,
-        created_at: c.instant("created_at")?,
-        updated_at: c.instant("updated_at")?,
-        version: c.i64("version")?,
-    })
-}
-
-pub(crate) fn profile<R: ColumnReader + ?Sized>(row: &R) -> Result<Profile> {
-    let c = Row(row);
-    Ok(Profile {
-        user_id: c.id("user_id")?,
-        ongoing_projects: c.json("ongoing_projects")?,
-        interests: c.texts("interests")?,
-        work_style: c.opt_text("work_style")?,
-        themes: c.texts("themes")?,
-        preferred_tone: c.opt_text("preferred_tone")?,
-        detail_level: c.opt_text("detail_level")?,
-        created_at: c.instant("created_at")?,
-        updated_at: c.instant("updated_at")?,
-        version: c.i64("version")?,
-    })
 }
 
 pub(crate) fn event<R: ColumnReader + ?Sized>(row: &R) -> Result<Event> {

@@ -36,42 +36,42 @@ const EVENT_COLUMNS: &str = "seq, user_id, actor, kind, entity, entity_id, befor
 
 pub(crate) async fn user(pool: &PgPool, id: Uuid) -> Result<Option<User>> {
     let sql = once!(format!("SELECT {} FROM users WHERE id = $1", USERS.select_list()));
-    sql::one(pool, sql, &[Arg::Id(id)], decode::user).await
+    sql::one(pool, sql, &[Arg::Id(id)], crate::schema::users::decode).await
 }
 
 pub(crate) async fn user_by_email(pool: &PgPool, email: &str) -> Result<Option<User>> {
     let email = Arg::Text(email.trim().to_lowercase());
     let sql = once!(format!("SELECT {} FROM users WHERE lower(email) = lower($1)", USERS.select_list()));
-    sql::one(pool, sql, &[email], decode::user).await
+    sql::one(pool, sql, &[email], crate::schema::users::decode).await
 }
 
 pub(crate) async fn users(pool: &PgPool, page: PageRequest) -> Result<Page<User>> {
     let filter = Filter::everything(STYLE);
     let columns = once!(USERS.select_list());
     let query = PageQuery { columns, table: USERS.name, filter: &filter, order: "seq", total: Total::Rows };
-    sql::page(pool, query, page, decode::user).await
+    sql::page(pool, query, page, crate::schema::users::decode).await
 }
 
 pub(crate) async fn first_admin(pool: &PgPool) -> Result<Option<User>> {
     let sql =
         once!(format!("SELECT {} FROM users WHERE role = $1 ORDER BY created_at, seq LIMIT 1", USERS.select_list()));
-    sql::one(pool, sql, &[Arg::Text(Role::Admin.as_str().into())], decode::user).await
+    sql::one(pool, sql, &[Arg::Text(Role::Admin.as_str().into())], crate::schema::users::decode).await
 }
 
 pub(crate) async fn api_key(pool: &PgPool, owner: UserId, id: Uuid) -> Result<Option<ApiKey>> {
     let sql = once!(format!("SELECT {} FROM api_keys WHERE id = $1 AND user_id = $2", API_KEYS.select_list()));
-    sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], decode::api_key).await
+    sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], crate::schema::api_keys::decode).await
 }
 
 pub(crate) async fn api_key_by_hash(pool: &PgPool, key_hash: &str) -> Result<Option<ApiKey>> {
     let sql =
         once!(format!("SELECT {} FROM api_keys WHERE key_hash = $1 ORDER BY seq LIMIT 1", API_KEYS.select_list()));
-    sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], decode::api_key).await
+    sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], crate::schema::api_keys::decode).await
 }
 
 pub(crate) async fn api_keys(pool: &PgPool, owner: UserId) -> Result<Vec<ApiKey>> {
     let sql = once!(format!("SELECT {} FROM api_keys WHERE user_id = $1 ORDER BY seq", API_KEYS.select_list()));
-    sql::all(pool, sql, &[Arg::Id(owner.0)], decode::api_key).await
+    sql::all(pool, sql, &[Arg::Id(owner.0)], crate::schema::api_keys::decode).await
 }
 
 /// One owned row of a table keyed by `id`.
@@ -85,10 +85,10 @@ macro_rules! owned {
     };
 }
 
-owned!(task, TASKS, Task, decode::task);
-owned!(thought, THOUGHTS, Thought, decode::thought);
-owned!(suggestion, SUGGESTIONS, Suggestion, decode::suggestion);
-owned!(approval, APPROVALS, Approval, decode::approval);
+owned!(task, TASKS, Task, crate::schema::tasks::decode);
+owned!(thought, THOUGHTS, Thought, crate::schema::thoughts::decode);
+owned!(suggestion, SUGGESTIONS, Suggestion, crate::schema::suggestions::decode);
+owned!(approval, APPROVALS, Approval, crate::schema::approvals::decode);
 
 /// Keyset pages in id order (exports): the owner's rows after `after`.
 macro_rules! after {
@@ -117,17 +117,17 @@ macro_rules! after {
     };
 }
 
-after!(tasks_after, TASKS, Task, decode::task);
-after!(thoughts_after, THOUGHTS, Thought, decode::thought);
+after!(tasks_after, TASKS, Task, crate::schema::tasks::decode);
+after!(thoughts_after, THOUGHTS, Thought, crate::schema::thoughts::decode);
 
 pub(crate) async fn settings(pool: &PgPool, owner: UserId) -> Result<Option<Settings>> {
     let sql = once!(format!("SELECT {} FROM settings WHERE user_id = $1", SETTINGS.select_list()));
-    sql::one(pool, sql, &[Arg::Id(owner.0)], decode::settings).await
+    sql::one(pool, sql, &[Arg::Id(owner.0)], crate::schema::settings::decode).await
 }
 
 pub(crate) async fn profile(pool: &PgPool, owner: UserId) -> Result<Option<Profile>> {
     let sql = once!(format!("SELECT {} FROM profiles WHERE user_id = $1", PROFILES.select_list()));
-    sql::one(pool, sql, &[Arg::Id(owner.0)], decode::profile).await
+    sql::one(pool, sql, &[Arg::Id(owner.0)], crate::schema::profiles::decode).await
 }
 
 fn direction(order: SortOrder) -> &'static str {
@@ -201,7 +201,7 @@ pub(crate) async fn tasks(pool: &PgPool, owner: UserId, q: &TaskQuery) -> Result
     }
     let total = if counted { Total::Counted(counters("task_counts")) } else { Total::Rows };
     let query = PageQuery { columns: once!(TASKS.select_list()), table: "tasks", filter: &f, order: &order, total };
-    sql::page(pool, query, q.page, decode::task).await
+    sql::page(pool, query, q.page, crate::schema::tasks::decode).await
 }
 
 /// A page of tasks filtered by tag or words, whose total (`count`, a query
@@ -254,7 +254,7 @@ async fn sparse_or_dense(pool: &PgPool, f: &Filter, order: &str, count: &str, pa
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
-    let items = found.iter().map(decode::task).collect::<Result<Vec<Task>>>()?;
+    let items = found.iter().map(crate::schema::tasks::decode).collect::<Result<Vec<Task>>>()?;
     Ok(Page { items, ..empty(total) })
 }
 
@@ -273,13 +273,21 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtQuery) -> 
     };
     let columns = once!(THOUGHTS.select_list());
     let query = PageQuery { columns, table: THOUGHTS.name, filter: &f, order: &order, total: Total::Rows };
-    sql::page(pool, query, q.page, decode::thought).await
+    sql::page(pool, query, q.page, crate::schema::thoughts::decode).await
 }
 
 pub(crate) async fn suggestions(pool: &PgPool, owner: UserId, q: &SuggestionQuery) -> Result<Vec<Suggestion>> {
     let (f, order) = filter::suggestions(STYLE, owner.0, q);
-    sql::list(pool, once!(SUGGESTIONS.select_list()), "suggestions", &f, order, q.effective_limit(), decode::suggestion)
-        .await
+    sql::list(
+        pool,
+        once!(SUGGESTIONS.select_list()),
+        "suggestions",
+        &f,
+        order,
+        q.effective_limit(),
+        crate::schema::suggestions::decode,
+    )
+    .await
 }
 
 pub(crate) async fn approvals(pool: &PgPool, owner: UserId, q: &ApprovalQuery) -> Result<Page<Approval>> {
@@ -292,7 +300,7 @@ pub(crate) async fn approvals(pool: &PgPool, owner: UserId, q: &ApprovalQuery) -
         order: "created_at DESC, seq DESC",
         total: Total::Rows,
     };
-    sql::page(pool, query, q.page, decode::approval).await
+    sql::page(pool, query, q.page, crate::schema::approvals::decode).await
 }
 
 pub(crate) async fn events(pool: &PgPool, owner: UserId, q: &EventQuery) -> Result<Vec<Event>> {

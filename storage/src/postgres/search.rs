@@ -41,7 +41,6 @@ use steward_core::thought::Thought;
 use crate::error::Result;
 use uuid::Uuid;
 
-use crate::decode;
 use crate::schema::{THOUGHTS, once};
 
 /// The tsquery of a filter clause: its two `?`s are the terms (`text[]`)
@@ -172,7 +171,7 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtSearch) ->
         let found = sqlx::query(by_id_sql()).bind(owner.0).bind(shown).fetch_all(&mut *tx).await?;
         let mut by_id = HashMap::with_capacity(found.len());
         for row in &found {
-            let t = decode::thought(row)?;
+            let t = crate::schema::thoughts::decode(row)?;
             by_id.insert(t.id.0, t);
         }
         for (i, id) in shown.iter().enumerate() {
@@ -198,7 +197,7 @@ pub(crate) async fn thoughts(pool: &PgPool, owner: UserId, q: &ThoughtSearch) ->
             .fetch_all(&mut *tx)
             .await?;
         for row in &found {
-            ranked.push((decode::thought(row)?, score(words)));
+            ranked.push((crate::schema::thoughts::decode(row)?, score(words)));
         }
     }
     tx.commit().await?;

@@ -18,7 +18,6 @@ use crate::error::{Result, StoreError};
 use uuid::Uuid;
 
 use super::connect::{SqliteOptions, Target};
-use crate::decode;
 
 const TASK: &str = "SELECT * FROM tasks WHERE id = ? AND user_id = ?";
 
@@ -69,7 +68,7 @@ impl DirectReads {
     pub(crate) fn task(&self, owner: UserId, id: Uuid) -> Result<Option<Task>> {
         let found = self.with(|conn| {
             conn.prepare_cached(TASK)?
-                .query_row((id.as_bytes(), owner.0.as_bytes()), |row| Ok(decode::task(row)))
+                .query_row((id.as_bytes(), owner.0.as_bytes()), |row| Ok(crate::schema::tasks::decode(row)))
                 .optional()
         })?;
         found.transpose()

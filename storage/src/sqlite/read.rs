@@ -31,35 +31,47 @@ use crate::decode;
 const STYLE: Placeholders = Placeholders::Question;
 
 pub(crate) async fn user(pool: &SqlitePool, id: Uuid) -> Result<Option<User>> {
-    sql::one(pool, "SELECT * FROM users WHERE id = ?", &[Arg::Id(id)], decode::user).await
+    sql::one(pool, "SELECT * FROM users WHERE id = ?", &[Arg::Id(id)], crate::schema::users::decode).await
 }
 
 pub(crate) async fn user_by_email(pool: &SqlitePool, email: &str) -> Result<Option<User>> {
     let email = Arg::Text(email.trim().to_lowercase());
-    sql::one(pool, "SELECT * FROM users WHERE email = ?", &[email], decode::user).await
+    sql::one(pool, "SELECT * FROM users WHERE email = ?", &[email], crate::schema::users::decode).await
 }
 
 pub(crate) async fn users(pool: &SqlitePool, page: PageRequest) -> Result<Page<User>> {
-    sql::page(pool, PageQuery::filtered("users", &Filter::everything(STYLE), "seq ASC"), page, decode::user).await
+    sql::page(
+        pool,
+        PageQuery::filtered("users", &Filter::everything(STYLE), "seq ASC"),
+        page,
+        crate::schema::users::decode,
+    )
+    .await
 }
 
 pub(crate) async fn first_admin(pool: &SqlitePool) -> Result<Option<User>> {
     let sql = "SELECT * FROM users WHERE role = ? ORDER BY created_at, seq LIMIT 1";
-    sql::one(pool, sql, &[Arg::Text(Role::Admin.as_str().into())], decode::user).await
+    sql::one(pool, sql, &[Arg::Text(Role::Admin.as_str().into())], crate::schema::users::decode).await
 }
 
 pub(crate) async fn api_key(pool: &SqlitePool, owner: UserId, id: Uuid) -> Result<Option<ApiKey>> {
     let sql = "SELECT * FROM api_keys WHERE id = ? AND user_id = ?";
-    sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], decode::api_key).await
+    sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], crate::schema::api_keys::decode).await
 }
 
 pub(crate) async fn api_key_by_hash(pool: &SqlitePool, key_hash: &str) -> Result<Option<ApiKey>> {
     let sql = "SELECT * FROM api_keys WHERE key_hash = ? ORDER BY seq LIMIT 1";
-    sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], decode::api_key).await
+    sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], crate::schema::api_keys::decode).await
 }
 
 pub(crate) async fn api_keys(pool: &SqlitePool, owner: UserId) -> Result<Vec<ApiKey>> {
-    sql::all(pool, "SELECT * FROM api_keys WHERE user_id = ? ORDER BY seq", &[Arg::Id(owner.0)], decode::api_key).await
+    sql::all(
+        pool,
+        "SELECT * FROM api_keys WHERE user_id = ? ORDER BY seq",
+        &[Arg::Id(owner.0)],
+        crate::schema::api_keys::decode,
+    )
+    .await
 }
 
 /// Keyset pages of an owner's rows in id order (UUID bytes compare like
@@ -78,8 +90,8 @@ macro_rules! after {
         }
     };
 }
-after!(tasks_after, "tasks", Task, decode::task);
-after!(thoughts_after, "thoughts", Thought, decode::thought);
+after!(tasks_after, "tasks", Task, crate::schema::tasks::decode);
+after!(thoughts_after, "thoughts", Thought, crate::schema::thoughts::decode);
 
 /// One owned row of a table keyed by `id`.
 macro_rules! owned {
@@ -91,16 +103,18 @@ macro_rules! owned {
     };
 }
 
-owned!(thought, "thoughts", Thought, decode::thought);
-owned!(suggestion, "suggestions", Suggestion, decode::suggestion);
-owned!(approval, "approvals", Approval, decode::approval);
+owned!(thought, "thoughts", Thought, crate::schema::thoughts::decode);
+owned!(suggestion, "suggestions", Suggestion, crate::schema::suggestions::decode);
+owned!(approval, "approvals", Approval, crate::schema::approvals::decode);
 
 pub(crate) async fn settings(pool: &SqlitePool, owner: UserId) -> Result<Option<Settings>> {
-    sql::one(pool, "SELECT * FROM settings WHERE user_id = ?", &[Arg::Id(owner.0)], decode::settings).await
+    sql::one(pool, "SELECT * FROM settings WHERE user_id = ?", &[Arg::Id(owner.0)], crate::schema::settings::decode)
+        .await
 }
 
 pub(crate) async fn profile(pool: &SqlitePool, owner: UserId) -> Result<Option<Profile>> {
-    sql::one(pool, "SELECT * FROM profiles WHERE user_id = ?", &[Arg::Id(owner.0)], decode::profile).await
+    sql::one(pool, "SELECT * FROM profiles WHERE user_id = ?", &[Arg::Id(owner.0)], crate::schema::profiles::decode)
+        .await
 }
 
 fn direction(order: SortOrder) -> &'static str {
@@ -112,7 +126,7 @@ fn direction(order: SortOrder) -> &'static str {
 
 pub(crate) async fn tasks(pool: &SqlitePool, owner: UserId, q: &TaskQuery) -> Result<Page<Task>> {
     match task_page(owner, q) {
-        Some(query) => sql::page(pool, query, q.page, decode::task).await,
+        Some(query) => sql::page(pool, query, q.page, crate::schema::tasks::decode).await,
         None => Ok(Page { items: Vec::new(), total: 0, offset: q.page.offset, limit: q.page.limit }),
     }
 }
@@ -221,18 +235,18 @@ pub(crate) async fn thoughts(pool: &SqlitePool, owner: UserId, q: &ThoughtQuery)
         ThoughtSort::CreatedAt => format!("created_at {d}, seq {d}"),
         ThoughtSort::UpdatedAt => format!("updated_at {d}, seq {d}"),
     };
-    sql::page(pool, PageQuery::filtered("thoughts", &f, &order), q.page, decode::thought).await
+    sql::page(pool, PageQuery::filtered("thoughts", &f, &order), q.page, crate::schema::thoughts::decode).await
 }
 
 pub(crate) async fn suggestions(pool: &SqlitePool, owner: UserId, q: &SuggestionQuery) -> Result<Vec<Suggestion>> {
     let (f, order) = filter::suggestions(STYLE, owner.0, q);
-    sql::list(pool, "suggestions", &f, order, q.effective_limit(), decode::suggestion).await
+    sql::list(pool, "suggestions", &f, order, q.effective_limit(), crate::schema::suggestions::decode).await
 }
 
 pub(crate) async fn approvals(pool: &SqlitePool, owner: UserId, q: &ApprovalQuery) -> Result<Page<Approval>> {
     let f = filter::approvals(STYLE, owner.0, q);
     let query = PageQuery::filtered("approvals", &f, "created_at DESC, seq DESC");
-    sql::page(pool, query, q.page, decode::approval).await
+    sql::page(pool, query, q.page, crate::schema::approvals::decode).await
 }
 
 pub(crate) async fn events(pool: &SqlitePool, owner: UserId, q: &EventQuery) -> Result<Vec<Event>> {

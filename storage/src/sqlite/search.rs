@@ -17,8 +17,6 @@ use steward_core::thought::Thought;
 
 use crate::error::Result;
 
-use crate::decode;
-
 /// An FTS5 expression requiring every term as a word prefix: `"a"* AND "b"*`.
 /// Terms come from `search::terms` (letters and digits only); anything else
 /// is dropped again here so the expression can never be malformed.
@@ -90,7 +88,7 @@ pub(crate) async fn thoughts(pool: &SqlitePool, owner: UserId, q: &ThoughtSearch
     for row in &found {
         total = row.try_get::<i64, _>("total")?;
         let score: f64 = row.try_get("score")?;
-        let item = decode::thought(row)?;
+        let item = crate::schema::thoughts::decode(row)?;
         items.push(Scored {
             matched_fields: search::matched_fields(&item, &terms, &q.fields),
             match_score: if score.is_nan() { 1.0 } else { score.clamp(f64::MIN_POSITIVE, 1.0) },

@@ -1,7 +1,9 @@
 //! The tables both stores keep, written down once: each record table's
 //! name, key columns and other columns in the order every statement binds
 //! them (columns first, then keys, then an expected version), what each
-//! record binds to them (next to its table, over `encode::ColumnWriter`),
+//! record binds to them and how it is read back (one file per record,
+//! `schema/<records>.rs`: the table, `bind` over `encode::ColumnWriter`,
+//! `decode` over `decode::ColumnReader`),
 //! and the statement text built from them in either placeholder style. The
 //! migrations of each dialect create these tables; the column names and
 //! their meaning are the same in both (only the types differ, which
@@ -9,13 +11,7 @@
 //! table says otherwise.
 
 use steward_core::Entity;
-use steward_core::approval::Approval;
-use steward_core::settings::{Profile, Settings};
 use steward_core::store::{Record, Write};
-use steward_core::suggestion::Suggestion;
-use steward_core::task::Task;
-use steward_core::thought::Thought;
-use steward_core::user::{ApiKey, User};
 
 use crate::encode::ColumnWriter;
 use crate::error::Result;
@@ -59,322 +55,36 @@ macro_rules! once {
 #[cfg(feature = "postgres")]
 pub(crate) use once;
 
-pub(crate) const USERS: Table = Table {
-    name: "users",
-    keys: &["id"],
-    columns: &["email", "name", "role", "password_hash", "created_at"],
-    versioned: false,
-    unread: &[],
-};
+pub(crate) mod api_keys;
+pub(crate) mod approvals;
+pub(crate) mod profiles;
+pub(crate) mod settings;
+pub(crate) mod suggestions;
+pub(crate) mod tasks;
+pub(crate) mod thoughts;
+pub(crate) mod users;
 
-fn user<'a, W: ColumnWriter<'a>>(w: &mut W, u: &'a User) -> Result<()> {
-    w.text("email", &u.email);
-    w.text("name", &u.name);
-    w.text("role", u.role.as_str());
-    w.opt_text("password_hash", u.password_hash.as_deref());
-    w.instant("created_at", u.created_at);
-    w.id("id", &u.id.0);
-    Ok(())
-}
-
-pub(crate) const API_KEYS: Table = Table {
-    name: "api_keys",
-    keys: &["id", "user_id"],
-    columns: &["name", "role", "key_hash", "prefix", "created_at", "revoked_at"],
-    versioned: false,
-    unread: &[],
-};
-
-fn api_key<'a, W: ColumnWriter<'a>>(w: &mut W, k: &'a ApiKey) -> Result<()> {
-    w.text("name", &k.name);
-    w.text("role", k.role.as_str());
-    w.text("key_hash", &k.key_hash);
-    w.text("prefix", &k.prefix);
-    w.instant("created_at", k.created_at);
-    w.opt_instant("revoked_at", k.revoked_at);
-    w.id("id", &k.id.0);
-    w.id("user_id", &k.user_id.0);
-    Ok(())
-}
-
-pub(crate) const TASKS: Table = Table {
-    name: "tasks",
-    keys: &["id", "user_id"],
-    columns: &[
-        "title",
-        "description",
-        "priority",
-        "priority_rank",
-        "status",
-        "due_date",
-        "due_time",
-        "recurrence",
-        "tags",
-        "parent_id",
-        "estimated_effort_minutes",
-        "assignee",
-        "source_thought_id",
-        "metadata",
-        "completed_at",
-        "created_at",
-        "updated_at",
-        "version",
-    ],
-    versioned: true,
-    // Written for the indexes.
-    unread: &["priority_rank"],
-};
-
-fn task<'a, W: ColumnWriter<'a>>(w: &mut W, t: &'a Task) -> Result<()> {
-    w.text("title", &t.title);
-    w.opt_text("description", t.description.as_deref());
-    w.text("priority", t.priority.as_str());
-    // The rank is 1–4 by construction.
-    w.i16("priority_rank", i16::try_from(t.priority.rank()).unwrap_or(i16::MAX));
-    w.text("status", t.status.as_str());
-    w.opt_date("due_date", t.due_date);
-    w.opt_time("due_time", t.due_time);
-    w.opt_text("recurrence", t.recurrence.as_deref());
-    w.texts("tags", &t.tags)?;
-    w.opt_id("parent_id", t.parent_id.as_ref().map(|id| &id.0));
-    w.opt_i32("estimated_effort_minutes", t.estimated_effort_minutes);
-    w.text("assignee", t.assignee.as_str());
-    w.opt_id("source_thought_id", t.source_thought_id.as_ref().map(|id| &id.0));
-    w.json("metadata", &t.metadata)?;
-    w.opt_instant("completed_at", t.completed_at);
-    w.instant("created_at", t.created_at);
-    w.instant("updated_at", t.updated_at);
-    w.i64("version", t.version);
-    w.id("id", &t.id.0);
-    w.id("user_id", &t.user_id.0);
-    Ok(())
-}
-
-pub(crate) const THOUGHTS: Table = Table {
-    name: "thoughts",
-    keys: &["id", "user_id"],
-    columns: &[
-        "content",
-        "tags",
-        "status",
-        "context",
-        "thought_type",
-        "is_actionable",
-        "actionable_confidence",
-        "suggested_tags",
-        "related_topics",
-        "emotional_tone",
-        "urgency",
-        "analyzed_at",
-        "related_thought_ids",
-        "task_id",
-        "created_at",
-        "updated_at",
-        "version",
-    ],
-    versioned: true,
-    unread: &[],
-};
-
-fn thought<'a, W: ColumnWriter<'a>>(w: &mut W, t: &'a Thought) -> Result<()> {
-    w.text("content", &t.content);
-    w.texts("tags", &t.tags)?;
-    w.text("status", t.status.as_str());
-    w.opt_json("context", t.context.as_ref())?;
-    w.opt_text("thought_type", t.thought_type.map(|k| k.as_str()));
-    w.opt_bool("is_actionable", t.is_actionable);
-    w.opt_f64("actionable_confidence", t.actionable_confidence);
-    w.texts("suggested_tags", &t.suggested_tags)?;
-    w.texts("related_topics", &t.related_topics)?;
-    w.opt_text("emotional_tone", t.emotional_tone.as_deref());
-    w.opt_text("urgency", t.urgency.as_deref());
-    w.opt_instant("analyzed_at", t.analyzed_at);
-    w.ids("related_thought_ids", t.related_thought_ids.iter().map(|id| id.0))?;
-    w.opt_id("task_id", t.task_id.as_ref().map(|id| &id.0));
-    w.instant("created_at", t.created_at);
-    w.instant("updated_at", t.updated_at);
-    w.i64("version", t.version);
-    w.id("id", &t.id.0);
-    w.id("user_id", &t.user_id.0);
-    Ok(())
-}
-
-pub(crate) const SUGGESTIONS: Table = Table {
-    name: "suggestions",
-    keys: &["id", "user_id"],
-    columns: &[
-        "source_thought_id",
-        "title",
-        "description",
-        "priority",
-        "estimated_effort_minutes",
-        "due_date_hint",
-        "confidence",
-        "reasoning",
-        "status",
-        "user_action",
-        "user_action_at",
-        "created_task_id",
-        "is_deleted",
-        "deleted_at",
-        "deletion_reason",
-        "created_at",
-        "updated_at",
-        "version",
-    ],
-    versioned: true,
-    unread: &[],
-};
-
-fn suggestion<'a, W: ColumnWriter<'a>>(w: &mut W, s: &'a Suggestion) -> Result<()> {
-    w.id("source_thought_id", &s.source_thought_id.0);
-    w.text("title", &s.title);
-    w.opt_text("description", s.description.as_deref());
-    w.text("priority", s.priority.as_str());
-    w.opt_i32("estimated_effort_minutes", s.estimated_effort_minutes);
-    w.opt_date("due_date_hint", s.due_date_hint);
-    w.f64("confidence", s.confidence);
-    w.opt_text("reasoning", s.reasoning.as_deref());
-    w.text("status", s.status.as_str());
-    w.opt_text("user_action", s.user_action.as_deref());
-    w.opt_instant("user_action_at", s.user_action_at);
-    w.opt_id("created_task_id", s.created_task_id.as_ref().map(|id| &id.0));
-    w.bool("is_deleted", s.is_deleted);
-    w.opt_instant("deleted_at", s.deleted_at);
-    w.opt_text("deletion_reason", s.deletion_reason.as_deref());
-    w.instant("created_at", s.created_at);
-    w.instant("updated_at", s.updated_at);
-    w.i64("version", s.version);
-    w.id("id", &s.id.0);
-    w.id("user_id", &s.user_id.0);
-    Ok(())
-}
-
-pub(crate) const APPROVALS: Table = Table {
-    name: "approvals",
-    keys: &["id", "user_id"],
-    columns: &[
-        "task_id",
-        "run_id",
-        "action_type",
-        "details",
-        "status",
-        "requested_by",
-        "decided_by",
-        "decided_at",
-        "reason",
-        "expires_at",
-        "created_at",
-        "updated_at",
-        "version",
-    ],
-    versioned: true,
-    unread: &[],
-};
-
-fn approval<'a, W: ColumnWriter<'a>>(w: &mut W, a: &'a Approval) -> Result<()> {
-    w.opt_id("task_id", a.task_id.as_ref().map(|id| &id.0));
-    w.opt_id("run_id", a.run_id.as_ref().map(|id| &id.0));
-    w.text("action_type", &a.action_type);
-    w.json("details", &a.details)?;
-    w.text("status", a.status.as_str());
-    w.text("requested_by", &a.requested_by);
-    w.opt_id("decided_by", a.decided_by.as_ref().map(|id| &id.0));
-    w.opt_instant("decided_at", a.decided_at);
-    w.opt_text("reason", a.reason.as_deref());
-    w.instant("expires_at", a.expires_at);
-    w.instant("created_at", a.created_at);
-    w.instant("updated_at", a.updated_at);
-    w.i64("version", a.version);
-    w.id("id", &a.id.0);
-    w.id("user_id", &a.user_id.0);
-    Ok(())
-}
-
-pub(crate) const SETTINGS: Table = Table {
-    name: "settings",
-    keys: &["user_id"],
-    columns: &[
-        "consciousness_check_enabled",
-        "consciousness_check_interval_minutes",
-        "auto_tagging_enabled",
-        "auto_task_creation_enabled",
-        "task_suggestion_mode",
-        "suggestion_confidence_threshold",
-        "timezone",
-        "primary_backend",
-        "secondary_backend",
-        "date_order",
-        "created_at",
-        "updated_at",
-        "version",
-    ],
-    versioned: true,
-    unread: &[],
-};
-
-fn settings<'a, W: ColumnWriter<'a>>(w: &mut W, s: &'a Settings) -> Result<()> {
-    w.bool("consciousness_check_enabled", s.consciousness_check_enabled);
-    w.i32("consciousness_check_interval_minutes", s.consciousness_check_interval_minutes);
-    w.bool("auto_tagging_enabled", s.auto_tagging_enabled);
-    w.bool("auto_task_creation_enabled", s.auto_task_creation_enabled);
-    w.text("task_suggestion_mode", s.task_suggestion_mode.as_str());
-    w.f64("suggestion_confidence_threshold", s.suggestion_confidence_threshold);
-    w.text("timezone", &s.timezone);
-    w.opt_text("primary_backend", s.primary_backend.as_deref());
-    w.opt_text("secondary_backend", s.secondary_backend.as_deref());
-    w.text("date_order", s.date_order.as_str());
-    w.instant("created_at", s.created_at);
-    w.instant("updated_at", s.updated_at);
-    w.i64("version", s.version);
-    w.id("user_id", &s.user_id.0);
-    Ok(())
-}
-
-pub(crate) const PROFILES: Table = Table {
-    name: "profiles",
-    keys: &["user_id"],
-    columns: &[
-        "ongoing_projects",
-        "interests",
-        "work_style",
-        "themes",
-        "preferred_tone",
-        "detail_level",
-        "created_at",
-        "updated_at",
-        "version",
-    ],
-    versioned: true,
-    unread: &[],
-};
-
-fn profile<'a, W: ColumnWriter<'a>>(w: &mut W, p: &'a Profile) -> Result<()> {
-    w.json("ongoing_projects", &p.ongoing_projects)?;
-    w.texts("interests", &p.interests)?;
-    w.opt_text("work_style", p.work_style.as_deref());
-    w.texts("themes", &p.themes)?;
-    w.opt_text("preferred_tone", p.preferred_tone.as_deref());
-    w.opt_text("detail_level", p.detail_level.as_deref());
-    w.instant("created_at", p.created_at);
-    w.instant("updated_at", p.updated_at);
-    w.i64("version", p.version);
-    w.id("user_id", &p.user_id.0);
-    Ok(())
-}
+pub(crate) use api_keys::TABLE as API_KEYS;
+pub(crate) use approvals::TABLE as APPROVALS;
+pub(crate) use profiles::TABLE as PROFILES;
+pub(crate) use settings::TABLE as SETTINGS;
+pub(crate) use suggestions::TABLE as SUGGESTIONS;
+pub(crate) use tasks::TABLE as TASKS;
+pub(crate) use thoughts::TABLE as THOUGHTS;
+pub(crate) use users::TABLE as USERS;
 
 /// Binds `record`'s row the way every statement of its table takes it: the
 /// table's columns in order, then its keys.
 pub(crate) fn bind_row<'a, W: ColumnWriter<'a>>(w: &mut W, record: &'a Record) -> Result<()> {
     match record {
-        Record::User(u) => user(w, u),
-        Record::ApiKey(k) => api_key(w, k),
-        Record::Task(t) => task(w, t),
-        Record::Thought(t) => thought(w, t),
-        Record::Suggestion(s) => suggestion(w, s),
-        Record::Approval(a) => approval(w, a),
-        Record::Settings(s) => settings(w, s),
-        Record::Profile(p) => profile(w, p),
+        Record::User(u) => users::bind(w, u),
+        Record::ApiKey(k) => api_keys::bind(w, k),
+        Record::Task(t) => tasks::bind(w, t),
+        Record::Thought(t) => thoughts::bind(w, t),
+        Record::Suggestion(s) => suggestions::bind(w, s),
+        Record::Approval(a) => approvals::bind(w, a),
+        Record::Settings(s) => settings::bind(w, s),
+        Record::Profile(p) => profiles::bind(w, p),
     }
 }
 
@@ -572,6 +282,12 @@ pub(crate) const PENDING_JOBS: &str = "state IN ('available', 'failed_retrying',
 mod tests {
     use super::*;
     use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+    use steward_core::approval::Approval;
+    use steward_core::settings::{Profile, Settings};
+    use steward_core::suggestion::Suggestion;
+    use steward_core::task::Task;
+    use steward_core::thought::Thought;
+    use steward_core::user::{ApiKey, User};
     use uuid::Uuid;
 
     #[test]
@@ -823,7 +539,7 @@ mod tests {
         // Every list of states in the queue SQL is one of these: pending,
         // claimable, or pending and dead (the stats).
         for (store, sql) in
-            [("sqlite", include_str!("sqlite/queue.rs")), ("postgres", include_str!("postgres/queue.rs"))]
+            [("sqlite", include_str!("../sqlite/queue.rs")), ("postgres", include_str!("../postgres/queue.rs"))]
         {
             let named = sql.matches("state IN ('").count();
             let known = sql.matches(PENDING_JOBS).count()
