@@ -46,4 +46,14 @@ pub(crate) trait ColumnWriter<'a> {
     /// A JSON object or value.
     fn json<T: Serialize + ?Sized>(&mut self, column: &'static str, value: &'a T) -> Result<()>;
     fn opt_json<T: Serialize>(&mut self, column: &'static str, value: Option<&'a T>) -> Result<()>;
+
+    /// The tail of every versioned record an owner keeps under its own id:
+    /// `created_at`, `updated_at`, `version`, then the keys `id`, `user_id`.
+    fn versioned_owned(&mut self, stamps: (DateTime<Utc>, DateTime<Utc>, i64), id: &'a Uuid, owner: &'a Uuid) {
+        self.instant("created_at", stamps.0);
+        self.instant("updated_at", stamps.1);
+        self.i64("version", stamps.2);
+        self.id("id", id);
+        self.id("user_id", owner);
+    }
 }

@@ -43,11 +43,7 @@ pub(super) fn bind<'a, W: ColumnWriter<'a>>(w: &mut W, a: &'a Approval) -> Resul
     w.opt_instant("decided_at", a.decided_at);
     w.opt_text("reason", a.reason.as_deref());
     w.instant("expires_at", a.expires_at);
-    w.instant("created_at", a.created_at);
-    w.instant("updated_at", a.updated_at);
-    w.i64("version", a.version);
-    w.id("id", &a.id.0);
-    w.id("user_id", &a.user_id.0);
+    w.versioned_owned((a.created_at, a.updated_at, a.version), &a.id.0, &a.user_id.0);
     Ok(())
 }
 

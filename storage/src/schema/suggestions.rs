@@ -53,11 +53,7 @@ pub(super) fn bind<'a, W: ColumnWriter<'a>>(w: &mut W, s: &'a Suggestion) -> Res
     w.bool("is_deleted", s.is_deleted);
     w.opt_instant("deleted_at", s.deleted_at);
     w.opt_text("deletion_reason", s.deletion_reason.as_deref());
-    w.instant("created_at", s.created_at);
-    w.instant("updated_at", s.updated_at);
-    w.i64("version", s.version);
-    w.id("id", &s.id.0);
-    w.id("user_id", &s.user_id.0);
+    w.versioned_owned((s.created_at, s.updated_at, s.version), &s.id.0, &s.user_id.0);
     Ok(())
 }
 

@@ -55,11 +55,7 @@ pub(super) fn bind<'a, W: ColumnWriter<'a>>(w: &mut W, t: &'a Task) -> Result<()
     w.opt_id("source_thought_id", t.source_thought_id.as_ref().map(|id| &id.0));
     w.json("metadata", &t.metadata)?;
     w.opt_instant("completed_at", t.completed_at);
-    w.instant("created_at", t.created_at);
-    w.instant("updated_at", t.updated_at);
-    w.i64("version", t.version);
-    w.id("id", &t.id.0);
-    w.id("user_id", &t.user_id.0);
+    w.versioned_owned((t.created_at, t.updated_at, t.version), &t.id.0, &t.user_id.0);
     Ok(())
 }
 

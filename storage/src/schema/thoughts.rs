@@ -51,11 +51,7 @@ pub(super) fn bind<'a, W: ColumnWriter<'a>>(w: &mut W, t: &'a Thought) -> Result
     w.opt_instant("analyzed_at", t.analyzed_at);
     w.ids("related_thought_ids", t.related_thought_ids.iter().map(|id| id.0))?;
     w.opt_id("task_id", t.task_id.as_ref().map(|id| &id.0));
-    w.instant("created_at", t.created_at);
-    w.instant("updated_at", t.updated_at);
-    w.i64("version", t.version);
-    w.id("id", &t.id.0);
-    w.id("user_id", &t.user_id.0);
+    w.versioned_owned((t.created_at, t.updated_at, t.version), &t.id.0, &t.user_id.0);
     Ok(())
 }
 
