@@ -158,20 +158,23 @@ pub(crate) async fn open(url: &str, o: &SqliteOptions) -> Result<Opened> {
             StoreError::Sqlite(e) => opening_failed(&target, e),
             other => other,
         })?;
-    } else if let Target::File(_) = target {
-        write.pragma_update(None, "journal_mode", "WAL").map_err(unavailable)?;
-        write.pragma_update(None, "synchronous", "NORMAL").map_err(unavailable)?;
-        // The background checkpointer (see `checkpoint`) copies the WAL back
-        // while the writer goes on; this threshold is the writer's own
-        // fallback, when readers keep the WAL from being reset.
-        write.pragma_update(None, "wal_autocheckpoint", o.wal_autocheckpoint).map_err(unavailable)?;
-        write.pragma_update(None, "journal_size_limit", 64i64 << 20).map_err(unavailable)?;
-    }
-    if !read_only {
-        migrate(&mut write).map_err(|e| match e {
-            StoreError::Sqlite(e) => opening_failed(&target, e),
-            other => other,
-        })?;
+    } else {
+        // Processes opening one new file at once meet here: switching it to
+        // WAL and migrating may find another process's lock, which SQLite
+        // can report as busy at once (no busy wait, as in a lock upgrade
+        // that would deadlock). Each try starts over on a clean connection
+        // state, so trying again until the busy timeout is safe.
+        let deadline = std::time::Instant::now() + o.busy_timeout;
+        loop {
+            match prepare_for_writes(&mut write, &target, o) {
+                Ok(()) => break,
+                Err(StoreError::Sqlite(e)) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(StoreError::Sqlite(e)) => return Err(opening_failed(&target, e)),
+                Err(other) => return Err(other),
+            }
+        }
     }
     let common = common(sqlx_options, o);
     let pool = SqlitePoolOptions::new()
@@ -190,6 +193,24 @@ pub(crate) async fn open(url: &str, o: &SqliteOptions) -> Result<Opened> {
     };
     let read = pool.connect_with(reader.pragma("query_only", "ON")).await?;
     Ok(Opened { read, write, target, read_only })
+}
+
+/// WAL settings (files) and migrations, on the writer's connection.
+fn prepare_for_writes(write: &mut Connection, target: &Target, o: &SqliteOptions) -> Result<()> {
+    if let Target::File(_) = target {
+        write.pragma_update(None, "journal_mode", "WAL")?;
+        write.pragma_update(None, "synchronous", "NORMAL")?;
+        // The background checkpointer (see `checkpoint`) copies the WAL back
+        // while the writer goes on; this threshold is the writer's own
+        // fallback, when readers keep the WAL from being reset.
+        write.pragma_update(None, "wal_autocheckpoint", o.wal_autocheckpoint)?;
+        write.pragma_update(None, "journal_size_limit", 64i64 << 20)?;
+    }
+    migrate(write)
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
 }
 
 /// `?mode=ro`: reads, exports and backups only; nothing is created,
