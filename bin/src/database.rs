@@ -14,6 +14,13 @@ pub(crate) async fn open(global: &Global) -> Result<Steward, Failure> {
     Ok(Steward::open(&global.database_url).await?)
 }
 
+/// The opened store and who the command acts as ([`principal`]).
+pub(crate) async fn session(global: &Global) -> Result<(Steward, Principal), Failure> {
+    let steward = open(global).await?;
+    let p = principal(&steward, global).await?;
+    Ok((steward, p))
+}
+
 /// `--user EMAIL` (or `STEWARD_USER`), else the local operator. The person
 /// at the terminal is the local operator (an admin): naming a user means
 /// the operator acts as that user, with that user's role.

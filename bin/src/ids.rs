@@ -70,6 +70,14 @@ impl std::fmt::Display for IdArg {
     }
 }
 
+/// [`task`] for an optional argument (`--parent`).
+pub(crate) async fn opt_task(steward: &Steward, p: &Principal, id: Option<&IdArg>) -> Result<Option<TaskId>, Failure> {
+    match id {
+        Some(id) => Ok(Some(task(steward, p, id).await?)),
+        None => Ok(None),
+    }
+}
+
 /// The acting user's task whose id is or starts with `id`.
 pub(crate) async fn task(steward: &Steward, p: &Principal, id: &IdArg) -> Result<TaskId, Failure> {
     if let Some(whole) = id.whole() {

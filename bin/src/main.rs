@@ -65,49 +65,40 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Completions { .. } => Ok(()),
         Command::Migrate => database::migrate(&global, out).await,
         Command::Task(command) => {
-            let steward = database::open(&global).await?;
-            let p = database::principal(&steward, &global).await?;
+            let (steward, p) = database::session(&global).await?;
             tasks::run(command, &steward, &p, out).await
         }
         Command::Thought(command) => {
-            let steward = database::open(&global).await?;
-            let p = database::principal(&steward, &global).await?;
+            let (steward, p) = database::session(&global).await?;
             thoughts::run(command, &steward, &p, out).await
         }
         Command::Suggestion(command) => {
-            let steward = database::open(&global).await?;
-            let p = database::principal(&steward, &global).await?;
+            let (steward, p) = database::session(&global).await?;
             suggestions::run(command, &steward, &p, out).await
         }
         Command::Settings(command) => {
-            let steward = database::open(&global).await?;
-            let p = database::principal(&steward, &global).await?;
+            let (steward, p) = database::session(&global).await?;
             preferences::run_settings(command, &steward, &p, out).await
         }
         Command::Profile(command) => {
-            let steward = database::open(&global).await?;
-            let p = database::principal(&steward, &global).await?;
+            let (steward, p) = database::session(&global).await?;
             preferences::run_profile(command, &steward, &p, out).await
         }
         Command::Log(args) => {
-            let steward = database::open(&global).await?;
-            let p = database::principal(&steward, &global).await?;
+            let (steward, p) = database::session(&global).await?;
             activity::log(args, &steward, &p, out).await
         }
         // Creating users needs an admin: the local operator, by default.
         Command::User(command) => {
-            let steward = database::open(&global).await?;
-            let p = database::principal(&steward, &global).await?;
+            let (steward, p) = database::session(&global).await?;
             users::run_user(command, &steward, &p, out).await
         }
         Command::Export { file } => {
-            let steward = database::open(&global).await?;
-            let p = database::principal(&steward, &global).await?;
+            let (steward, p) = database::session(&global).await?;
             transfer::export(&steward, &p, &file, out).await
         }
         Command::Import { file, batch_size, new_ids } => {
-            let steward = database::open(&global).await?;
-            let p = database::principal(&steward, &global).await?;
+            let (steward, p) = database::session(&global).await?;
             transfer::import(&steward, &p, &file, transfer::ImportOptions { batch_size, new_ids }, out).await
         }
         Command::Backup { file } => {
@@ -120,8 +111,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             queue::worker(&steward, &args, out).await
         }
         Command::Queue(args) => {
-            let steward = database::open(&global).await?;
-            let p = database::principal(&steward, &global).await?;
+            let (steward, p) = database::session(&global).await?;
             queue::run(args.command, &steward, &p, out).await
         }
         Command::Key(command) => {

@@ -61,10 +61,7 @@ pub(crate) async fn run(command: TaskCommand, steward: &Steward, p: &Principal, 
 /// Quick-add; override flags win over the phrase (merged by core, one write).
 async fn add(args: TaskAddArgs, steward: &Steward, p: &Principal, out: Output) -> Result<(), Failure> {
     let due = when::resolve_opt(steward, p, "due", args.due.as_deref()).await?;
-    let parent_id = match &args.parent {
-        Some(parent) => Some(ids::task(steward, p, parent).await?),
-        None => None,
-    };
+    let parent_id = ids::opt_task(steward, p, args.parent.as_ref()).await?;
     let overrides = NewTask {
         description: args.description,
         priority: args.priority,
@@ -82,10 +79,7 @@ async fn add(args: TaskAddArgs, steward: &Steward, p: &Principal, out: Output) -
 async fn edit(args: TaskEditArgs, steward: &Steward, p: &Principal, out: Output) -> Result<(), Failure> {
     let id = ids::task(steward, p, &args.id).await?;
     let due = when::resolve_opt(steward, p, "due", args.due.as_deref()).await?;
-    let parent_id = match &args.parent {
-        Some(parent) => Some(ids::task(steward, p, parent).await?),
-        None => None,
-    };
+    let parent_id = ids::opt_task(steward, p, args.parent.as_ref()).await?;
     let tags = if args.no_tags { Some(Vec::new()) } else { Some(args.tags).filter(|t| !t.is_empty()) };
     let patch = TaskPatch {
         title: args.title,
@@ -111,10 +105,7 @@ async fn edit(args: TaskEditArgs, steward: &Steward, p: &Principal, out: Output)
 async fn list(args: TaskListArgs, steward: &Steward, p: &Principal, out: Output) -> Result<(), Failure> {
     let due_before = when::resolve_opt(steward, p, "due_before", args.due_before.as_deref()).await?;
     let due_after = when::resolve_opt(steward, p, "due_after", args.due_after.as_deref()).await?;
-    let parent_id = match &args.parent {
-        Some(parent) => Some(ids::task(steward, p, parent).await?),
-        None => None,
-    };
+    let parent_id = ids::opt_task(steward, p, args.parent.as_ref()).await?;
     let mut query = TaskQuery {
         status: args.status,
         priority: args.priority,

@@ -196,14 +196,14 @@ impl Engine {
     #[tracing::instrument(level = "info", name = "job", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn job(&self, p: &Principal, id: JobId) -> Result<Job> {
         let job = self.store.job(id).await?;
-        let visible = |job: &Job| p.require(Access::OperateQueue).is_ok() || job.owner == Some(p.user_id);
+        let visible = |job: &Job| Access::OperateQueue.allowed(p.role) || job.owner == Some(p.user_id);
         job.filter(visible).ok_or(Error::not_found(Entity::Job))
     }
 
     /// A job the caller may retry or cancel: an operator any, a writer its own.
     async fn job_to_change(&self, p: &Principal, id: JobId) -> Result<Job> {
         let job = self.job(p, id).await?;
-        if p.require(Access::OperateQueue).is_err() {
+        if !Access::OperateQueue.allowed(p.role) {
             p.require_write()?;
         }
         Ok(job)
