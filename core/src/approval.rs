@@ -19,7 +19,7 @@ pub const DEFAULT_APPROVAL_TTL: Duration = Duration::hours(24);
 /// The longest an approval may wait.
 pub const MAX_APPROVAL_TTL: Duration = Duration::days(30);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ApprovalStatus {
     Pending,

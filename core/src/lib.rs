@@ -12,6 +12,7 @@
 //! `steward` wires real clocks and ids.
 
 pub mod access;
+pub mod agent;
 pub mod approval;
 pub mod clock;
 pub mod engine;

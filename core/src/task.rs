@@ -17,7 +17,7 @@ pub const DESCRIPTION_MAX: usize = 5000;
 pub const TASK_TAGS_MAX: usize = 20;
 
 /// How urgent a task (or a job) is. Ordered: `Low < Medium < High < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     Low,
@@ -59,7 +59,7 @@ impl Priority {
 /// pending ⇄ in_progress ⇄ waiting_approval      (any of these three → done | cancelled)
 /// done → pending (reopen)        cancelled → pending (restore)
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     Pending,
