@@ -25,11 +25,13 @@ pub enum Entity {
     Profile,
     Job,
     Run,
+    Conversation,
+    Step,
 }
 
 impl Entity {
     /// Every entity, in declaration order.
-    pub const ALL: [Entity; 11] = [
+    pub const ALL: [Entity; 13] = [
         Entity::User,
         Entity::ApiKey,
         Entity::Task,
@@ -41,6 +43,8 @@ impl Entity {
         Entity::Profile,
         Entity::Job,
         Entity::Run,
+        Entity::Conversation,
+        Entity::Step,
     ];
 
     /// The stable snake_case name (`task`, `api_key`, …).
@@ -57,6 +61,8 @@ impl Entity {
             Entity::Profile => "profile",
             Entity::Job => "job",
             Entity::Run => "run",
+            Entity::Conversation => "conversation",
+            Entity::Step => "step",
         }
     }
 }

@@ -62,6 +62,9 @@ event_kinds! {
     ApprovalDecided = "approval.decided": "An approval was approved or rejected.",
     ApprovalExpired = "approval.expired": "An approval expired undecided.",
     ApprovalCancelled = "approval.cancelled": "An approval was withdrawn.",
+    RunCreated = "run.created": "An agent run was started.",
+    RunUpdated = "run.updated": "An agent run moved on: a step, a status change, its outcome.",
+    ConversationDeleted = "conversation.deleted": "A conversation and its runs were deleted.",
 }
 
 impl std::fmt::Display for EventKind {

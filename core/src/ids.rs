@@ -57,10 +57,14 @@ id_type!(/// A task suggestion made from a thought.
     SuggestionId);
 id_type!(/// An approval request.
     ApprovalId);
-id_type!(/// An agent run (used by approvals now, by the agent later).
+id_type!(/// An agent run.
     RunId);
 id_type!(/// A queued job.
     JobId);
+id_type!(/// A conversation with the agent: the runs of one chat thread.
+    ConversationId);
+id_type!(/// One persisted step of an agent run.
+    StepId);
 
 /// Produces fresh ids.
 ///

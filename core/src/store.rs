@@ -15,10 +15,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::agent::run::{AgentRun, Conversation, RunStep};
 use crate::approval::{Approval, ApprovalStatus};
 use crate::error::{Entity, Result};
 use crate::event::{Event, EventQuery, NewEvent};
-use crate::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
+use crate::ids::{ApiKeyId, ApprovalId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId};
 use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use crate::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
 use crate::settings::{Profile, Settings};
@@ -39,6 +40,10 @@ pub enum Record {
     Approval(Approval),
     Settings(Settings),
     Profile(Profile),
+    Conversation(Conversation),
+    Run(AgentRun),
+    /// Insert-only: a step is never updated.
+    Step(RunStep),
 }
 
 impl Record {
@@ -52,6 +57,9 @@ impl Record {
             Record::Approval(_) => Entity::Approval,
             Record::Settings(_) => Entity::Settings,
             Record::Profile(_) => Entity::Profile,
+            Record::Conversation(_) => Entity::Conversation,
+            Record::Run(_) => Entity::Run,
+            Record::Step(_) => Entity::Step,
         }
     }
 
@@ -65,6 +73,9 @@ impl Record {
             Record::Approval(r) => r.user_id,
             Record::Settings(r) => r.user_id,
             Record::Profile(r) => r.user_id,
+            Record::Conversation(r) => r.user_id,
+            Record::Run(r) => r.user_id,
+            Record::Step(r) => r.user_id,
         }
     }
 
@@ -78,6 +89,9 @@ impl Record {
             Record::Approval(r) => r.id.0,
             Record::Settings(r) => r.user_id.0,
             Record::Profile(r) => r.user_id.0,
+            Record::Conversation(r) => r.id.0,
+            Record::Run(r) => r.id.0,
+            Record::Step(r) => r.id.0,
         }
     }
 
@@ -98,7 +112,15 @@ impl Record {
                 [Some(Reference { entity: Entity::Thought, id: s.source_thought_id.0 }), task(s.created_task_id)]
             }
             Record::Approval(a) => [task(a.task_id), None],
-            Record::User(_) | Record::ApiKey(_) | Record::Settings(_) | Record::Profile(_) => [None, None],
+            Record::Run(r) => {
+                [Some(Reference { entity: Entity::Conversation, id: r.conversation_id.0 }), task(r.task_id)]
+            }
+            Record::Step(s) => [Some(Reference { entity: Entity::Run, id: s.run_id.0 }), None],
+            Record::User(_)
+            | Record::ApiKey(_)
+            | Record::Settings(_)
+            | Record::Profile(_)
+            | Record::Conversation(_) => [None, None],
         };
         refs.into_iter().flatten()
     }
@@ -106,13 +128,15 @@ impl Record {
     /// The version the record carries, for records that are versioned.
     pub fn version(&self) -> Option<i64> {
         match self {
-            Record::User(_) | Record::ApiKey(_) => None,
+            Record::User(_) | Record::ApiKey(_) | Record::Step(_) => None,
             Record::Task(r) => Some(r.version),
             Record::Thought(r) => Some(r.version),
             Record::Suggestion(r) => Some(r.version),
             Record::Approval(r) => Some(r.version),
             Record::Settings(r) => Some(r.version),
             Record::Profile(r) => Some(r.version),
+            Record::Conversation(r) => Some(r.version),
+            Record::Run(r) => Some(r.version),
         }
     }
 }
@@ -155,7 +179,9 @@ pub enum Write {
     /// deleting a thought sets `source_thought_id` to null on its tasks and
     /// deletes its suggestions; deleting a task deletes its sub-tasks (all
     /// levels) and sets `created_task_id`/`task_id` to null where it was
-    /// named; deleting an API key is a hard delete.
+    /// named (a run's `task_id` too); deleting an API key is a hard delete;
+    /// deleting a conversation deletes its runs and their steps (approvals
+    /// keep their `run_id`).
     Delete { entity: Entity, owner: UserId, id: Uuid },
     /// Appends to the event log; the store assigns `seq`.
     Append(NewEvent),
@@ -258,6 +284,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn approval(&self, owner: UserId, id: ApprovalId) -> Result<Option<Approval>>;
     async fn approvals(&self, owner: UserId, query: &ApprovalQuery) -> Result<Page<Approval>>;
+
+    async fn conversation(&self, owner: UserId, id: ConversationId) -> Result<Option<Conversation>>;
+    /// The owner's conversations, most recently updated first (ties: the
+    /// later inserted first).
+    async fn conversations(&self, owner: UserId, page: PageRequest) -> Result<Page<Conversation>>;
+    async fn run(&self, owner: UserId, id: RunId) -> Result<Option<AgentRun>>;
+    /// The runs of one conversation, oldest first.
+    async fn runs(&self, owner: UserId, conversation: ConversationId) -> Result<Vec<AgentRun>>;
+    /// A run's steps in `seq` order.
+    async fn run_steps(&self, owner: UserId, run: RunId) -> Result<Vec<RunStep>>;
 
     async fn settings(&self, owner: UserId) -> Result<Option<Settings>>;
     async fn profile(&self, owner: UserId) -> Result<Option<Profile>>;

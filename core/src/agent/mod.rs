@@ -3,10 +3,16 @@
 //! their approval before anything sensitive.
 
 pub mod model;
+pub mod policy;
+pub mod progress;
+pub mod run;
 pub mod tools;
 
 pub use model::{
     LanguageModel, Message, ModelError, ModelReply, ModelRequest, Part, Speaker, StopReason, TextSink, ToolCall,
     ToolResult, ToolSpec, Usage,
 };
+pub use policy::{AgentConfig, PolicyRule, ToolPolicy};
+pub use progress::{Next, OpenCall, Progress};
+pub use run::{AgentRun, CallKey, CallOutcome, Conversation, RunStatus, RunStep, StepKind, Verdict};
 pub use tools::{Builtin, Effect};

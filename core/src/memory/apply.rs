@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::state::{State, Table};
 use crate::error::{Conflict, Entity, Error, Result};
-use crate::ids::{ApiKeyId, TaskId, ThoughtId, UserId};
+use crate::ids::{ApiKeyId, ConversationId, RunId, TaskId, ThoughtId, UserId};
 use crate::job::Job;
 use crate::store::{Record, Write};
 
@@ -51,6 +51,8 @@ impl State {
             let holder = match reference.target() {
                 Entity::Task => self.tasks.get(&TaskId(reference.id)).map(|t| t.user_id),
                 Entity::Thought => self.thoughts.get(&ThoughtId(reference.id)).map(|t| t.user_id),
+                Entity::Conversation => self.conversations.get(&ConversationId(reference.id)).map(|c| c.user_id),
+                Entity::Run => self.runs.get(&RunId(reference.id)).map(|r| r.user_id),
                 other => return Err(Error::Internal(format!("a reference to a {other} cannot be checked"))),
             };
             if holder != Some(owner) {
@@ -118,6 +120,9 @@ impl State {
             Record::Approval(a) => insert(&mut self.approvals, Entity::Approval, seq, a.id, a),
             Record::Settings(s) => insert(&mut self.settings, Entity::Settings, seq, s.user_id, s),
             Record::Profile(p) => insert(&mut self.profiles, Entity::Profile, seq, p.user_id, p),
+            Record::Conversation(c) => insert(&mut self.conversations, Entity::Conversation, seq, c.id, c),
+            Record::Run(r) => insert(&mut self.runs, Entity::Run, seq, r.id, r),
+            Record::Step(s) => insert(&mut self.steps, Entity::Step, seq, s.id, s),
         }
     }
 
@@ -143,6 +148,19 @@ impl State {
             Record::Profile(p) => {
                 update(&mut self.profiles, Entity::Profile, p.user_id, p, |x| x.user_id, |x| Some(x.version), expected)
             }
+            Record::Conversation(c) => update(
+                &mut self.conversations,
+                Entity::Conversation,
+                c.id,
+                c,
+                |x| x.user_id,
+                |x| Some(x.version),
+                expected,
+            ),
+            Record::Run(r) => {
+                update(&mut self.runs, Entity::Run, r.id, r, |x| x.user_id, |x| Some(x.version), expected)
+            }
+            Record::Step(_) => Err(Error::Internal("a run step is never updated".into())),
         }
     }
 
@@ -180,6 +198,11 @@ impl State {
                         a.task_id = None;
                     }
                 }
+                for (_, r) in self.runs.rows.values_mut() {
+                    if r.task_id.is_some_and(|t| doomed.contains(&t)) {
+                        r.task_id = None;
+                    }
+                }
                 Ok(())
             }
             Entity::Thought => {
@@ -202,6 +225,23 @@ impl State {
                     return Err(missing);
                 }
                 self.keys.rows.remove(&key);
+                Ok(())
+            }
+            Entity::Conversation => {
+                let conversation = ConversationId(id);
+                if self.conversations.get(&conversation).is_none_or(|c| c.user_id != owner) {
+                    return Err(missing);
+                }
+                self.conversations.rows.remove(&conversation);
+                let runs: Vec<RunId> = self
+                    .runs
+                    .rows
+                    .values()
+                    .filter(|(_, r)| r.conversation_id == conversation)
+                    .map(|(_, r)| r.id)
+                    .collect();
+                self.runs.rows.retain(|_, (_, r)| r.conversation_id != conversation);
+                self.steps.rows.retain(|_, (_, s)| !runs.contains(&s.run_id));
                 Ok(())
             }
             other => Err(Error::Internal(format!("deleting a {other} is not supported"))),

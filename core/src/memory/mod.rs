@@ -18,10 +18,11 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::agent::run::{AgentRun, Conversation, RunStep};
 use crate::approval::Approval;
 use crate::error::Result;
 use crate::event::{Event, EventQuery};
-use crate::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
+use crate::ids::{ApiKeyId, ApprovalId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId};
 use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use crate::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
 use crate::search;
@@ -145,6 +146,39 @@ impl Store for MemoryStore {
 
     async fn approvals(&self, owner: UserId, q: &ApprovalQuery) -> Result<Page<Approval>> {
         Ok(self.read(|s| s.approvals(owner, q)))
+    }
+
+    async fn conversation(&self, owner: UserId, id: ConversationId) -> Result<Option<Conversation>> {
+        Ok(self.read(|s| s.conversations.get(&id).filter(|c| c.user_id == owner).cloned()))
+    }
+
+    async fn conversations(&self, owner: UserId, page: PageRequest) -> Result<Page<Conversation>> {
+        Ok(self.read(|s| {
+            let mut rows = s.conversations.sorted(|c| c.user_id == owner);
+            rows.sort_by(|(a_seq, a), (b_seq, b)| b.updated_at.cmp(&a.updated_at).then(b_seq.cmp(a_seq)));
+            paginate(rows.into_iter().map(|(_, c)| c).collect(), page)
+        }))
+    }
+
+    async fn run(&self, owner: UserId, id: RunId) -> Result<Option<AgentRun>> {
+        Ok(self.read(|s| s.runs.get(&id).filter(|r| r.user_id == owner).cloned()))
+    }
+
+    async fn runs(&self, owner: UserId, conversation: ConversationId) -> Result<Vec<AgentRun>> {
+        Ok(self.read(|s| {
+            let mut rows = s.runs.sorted(|r| r.user_id == owner && r.conversation_id == conversation);
+            rows.sort_by(|(a_seq, a), (b_seq, b)| a.created_at.cmp(&b.created_at).then(a_seq.cmp(b_seq)));
+            rows.into_iter().map(|(_, r)| r).collect()
+        }))
+    }
+
+    async fn run_steps(&self, owner: UserId, run: RunId) -> Result<Vec<RunStep>> {
+        Ok(self.read(|s| {
+            let mut steps: Vec<RunStep> =
+                s.steps.sorted(|st| st.user_id == owner && st.run_id == run).into_iter().map(|(_, st)| st).collect();
+            steps.sort_by_key(|st| st.seq);
+            steps
+        }))
     }
 
     async fn settings(&self, owner: UserId) -> Result<Option<Settings>> {

@@ -6,9 +6,10 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::hash::Hash;
 
+use crate::agent::run::{AgentRun, Conversation, RunStep};
 use crate::approval::Approval;
 use crate::event::Event;
-use crate::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
+use crate::ids::{ApiKeyId, ApprovalId, ConversationId, JobId, RunId, StepId, SuggestionId, TaskId, ThoughtId, UserId};
 use crate::job::Job;
 use crate::query::{Page, PageRequest, SortOrder};
 use crate::settings::{Profile, Settings};
@@ -54,6 +55,9 @@ pub(super) struct State {
     pub(super) approvals: Table<ApprovalId, Approval>,
     pub(super) settings: Table<UserId, Settings>,
     pub(super) profiles: Table<UserId, Profile>,
+    pub(super) conversations: Table<ConversationId, Conversation>,
+    pub(super) runs: Table<RunId, AgentRun>,
+    pub(super) steps: Table<StepId, RunStep>,
     pub(super) events: Vec<Event>,
     pub(super) jobs: HashMap<JobId, Job>,
 }
