@@ -2,12 +2,14 @@
 //! engine) the loop that lets a model act on a person's data, pausing for
 //! their approval before anything sensitive.
 
+pub mod external;
 pub mod model;
 pub mod policy;
 pub mod progress;
 pub mod run;
 pub mod tools;
 
+pub use external::{ExternalTool, ExternalTools};
 pub use model::{
     LanguageModel, Message, ModelError, ModelReply, ModelRequest, Part, Speaker, StopReason, TextSink, ToolCall,
     ToolResult, ToolSpec, Usage,

@@ -29,7 +29,7 @@ impl Engine {
             Some(&approval),
             now,
         );
-        self.store.apply(vec![Write::Insert(Record::Approval(approval.clone())), requested]).await?;
+        self.commit(vec![Write::Insert(Record::Approval(approval.clone())), requested]).await?;
         Ok(approval)
     }
 
@@ -94,7 +94,9 @@ impl Engine {
                                 Some(&approval),
                                 now,
                             );
-                            match (self.store.apply(vec![write, decided]).await, outcome) {
+                            let mut writes = vec![write, decided];
+                            writes.extend(self.wake_run(&approval, now)?);
+                            match (self.commit(writes).await, outcome) {
                                 (Err(e), _) => Err(e),
                                 (Ok(()), DecideOutcome::Decided) => Ok(approval),
                                 (Ok(()), DecideOutcome::Expired) => {
@@ -130,7 +132,9 @@ impl Engine {
                 Some(&approval),
                 now,
             );
-            self.store.apply(vec![write, cancelled]).await.map(|()| approval)
+            let mut writes = vec![write, cancelled];
+            writes.extend(self.wake_run(&approval, now)?);
+            self.commit(writes).await.map(|()| approval)
         })
     }
 
@@ -164,7 +168,9 @@ impl Engine {
                 Some(&approval),
                 now,
             );
-            match self.store.apply(vec![write, ev]).await {
+            let mut writes = vec![write, ev];
+            writes.extend(self.wake_run(&approval, now)?);
+            match self.commit(writes).await {
                 Ok(()) => expired += 1,
                 // Someone decided or expired it meanwhile: nothing to do.
                 Err(Error::VersionConflict { .. }) => {}

@@ -9,6 +9,7 @@
 //!
 //! The engine owns no I/O: time, ids and storage are ports.
 
+mod agent;
 mod approvals;
 mod jobs;
 mod schedule;
@@ -17,17 +18,19 @@ mod thoughts;
 mod transfer;
 mod users;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+pub use agent::{ChatOutcome, RUN_GRACE};
 pub use jobs::Finished;
 pub use schedule::{CONSCIOUSNESS_JOB, REMINDER_WINDOW};
 pub use tasks::{Completion, QuickAdd};
 pub use transfer::{ExportCursor, ImportReport, Portable};
 
+use crate::agent::{AgentConfig, ExternalTools, LanguageModel};
 use crate::clock::{Clock, to_micros};
 use crate::error::{Entity, Error, Result};
 use crate::event::{EventKind, NewEvent};
@@ -46,11 +49,29 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     queue: QueueConfig,
+    agent: AgentConfig,
+    /// When set, write sets are collected here instead of applied: how a
+    /// tool call's effect joins the step that records it (see
+    /// `agent::execute`).
+    capture: Option<Arc<Mutex<Vec<Write>>>>,
+    /// The agent's model; without one, runs fail with `Unavailable`.
+    model: Option<Arc<dyn LanguageModel>>,
+    /// Tools from outside Steward, after the built-ins.
+    external: Vec<Arc<dyn ExternalTools>>,
 }
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Engine {
-        Engine { store, clock, ids, queue: QueueConfig::default() }
+        Engine {
+            store,
+            clock,
+            ids,
+            queue: QueueConfig::default(),
+            agent: AgentConfig::default(),
+            capture: None,
+            model: None,
+            external: Vec::new(),
+        }
     }
 
     /// The same engine with another queue policy (SLAs, backoff, attempts).
@@ -58,6 +79,52 @@ impl Engine {
         config.validate()?;
         self.queue = config;
         Ok(self)
+    }
+
+    /// The same engine with another agent configuration (tool policy,
+    /// approval lifetime, turn limit).
+    pub fn with_agent_config(mut self, config: AgentConfig) -> Result<Engine> {
+        config.validate()?;
+        self.agent = config;
+        Ok(self)
+    }
+
+    /// The same engine with `model` answering agent runs.
+    pub fn with_model(mut self, model: Arc<dyn LanguageModel>) -> Engine {
+        self.model = Some(model);
+        self
+    }
+
+    /// The same engine with one more source of external tools.
+    pub fn with_external_tools(mut self, tools: Arc<dyn ExternalTools>) -> Engine {
+        self.external.push(tools);
+        self
+    }
+
+    pub fn model(&self) -> Option<&Arc<dyn LanguageModel>> {
+        self.model.as_ref()
+    }
+
+    pub fn agent_config(&self) -> &AgentConfig {
+        &self.agent
+    }
+
+    /// Applies one write set, or collects it when this engine captures.
+    async fn commit(&self, writes: Vec<Write>) -> Result<()> {
+        match &self.capture {
+            Some(captured) => {
+                captured.lock().unwrap_or_else(|p| p.into_inner()).extend(writes);
+                Ok(())
+            }
+            None => self.store.apply(writes).await,
+        }
+    }
+
+    /// The same engine (clock, ids, configuration, model) over another
+    /// store: a wrapper of this one, say.
+    pub fn with_store(mut self, store: Arc<dyn Store>) -> Engine {
+        self.store = store;
+        self
     }
 
     /// The store underneath, for frontends that need a raw query.

@@ -84,7 +84,7 @@ impl Engine {
                 }
                 let note = Reminder { task_id: task.id, title: &task.title, due_at };
                 let ev = event(user.id, None, EventKind::TaskReminder, Entity::Task, task.id.0, None, Some(&note), now);
-                self.store.apply(vec![ev]).await?;
+                self.commit(vec![ev]).await?;
                 sent += 1;
             }
         }

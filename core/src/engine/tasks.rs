@@ -54,7 +54,7 @@ impl Engine {
         if task.assignee == Assignee::Agent && task.status.is_open() {
             writes.push(Write::Enqueue(self.agent_job(&task, now)?));
         }
-        self.store.apply(writes).await?;
+        self.commit(writes).await?;
         Ok(task)
     }
 
@@ -179,7 +179,7 @@ impl Engine {
                 now,
             ));
         }
-        self.store.apply(writes).await?;
+        self.commit(writes).await?;
         Ok(Completion { task, next })
     }
 
@@ -223,7 +223,7 @@ impl Engine {
         let before = self.task(p, id).await?;
         check_version(Entity::Task, if_match, before.version)?;
         let deleted = event(p.user_id, Some(p), EventKind::TaskDeleted, Entity::Task, id.0, Some(&before), None, now);
-        self.store.apply(vec![Write::Delete { entity: Entity::Task, owner: p.user_id, id: id.0 }, deleted]).await
+        self.commit(vec![Write::Delete { entity: Entity::Task, owner: p.user_id, id: id.0 }, deleted]).await
     }
 }
 

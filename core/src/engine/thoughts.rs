@@ -30,7 +30,7 @@ impl Engine {
             Some(&thought),
             now,
         );
-        self.store.apply(vec![Write::Insert(Record::Thought(thought.clone())), captured]).await?;
+        self.commit(vec![Write::Insert(Record::Thought(thought.clone())), captured]).await?;
         Ok(thought)
     }
 
@@ -102,7 +102,7 @@ impl Engine {
             let changed = event(p.user_id, Some(p), kind, Entity::Thought, id.0, Some(&before), Some(&thought), now);
             let write =
                 Write::Update { record: Record::Thought(thought.clone()), expected_version: Some(before.version) };
-            self.store.apply(vec![write, changed]).await.map(|()| thought)
+            self.commit(vec![write, changed]).await.map(|()| thought)
         })
     }
 
@@ -116,7 +116,7 @@ impl Engine {
         check_version(Entity::Thought, if_match, before.version)?;
         let deleted =
             event(p.user_id, Some(p), EventKind::ThoughtDeleted, Entity::Thought, id.0, Some(&before), None, now);
-        self.store.apply(vec![Write::Delete { entity: Entity::Thought, owner: p.user_id, id: id.0 }, deleted]).await
+        self.commit(vec![Write::Delete { entity: Entity::Thought, owner: p.user_id, id: id.0 }, deleted]).await
     }
 
     /// Proposes a task from a thought.
@@ -136,7 +136,7 @@ impl Engine {
             Some(&suggestion),
             now,
         );
-        self.store.apply(vec![Write::Insert(Record::Suggestion(suggestion.clone())), created]).await?;
+        self.commit(vec![Write::Insert(Record::Suggestion(suggestion.clone())), created]).await?;
         Ok(suggestion)
     }
 
@@ -225,7 +225,7 @@ impl Engine {
             linked.touch(now);
             writes.push(Write::Update { record: Record::Thought(linked), expected_version: Some(thought.version) });
         }
-        self.store.apply(writes).await?;
+        self.commit(writes).await?;
         Ok((task, suggestion))
     }
 
@@ -286,7 +286,7 @@ impl Engine {
                         record: Record::Suggestion(suggestion.clone()),
                         expected_version: Some(before.version),
                     };
-                    self.store.apply(vec![write, changed]).await.map(|()| suggestion)
+                    self.commit(vec![write, changed]).await.map(|()| suggestion)
                 }
             }
         })

@@ -147,12 +147,12 @@ impl Engine {
             }
         }
         let writes: Vec<Write> = checked.iter().flat_map(|(_, r)| import_writes(p, r.clone(), now)).collect();
-        match self.store.apply(writes).await {
+        match self.commit(writes).await {
             Ok(()) => report.imported += checked.len() as u64,
             Err(Error::Unavailable(reason)) => return Err(Error::Unavailable(reason)),
             Err(_) => {
                 for (line, record) in checked {
-                    match self.store.apply(import_writes(p, record, now).to_vec()).await {
+                    match self.commit(import_writes(p, record, now).to_vec()).await {
                         Ok(()) => report.imported += 1,
                         Err(e) => report.failed.push((line, e)),
                     }

@@ -28,7 +28,7 @@ impl Engine {
             return Err(Error::Conflict(Conflict::UniqueField { entity: Entity::User, field: "email" }));
         }
         let created = event(user.id, Some(by), EventKind::UserCreated, Entity::User, user.id.0, None, Some(&user), now);
-        self.store.apply(vec![Write::Insert(Record::User(user.clone())), created]).await?;
+        self.commit(vec![Write::Insert(Record::User(user.clone())), created]).await?;
         Ok(user)
     }
 
@@ -100,7 +100,7 @@ impl Engine {
         let key = ApiKey::create(self.new_id(), &acting, name, role, &secret, now)?;
         let created =
             event(p.user_id, Some(p), EventKind::ApiKeyCreated, Entity::ApiKey, key.id.0, None, Some(&key), now);
-        self.store.apply(vec![Write::Insert(Record::ApiKey(key.clone())), created]).await?;
+        self.commit(vec![Write::Insert(Record::ApiKey(key.clone())), created]).await?;
         Ok((key, secret))
     }
 
@@ -146,7 +146,7 @@ impl Engine {
             return Ok(settings);
         }
         let settings = Settings::defaults(p.user_id, self.now());
-        match self.store.apply(vec![Write::Insert(Record::Settings(settings.clone()))]).await {
+        match self.commit(vec![Write::Insert(Record::Settings(settings.clone()))]).await {
             Ok(()) => Ok(settings),
             // Created concurrently by another first read.
             Err(Error::Conflict(Conflict::DuplicateId { .. })) => {
@@ -210,7 +210,7 @@ impl Engine {
             now,
         );
         let write = Write::Update { record: Record::Settings(after.clone()), expected_version: Some(before.version) };
-        self.store.apply(vec![write, updated]).await?;
+        self.commit(vec![write, updated]).await?;
         Ok(after)
     }
 
@@ -221,7 +221,7 @@ impl Engine {
             return Ok(profile);
         }
         let profile = Profile::empty(p.user_id, self.now());
-        match self.store.apply(vec![Write::Insert(Record::Profile(profile.clone()))]).await {
+        match self.commit(vec![Write::Insert(Record::Profile(profile.clone()))]).await {
             Ok(()) => Ok(profile),
             Err(Error::Conflict(Conflict::DuplicateId { .. })) => {
                 self.store.profile(p.user_id).await?.ok_or(Error::not_found(Entity::Profile))
@@ -275,7 +275,7 @@ impl Engine {
             );
             let write =
                 Write::Update { record: Record::Profile(profile.clone()), expected_version: Some(before.version) };
-            self.store.apply(vec![write, updated]).await.map(|()| profile)
+            self.commit(vec![write, updated]).await.map(|()| profile)
         })
     }
 

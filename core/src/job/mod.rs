@@ -50,6 +50,10 @@ pub mod kinds {
     /// A task assigned to the agent: `{"task_id", "user_id"}`; enqueued with
     /// the task's creation (or reassignment), in the same write set.
     pub const TASK_AGENT: &str = "task.agent";
+    /// Moves an agent run on: `{"run_id", "user_id"}`; enqueued when a run
+    /// starts (as a safety net behind a caller that runs it inline), and
+    /// when an approval it waits for is decided or expires.
+    pub const AGENT_RUN: &str = "agent.run";
     /// A scheduler tick: `{"tick": "reminders" | "approvals" | "retention" |
     /// "consciousness"}` (see the facade's scheduler).
     pub const SCHEDULER_TICK: &str = "scheduler.tick";

@@ -19,6 +19,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod cases;
+pub mod crash;
+pub mod model;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -153,6 +155,14 @@ macro_rules! store_conformance_tests {
             updating_another_owners_record_is_not_found,
             racing_creates_each_get_their_own_result,
             first_admin_is_the_oldest_admin,
+            agent_runs_a_tool_and_answers,
+            a_model_error_fails_the_run_or_leaves_it_for_a_retry,
+            gated_call_waits_and_runs_once_after_approval,
+            refused_and_expired_calls_are_told_to_the_model,
+            mixed_batches_run_allowed_calls_and_wait_for_every_gated_one,
+            forged_or_altered_approvals_never_run_a_call,
+            denied_and_unknown_tools_are_reported_not_run,
+            a_run_resumes_after_a_crash_at_any_write_without_repeating,
         );
     };
     (@cases ($attr:meta) $make:expr; $($case:ident),* $(,)?) => {
