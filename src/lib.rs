@@ -16,6 +16,7 @@
 //! real clock and id generator, and hashes passwords. Every rule lives in
 //! `steward-core` (re-exported here as [`core`]).
 
+pub mod agent;
 mod passwords;
 pub mod scheduler;
 mod system;
@@ -30,10 +31,10 @@ pub use steward_core::{
     AcceptOverrides, Access, ApiKey, Approval, ApprovalStatus, Assignee, Completion, Conflict, Decision, Engine,
     Entity, Error, Event, EventKind, EventQuery, ExportCursor, FieldError, ImportReport, Job, JobId, JobState,
     NewApproval, NewJob, NewSuggestion, NewTask, NewThought, NewUser, Outcome, Page, PageRequest, Portable, Principal,
-    Priority, Profile, ProfilePatch, Project, QueueConfig, QueueStats, QuickAdd, Result, Role, Scored, SearchField,
-    Settings, SettingsPatch, SortOrder, Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery,
-    TaskSort, TaskStatus, Thought, ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId,
-    quickadd,
+    Priority, Profile, ProfilePatch, Project, QueueConfig, QueueStats, QuickAdd, Result, Role, RunId, Scored,
+    SearchField, Settings, SettingsPatch, SortOrder, Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch,
+    TaskQuery, TaskSort, TaskStatus, Thought, ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User,
+    UserId, quickadd,
 };
 pub use system::{SystemClock, UuidV7};
 
@@ -116,6 +117,19 @@ impl Steward {
             ));
         }
         restore_sqlite(url, backup).await
+    }
+
+    /// The same instance with `model` answering the agent (the default is
+    /// the local offline model).
+    pub fn with_model(mut self, model: Arc<dyn steward_core::agent::LanguageModel>) -> Steward {
+        self.engine = self.engine.with_model(model);
+        self
+    }
+
+    /// Every handler Steward ships for its own job kinds: the scheduler's
+    /// sweeps and the agent's runs and tasks.
+    pub fn handlers(&self) -> worker::Handlers {
+        scheduler::handlers(self.engine.clone()).merge(agent::handlers(self.engine.clone()))
     }
 
     /// Wraps a store you built yourself.

@@ -60,7 +60,7 @@ pub(crate) async fn run(
 /// `steward::worker::Handlers`): say so at enqueue, on stderr, and enqueue
 /// anyway (that other worker may exist).
 fn warn_if_unserved(steward: &Steward, kind: &str) {
-    let served = scheduler::handlers(steward.engine().clone()).kinds();
+    let served = steward.handlers().kinds();
     if served.iter().any(|k| k == kind) {
         return;
     }
@@ -84,7 +84,7 @@ pub(crate) async fn worker(steward: &Steward, args: &WorkerArgs, out: Output) ->
         ..WorkerOptions::default()
     };
     let name = options.name.clone();
-    let handlers = scheduler::handlers(steward.engine().clone());
+    let handlers = steward.handlers();
     let kinds = handlers.kinds();
     let pool = WorkerPool::start(steward, handlers, options)?;
     let scheduler = if args.no_scheduler {

@@ -74,6 +74,12 @@ impl Handlers {
         self
     }
 
+    /// These handlers and `other`'s (`other` wins for a kind both have).
+    pub fn merge(mut self, other: Handlers) -> Handlers {
+        self.by_kind.extend(other.by_kind);
+        self
+    }
+
     /// The kinds handled, sorted.
     pub fn kinds(&self) -> Vec<String> {
         let mut kinds: Vec<String> = self.by_kind.keys().cloned().collect();

@@ -18,6 +18,7 @@
 // A panic is how a conformance case reports a failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod agent_props;
 pub mod cases;
 pub mod crash;
 pub mod model;

@@ -51,6 +51,10 @@ async fn titles(engine: &Engine, me: &Principal) -> Vec<String> {
 }
 
 /// The approvals the run's steps asked for, in order.
+pub fn approvals_of_steps(steps: &[RunStep]) -> Vec<ApprovalId> {
+    approvals_of(steps)
+}
+
 fn approvals_of(steps: &[RunStep]) -> Vec<ApprovalId> {
     steps
         .iter()
