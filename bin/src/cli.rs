@@ -17,9 +17,11 @@ use steward::{JobState, Priority, Role};
 use crate::ids::IdArg;
 
 mod tasks;
+mod agent;
 mod thoughts;
 
 pub(crate) use tasks::{TaskAddArgs, TaskCommand, TaskEditArgs, TaskListArgs};
+pub(crate) use agent::{ApprovalCommand, ChatArgs, ConversationCommand, RunCommand};
 pub(crate) use thoughts::{SuggestionCommand, ThoughtCommand};
 
 /// Steward: your tasks, thoughts and approvals, from the terminal.
@@ -64,6 +66,19 @@ pub(crate) enum Command {
     /// Capture, list, search, edit, archive and remove thoughts.
     #[command(subcommand)]
     Thought(ThoughtCommand),
+    /// Ask the agent (the local offline model unless STEWARD_AI_PROVIDER
+    /// names another); prints its answer, what it did, and what waits for
+    /// your approval.
+    Chat(ChatArgs),
+    /// Decisions the agent waits for: list, show, approve or reject them.
+    #[command(subcommand)]
+    Approval(ApprovalCommand),
+    /// Agent runs: show one with its steps, resume or cancel it.
+    #[command(subcommand)]
+    Run(RunCommand),
+    /// Conversations with the agent: list, show or remove them.
+    #[command(subcommand)]
+    Conversation(ConversationCommand),
     /// Tasks proposed from thoughts: list, accept or reject them.
     #[command(subcommand)]
     Suggestion(SuggestionCommand),

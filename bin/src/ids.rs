@@ -47,6 +47,14 @@ impl IdArg {
         Ok(IdArg { hex })
     }
 
+    /// The whole id, for records without a prefix lookup (approvals, runs,
+    /// conversations).
+    pub(crate) fn uuid(&self, what: &str) -> Result<uuid::Uuid, Failure> {
+        self.whole().and_then(|hex| uuid::Uuid::parse_str(&hex).ok()).ok_or_else(|| {
+            Failure::Domain(Error::invalid("id", format!("give the {what}'s whole id (32 hex digits), not a prefix")))
+        })
+    }
+
     fn whole(&self) -> Option<String> {
         (self.hex.len() == 32).then(|| self.hex.clone())
     }

@@ -3,6 +3,7 @@
 //! is one domain operation; the rules live in `steward-core`.
 
 mod activity;
+mod agent;
 mod cli;
 mod content_key;
 mod database;
@@ -71,6 +72,22 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Thought(command) => {
             let (steward, p) = database::session(&global).await?;
             thoughts::run(command, &steward, &p, out).await
+        }
+        Command::Chat(args) => {
+            let (steward, p) = database::session(&global).await?;
+            agent::chat(args, &steward, &p, out).await
+        }
+        Command::Approval(command) => {
+            let (steward, p) = database::session(&global).await?;
+            agent::approval(command, &steward, &p, out).await
+        }
+        Command::Run(command) => {
+            let (steward, p) = database::session(&global).await?;
+            agent::run(command, &steward, &p, out).await
+        }
+        Command::Conversation(command) => {
+            let (steward, p) = database::session(&global).await?;
+            agent::conversation(command, &steward, &p, out).await
         }
         Command::Suggestion(command) => {
             let (steward, p) = database::session(&global).await?;

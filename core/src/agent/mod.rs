@@ -18,3 +18,4 @@ pub use policy::{AgentConfig, PolicyRule, ToolPolicy};
 pub use progress::{Next, OpenCall, Progress};
 pub use run::{AgentRun, CallKey, CallOutcome, Conversation, RunStatus, RunStep, StepKind, Verdict};
 pub use tools::{Builtin, Effect};
+pub use crate::engine::{AgentTool, CallSummary, ChatOutcome, RUN_GRACE};

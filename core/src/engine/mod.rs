@@ -24,7 +24,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-pub use agent::{ChatOutcome, RUN_GRACE};
+pub use agent::{AgentTool, CallSummary, ChatOutcome, RUN_GRACE};
 pub use jobs::Finished;
 pub use schedule::{CONSCIOUSNESS_JOB, REMINDER_WINDOW};
 pub use tasks::{Completion, QuickAdd};
