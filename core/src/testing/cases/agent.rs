@@ -21,7 +21,7 @@ use crate::agent::run::{
 use crate::approval::NewApproval;
 use crate::error::{Conflict, Entity, Error};
 use crate::event::{EventQuery, NewEvent};
-use crate::ids::{ApprovalId, ConversationId, RunId, TaskId, UserId};
+use crate::ids::{ApprovalId, ConversationId, RunId, StepId, TaskId, UserId};
 use crate::query::PageRequest;
 use crate::store::{Record, Store, Write};
 use crate::task::{NewTask, Task};
@@ -249,7 +249,9 @@ pub async fn agent_records_round_trip_every_field(store: Arc<dyn Store>) {
 }
 
 /// Step `n` of a run is written once: a second write of it (the same
-/// derived id) is `Conflict(DuplicateId)` and nothing of its write set
+/// derived id, or another id at the same position) is
+/// `Conflict(DuplicateId)`, as is a second conversation or run with one id,
+/// and nothing of its write set
 /// stays, not the task inserted before it, the run's advance, its event, or
 /// a deleted conversation. Updating a step is a bug, never a change.
 pub async fn a_run_step_is_written_once(store: Arc<dyn Store>) {
@@ -273,6 +275,21 @@ pub async fn a_run_step_is_written_once(store: Arc<dyn Store>) {
     assert_eq!(store.apply(vec![Write::Insert(Record::Step(again.clone()))]).await, duplicate, "alone");
     let with_event = vec![Write::Insert(Record::Step(again.clone())), event(owner, Entity::Step, again.id.0)];
     assert_eq!(store.apply(with_event).await, duplicate, "with its event");
+    // The position is taken whatever the id: step ids are derived, but a
+    // step with another id at a taken position is refused the same way.
+    let renamed = RunStep { id: StepId(id(0x51)), ..again.clone() };
+    assert_eq!(store.apply(vec![Write::Insert(Record::Step(renamed))]).await, duplicate, "another id, same seq");
+    // Conversations and runs are written once too.
+    for (record, entity) in [
+        (Record::Conversation(Conversation { title: "again".into(), ..c.clone() }), Entity::Conversation),
+        (Record::Run(AgentRun { status: RunStatus::Failed, ..r.clone() }), Entity::Run),
+    ] {
+        let refused = Err(Error::Conflict(Conflict::DuplicateId { entity }));
+        assert_eq!(store.apply(vec![Write::Insert(record.clone())]).await, refused, "{entity} alone");
+        let with_event = vec![Write::Insert(record.clone()), event(owner, entity, record.id())];
+        assert_eq!(store.apply(with_event).await, refused, "{entity} with its event");
+    }
+    assert_eq!(store.conversation(owner, c.id).await.unwrap(), Some(c.clone()));
 
     let events_before = store.events(owner, &EventQuery::default()).await.unwrap();
     let fresh = Task { id: TaskId(id(0x50)), title: "never kept".into(), ..template.clone() };
