@@ -45,7 +45,13 @@ pub(crate) async fn approval(
     }
 }
 
-async fn decide(args: DecideArgs, decision: Decision, steward: &Steward, p: &Principal, out: Output) -> Result<(), Failure> {
+async fn decide(
+    args: DecideArgs,
+    decision: Decision,
+    steward: &Steward,
+    p: &Principal,
+    out: Output,
+) -> Result<(), Failure> {
     let id = steward::core::ApprovalId(args.id.uuid("approval")?);
     let approval = steward.decide_approval(p, id, decision, args.reason).await?;
     match approval.run_id {
@@ -88,7 +94,11 @@ pub(crate) async fn conversation(
             out.emit(&output::page_json("conversations", &page)?, || {
                 let mut table = output::table(&["id", "title", "updated"]);
                 for c in &page.items {
-                    table.add_row(vec![c.id.to_string(), output::shorten(&c.title, 60), output::instant(&c.updated_at)]);
+                    table.add_row(vec![
+                        c.id.to_string(),
+                        output::shorten(&c.title, 60),
+                        output::instant(&c.updated_at),
+                    ]);
                 }
                 format!("{table}\n{}", output::footer(&page))
             })
@@ -181,7 +191,9 @@ fn run_details(run: &AgentRun, steps: &[RunStep]) -> String {
                 format!("call {}.{} waits for approval {approval_id}", call.turn, call.index)
             }
             StepKind::CallStarted { call, .. } => format!("call {}.{} started", call.turn, call.index),
-            StepKind::ToolResult { call, outcome, .. } => format!("call {}.{} {}", call.turn, call.index, outcome.as_str()),
+            StepKind::ToolResult { call, outcome, .. } => {
+                format!("call {}.{} {}", call.turn, call.index, outcome.as_str())
+            }
             StepKind::Stopped { status, reason } => format!("stopped ({status}): {}", output::escape(reason)),
         };
         let _ = writeln!(text, "{:>3}  {line}", step.seq);

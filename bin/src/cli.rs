@@ -16,12 +16,12 @@ use steward::{JobState, Priority, Role};
 
 use crate::ids::IdArg;
 
-mod tasks;
 mod agent;
+mod tasks;
 mod thoughts;
 
+pub(crate) use agent::{ApprovalCommand, ChatArgs, ConversationCommand, DecideArgs, RunCommand};
 pub(crate) use tasks::{TaskAddArgs, TaskCommand, TaskEditArgs, TaskListArgs};
-pub(crate) use agent::{ApprovalCommand, ChatArgs, ConversationCommand, RunCommand};
 pub(crate) use thoughts::{SuggestionCommand, ThoughtCommand};
 
 /// Steward: your tasks, thoughts and approvals, from the terminal.

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use steward::core::job::{ClassStats, JobQuery};
-use steward::scheduler::{self, Scheduler, SchedulerOptions};
+use steward::scheduler::{Scheduler, SchedulerOptions};
 use steward::worker::{WorkerOptions, WorkerPool};
 use steward::{Job, NewJob, PageRequest, Principal, QueueStats, Steward};
 

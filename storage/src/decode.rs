@@ -127,6 +127,14 @@ impl<R: ColumnReader + ?Sized> Row<'_, R> {
     pub(crate) fn count(&self, c: &str) -> Result<u32> {
         u32::try_from(self.i32(c)?).map_err(|_| StoreError::corrupt(c))
     }
+    /// A `u32` stored as a 64-bit integer.
+    pub(crate) fn u32(&self, c: &str) -> Result<u32> {
+        u32::try_from(self.i64(c)?).map_err(|_| StoreError::corrupt(c))
+    }
+    /// A `u64` stored as a (non-negative) 64-bit integer.
+    pub(crate) fn u64(&self, c: &str) -> Result<u64> {
+        u64::try_from(self.i64(c)?).map_err(|_| StoreError::corrupt(c))
+    }
 }
 
 pub(crate) fn event<R: ColumnReader + ?Sized>(row: &R) -> Result<Event> {

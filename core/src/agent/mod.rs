@@ -9,6 +9,7 @@ pub mod progress;
 pub mod run;
 pub mod tools;
 
+pub use crate::engine::{AgentTool, CallSummary, ChatOutcome, RUN_GRACE};
 pub use external::{ExternalTool, ExternalTools};
 pub use model::{
     LanguageModel, Message, ModelError, ModelReply, ModelRequest, Part, Speaker, StopReason, TextSink, ToolCall,
@@ -18,4 +19,3 @@ pub use policy::{AgentConfig, PolicyRule, ToolPolicy};
 pub use progress::{Next, OpenCall, Progress};
 pub use run::{AgentRun, CallKey, CallOutcome, Conversation, RunStatus, RunStep, StepKind, Verdict};
 pub use tools::{Builtin, Effect};
-pub use crate::engine::{AgentTool, CallSummary, ChatOutcome, RUN_GRACE};

@@ -122,7 +122,14 @@ impl State {
             Record::Profile(p) => insert(&mut self.profiles, Entity::Profile, seq, p.user_id, p),
             Record::Conversation(c) => insert(&mut self.conversations, Entity::Conversation, seq, c.id, c),
             Record::Run(r) => insert(&mut self.runs, Entity::Run, seq, r.id, r),
-            Record::Step(s) => insert(&mut self.steps, Entity::Step, seq, s.id, s),
+            Record::Step(s) => {
+                // Step n of a run is written once, whatever its id (as the
+                // stores' unique (run_id, seq) keeps it).
+                if self.steps.rows.values().any(|(_, x)| x.run_id == s.run_id && x.seq == s.seq) {
+                    return Err(Error::Conflict(Conflict::DuplicateId { entity: Entity::Step }));
+                }
+                insert(&mut self.steps, Entity::Step, seq, s.id, s)
+            }
         }
     }
 

@@ -164,6 +164,15 @@ macro_rules! store_conformance_tests {
             forged_or_altered_approvals_never_run_a_call,
             denied_and_unknown_tools_are_reported_not_run,
             a_run_resumes_after_a_crash_at_any_write_without_repeating,
+            agent_records_round_trip_every_field,
+            a_run_step_is_written_once,
+            stale_run_and_conversation_updates_conflict,
+            run_and_step_references_must_be_the_owners,
+            conversations_list_most_recently_updated_first,
+            runs_of_a_conversation_come_oldest_first,
+            agent_records_are_scoped_to_their_owner,
+            deleting_a_conversation_deletes_its_runs_and_steps,
+            deleting_a_task_unlinks_its_runs,
         );
     };
     (@cases ($attr:meta) $make:expr; $($case:ident),* $(,)?) => {

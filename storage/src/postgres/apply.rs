@@ -145,6 +145,7 @@ async fn one_statement(conn: &mut PgConnection, write: Option<&Write>, events: &
         Write::Update { record, expected_version } => {
             let mode = Mode::Update { expected: record.version().and(*expected_version) };
             check_references(conn, record).await?;
+            never_updated(record)?;
             (statements::write_within(record, mode, wrap)?, mode)
         }
         Write::Delete { entity, owner, id } => {
@@ -196,11 +197,21 @@ async fn insert(conn: &mut PgConnection, record: &Record) -> Result<()> {
 async fn update(conn: &mut PgConnection, record: &Record, expected: Option<i64>) -> Result<()> {
     let mode = Mode::Update { expected: record.version().and(expected) };
     check_references(conn, record).await?;
+    never_updated(record)?;
     let done = statements::write(record, mode)?.execute(&mut *conn).await.map_err(write_failure)?;
     if done.rows_affected() > 0 {
         return Ok(());
     }
     Err(unchanged(conn, record, mode).await)
+}
+
+/// A run step is insert-only: updating one is a bug in the caller (after
+/// its references are checked, as the memory store does).
+fn never_updated(record: &Record) -> Result<()> {
+    match record {
+        Record::Step(_) => Err(Error::Internal("a run step is never updated".into()).into()),
+        _ => Ok(()),
+    }
 }
 
 /// Why an update matched nothing, from the row as it is now.
@@ -234,6 +245,8 @@ async fn check_references(conn: &mut PgConnection, record: &Record) -> Result<()
         let sql = match reference.target() {
             Entity::Task => "SELECT 1 FROM tasks WHERE id = $1 AND user_id = $2",
             Entity::Thought => "SELECT 1 FROM thoughts WHERE id = $1 AND user_id = $2",
+            Entity::Conversation => "SELECT 1 FROM conversations WHERE id = $1 AND user_id = $2",
+            Entity::Run => "SELECT 1 FROM runs WHERE id = $1 AND user_id = $2",
             other => return Err(StoreError::Bug(format!("a reference to a {other} cannot be checked"))),
         };
         if sqlx::query(sql).bind(reference.id).bind(record.owner().0).fetch_optional(&mut *conn).await?.is_none() {

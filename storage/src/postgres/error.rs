@@ -86,6 +86,8 @@ pub(crate) fn write_failure(e: sqlx::Error) -> StoreError {
     if db.is_unique_violation() {
         let conflict = match db.constraint() {
             Some("users_email_key") => Conflict::UniqueField { entity: Entity::User, field: "email" },
+            // Step n of a run is written once, whatever its id.
+            Some("steps_run_seq_key") => Conflict::DuplicateId { entity: Entity::Step },
             constraint => Conflict::DuplicateId { entity: table_entity(constraint) },
         };
         return Error::Conflict(conflict).into();
@@ -94,6 +96,8 @@ pub(crate) fn write_failure(e: sqlx::Error) -> StoreError {
         let missing = match db.constraint() {
             Some("tasks_source_thought_fkey") => Entity::SourceThought,
             Some("suggestions_source_thought_fkey") => Entity::Thought,
+            Some("runs_conversation_fkey") => Entity::Conversation,
+            Some("steps_run_fkey") => Entity::Run,
             _ => Entity::Task,
         };
         return Error::not_found(missing).into();
@@ -112,6 +116,9 @@ fn table_entity(constraint: Option<&str>) -> Entity {
         Some("settings") => Entity::Settings,
         Some("profiles") => Entity::Profile,
         Some("jobs") => Entity::Job,
+        Some("conversations") => Entity::Conversation,
+        Some("runs") => Entity::Run,
+        Some("steps") => Entity::Step,
         _ => Entity::Task,
     }
 }

@@ -5,6 +5,7 @@
 
 use sqlx::{AssertSqlSafe, PgPool, Row};
 use steward_core::UserId;
+use steward_core::agent::run::{AgentRun, Conversation, RunStep};
 use steward_core::approval::Approval;
 use steward_core::event::{Event, EventQuery};
 use steward_core::query::{Page, PageRequest, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
@@ -26,7 +27,9 @@ use super::apply::{EVENTS_BARRIER, barrier_key};
 use super::search::PREFIX_QUERY;
 use super::sql::{self, Arg, Filter, PageQuery, Total};
 use crate::decode;
-use crate::schema::{API_KEYS, APPROVALS, PROFILES, SETTINGS, SUGGESTIONS, TASKS, THOUGHTS, USERS, once};
+use crate::schema::{
+    API_KEYS, APPROVALS, CONVERSATIONS, PROFILES, RUNS, SETTINGS, STEPS, SUGGESTIONS, TASKS, THOUGHTS, USERS, once,
+};
 
 /// How this store's SQL writes bind parameters.
 const STYLE: Placeholders = Placeholders::Numbered;
@@ -89,6 +92,38 @@ owned!(task, TASKS, Task, crate::schema::tasks::decode);
 owned!(thought, THOUGHTS, Thought, crate::schema::thoughts::decode);
 owned!(suggestion, SUGGESTIONS, Suggestion, crate::schema::suggestions::decode);
 owned!(approval, APPROVALS, Approval, crate::schema::approvals::decode);
+owned!(conversation, CONVERSATIONS, Conversation, crate::schema::conversations::decode);
+owned!(run, RUNS, AgentRun, crate::schema::runs::decode);
+
+/// The owner's conversations, most recently updated first, ties the later
+/// inserted first (`conversations_by_updated`, walked backwards).
+pub(crate) async fn conversations(pool: &PgPool, owner: UserId, page: PageRequest) -> Result<Page<Conversation>> {
+    let f = Filter::owner(STYLE, owner.0);
+    let query = PageQuery {
+        columns: once!(CONVERSATIONS.select_list()),
+        table: CONVERSATIONS.name,
+        filter: &f,
+        order: "updated_at DESC, seq DESC",
+        total: Total::Rows,
+    };
+    sql::page(pool, query, page, crate::schema::conversations::decode).await
+}
+
+/// The runs of one conversation, oldest first (`runs_by_conversation`).
+pub(crate) async fn runs(pool: &PgPool, owner: UserId, conversation: Uuid) -> Result<Vec<AgentRun>> {
+    let sql = once!(format!(
+        "SELECT {} FROM runs WHERE conversation_id = $1 AND user_id = $2 ORDER BY created_at, seq",
+        RUNS.select_list()
+    ));
+    sql::all(pool, sql, &[Arg::Id(conversation), Arg::Id(owner.0)], crate::schema::runs::decode).await
+}
+
+/// A run's steps in `seq` order (the `(run_id, seq)` key).
+pub(crate) async fn run_steps(pool: &PgPool, owner: UserId, run: Uuid) -> Result<Vec<RunStep>> {
+    let sql =
+        once!(format!("SELECT {} FROM steps WHERE run_id = $1 AND user_id = $2 ORDER BY seq", STEPS.select_list()));
+    sql::all(pool, sql, &[Arg::Id(run), Arg::Id(owner.0)], crate::schema::steps::decode).await
+}
 
 /// Keyset pages in id order (exports): the owner's rows after `after`.
 macro_rules! after {

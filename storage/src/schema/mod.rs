@@ -10,8 +10,8 @@
 //! `decode::ColumnReader` and `encode::ColumnWriter` hide), except where a
 //! table says otherwise.
 
-use steward_core::Entity;
 use steward_core::store::{Record, Write};
+use steward_core::{Entity, Error};
 
 use crate::encode::ColumnWriter;
 use crate::error::Result;
@@ -57,8 +57,11 @@ pub(crate) use once;
 
 pub(crate) mod api_keys;
 pub(crate) mod approvals;
+pub(crate) mod conversations;
 pub(crate) mod profiles;
+pub(crate) mod runs;
 pub(crate) mod settings;
+pub(crate) mod steps;
 pub(crate) mod suggestions;
 pub(crate) mod tasks;
 pub(crate) mod thoughts;
@@ -66,8 +69,11 @@ pub(crate) mod users;
 
 pub(crate) use api_keys::TABLE as API_KEYS;
 pub(crate) use approvals::TABLE as APPROVALS;
+pub(crate) use conversations::TABLE as CONVERSATIONS;
 pub(crate) use profiles::TABLE as PROFILES;
+pub(crate) use runs::TABLE as RUNS;
 pub(crate) use settings::TABLE as SETTINGS;
+pub(crate) use steps::TABLE as STEPS;
 pub(crate) use suggestions::TABLE as SUGGESTIONS;
 pub(crate) use tasks::TABLE as TASKS;
 pub(crate) use thoughts::TABLE as THOUGHTS;
@@ -85,12 +91,31 @@ pub(crate) fn bind_row<'a, W: ColumnWriter<'a>>(w: &mut W, record: &'a Record) -
         Record::Approval(a) => approvals::bind(w, a),
         Record::Settings(s) => settings::bind(w, s),
         Record::Profile(p) => profiles::bind(w, p),
+        Record::Conversation(c) => conversations::bind(w, c),
+        Record::Run(r) => runs::bind(w, r),
+        Record::Step(s) => steps::bind(w, s),
     }
 }
 
+/// A token count as the 64-bit integer both dialects store it as.
+pub(crate) fn tokens(n: u64) -> Result<i64> {
+    i64::try_from(n).map_err(|_| Error::invalid("usage", "a token count is too large to store").into())
+}
+
 /// Every record table, in [`table_index`] order.
-pub(crate) const TABLES: [&Table; 8] =
-    [&USERS, &API_KEYS, &TASKS, &THOUGHTS, &SUGGESTIONS, &APPROVALS, &SETTINGS, &PROFILES];
+pub(crate) const TABLES: [&Table; 11] = [
+    &USERS,
+    &API_KEYS,
+    &TASKS,
+    &THOUGHTS,
+    &SUGGESTIONS,
+    &APPROVALS,
+    &SETTINGS,
+    &PROFILES,
+    &CONVERSATIONS,
+    &RUNS,
+    &STEPS,
+];
 
 /// Where `record`'s table is in [`TABLES`].
 pub(crate) fn table_index(record: &Record) -> usize {
@@ -103,6 +128,9 @@ pub(crate) fn table_index(record: &Record) -> usize {
         Record::Approval(_) => 5,
         Record::Settings(_) => 6,
         Record::Profile(_) => 7,
+        Record::Conversation(_) => 8,
+        Record::Run(_) => 9,
+        Record::Step(_) => 10,
     }
 }
 
@@ -112,6 +140,7 @@ pub(crate) fn deletable(entity: Entity) -> Option<&'static Table> {
         Entity::Task => Some(&TASKS),
         Entity::Thought => Some(&THOUGHTS),
         Entity::ApiKey => Some(&API_KEYS),
+        Entity::Conversation => Some(&CONVERSATIONS),
         _ => None,
     }
 }
@@ -223,7 +252,7 @@ impl WriteSql {
     pub(crate) fn new(style: Placeholders) -> WriteSql {
         WriteSql {
             tables: TABLES.iter().map(|t| Statements::new(t, style)).collect(),
-            deletes: [Entity::Task, Entity::Thought, Entity::ApiKey]
+            deletes: [Entity::Task, Entity::Thought, Entity::ApiKey, Entity::Conversation]
                 .into_iter()
                 .filter_map(|e| Some((e, delete(deletable(e)?, style))))
                 .collect(),
@@ -256,13 +285,13 @@ pub(crate) fn plain(writes: &[Write]) -> Option<&Record> {
 
 /// The row counts multi-row statements come in: few shapes, so each stays
 /// prepared.
-const RUNS: [usize; 4] = [64, 16, 4, 1];
+const RUN_SIZES: [usize; 4] = [64, 16, 4, 1];
 
 /// Splits `items` into runs of 64, 16, 4 and 1 rows, in order.
 pub(crate) fn chunks<T>(mut items: &[T]) -> Vec<&[T]> {
     let mut out = Vec::new();
     while !items.is_empty() {
-        let size = RUNS.into_iter().find(|&s| s <= items.len()).unwrap_or(1);
+        let size = RUN_SIZES.into_iter().find(|&s| s <= items.len()).unwrap_or(1);
         let (chunk, rest) = items.split_at(size);
         out.push(chunk);
         items = rest;
@@ -282,6 +311,8 @@ pub(crate) const PENDING_JOBS: &str = "state IN ('available', 'failed_retrying',
 mod tests {
     use super::*;
     use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+    use steward_core::agent::model::Usage;
+    use steward_core::agent::run::{AgentRun, Conversation, RunStatus, RunStep, StepKind};
     use steward_core::approval::Approval;
     use steward_core::settings::{Profile, Settings};
     use steward_core::suggestion::Suggestion;
@@ -504,6 +535,39 @@ mod tests {
             }),
             Record::Settings(Settings::defaults(owner, now)),
             Record::Profile(Profile::empty(owner, now)),
+            Record::Conversation(Conversation {
+                id: id(7).into(),
+                user_id: owner,
+                title: "c".into(),
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            }),
+            Record::Run(AgentRun {
+                id: id(8).into(),
+                user_id: owner,
+                conversation_id: id(7).into(),
+                task_id: None,
+                status: RunStatus::Queued,
+                steps: 0,
+                turns: 0,
+                usage: Usage::default(),
+                model: None,
+                response: None,
+                error: None,
+                created_at: now,
+                updated_at: now,
+                finished_at: None,
+                version: 1,
+            }),
+            Record::Step(RunStep {
+                id: id(9).into(),
+                user_id: owner,
+                run_id: id(8).into(),
+                seq: 0,
+                kind: StepKind::UserMessage { text: "hi".into() },
+                created_at: now,
+            }),
         ]
     }
 

@@ -139,6 +139,9 @@ fn insert(conn: &Connection, record: &Record) -> Result<()> {
 
 fn update(conn: &Connection, record: &Record, expected: Option<i64>) -> Result<()> {
     check_references(conn, record)?;
+    if let Record::Step(_) = record {
+        return Err(Error::Internal("a run step is never updated".into()).into());
+    }
     let expected = record.version().and(expected);
     let (sql, binds) = statements::write(record, Mode::Update { expected })?;
     let changed = run(conn, sql, &binds).map_err(|e| write_failure(conn, e, record))?;
@@ -167,6 +170,8 @@ fn holds(conn: &Connection, reference: Reference, owner: UserId) -> Result<bool>
     let sql = match reference.target() {
         Entity::Task => "SELECT 1 FROM tasks WHERE id = ? AND user_id = ?",
         Entity::Thought => "SELECT 1 FROM thoughts WHERE id = ? AND user_id = ?",
+        Entity::Conversation => "SELECT 1 FROM conversations WHERE id = ? AND user_id = ?",
+        Entity::Run => "SELECT 1 FROM runs WHERE id = ? AND user_id = ?",
         other => return Err(StoreError::Bug(format!("a reference to a {other} cannot be checked"))),
     };
     conn.prepare_cached(sql)

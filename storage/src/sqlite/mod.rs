@@ -28,9 +28,10 @@ use std::thread::JoinHandle;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
+use steward_core::agent::run::{AgentRun, Conversation, RunStep};
 use steward_core::approval::Approval;
 use steward_core::event::{Event, EventQuery};
-use steward_core::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
+use steward_core::ids::{ApiKeyId, ApprovalId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId};
 use steward_core::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use steward_core::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
 use steward_core::settings::{Profile, Settings};
@@ -251,6 +252,26 @@ impl Store for SqliteStore {
 
     async fn approvals(&self, owner: UserId, query: &ApprovalQuery) -> Result<Page<Approval>> {
         read::approvals(&self.read, owner, query).await.map_err(public)
+    }
+
+    async fn conversation(&self, owner: UserId, id: ConversationId) -> Result<Option<Conversation>> {
+        read::conversation(&self.read, owner, id.0).await.map_err(public)
+    }
+
+    async fn conversations(&self, owner: UserId, page: PageRequest) -> Result<Page<Conversation>> {
+        read::conversations(&self.read, owner, page).await.map_err(public)
+    }
+
+    async fn run(&self, owner: UserId, id: RunId) -> Result<Option<AgentRun>> {
+        read::run(&self.read, owner, id.0).await.map_err(public)
+    }
+
+    async fn runs(&self, owner: UserId, conversation: ConversationId) -> Result<Vec<AgentRun>> {
+        read::runs(&self.read, owner, conversation.0).await.map_err(public)
+    }
+
+    async fn run_steps(&self, owner: UserId, run: RunId) -> Result<Vec<RunStep>> {
+        read::run_steps(&self.read, owner, run.0).await.map_err(public)
     }
 
     async fn settings(&self, owner: UserId) -> Result<Option<Settings>> {

@@ -5,6 +5,7 @@
 
 use sqlx::SqlitePool;
 use steward_core::UserId;
+use steward_core::agent::run::{AgentRun, Conversation, RunStep};
 use steward_core::approval::Approval;
 use steward_core::event::{Event, EventQuery};
 use steward_core::query::{Page, PageRequest, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
@@ -106,6 +107,27 @@ macro_rules! owned {
 owned!(thought, "thoughts", Thought, crate::schema::thoughts::decode);
 owned!(suggestion, "suggestions", Suggestion, crate::schema::suggestions::decode);
 owned!(approval, "approvals", Approval, crate::schema::approvals::decode);
+owned!(conversation, "conversations", Conversation, crate::schema::conversations::decode);
+owned!(run, "runs", AgentRun, crate::schema::runs::decode);
+
+/// The owner's conversations, most recently updated first, ties the later
+/// inserted first (`conversations_by_updated`, walked backwards).
+pub(crate) async fn conversations(pool: &SqlitePool, owner: UserId, page: PageRequest) -> Result<Page<Conversation>> {
+    let query = PageQuery::filtered("conversations", &Filter::owner(STYLE, owner.0), "updated_at DESC, seq DESC");
+    sql::page(pool, query, page, crate::schema::conversations::decode).await
+}
+
+/// The runs of one conversation, oldest first (`runs_by_conversation`).
+pub(crate) async fn runs(pool: &SqlitePool, owner: UserId, conversation: Uuid) -> Result<Vec<AgentRun>> {
+    let sql = "SELECT * FROM runs WHERE conversation_id = ? AND user_id = ? ORDER BY created_at, seq";
+    sql::all(pool, sql, &[Arg::Id(conversation), Arg::Id(owner.0)], crate::schema::runs::decode).await
+}
+
+/// A run's steps in `seq` order (the `(run_id, seq)` key).
+pub(crate) async fn run_steps(pool: &SqlitePool, owner: UserId, run: Uuid) -> Result<Vec<RunStep>> {
+    let sql = "SELECT * FROM steps WHERE run_id = ? AND user_id = ? ORDER BY seq";
+    sql::all(pool, sql, &[Arg::Id(run), Arg::Id(owner.0)], crate::schema::steps::decode).await
+}
 
 pub(crate) async fn settings(pool: &SqlitePool, owner: UserId) -> Result<Option<Settings>> {
     sql::one(pool, "SELECT * FROM settings WHERE user_id = ?", &[Arg::Id(owner.0)], crate::schema::settings::decode)

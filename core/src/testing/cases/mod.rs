@@ -1,6 +1,7 @@
 //! The conformance cases, one public async function each, grouped by
 //! concept. Each takes a fresh store.
 
+mod agent;
 mod agent_runs;
 mod approvals;
 mod concurrency;
@@ -11,6 +12,7 @@ mod thoughts;
 mod users;
 mod writes;
 
+pub use agent::*;
 pub use agent_runs::*;
 pub use approvals::*;
 pub use concurrency::*;
