@@ -1,0 +1,474 @@
+//! The Anthropic Messages API provider: `POST {base}/v1/messages`, whole or
+//! streamed as server-sent events.
+//!
+//! This file owns the wire format — how a [`ModelRequest`] becomes a
+//! Messages request and how an answer (or its event stream) becomes a
+//! [`ModelReply`]. Retrying and falling back are the wrappers' business;
+//! HTTP status mapping is shared with the other providers (`http.rs`).
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use reqwest::Client;
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use steward_core::agent::model::{
+    LanguageModel, ModelError, ModelReply, ModelRequest, Part, Speaker, StopReason, TextSink, ToolCall, Usage,
+};
+
+use crate::config::HttpTimeouts;
+use crate::http::{self, Flow};
+use crate::secret::ApiKey;
+
+/// Where the API lives unless configured otherwise.
+pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+/// The model asked for unless configured otherwise.
+pub const DEFAULT_MODEL: &str = "claude-sonnet-4-5";
+/// The API version this file speaks.
+pub const API_VERSION: &str = "2023-06-01";
+
+/// What an [`Anthropic`] provider needs.
+#[derive(Debug, Clone)]
+pub struct AnthropicConfig {
+    pub api_key: ApiKey,
+    /// Without the `/v1/messages` path.
+    pub base_url: String,
+    pub model: String,
+    pub timeouts: HttpTimeouts,
+}
+
+impl AnthropicConfig {
+    /// The public API with the default model and timeouts.
+    pub fn new(api_key: ApiKey) -> AnthropicConfig {
+        AnthropicConfig {
+            api_key,
+            base_url: DEFAULT_BASE_URL.into(),
+            model: DEFAULT_MODEL.into(),
+            timeouts: HttpTimeouts::default(),
+        }
+    }
+}
+
+/// A model served by the Anthropic Messages API.
+#[derive(Debug)]
+pub struct Anthropic {
+    client: Client,
+    url: String,
+    api_key: ApiKey,
+    model: String,
+    timeouts: HttpTimeouts,
+}
+
+impl Anthropic {
+    pub fn new(config: AnthropicConfig) -> Result<Anthropic, ModelError> {
+        Ok(Anthropic {
+            client: http::client(&config.timeouts)?,
+            url: http::join(&config.base_url, "v1/messages"),
+            api_key: config.api_key,
+            model: config.model,
+            timeouts: config.timeouts,
+        })
+    }
+
+    fn headers(&self) -> Result<HeaderMap, ModelError> {
+        let mut headers = HeaderMap::new();
+        let mut key = HeaderValue::from_str(self.api_key.expose())
+            .map_err(|_| ModelError::NotConfigured("the Anthropic API key is not a valid header value".into()))?;
+        key.set_sensitive(true);
+        headers.insert("x-api-key", key);
+        headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
+        Ok(headers)
+    }
+
+    fn reply_model(&self, answered: Option<&str>) -> String {
+        format!("anthropic/{}", answered.filter(|m| !m.is_empty()).unwrap_or(&self.model))
+    }
+}
+
+#[async_trait]
+impl LanguageModel for Anthropic {
+    fn name(&self) -> &str {
+        "anthropic"
+    }
+
+    async fn complete(&self, request: &ModelRequest) -> Result<ModelReply, ModelError> {
+        let body = wire_request(&self.model, request, false);
+        let response =
+            http::post_json(&self.client, &self.url, self.headers()?, &body, Some(self.timeouts.request)).await?;
+        let answer: WireResponse = http::read_json(response).await?;
+        let parts = answer
+            .content
+            .into_iter()
+            .filter_map(|block| match block {
+                WireBlockOut::Text { text } => Some(Part::Text { text }),
+                WireBlockOut::ToolUse { id, name, input } => {
+                    Some(Part::ToolCall(ToolCall { id, name, arguments: input }))
+                }
+                WireBlockOut::Other => None,
+            })
+            .collect();
+        Ok(ModelReply {
+            parts,
+            stop: stop_reason(answer.stop_reason.as_deref()),
+            usage: answer.usage.map(WireUsage::into_usage).unwrap_or_default(),
+            model: self.reply_model(answer.model.as_deref()),
+        })
+    }
+
+    async fn stream(&self, request: &ModelRequest, on_text: TextSink<'_>) -> Result<ModelReply, ModelError> {
+        let body = wire_request(&self.model, request, true);
+        let response = http::post_json(&self.client, &self.url, self.headers()?, &body, None).await?;
+        let mut turn = StreamedTurn::default();
+        http::read_events(response, |event| turn.apply(&event.data, on_text)).await?;
+        turn.finish(self)
+    }
+}
+
+// ---- request ----
+
+#[derive(Serialize)]
+struct WireRequest<'a> {
+    model: &'a str,
+    max_tokens: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system: Option<&'a str>,
+    messages: Vec<WireMessage<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<WireTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
+}
+
+#[derive(Serialize)]
+struct WireMessage<'a> {
+    role: &'static str,
+    content: Vec<WireBlockIn<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum WireBlockIn<'a> {
+    Text { text: &'a str },
+    ToolUse { id: &'a str, name: &'a str, input: &'a Value },
+    ToolResult { tool_use_id: &'a str, content: &'a str, is_error: bool },
+}
+
+#[derive(Serialize)]
+struct WireTool<'a> {
+    name: &'a str,
+    description: &'a str,
+    input_schema: &'a Value,
+}
+
+fn wire_request<'a>(model: &'a str, request: &'a ModelRequest, stream: bool) -> WireRequest<'a> {
+    let messages = request
+        .messages
+        .iter()
+        .map(|m| WireMessage {
+            role: match m.speaker {
+                Speaker::User => "user",
+                Speaker::Assistant => "assistant",
+            },
+            content: m
+                .parts
+                .iter()
+                .filter_map(|part| match part {
+                    // The API refuses empty text blocks.
+                    Part::Text { text } if text.is_empty() => None,
+                    Part::Text { text } => Some(WireBlockIn::Text { text }),
+                    Part::ToolCall(c) => Some(WireBlockIn::ToolUse { id: &c.id, name: &c.name, input: &c.arguments }),
+                    Part::ToolResult(r) => Some(WireBlockIn::ToolResult {
+                        tool_use_id: &r.call_id,
+                        content: &r.content,
+                        is_error: r.is_error,
+                    }),
+                })
+                .collect(),
+        })
+        .collect();
+    WireRequest {
+        model,
+        max_tokens: request.max_tokens,
+        system: request.system.as_deref().filter(|s| !s.is_empty()),
+        messages,
+        tools: request
+            .tools
+            .iter()
+            .map(|t| WireTool { name: &t.name, description: &t.description, input_schema: &t.input_schema })
+            .collect(),
+        temperature: request.temperature,
+        stream,
+    }
+}
+
+// ---- answer ----
+
+#[derive(Deserialize)]
+struct WireResponse {
+    #[serde(default)]
+    content: Vec<WireBlockOut>,
+    stop_reason: Option<String>,
+    usage: Option<WireUsage>,
+    model: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum WireBlockOut {
+    Text {
+        text: String,
+    },
+    ToolUse {
+        id: String,
+        name: String,
+        #[serde(default)]
+        input: Value,
+    },
+    /// Thinking and other blocks this port has no place for.
+    #[serde(other)]
+    Other,
+}
+
+/// Input tokens count the cached prompt too: a turn's cost is all it read.
+#[derive(Deserialize, Default, Clone, Copy)]
+struct WireUsage {
+    #[serde(default)]
+    input_tokens: Option<u64>,
+    #[serde(default)]
+    output_tokens: Option<u64>,
+    #[serde(default)]
+    cache_creation_input_tokens: Option<u64>,
+    #[serde(default)]
+    cache_read_input_tokens: Option<u64>,
+}
+
+impl WireUsage {
+    fn input(&self) -> Option<u64> {
+        self.input_tokens
+            .map(|n| n + self.cache_creation_input_tokens.unwrap_or(0) + self.cache_read_input_tokens.unwrap_or(0))
+    }
+
+    fn into_usage(self) -> Usage {
+        Usage { input_tokens: self.input().unwrap_or(0), output_tokens: self.output_tokens.unwrap_or(0) }
+    }
+}
+
+fn stop_reason(reason: Option<&str>) -> StopReason {
+    match reason {
+        Some("end_turn") | Some("stop_sequence") => StopReason::EndTurn,
+        Some("tool_use") => StopReason::ToolUse,
+        Some("max_tokens") => StopReason::MaxTokens,
+        Some("refusal") => StopReason::Refusal,
+        Some(other) => StopReason::Other(other.to_owned()),
+        None => StopReason::Other("unknown".into()),
+    }
+}
+
+// ---- streaming ----
+
+/// One event of the stream, as far as this provider reads it.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum WireEvent {
+    MessageStart {
+        message: WireStartMessage,
+    },
+    ContentBlockStart {
+        index: usize,
+        content_block: WireStartBlock,
+    },
+    ContentBlockDelta {
+        index: usize,
+        delta: WireDelta,
+    },
+    ContentBlockStop,
+    MessageDelta {
+        delta: WireMessageDelta,
+        usage: Option<WireUsage>,
+    },
+    MessageStop,
+    Ping,
+    Error {
+        error: WireError,
+    },
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(Deserialize)]
+struct WireStartMessage {
+    model: Option<String>,
+    usage: Option<WireUsage>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum WireStartBlock {
+    Text {
+        #[serde(default)]
+        text: String,
+    },
+    ToolUse {
+        id: String,
+        name: String,
+        #[serde(default)]
+        input: Value,
+    },
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum WireDelta {
+    TextDelta {
+        text: String,
+    },
+    InputJsonDelta {
+        partial_json: String,
+    },
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Deserialize)]
+struct WireMessageDelta {
+    stop_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireError {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    message: Option<String>,
+}
+
+enum Block {
+    Text(String),
+    Tool { id: String, name: String, start_input: Value, json: String },
+    Ignored,
+}
+
+/// A turn being assembled from its events.
+#[derive(Default)]
+struct StreamedTurn {
+    model: Option<String>,
+    blocks: BTreeMap<usize, Block>,
+    stop: Option<String>,
+    usage: WireUsage,
+    complete: bool,
+}
+
+impl StreamedTurn {
+    fn apply(&mut self, data: &str, on_text: TextSink<'_>) -> Result<Flow, ModelError> {
+        let event: WireEvent =
+            serde_json::from_str(data).map_err(|e| ModelError::Malformed(format!("unexpected stream event: {e}")))?;
+        match event {
+            WireEvent::MessageStart { message } => {
+                self.model = message.model;
+                if let Some(usage) = message.usage {
+                    self.merge_usage(usage);
+                }
+            }
+            WireEvent::ContentBlockStart { index, content_block } => {
+                let block = match content_block {
+                    WireStartBlock::Text { text } => {
+                        if !text.is_empty() {
+                            on_text(&text);
+                        }
+                        Block::Text(text)
+                    }
+                    WireStartBlock::ToolUse { id, name, input } => {
+                        Block::Tool { id, name, start_input: input, json: String::new() }
+                    }
+                    WireStartBlock::Other => Block::Ignored,
+                };
+                self.blocks.insert(index, block);
+            }
+            WireEvent::ContentBlockDelta { index, delta } => match (self.blocks.get_mut(&index), delta) {
+                (Some(Block::Text(text)), WireDelta::TextDelta { text: piece }) => {
+                    on_text(&piece);
+                    text.push_str(&piece);
+                }
+                (Some(Block::Tool { json, .. }), WireDelta::InputJsonDelta { partial_json }) => {
+                    json.push_str(&partial_json);
+                }
+                (Some(Block::Ignored), _) | (_, WireDelta::Other) => {}
+                (None, _) => return Err(ModelError::Malformed(format!("a delta for unknown block {index}"))),
+                (Some(_), _) => {
+                    return Err(ModelError::Malformed(format!("a delta of the wrong kind for block {index}")));
+                }
+            },
+            WireEvent::ContentBlockStop | WireEvent::Ping | WireEvent::Unknown => {}
+            WireEvent::MessageDelta { delta, usage } => {
+                if delta.stop_reason.is_some() {
+                    self.stop = delta.stop_reason;
+                }
+                if let Some(usage) = usage {
+                    self.merge_usage(usage);
+                }
+            }
+            WireEvent::MessageStop => {
+                self.complete = true;
+                return Ok(Flow::Done);
+            }
+            WireEvent::Error { error } => return Err(stream_error(error)),
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Usage arrives in pieces: input at the start, the running output
+    /// count with each `message_delta`; later counts replace earlier ones.
+    fn merge_usage(&mut self, usage: WireUsage) {
+        if let Some(input) = usage.input() {
+            self.usage.input_tokens = Some(input);
+        }
+        if usage.output_tokens.is_some() {
+            self.usage.output_tokens = usage.output_tokens;
+        }
+    }
+
+    fn finish(self, provider: &Anthropic) -> Result<ModelReply, ModelError> {
+        if !self.complete {
+            return Err(ModelError::Unavailable("the answer stream ended before message_stop".into()));
+        }
+        let mut parts = Vec::with_capacity(self.blocks.len());
+        for block in self.blocks.into_values() {
+            match block {
+                Block::Text(text) => parts.push(Part::Text { text }),
+                Block::Tool { id, name, start_input, json } => {
+                    let arguments = if json.trim().is_empty() {
+                        start_input
+                    } else {
+                        serde_json::from_str(&json).map_err(|e| {
+                            ModelError::Malformed(format!("the arguments of tool call `{name}` are not JSON: {e}"))
+                        })?
+                    };
+                    parts.push(Part::ToolCall(ToolCall { id, name, arguments }));
+                }
+                Block::Ignored => {}
+            }
+        }
+        Ok(ModelReply {
+            parts,
+            stop: stop_reason(self.stop.as_deref()),
+            usage: self.usage.into_usage(),
+            model: provider.reply_model(self.model.as_deref()),
+        })
+    }
+}
+
+/// An `error` event: the status never came, so its type says what happened.
+fn stream_error(error: WireError) -> ModelError {
+    let message = http::shorten(error.message.as_deref().unwrap_or("the stream reported an error"));
+    match error.kind.as_deref() {
+        Some("overloaded_error") | Some("api_error") => ModelError::Unavailable(message),
+        Some("rate_limit_error") => ModelError::RateLimited { retry_after: None },
+        Some("authentication_error") | Some("permission_error") => ModelError::Unauthorized(message),
+        Some("timeout_error") => ModelError::Timeout,
+        _ => ModelError::Rejected(message),
+    }
+}
