@@ -1,5 +1,7 @@
 //! The Anthropic provider against a local server speaking the Messages API.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{Heard, bodies, conversation, short_timeouts, sse};
@@ -334,13 +336,16 @@ async fn streamed_tool_arguments_that_are_not_json_are_malformed() {
     assert!(matches!(&err, ModelError::Malformed(m) if m.contains("add_task")), "{err:?}");
 }
 
+/// What a test expects of an error.
+type Expect = fn(&ModelError) -> bool;
+
 fn error_body(kind: &str, message: &str) -> Value {
     json!({"type": "error", "error": {"type": kind, "message": message}})
 }
 
 #[tokio::test]
 async fn http_failures_map_to_what_a_caller_can_act_on() {
-    let cases: Vec<(ResponseTemplate, fn(&ModelError) -> bool)> = vec![
+    let cases: Vec<(ResponseTemplate, Expect)> = vec![
         (
             ResponseTemplate::new(401).set_body_json(error_body("authentication_error", "invalid x-api-key")),
             |e| matches!(e, ModelError::Unauthorized(m) if m == "invalid x-api-key"),

@@ -2,7 +2,7 @@
 //! a text sink that remembers what it heard, short timeouts, and reading
 //! what a local mock server received.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
