@@ -101,12 +101,18 @@ pub(crate) async fn read_events(
 
 /// Maps a failed HTTP status to the error a caller can act on.
 pub(crate) fn status_error(status: StatusCode, retry_after: Option<Duration>, message: Option<String>) -> ModelError {
-    let message = message.unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
-    match status.as_u16() {
+    let code = status.as_u16();
+    if (500..=599).contains(&code) {
+        return ModelError::Unavailable(match message {
+            Some(message) => format!("HTTP {code}: {message}"),
+            None => format!("HTTP {code}"),
+        });
+    }
+    let message = message.unwrap_or_else(|| format!("HTTP {code}"));
+    match code {
         429 => ModelError::RateLimited { retry_after },
         401 | 403 => ModelError::Unauthorized(message),
         408 => ModelError::Timeout,
-        500..=599 => ModelError::Unavailable(format!("HTTP {}: {message}", status.as_u16())),
         400..=499 => ModelError::Rejected(message),
         _ => ModelError::Malformed(format!("unexpected HTTP status {}", status.as_u16())),
     }
