@@ -270,3 +270,18 @@ async fn a_stream_that_already_spoke_is_neither_retried_nor_continued_by_another
     assert_eq!(chain.stream(&conversation(), &heard.sink()).await.unwrap().message().text(), "whole");
     assert_eq!(heard.pieces(), ["whole"]);
 }
+
+#[tokio::test]
+async fn a_stream_that_does_not_start_in_time_times_out() {
+    let server = MockServer::start().await;
+    let slow = ResponseTemplate::new(200)
+        .set_body_raw("data: [DONE]\n\n", "text/event-stream")
+        .set_delay(Duration::from_secs(2));
+    answer_first_then(&server, "/v1/chat/completions", slow.clone(), 1, slow).await;
+
+    let started = Instant::now();
+    let err = openai(&server).stream(&conversation(), &Heard::default().sink()).await.unwrap_err();
+
+    assert_eq!(err, ModelError::Timeout);
+    assert!(started.elapsed() < Duration::from_millis(1500), "the timeout did not cut the wait");
+}
