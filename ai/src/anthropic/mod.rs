@@ -4,9 +4,8 @@
 //! This file owns the wire format — how a [`ModelRequest`] becomes a
 //! Messages request and how an answer (or its event stream) becomes a
 //! [`ModelReply`]. Retrying and falling back are the wrappers' business;
-//! HTTP status mapping is shared with the other providers (`http.rs`).
-
-use std::collections::BTreeMap;
+//! HTTP status mapping is shared with the other providers (`http.rs`);
+//! assembling a streamed turn from its events is `stream.rs`'s.
 
 use async_trait::async_trait;
 use reqwest::Client;
@@ -18,8 +17,11 @@ use steward_core::agent::model::{
 };
 
 use crate::config::HttpTimeouts;
-use crate::http::{self, Flow};
+use crate::http;
 use crate::secret::ApiKey;
+
+mod stream;
+use stream::StreamedTurn;
 
 /// Where the API lives unless configured otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -81,7 +83,7 @@ impl Anthropic {
         Ok(headers)
     }
 
-    fn reply_model(&self, answered: Option<&str>) -> String {
+    pub(super) fn reply_model(&self, answered: Option<&str>) -> String {
         format!("anthropic/{}", answered.filter(|m| !m.is_empty()).unwrap_or(&self.model))
     }
 }
@@ -234,11 +236,11 @@ enum WireBlockOut {
 
 /// Input tokens count the cached prompt too: a turn's cost is all it read.
 #[derive(Deserialize, Default, Clone, Copy)]
-struct WireUsage {
+pub(super) struct WireUsage {
     #[serde(default)]
     input_tokens: Option<u64>,
     #[serde(default)]
-    output_tokens: Option<u64>,
+    pub(super) output_tokens: Option<u64>,
     #[serde(default)]
     cache_creation_input_tokens: Option<u64>,
     #[serde(default)]
@@ -246,17 +248,17 @@ struct WireUsage {
 }
 
 impl WireUsage {
-    fn input(&self) -> Option<u64> {
+    pub(super) fn input(&self) -> Option<u64> {
         self.input_tokens
             .map(|n| n + self.cache_creation_input_tokens.unwrap_or(0) + self.cache_read_input_tokens.unwrap_or(0))
     }
 
-    fn into_usage(self) -> Usage {
+    pub(super) fn into_usage(self) -> Usage {
         Usage { input_tokens: self.input().unwrap_or(0), output_tokens: self.output_tokens.unwrap_or(0) }
     }
 }
 
-fn stop_reason(reason: Option<&str>) -> StopReason {
+pub(super) fn stop_reason(reason: Option<&str>) -> StopReason {
     match reason {
         Some("end_turn") | Some("stop_sequence") => StopReason::EndTurn,
         Some("tool_use") => StopReason::ToolUse,
@@ -264,211 +266,5 @@ fn stop_reason(reason: Option<&str>) -> StopReason {
         Some("refusal") => StopReason::Refusal,
         Some(other) => StopReason::Other(other.to_owned()),
         None => StopReason::Other("unknown".into()),
-    }
-}
-
-// ---- streaming ----
-
-/// One event of the stream, as far as this provider reads it.
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum WireEvent {
-    MessageStart {
-        message: WireStartMessage,
-    },
-    ContentBlockStart {
-        index: usize,
-        content_block: WireStartBlock,
-    },
-    ContentBlockDelta {
-        index: usize,
-        delta: WireDelta,
-    },
-    ContentBlockStop,
-    MessageDelta {
-        delta: WireMessageDelta,
-        usage: Option<WireUsage>,
-    },
-    MessageStop,
-    Ping,
-    Error {
-        error: WireError,
-    },
-    #[serde(other)]
-    Unknown,
-}
-
-#[derive(Deserialize)]
-struct WireStartMessage {
-    model: Option<String>,
-    usage: Option<WireUsage>,
-}
-
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum WireStartBlock {
-    Text {
-        #[serde(default)]
-        text: String,
-    },
-    ToolUse {
-        id: String,
-        name: String,
-        #[serde(default)]
-        input: Value,
-    },
-    #[serde(other)]
-    Other,
-}
-
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum WireDelta {
-    TextDelta {
-        text: String,
-    },
-    InputJsonDelta {
-        partial_json: String,
-    },
-    #[serde(other)]
-    Other,
-}
-
-#[derive(Deserialize)]
-struct WireMessageDelta {
-    stop_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct WireError {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    message: Option<String>,
-}
-
-enum Block {
-    Text(String),
-    Tool { id: String, name: String, start_input: Value, json: String },
-    Ignored,
-}
-
-/// A turn being assembled from its events.
-#[derive(Default)]
-struct StreamedTurn {
-    model: Option<String>,
-    blocks: BTreeMap<usize, Block>,
-    stop: Option<String>,
-    usage: WireUsage,
-    complete: bool,
-}
-
-impl StreamedTurn {
-    fn apply(&mut self, data: &str, on_text: TextSink<'_>) -> Result<Flow, ModelError> {
-        let event: WireEvent =
-            serde_json::from_str(data).map_err(|e| ModelError::Malformed(format!("unexpected stream event: {e}")))?;
-        match event {
-            WireEvent::MessageStart { message } => {
-                self.model = message.model;
-                if let Some(usage) = message.usage {
-                    self.merge_usage(usage);
-                }
-            }
-            WireEvent::ContentBlockStart { index, content_block } => {
-                let block = match content_block {
-                    WireStartBlock::Text { text } => {
-                        if !text.is_empty() {
-                            on_text(&text);
-                        }
-                        Block::Text(text)
-                    }
-                    WireStartBlock::ToolUse { id, name, input } => {
-                        Block::Tool { id, name, start_input: input, json: String::new() }
-                    }
-                    WireStartBlock::Other => Block::Ignored,
-                };
-                self.blocks.insert(index, block);
-            }
-            WireEvent::ContentBlockDelta { index, delta } => match (self.blocks.get_mut(&index), delta) {
-                (Some(Block::Text(text)), WireDelta::TextDelta { text: piece }) => {
-                    on_text(&piece);
-                    text.push_str(&piece);
-                }
-                (Some(Block::Tool { json, .. }), WireDelta::InputJsonDelta { partial_json }) => {
-                    json.push_str(&partial_json);
-                }
-                (Some(Block::Ignored), _) | (_, WireDelta::Other) => {}
-                (None, _) => return Err(ModelError::Malformed(format!("a delta for unknown block {index}"))),
-                (Some(_), _) => {
-                    return Err(ModelError::Malformed(format!("a delta of the wrong kind for block {index}")));
-                }
-            },
-            WireEvent::ContentBlockStop | WireEvent::Ping | WireEvent::Unknown => {}
-            WireEvent::MessageDelta { delta, usage } => {
-                if delta.stop_reason.is_some() {
-                    self.stop = delta.stop_reason;
-                }
-                if let Some(usage) = usage {
-                    self.merge_usage(usage);
-                }
-            }
-            WireEvent::MessageStop => {
-                self.complete = true;
-                return Ok(Flow::Done);
-            }
-            WireEvent::Error { error } => return Err(stream_error(error)),
-        }
-        Ok(Flow::Continue)
-    }
-
-    /// Usage arrives in pieces: input at the start, the running output
-    /// count with each `message_delta`; later counts replace earlier ones.
-    fn merge_usage(&mut self, usage: WireUsage) {
-        if let Some(input) = usage.input() {
-            self.usage.input_tokens = Some(input);
-        }
-        if usage.output_tokens.is_some() {
-            self.usage.output_tokens = usage.output_tokens;
-        }
-    }
-
-    fn finish(self, provider: &Anthropic) -> Result<ModelReply, ModelError> {
-        if !self.complete {
-            return Err(ModelError::Unavailable("the answer stream ended before message_stop".into()));
-        }
-        let mut parts = Vec::with_capacity(self.blocks.len());
-        for block in self.blocks.into_values() {
-            match block {
-                Block::Text(text) => parts.push(Part::Text { text }),
-                Block::Tool { id, name, start_input, json } => {
-                    let arguments = if json.trim().is_empty() {
-                        start_input
-                    } else {
-                        serde_json::from_str(&json).map_err(|e| {
-                            ModelError::Malformed(format!("the arguments of tool call `{name}` are not JSON: {e}"))
-                        })?
-                    };
-                    parts.push(Part::ToolCall(ToolCall { id, name, arguments }));
-                }
-                Block::Ignored => {}
-            }
-        }
-        Ok(ModelReply {
-            parts,
-            stop: stop_reason(self.stop.as_deref()),
-            usage: self.usage.into_usage(),
-            model: provider.reply_model(self.model.as_deref()),
-        })
-    }
-}
-
-/// An `error` event: the status never came, so its type says what happened.
-fn stream_error(error: WireError) -> ModelError {
-    let message = http::shorten(error.message.as_deref().unwrap_or("the stream reported an error"));
-    match error.kind.as_deref() {
-        Some("overloaded_error") | Some("api_error") => ModelError::Unavailable(message),
-        Some("rate_limit_error") => ModelError::RateLimited { retry_after: None },
-        Some("authentication_error") | Some("permission_error") => ModelError::Unauthorized(message),
-        Some("timeout_error") => ModelError::Timeout,
-        _ => ModelError::Rejected(message),
     }
 }

@@ -5,9 +5,8 @@
 //! and llama.cpp: the base URL picks the server, and the key is optional
 //! because local servers need none. This file owns that wire format only;
 //! retrying and falling back are the wrappers' business, HTTP status
-//! mapping is shared (`http.rs`).
-
-use std::collections::BTreeMap;
+//! mapping is shared (`http.rs`), and assembling a streamed turn from its
+//! chunks is `stream.rs`'s.
 
 use async_trait::async_trait;
 use reqwest::Client;
@@ -19,8 +18,11 @@ use steward_core::agent::model::{
 };
 
 use crate::config::HttpTimeouts;
-use crate::http::{self, Flow};
+use crate::http;
 use crate::secret::ApiKey;
+
+mod stream;
+use stream::StreamedTurn;
 
 /// Where the API lives unless configured otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -87,7 +89,7 @@ impl OpenAi {
         Ok(headers)
     }
 
-    fn reply_model(&self, answered: Option<&str>) -> String {
+    pub(super) fn reply_model(&self, answered: Option<&str>) -> String {
         format!("{}/{}", self.name, answered.filter(|m| !m.is_empty()).unwrap_or(&self.model))
     }
 }
@@ -327,7 +329,7 @@ struct WireFunctionOut {
 }
 
 #[derive(Deserialize, Clone, Copy)]
-struct WireUsage {
+pub(super) struct WireUsage {
     #[serde(default)]
     prompt_tokens: u64,
     #[serde(default)]
@@ -335,14 +337,14 @@ struct WireUsage {
 }
 
 impl WireUsage {
-    fn into_usage(self) -> Usage {
+    pub(super) fn into_usage(self) -> Usage {
         Usage { input_tokens: self.prompt_tokens, output_tokens: self.completion_tokens }
     }
 }
 
 /// A tool call's arguments as a JSON value. The API sends a string holding
 /// JSON; an empty one means no arguments.
-fn arguments(tool: &str, raw: Value) -> Result<Value, ModelError> {
+pub(super) fn arguments(tool: &str, raw: Value) -> Result<Value, ModelError> {
     let parsed = match raw {
         Value::String(s) if s.trim().is_empty() => Value::Object(Default::default()),
         Value::String(s) => serde_json::from_str(&s)
@@ -355,7 +357,7 @@ fn arguments(tool: &str, raw: Value) -> Result<Value, ModelError> {
 
 /// Some servers (Ollama among them) say `stop` when the turn is tool calls;
 /// a turn with calls wants them run either way.
-fn finish_reason(reason: Option<&str>, parts: &[Part]) -> StopReason {
+pub(super) fn finish_reason(reason: Option<&str>, parts: &[Part]) -> StopReason {
     let has_calls = parts.iter().any(|p| matches!(p, Part::ToolCall(_)));
     match reason {
         Some("tool_calls") | Some("function_call") => StopReason::ToolUse,
@@ -369,128 +371,9 @@ fn finish_reason(reason: Option<&str>, parts: &[Part]) -> StopReason {
     }
 }
 
-fn error_message(error: &Value) -> String {
+pub(super) fn error_message(error: &Value) -> String {
     match error {
         Value::String(s) => s.clone(),
         other => other.get("message").and_then(Value::as_str).unwrap_or("the server reported an error").to_owned(),
-    }
-}
-
-// ---- streaming ----
-
-#[derive(Deserialize)]
-struct WireChunk {
-    #[serde(default)]
-    choices: Vec<WireChunkChoice>,
-    usage: Option<WireUsage>,
-    model: Option<String>,
-    error: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct WireChunkChoice {
-    #[serde(default)]
-    delta: WireDelta,
-    finish_reason: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-struct WireDelta {
-    content: Option<String>,
-    tool_calls: Option<Vec<WireToolCallDelta>>,
-}
-
-#[derive(Deserialize)]
-struct WireToolCallDelta {
-    #[serde(default)]
-    index: usize,
-    id: Option<String>,
-    function: Option<WireFunctionDelta>,
-}
-
-#[derive(Deserialize)]
-struct WireFunctionDelta {
-    name: Option<String>,
-    arguments: Option<String>,
-}
-
-#[derive(Default)]
-struct PendingCall {
-    id: String,
-    name: String,
-    arguments: String,
-}
-
-/// A turn being assembled from its chunks.
-#[derive(Default)]
-struct StreamedTurn {
-    model: Option<String>,
-    text: String,
-    calls: BTreeMap<usize, PendingCall>,
-    finish: Option<String>,
-    usage: Option<WireUsage>,
-}
-
-impl StreamedTurn {
-    fn apply(&mut self, data: &str, on_text: TextSink<'_>) -> Result<Flow, ModelError> {
-        if data.trim() == "[DONE]" {
-            return Ok(Flow::Done);
-        }
-        let chunk: WireChunk =
-            serde_json::from_str(data).map_err(|e| ModelError::Malformed(format!("unexpected stream chunk: {e}")))?;
-        if let Some(error) = chunk.error {
-            return Err(ModelError::Unavailable(http::shorten(&error_message(&error))));
-        }
-        if chunk.model.is_some() {
-            self.model = chunk.model;
-        }
-        if chunk.usage.is_some() {
-            self.usage = chunk.usage;
-        }
-        for choice in chunk.choices.into_iter().take(1) {
-            if let Some(piece) = choice.delta.content.filter(|t| !t.is_empty()) {
-                on_text(&piece);
-                self.text.push_str(&piece);
-            }
-            for delta in choice.delta.tool_calls.unwrap_or_default() {
-                let call = self.calls.entry(delta.index).or_default();
-                if let Some(id) = delta.id {
-                    call.id = id;
-                }
-                if let Some(function) = delta.function {
-                    if let Some(name) = function.name {
-                        call.name.push_str(&name);
-                    }
-                    if let Some(arguments) = function.arguments {
-                        call.arguments.push_str(&arguments);
-                    }
-                }
-            }
-            if choice.finish_reason.is_some() {
-                self.finish = choice.finish_reason;
-            }
-        }
-        Ok(Flow::Continue)
-    }
-
-    fn finish(self, provider: &OpenAi) -> Result<ModelReply, ModelError> {
-        let mut parts = Vec::with_capacity(self.calls.len() + 1);
-        if !self.text.is_empty() {
-            parts.push(Part::Text { text: self.text });
-        }
-        for call in self.calls.into_values() {
-            parts.push(Part::ToolCall(ToolCall {
-                arguments: arguments(&call.name, Value::String(call.arguments))?,
-                id: call.id,
-                name: call.name,
-            }));
-        }
-        let stop = finish_reason(self.finish.as_deref(), &parts);
-        Ok(ModelReply {
-            parts,
-            stop,
-            usage: self.usage.map(WireUsage::into_usage).unwrap_or_default(),
-            model: provider.reply_model(self.model.as_deref()),
-        })
     }
 }
