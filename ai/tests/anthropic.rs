@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Heard, bodies, conversation, short_timeouts, sse};
+use common::{Heard, bodies, conversation, serve_in_pieces, short_timeouts, sse};
 use serde_json::{Value, json};
 use steward_ai::anthropic::{Anthropic, AnthropicConfig};
 use steward_ai::{
@@ -411,4 +411,45 @@ async fn a_dead_server_is_unavailable() {
 
     let err = model.complete(&conversation()).await.unwrap_err();
     assert!(err.is_transient() && !matches!(err, ModelError::RateLimited { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn streamed_text_reaches_the_sink_while_the_answer_is_still_arriving() {
+    let delta = |text: &str| {
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}).to_string()
+    };
+    let start = json!({"type": "message_start", "message": {"model": "m", "usage": {"input_tokens": 5}}});
+    let block = json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}});
+    let delta_two = format!("event: content_block_delta\ndata: {}\n\n", delta("two "));
+    let (two_head, two_tail) = delta_two.split_at(delta_two.len() / 2);
+    // Nothing after the first delta is written until the sink heard it,
+    // and the second delta is split mid-line across two writes.
+    let pieces = vec![
+        (0, format!("data: {start}\n\ndata: {block}\n\ndata: {}\n\n", delta("one "))),
+        (1, two_head.to_owned()),
+        (
+            1,
+            format!(
+                "{two_tail}data: {}\n\ndata: {}\n\ndata: {}\n\n",
+                delta("three"),
+                json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 3}}),
+                json!({"type": "message_stop"})
+            ),
+        ),
+    ];
+    let heard = Heard::default();
+    let url = serve_in_pieces(pieces, heard.clone()).await;
+    let model = Anthropic::new(AnthropicConfig {
+        api_key: ApiKey::new(KEY),
+        base_url: url,
+        model: "claude-test".into(),
+        timeouts: short_timeouts(),
+    })
+    .unwrap();
+
+    let reply = model.stream(&ModelRequest::new(None, vec![Message::user("count")]), &heard.sink()).await.unwrap();
+
+    assert_eq!(heard.pieces(), ["one ", "two ", "three"]);
+    assert_eq!(reply.message().text(), "one two three");
+    assert_eq!(reply.usage, Usage { input_tokens: 5, output_tokens: 3 });
 }

@@ -92,3 +92,60 @@ pub fn sse(events: &[(Option<&str>, Value)]) -> String {
     }
     body
 }
+
+/// A one-request HTTP server on 127.0.0.1 that answers with a chunked
+/// `text/event-stream` body written piece by piece. Each piece comes with
+/// how many pieces of text `heard` must hold before it is written, so a
+/// client that buffered the whole answer before handing text on never gets
+/// the rest (the server gives up after two seconds and hangs up).
+/// Returns the base URL.
+pub async fn serve_in_pieces(pieces: Vec<(usize, String)>, heard: Heard) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        read_request(&mut socket).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                    transfer-encoding: chunked\r\nconnection: close\r\n\r\n";
+        socket.write_all(head.as_bytes()).await.unwrap();
+        for (wait_for, piece) in &pieces {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+            while heard.pieces().len() < *wait_for {
+                if tokio::time::Instant::now() > deadline {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let chunk = format!("{:x}\r\n{piece}\r\n", piece.len());
+            socket.write_all(chunk.as_bytes()).await.unwrap();
+            socket.flush().await.unwrap();
+        }
+        socket.write_all(b"0\r\n\r\n").await.unwrap();
+    });
+
+    async fn read_request(socket: &mut tokio::net::TcpStream) {
+        let mut buf = Vec::new();
+        let mut byte = [0u8; 4096];
+        loop {
+            let n = socket.read(&mut byte).await.unwrap();
+            buf.extend_from_slice(&byte[..n]);
+            let text = String::from_utf8_lossy(&buf).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text[..end]
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(0);
+                if buf.len() >= end + 4 + length {
+                    return;
+                }
+            }
+            if n == 0 {
+                return;
+            }
+        }
+    }
+    url
+}
