@@ -37,8 +37,13 @@ impl Fallback {
         &self.models
     }
 
-    fn moving_on(&self, model: &dyn LanguageModel, error: &ModelError) {
-        tracing::warn!(model = model.name(), error = error_kind(error), "model call failed; trying the next model");
+    fn failed(&self, position: usize, error: &ModelError) {
+        let Some(model) = self.models.get(position) else { return };
+        if position + 1 < self.models.len() {
+            tracing::warn!(model = model.name(), error = error_kind(error), "model call failed; trying the next model");
+        } else {
+            tracing::warn!(model = model.name(), error = error_kind(error), "model call failed; no model left to try");
+        }
     }
 }
 
@@ -51,12 +56,12 @@ impl LanguageModel for Fallback {
 
     async fn complete(&self, request: &ModelRequest) -> Result<ModelReply, ModelError> {
         let mut last = None;
-        for model in &self.models {
+        for (position, model) in self.models.iter().enumerate() {
             match model.complete(request).await {
                 Ok(reply) => return Ok(reply),
                 Err(e @ ModelError::Rejected(_)) => return Err(e),
                 Err(e) => {
-                    self.moving_on(model.as_ref(), &e);
+                    self.failed(position, &e);
                     last = Some(e);
                 }
             }
@@ -73,13 +78,13 @@ impl LanguageModel for Fallback {
             on_text(text);
         };
         let mut last = None;
-        for model in &self.models {
+        for (position, model) in self.models.iter().enumerate() {
             match model.stream(request, &sink).await {
                 Ok(reply) => return Ok(reply),
                 Err(e @ ModelError::Rejected(_)) => return Err(e),
                 Err(e) if spoke.load(Ordering::Relaxed) => return Err(e),
                 Err(e) => {
-                    self.moving_on(model.as_ref(), &e);
+                    self.failed(position, &e);
                     last = Some(e);
                 }
             }

@@ -17,16 +17,24 @@ pub(crate) struct SseEvent {
 #[derive(Debug, Default)]
 pub(crate) struct SseDecoder {
     pending: Vec<u8>,
+    /// How much of `pending` is known to hold no newline.
+    scanned: usize,
     event: Option<String>,
     data: Option<String>,
 }
+
+/// The longest line or event accepted: far past any real answer's piece,
+/// short of letting a broken server exhaust memory.
+const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 impl SseDecoder {
     /// Feeds the next chunk; returns the events it completed, in order.
     pub(crate) fn push(&mut self, chunk: &[u8]) -> Result<Vec<SseEvent>, ModelError> {
         self.pending.extend_from_slice(chunk);
         let mut events = Vec::new();
-        while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
+        while let Some(offset) = self.pending[self.scanned..].iter().position(|b| *b == b'\n') {
+            let end = self.scanned + offset;
+            self.scanned = 0;
             let mut line: Vec<u8> = self.pending.drain(..=end).collect();
             line.pop();
             if line.last() == Some(&b'\r') {
@@ -38,6 +46,11 @@ impl SseDecoder {
                 events.push(event);
             }
         }
+        self.scanned = self.pending.len();
+        let buffered = self.pending.len() + self.data.as_ref().map_or(0, String::len);
+        if buffered > MAX_EVENT_BYTES {
+            return Err(ModelError::Malformed("an event in the answer stream is too long".into()));
+        }
         Ok(events)
     }
 
@@ -45,6 +58,7 @@ impl SseDecoder {
     /// a blank line.
     pub(crate) fn finish(&mut self) -> Result<Option<SseEvent>, ModelError> {
         if !self.pending.is_empty() {
+            self.scanned = 0;
             let rest = std::mem::take(&mut self.pending);
             let line = String::from_utf8(rest)
                 .map_err(|_| ModelError::Malformed("the event stream is not valid UTF-8".into()))?;
@@ -119,6 +133,20 @@ mod tests {
         let mut d = SseDecoder::default();
         assert!(d.push(b"event: done\ndata: 1").unwrap().is_empty());
         assert_eq!(d.finish().unwrap(), Some(ev(Some("done"), "1")));
+    }
+
+    #[test]
+    fn an_endless_line_is_refused() {
+        let mut d = SseDecoder::default();
+        let piece = vec![b'x'; 1024 * 1024];
+        let mut result = Ok(Vec::new());
+        for _ in 0..=16 {
+            result = d.push(&piece);
+            if result.is_err() {
+                break;
+            }
+        }
+        assert!(matches!(result, Err(ModelError::Malformed(_))), "{result:?}");
     }
 
     #[test]
