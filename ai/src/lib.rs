@@ -14,6 +14,19 @@
 //! This crate owns wire formats and HTTP; the shapes and the contract live in
 //! `steward_core::agent::model`, and the local offline model lives with the
 //! facade.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use steward_ai::{AiConfig, LanguageModel, Scripted, build_chain};
+//!
+//! // Stands in for the facade's local offline model.
+//! let local = Arc::new(Scripted::named("local", []));
+//! // `AiConfig::from_env()` reads STEWARD_AI_PROVIDER and the rest; with
+//! // no provider configured the chain is the local model alone.
+//! let model = build_chain(&AiConfig::default(), local)?;
+//! assert_eq!(model.name(), "local");
+//! # Ok::<(), steward_ai::ModelError>(())
+//! ```
 
 pub use steward_core::agent::model::{
     LanguageModel, Message, ModelError, ModelReply, ModelRequest, Part, Speaker, StopReason, TextSink, ToolCall,
