@@ -118,13 +118,21 @@ pub(crate) fn status_error(status: StatusCode, retry_after: Option<Duration>, me
     }
 }
 
-/// `Retry-After` in seconds (fractions allowed). The HTTP-date form is not
-/// used by model providers and is ignored.
+/// How long the provider asked to wait: `retry-after-ms` (OpenAI's, more
+/// precise) or `Retry-After` in seconds, fractions allowed. The HTTP-date
+/// form is not used by model providers and is ignored.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    let seconds: f64 = value.parse().ok()?;
-    if seconds.is_finite() && seconds >= 0.0 { Some(Duration::from_secs_f64(seconds.min(86_400.0))) } else { None }
+    let number = |name| -> Option<f64> {
+        let value: f64 = headers.get(name)?.to_str().ok()?.trim().parse().ok()?;
+        (value.is_finite() && value >= 0.0).then_some(value.min(86_400_000.0))
+    };
+    if let Some(ms) = number(RETRY_AFTER_MS) {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    number(RETRY_AFTER.as_str()).map(|secs| Duration::from_secs_f64(secs.min(86_400.0)))
 }
+
+const RETRY_AFTER_MS: &str = "retry-after-ms";
 
 /// The `error.message` both providers put in an error body (OpenAI-compatible
 /// servers sometimes send `error` as a bare string), shortened.
@@ -178,7 +186,7 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_reads_seconds_and_ignores_dates() {
+    fn retry_after_reads_seconds_or_milliseconds_and_ignores_dates() {
         let mut h = HeaderMap::new();
         assert_eq!(retry_after(&h), None);
         h.insert(RETRY_AFTER, "3".parse().unwrap());
@@ -187,6 +195,8 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::from_millis(500)));
         h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
         assert_eq!(retry_after(&h), None);
+        h.insert(RETRY_AFTER_MS, "1500".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(1500)));
     }
 
     #[test]

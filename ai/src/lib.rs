@@ -67,3 +67,21 @@ pub fn error_kind(error: &ModelError) -> &'static str {
         _ => "other",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The port's contract: models are shared between tasks.
+    #[test]
+    fn every_model_and_wrapper_can_be_shared_between_tasks() {
+        fn shared<T: Send + Sync + 'static>() {}
+        shared::<Scripted>();
+        shared::<Fallback>();
+        shared::<Retrying<Scripted>>();
+        #[cfg(feature = "anthropic")]
+        shared::<Retrying<anthropic::Anthropic>>();
+        #[cfg(feature = "openai")]
+        shared::<Retrying<openai::OpenAi>>();
+    }
+}

@@ -340,3 +340,45 @@ async fn rate_limiting_carries_retry_after() {
     let err = provider(&server).complete(&conversation()).await.unwrap_err();
     assert_eq!(err, ModelError::RateLimited { retry_after: Some(std::time::Duration::from_secs(2)) });
 }
+
+#[tokio::test]
+async fn a_refused_stream_request_reports_the_status() {
+    let server = MockServer::start().await;
+    answer_with(
+        &server,
+        ResponseTemplate::new(401).set_body_json(json!({"error": {"message": "Incorrect API key provided"}})),
+    )
+    .await;
+    let heard = Heard::default();
+
+    let err = provider(&server).stream(&conversation(), &heard.sink()).await.unwrap_err();
+
+    assert_eq!(err, ModelError::Unauthorized("Incorrect API key provided".into()));
+    assert!(heard.pieces().is_empty());
+}
+
+#[tokio::test]
+async fn an_error_chunk_mid_stream_is_reported() {
+    let server = MockServer::start().await;
+    let body = format!(
+        "data: {}\n\ndata: {}\n\n",
+        chunk(json!({"content": "Hel"}), None),
+        json!({"error": {"message": "upstream provider failed"}})
+    );
+    answer_with(&server, ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")).await;
+    let heard = Heard::default();
+
+    let err = provider(&server).stream(&conversation(), &heard.sink()).await.unwrap_err();
+
+    assert_eq!(err, ModelError::Unavailable("upstream provider failed".into()));
+    assert_eq!(heard.pieces(), ["Hel"]);
+}
+
+#[tokio::test]
+async fn retry_after_ms_is_read_too() {
+    let server = MockServer::start().await;
+    answer_with(&server, ResponseTemplate::new(429).insert_header("retry-after-ms", "250")).await;
+
+    let err = provider(&server).complete(&conversation()).await.unwrap_err();
+    assert_eq!(err, ModelError::RateLimited { retry_after: Some(std::time::Duration::from_millis(250)) });
+}
