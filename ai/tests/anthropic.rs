@@ -453,3 +453,27 @@ async fn streamed_text_reaches_the_sink_while_the_answer_is_still_arriving() {
     assert_eq!(reply.message().text(), "one two three");
     assert_eq!(reply.usage, Usage { input_tokens: 5, output_tokens: 3 });
 }
+
+#[tokio::test]
+async fn tool_results_go_before_text_in_a_user_turn() {
+    let server = MockServer::start().await;
+    answer_with(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn"})),
+    )
+    .await;
+    let mut request = conversation();
+    request.messages[2].parts.insert(0, Part::Text { text: "And eggs too.".into() });
+    request.messages[2].parts.push(Part::Text { text: String::new() });
+
+    provider(&server).complete(&request).await.unwrap();
+
+    assert_eq!(
+        bodies(&server).await[0]["messages"][2]["content"],
+        json!([
+            {"type": "tool_result", "tool_use_id": "call_1", "content": "the store is busy", "is_error": true},
+            {"type": "text", "text": "And eggs too."}
+        ])
+    );
+}

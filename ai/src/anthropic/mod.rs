@@ -169,26 +169,17 @@ fn wire_request<'a>(model: &'a str, request: &'a ModelRequest, stream: bool) -> 
     let messages = request
         .messages
         .iter()
-        .map(|m| WireMessage {
-            role: match m.speaker {
-                Speaker::User => "user",
-                Speaker::Assistant => "assistant",
-            },
-            content: m
-                .parts
-                .iter()
-                .filter_map(|part| match part {
-                    // The API refuses empty text blocks.
-                    Part::Text { text } if text.is_empty() => None,
-                    Part::Text { text } => Some(WireBlockIn::Text { text }),
-                    Part::ToolCall(c) => Some(WireBlockIn::ToolUse { id: &c.id, name: &c.name, input: &c.arguments }),
-                    Part::ToolResult(r) => Some(WireBlockIn::ToolResult {
-                        tool_use_id: &r.call_id,
-                        content: &r.content,
-                        is_error: r.is_error,
-                    }),
-                })
-                .collect(),
+        .map(|m| {
+            let mut content: Vec<WireBlockIn<'a>> = m.parts.iter().filter_map(wire_block).collect();
+            // The API wants a user turn's tool results before its text.
+            content.sort_by_key(|block| !matches!(block, WireBlockIn::ToolResult { .. }));
+            WireMessage {
+                role: match m.speaker {
+                    Speaker::User => "user",
+                    Speaker::Assistant => "assistant",
+                },
+                content,
+            }
         })
         .collect();
     WireRequest {
@@ -203,6 +194,18 @@ fn wire_request<'a>(model: &'a str, request: &'a ModelRequest, stream: bool) -> 
             .collect(),
         temperature: request.temperature,
         stream,
+    }
+}
+
+fn wire_block(part: &Part) -> Option<WireBlockIn<'_>> {
+    match part {
+        // The API refuses empty text blocks.
+        Part::Text { text } if text.is_empty() => None,
+        Part::Text { text } => Some(WireBlockIn::Text { text }),
+        Part::ToolCall(c) => Some(WireBlockIn::ToolUse { id: &c.id, name: &c.name, input: &c.arguments }),
+        Part::ToolResult(r) => {
+            Some(WireBlockIn::ToolResult { tool_use_id: &r.call_id, content: &r.content, is_error: r.is_error })
+        }
     }
 }
 
@@ -226,7 +229,7 @@ enum WireBlockOut {
     ToolUse {
         id: String,
         name: String,
-        #[serde(default)]
+        #[serde(default = "no_arguments")]
         input: Value,
     },
     /// Thinking and other blocks this port has no place for.
@@ -256,6 +259,11 @@ impl WireUsage {
     pub(super) fn into_usage(self) -> Usage {
         Usage { input_tokens: self.input().unwrap_or(0), output_tokens: self.output_tokens.unwrap_or(0) }
     }
+}
+
+/// A call without arguments still gets an object, as the port promises.
+pub(super) fn no_arguments() -> Value {
+    Value::Object(serde_json::Map::new())
 }
 
 pub(super) fn stop_reason(reason: Option<&str>) -> StopReason {

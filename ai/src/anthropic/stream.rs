@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use steward_core::agent::model::{ModelError, ModelReply, Part, TextSink, ToolCall};
 
-use super::{Anthropic, WireUsage, stop_reason};
+use super::{Anthropic, WireUsage, no_arguments, stop_reason};
 use crate::http::{self, Flow};
 
 /// One event of the stream, as far as this provider reads it.
@@ -57,7 +57,7 @@ enum WireStartBlock {
     ToolUse {
         id: String,
         name: String,
-        #[serde(default)]
+        #[serde(default = "no_arguments")]
         input: Value,
     },
     #[serde(other)]
