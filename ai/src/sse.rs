@@ -155,4 +155,45 @@ mod tests {
         assert!(d.push(b"event: ping\n\n").unwrap().is_empty());
         assert_eq!(d.push(b"data: x\n\n").unwrap(), vec![ev(None, "x")]);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_split_of_a_stream_decodes_to_the_same_events(
+            datas in proptest::collection::vec("[a-z0-9 {}\":,\u{e9}\u{1f600}]{0,40}", 0..6),
+            cuts in proptest::collection::vec(0usize..400, 0..8),
+            crlf in proptest::bool::ANY,
+        ) {
+            let nl = if crlf { "\r\n" } else { "\n" };
+            let mut stream = String::new();
+            for (i, data) in datas.iter().enumerate() {
+                stream.push_str(&format!("event: e{i}{nl}data: {data}{nl}{nl}"));
+            }
+            let want: Vec<SseEvent> =
+                datas.iter().enumerate().map(|(i, d)| ev(Some(&format!("e{i}")), d)).collect();
+
+            let bytes = stream.as_bytes();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+            cuts.sort_unstable();
+            let mut decoder = SseDecoder::default();
+            let mut got = Vec::new();
+            let mut from = 0;
+            for cut in cuts.into_iter().chain([bytes.len()]) {
+                got.extend(decoder.push(&bytes[from..cut]).unwrap());
+                from = cut;
+            }
+            proptest::prop_assert_eq!(decoder.finish().unwrap(), None);
+            proptest::prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(chunks in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..64), 0..8)) {
+            let mut decoder = SseDecoder::default();
+            for chunk in &chunks {
+                if decoder.push(chunk).is_err() {
+                    return Ok(());
+                }
+            }
+            let _ = decoder.finish();
+        }
+    }
 }
