@@ -13,6 +13,7 @@
 
 pub mod access;
 pub mod agent;
+pub mod analysis;
 pub mod approval;
 pub mod clock;
 pub mod engine;
