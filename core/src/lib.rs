@@ -41,7 +41,7 @@ pub mod testing;
 pub use access::Access;
 pub use approval::{Approval, ApprovalStatus, Decision, NewApproval};
 pub use clock::{Clock, ManualClock};
-pub use engine::{Completion, Engine, ExportCursor, Finished, ImportReport, Portable, QuickAdd};
+pub use engine::{AnalysisOutcome, Completion, Engine, ExportCursor, Finished, ImportReport, Portable, QuickAdd};
 pub use error::{Conflict, Entity, Error, FieldError, Result};
 pub use event::{Event, EventKind, EventQuery};
 pub use ids::{

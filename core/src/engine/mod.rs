@@ -9,6 +9,7 @@
 //!
 //! The engine owns no I/O: time, ids and storage are ports.
 
+mod analysis;
 mod approvals;
 mod jobs;
 mod schedule;
@@ -23,6 +24,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+pub use analysis::{AnalysisOutcome, RELATED_LINKS};
 pub use jobs::Finished;
 pub use schedule::{CONSCIOUSNESS_JOB, REMINDER_WINDOW};
 pub use tasks::{Completion, QuickAdd};

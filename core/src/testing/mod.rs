@@ -153,6 +153,10 @@ macro_rules! store_conformance_tests {
             updating_another_owners_record_is_not_found,
             racing_creates_each_get_their_own_result,
             first_admin_is_the_oldest_admin,
+            capturing_a_thought_enqueues_its_analysis,
+            analysis_records_tags_related_thoughts_and_one_suggestion,
+            analysis_acts_by_the_suggestion_mode,
+            racing_analyses_make_one_suggestion,
         );
     };
     (@cases ($attr:meta) $make:expr; $($case:ident),* $(,)?) => {

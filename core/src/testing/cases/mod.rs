@@ -1,6 +1,7 @@
 //! The conformance cases, one public async function each, grouped by
 //! concept. Each takes a fresh store.
 
+mod analysis;
 mod approvals;
 mod concurrency;
 mod jobs;
@@ -10,6 +11,7 @@ mod thoughts;
 mod users;
 mod writes;
 
+pub use analysis::*;
 pub use approvals::*;
 pub use concurrency::*;
 pub use jobs::*;
