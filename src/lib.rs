@@ -16,6 +16,7 @@
 //! real clock and id generator, and hashes passwords. Every rule lives in
 //! `steward-core` (re-exported here as [`core`]).
 
+pub mod jobs;
 mod passwords;
 pub mod scheduler;
 mod system;
@@ -27,13 +28,13 @@ use std::sync::Arc;
 pub use passwords::{MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use steward_core as core;
 pub use steward_core::{
-    AcceptOverrides, Access, ApiKey, Approval, ApprovalStatus, Assignee, Completion, Conflict, Decision, Engine,
-    Entity, Error, Event, EventKind, EventQuery, ExportCursor, FieldError, ImportReport, Job, JobId, JobState,
-    NewApproval, NewJob, NewSuggestion, NewTask, NewThought, NewUser, Outcome, Page, PageRequest, Portable, Principal,
-    Priority, Profile, ProfilePatch, Project, QueueConfig, QueueStats, QuickAdd, Result, Role, Scored, SearchField,
-    Settings, SettingsPatch, SortOrder, Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery,
-    TaskSort, TaskStatus, Thought, ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId,
-    quickadd,
+    AcceptOverrides, Access, AnalysisOutcome, ApiKey, Approval, ApprovalStatus, Assignee, CheckId, CheckStatus,
+    Completion, Conflict, ConsciousnessCheck, Decision, Engine, Entity, Error, Event, EventKind, EventQuery,
+    ExportCursor, FieldError, ImportReport, Job, JobId, JobState, NewApproval, NewJob, NewSuggestion, NewTask,
+    NewThought, NewUser, Outcome, Page, PageRequest, Portable, Principal, Priority, Profile, ProfilePatch, Project,
+    QueueConfig, QueueStats, QuickAdd, Result, Role, Scored, SearchField, Settings, SettingsPatch, SortOrder, Store,
+    Suggestion, SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery, TaskSort, TaskStatus, Thought, ThoughtId,
+    ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId, quickadd,
 };
 pub use system::{SystemClock, UuidV7};
 

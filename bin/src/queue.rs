@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use steward::core::job::{ClassStats, JobQuery};
-use steward::scheduler::{self, Scheduler, SchedulerOptions};
+use steward::scheduler::{Scheduler, SchedulerOptions};
 use steward::worker::{WorkerOptions, WorkerPool};
 use steward::{Job, NewJob, PageRequest, Principal, QueueStats, Steward};
 
@@ -60,7 +60,7 @@ pub(crate) async fn run(
 /// `steward::worker::Handlers`): say so at enqueue, on stderr, and enqueue
 /// anyway (that other worker may exist).
 fn warn_if_unserved(steward: &Steward, kind: &str) {
-    let served = scheduler::handlers(steward.engine().clone()).kinds();
+    let served = steward::jobs::builtin_handlers(steward.engine().clone()).kinds();
     if served.iter().any(|k| k == kind) {
         return;
     }
@@ -84,7 +84,7 @@ pub(crate) async fn worker(steward: &Steward, args: &WorkerArgs, out: Output) ->
         ..WorkerOptions::default()
     };
     let name = options.name.clone();
-    let handlers = scheduler::handlers(steward.engine().clone());
+    let handlers = steward::jobs::builtin_handlers(steward.engine().clone());
     let kinds = handlers.kinds();
     let pool = WorkerPool::start(steward, handlers, options)?;
     let scheduler = if args.no_scheduler {

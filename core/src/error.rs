@@ -25,11 +25,12 @@ pub enum Entity {
     Profile,
     Job,
     Run,
+    ConsciousnessCheck,
 }
 
 impl Entity {
     /// Every entity, in declaration order.
-    pub const ALL: [Entity; 11] = [
+    pub const ALL: [Entity; 12] = [
         Entity::User,
         Entity::ApiKey,
         Entity::Task,
@@ -41,6 +42,7 @@ impl Entity {
         Entity::Profile,
         Entity::Job,
         Entity::Run,
+        Entity::ConsciousnessCheck,
     ];
 
     /// The stable snake_case name (`task`, `api_key`, …).
@@ -57,6 +59,7 @@ impl Entity {
             Entity::Profile => "profile",
             Entity::Job => "job",
             Entity::Run => "run",
+            Entity::ConsciousnessCheck => "consciousness_check",
         }
     }
 }

@@ -62,6 +62,8 @@ event_kinds! {
     ApprovalDecided = "approval.decided": "An approval was approved or rejected.",
     ApprovalExpired = "approval.expired": "An approval expired undecided.",
     ApprovalCancelled = "approval.cancelled": "An approval was withdrawn.",
+    ConsciousnessCheckRequested = "consciousness_check.requested": "A consciousness check was asked for (it runs on the queue).",
+    ConsciousnessCheckCompleted = "consciousness_check.completed": "A consciousness check finished; carries its findings.",
 }
 
 impl std::fmt::Display for EventKind {

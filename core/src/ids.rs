@@ -61,6 +61,8 @@ id_type!(/// An agent run (used by approvals now, by the agent later).
     RunId);
 id_type!(/// A queued job.
     JobId);
+id_type!(/// A consciousness check.
+    CheckId);
 
 /// Produces fresh ids.
 ///

@@ -16,9 +16,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::approval::{Approval, ApprovalStatus};
+use crate::consciousness::{CheckQuery, ConsciousnessCheck};
 use crate::error::{Entity, Result};
 use crate::event::{Event, EventQuery, NewEvent};
-use crate::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
+use crate::ids::{ApiKeyId, ApprovalId, CheckId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
 use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use crate::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
 use crate::settings::{Profile, Settings};
@@ -39,6 +40,7 @@ pub enum Record {
     Approval(Approval),
     Settings(Settings),
     Profile(Profile),
+    ConsciousnessCheck(ConsciousnessCheck),
 }
 
 impl Record {
@@ -52,6 +54,7 @@ impl Record {
             Record::Approval(_) => Entity::Approval,
             Record::Settings(_) => Entity::Settings,
             Record::Profile(_) => Entity::Profile,
+            Record::ConsciousnessCheck(_) => Entity::ConsciousnessCheck,
         }
     }
 
@@ -65,6 +68,7 @@ impl Record {
             Record::Approval(r) => r.user_id,
             Record::Settings(r) => r.user_id,
             Record::Profile(r) => r.user_id,
+            Record::ConsciousnessCheck(r) => r.user_id,
         }
     }
 
@@ -78,6 +82,7 @@ impl Record {
             Record::Approval(r) => r.id.0,
             Record::Settings(r) => r.user_id.0,
             Record::Profile(r) => r.user_id.0,
+            Record::ConsciousnessCheck(r) => r.id.0,
         }
     }
 
@@ -98,7 +103,11 @@ impl Record {
                 [Some(Reference { entity: Entity::Thought, id: s.source_thought_id.0 }), task(s.created_task_id)]
             }
             Record::Approval(a) => [task(a.task_id), None],
-            Record::User(_) | Record::ApiKey(_) | Record::Settings(_) | Record::Profile(_) => [None, None],
+            Record::User(_)
+            | Record::ApiKey(_)
+            | Record::Settings(_)
+            | Record::Profile(_)
+            | Record::ConsciousnessCheck(_) => [None, None],
         };
         refs.into_iter().flatten()
     }
@@ -113,6 +122,7 @@ impl Record {
             Record::Approval(r) => Some(r.version),
             Record::Settings(r) => Some(r.version),
             Record::Profile(r) => Some(r.version),
+            Record::ConsciousnessCheck(r) => Some(r.version),
         }
     }
 }
@@ -261,6 +271,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn settings(&self, owner: UserId) -> Result<Option<Settings>>;
     async fn profile(&self, owner: UserId) -> Result<Option<Profile>>;
+
+    async fn consciousness_check(&self, owner: UserId, id: CheckId) -> Result<Option<ConsciousnessCheck>>;
+    /// The owner's checks, newest first (ties: latest inserted first).
+    async fn consciousness_checks(&self, owner: UserId, query: &CheckQuery) -> Result<Vec<ConsciousnessCheck>>;
 
     /// The owner's events in `seq` order.
     async fn events(&self, owner: UserId, query: &EventQuery) -> Result<Vec<Event>>;

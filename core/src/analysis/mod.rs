@@ -10,10 +10,12 @@
 //! auto-created tasks): that is the engine's, by the owner's settings
 //! (`engine::analysis`). An [`Analyzer`] is the seam for a language model:
 //! [`Rules`] is the local one; a model-backed analyzer asks the model and
-//! falls back to these rules when it fails.
+//! falls back to these rules when it fails. [`review`] is the rule-based
+//! consciousness check over many thoughts.
 
 mod classify;
 mod lexicon;
+mod review;
 mod suggest;
 #[cfg(test)]
 mod tests;
@@ -23,6 +25,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 pub use classify::ACTIONABLE_AT;
+pub use review::review;
 
 use crate::quickadd::ParseOptions;
 use crate::settings::Settings;

@@ -6,12 +6,13 @@
 //! the second time.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use super::{CONFLICT_RETRIES, Engine, event, retry_on_conflict};
+use crate::access::Access;
 use crate::analysis::{Analysis, AnalysisContext, Analyzer, keywords};
-use crate::error::{Entity, Result};
+use crate::error::{Entity, Error, Result};
 use crate::event::EventKind;
 use crate::ids::{ThoughtId, UserId};
 use crate::job::{Job, NewJob, kinds};
@@ -40,7 +41,35 @@ pub struct AnalysisOutcome {
     pub already_analyzed: bool,
 }
 
+/// A `thought.analyze` job's payload.
+#[derive(Debug, Clone, Copy, Deserialize)]
+struct AnalysisJob {
+    thought_id: ThoughtId,
+    user_id: UserId,
+}
+
 impl Engine {
+    /// Runs a `thought.analyze` job (what the worker's handler calls, as
+    /// `Principal::system()`). `Ok(None)` when the thought was deleted
+    /// since: nothing to do. A payload that is not a thought's is
+    /// `Error::Invalid` (no retry can fix it).
+    #[tracing::instrument(level = "info", name = "run_analysis_job", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn run_analysis_job(
+        &self,
+        p: &Principal,
+        payload: &Value,
+        analyzer: &dyn Analyzer,
+    ) -> Result<Option<AnalysisOutcome>> {
+        p.require(Access::OperateQueue)?;
+        let job: AnalysisJob = serde_json::from_value(payload.clone())
+            .map_err(|e| Error::invalid("payload", format!("not a thought.analyze payload: {e}")))?;
+        match self.analyze_thought(p, job.user_id, job.thought_id, analyzer).await {
+            Ok(outcome) => Ok(Some(outcome)),
+            Err(Error::NotFound { entity: Entity::Thought }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The job that analyses `thought`: low class, one pending per thought.
     pub(super) fn analysis_job(&self, thought: &Thought, now: DateTime<Utc>) -> Result<Job> {
         let new = NewJob::new(kinds::THOUGHT_ANALYZE, json!({ "thought_id": thought.id, "user_id": thought.user_id }))
@@ -191,7 +220,8 @@ impl Engine {
         {
             return Ok(None);
         }
-        let query = SuggestionQuery { thought: Some(thought.id), include_deleted: true, limit: 1, ..Default::default() };
+        let query =
+            SuggestionQuery { thought: Some(thought.id), include_deleted: true, limit: 1, ..Default::default() };
         let earlier = self.store.suggestions(p.user_id, &query).await?;
         Ok(earlier.is_empty().then_some(task))
     }
@@ -226,9 +256,7 @@ impl Engine {
                 }
             }
         }
-        found.sort_by(|a, b| {
-            b.match_score.total_cmp(&a.match_score).then(b.item.created_at.cmp(&a.item.created_at))
-        });
+        found.sort_by(|a, b| b.match_score.total_cmp(&a.match_score).then(b.item.created_at.cmp(&a.item.created_at)));
         found.truncate(limit.clamp(1, 50) as usize);
         let best = found.first().map_or(1.0, |f| f.match_score);
         for f in &mut found {

@@ -11,6 +11,7 @@
 
 mod analysis;
 mod approvals;
+mod consciousness;
 mod jobs;
 mod schedule;
 mod tasks;
@@ -25,6 +26,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use analysis::{AnalysisOutcome, RELATED_LINKS};
+pub use consciousness::RECENT_THOUGHTS;
 pub use jobs::Finished;
 pub use schedule::{CONSCIOUSNESS_JOB, REMINDER_WINDOW};
 pub use tasks::{Completion, QuickAdd};

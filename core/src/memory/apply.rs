@@ -118,6 +118,7 @@ impl State {
             Record::Approval(a) => insert(&mut self.approvals, Entity::Approval, seq, a.id, a),
             Record::Settings(s) => insert(&mut self.settings, Entity::Settings, seq, s.user_id, s),
             Record::Profile(p) => insert(&mut self.profiles, Entity::Profile, seq, p.user_id, p),
+            Record::ConsciousnessCheck(c) => insert(&mut self.checks, Entity::ConsciousnessCheck, seq, c.id, c),
         }
     }
 
@@ -143,6 +144,15 @@ impl State {
             Record::Profile(p) => {
                 update(&mut self.profiles, Entity::Profile, p.user_id, p, |x| x.user_id, |x| Some(x.version), expected)
             }
+            Record::ConsciousnessCheck(c) => update(
+                &mut self.checks,
+                Entity::ConsciousnessCheck,
+                c.id,
+                c,
+                |x| x.user_id,
+                |x| Some(x.version),
+                expected,
+            ),
         }
     }
 

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use crate::approval::Approval;
+use crate::consciousness::ConsciousnessCheck;
 use crate::event::Event;
-use crate::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
+use crate::ids::{ApiKeyId, ApprovalId, CheckId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
 use crate::job::Job;
 use crate::query::{Page, PageRequest, SortOrder};
 use crate::settings::{Profile, Settings};
@@ -56,6 +57,7 @@ pub(super) struct State {
     pub(super) profiles: Table<UserId, Profile>,
     pub(super) events: Vec<Event>,
     pub(super) jobs: HashMap<JobId, Job>,
+    pub(super) checks: Table<CheckId, ConsciousnessCheck>,
 }
 
 pub(super) fn paginate<T>(items: Vec<T>, page: PageRequest) -> Page<T> {

@@ -157,6 +157,8 @@ macro_rules! store_conformance_tests {
             analysis_records_tags_related_thoughts_and_one_suggestion,
             analysis_acts_by_the_suggestion_mode,
             racing_analyses_make_one_suggestion,
+            consciousness_checks_round_trip_and_complete_once,
+            scheduled_checks_record_a_new_check_newest_first,
         );
     };
     (@cases ($attr:meta) $make:expr; $($case:ident),* $(,)?) => {

@@ -112,6 +112,7 @@ fn table_entity(constraint: Option<&str>) -> Entity {
         Some("settings") => Entity::Settings,
         Some("profiles") => Entity::Profile,
         Some("jobs") => Entity::Job,
+        Some("consciousness_checks") => Entity::ConsciousnessCheck,
         _ => Entity::Task,
     }
 }

@@ -32,8 +32,9 @@ use steward_core::Result;
 
 use error::public;
 use steward_core::approval::Approval;
+use steward_core::consciousness::{CheckQuery, ConsciousnessCheck};
 use steward_core::event::{Event, EventQuery};
-use steward_core::ids::{ApiKeyId, ApprovalId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
+use steward_core::ids::{ApiKeyId, ApprovalId, CheckId, JobId, SuggestionId, TaskId, ThoughtId, UserId};
 use steward_core::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use steward_core::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
 use steward_core::settings::{Profile, Settings};
@@ -207,6 +208,14 @@ impl Store for PostgresStore {
 
     async fn profile(&self, owner: UserId) -> Result<Option<Profile>> {
         read::profile(&self.pool, owner).await.map_err(public)
+    }
+
+    async fn consciousness_check(&self, owner: UserId, id: CheckId) -> Result<Option<ConsciousnessCheck>> {
+        read::consciousness_check(&self.pool, owner, id.0).await.map_err(public)
+    }
+
+    async fn consciousness_checks(&self, owner: UserId, query: &CheckQuery) -> Result<Vec<ConsciousnessCheck>> {
+        read::consciousness_checks(&self.pool, owner, query).await.map_err(public)
     }
 
     async fn events(&self, owner: UserId, query: &EventQuery) -> Result<Vec<Event>> {

@@ -6,6 +6,7 @@
 use sqlx::{AssertSqlSafe, PgPool, Row};
 use steward_core::UserId;
 use steward_core::approval::Approval;
+use steward_core::consciousness::{CheckQuery, ConsciousnessCheck};
 use steward_core::event::{Event, EventQuery};
 use steward_core::query::{Page, PageRequest, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
 use steward_core::search;
@@ -26,7 +27,9 @@ use super::apply::{EVENTS_BARRIER, barrier_key};
 use super::search::PREFIX_QUERY;
 use super::sql::{self, Arg, Filter, PageQuery, Total};
 use crate::decode;
-use crate::schema::{API_KEYS, APPROVALS, PROFILES, SETTINGS, SUGGESTIONS, TASKS, THOUGHTS, USERS, once};
+use crate::schema::{
+    API_KEYS, APPROVALS, CONSCIOUSNESS_CHECKS, PROFILES, SETTINGS, SUGGESTIONS, TASKS, THOUGHTS, USERS, once,
+};
 
 /// How this store's SQL writes bind parameters.
 const STYLE: Placeholders = Placeholders::Numbered;
@@ -89,6 +92,7 @@ owned!(task, TASKS, Task, crate::schema::tasks::decode);
 owned!(thought, THOUGHTS, Thought, crate::schema::thoughts::decode);
 owned!(suggestion, SUGGESTIONS, Suggestion, crate::schema::suggestions::decode);
 owned!(approval, APPROVALS, Approval, crate::schema::approvals::decode);
+owned!(consciousness_check, CONSCIOUSNESS_CHECKS, ConsciousnessCheck, crate::schema::consciousness_checks::decode);
 
 /// Keyset pages in id order (exports): the owner's rows after `after`.
 macro_rules! after {
@@ -317,4 +321,22 @@ pub(crate) async fn events(pool: &PgPool, owner: UserId, q: &EventQuery) -> Resu
     let found = sql::list(&mut *tx, EVENT_COLUMNS, "events", &f, "seq", q.effective_limit(), decode::event).await?;
     tx.commit().await?;
     Ok(found)
+}
+
+pub(crate) async fn consciousness_checks(
+    pool: &PgPool,
+    owner: UserId,
+    q: &CheckQuery,
+) -> Result<Vec<ConsciousnessCheck>> {
+    let f = filter::consciousness_checks(STYLE, owner.0, q);
+    sql::list(
+        pool,
+        once!(CONSCIOUSNESS_CHECKS.select_list()),
+        CONSCIOUSNESS_CHECKS.name,
+        &f,
+        "created_at DESC, seq DESC",
+        q.effective_limit(),
+        crate::schema::consciousness_checks::decode,
+    )
+    .await
 }

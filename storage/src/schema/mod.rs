@@ -57,6 +57,7 @@ pub(crate) use once;
 
 pub(crate) mod api_keys;
 pub(crate) mod approvals;
+pub(crate) mod consciousness_checks;
 pub(crate) mod profiles;
 pub(crate) mod settings;
 pub(crate) mod suggestions;
@@ -66,6 +67,7 @@ pub(crate) mod users;
 
 pub(crate) use api_keys::TABLE as API_KEYS;
 pub(crate) use approvals::TABLE as APPROVALS;
+pub(crate) use consciousness_checks::TABLE as CONSCIOUSNESS_CHECKS;
 pub(crate) use profiles::TABLE as PROFILES;
 pub(crate) use settings::TABLE as SETTINGS;
 pub(crate) use suggestions::TABLE as SUGGESTIONS;
@@ -85,12 +87,13 @@ pub(crate) fn bind_row<'a, W: ColumnWriter<'a>>(w: &mut W, record: &'a Record) -
         Record::Approval(a) => approvals::bind(w, a),
         Record::Settings(s) => settings::bind(w, s),
         Record::Profile(p) => profiles::bind(w, p),
+        Record::ConsciousnessCheck(c) => consciousness_checks::bind(w, c),
     }
 }
 
 /// Every record table, in [`table_index`] order.
-pub(crate) const TABLES: [&Table; 8] =
-    [&USERS, &API_KEYS, &TASKS, &THOUGHTS, &SUGGESTIONS, &APPROVALS, &SETTINGS, &PROFILES];
+pub(crate) const TABLES: [&Table; 9] =
+    [&USERS, &API_KEYS, &TASKS, &THOUGHTS, &SUGGESTIONS, &APPROVALS, &SETTINGS, &PROFILES, &CONSCIOUSNESS_CHECKS];
 
 /// Where `record`'s table is in [`TABLES`].
 pub(crate) fn table_index(record: &Record) -> usize {
@@ -103,6 +106,7 @@ pub(crate) fn table_index(record: &Record) -> usize {
         Record::Approval(_) => 5,
         Record::Settings(_) => 6,
         Record::Profile(_) => 7,
+        Record::ConsciousnessCheck(_) => 8,
     }
 }
 
@@ -504,6 +508,23 @@ mod tests {
             }),
             Record::Settings(Settings::defaults(owner, now)),
             Record::Profile(Profile::empty(owner, now)),
+            Record::ConsciousnessCheck(steward_core::ConsciousnessCheck {
+                id: id(7).into(),
+                user_id: owner,
+                status: steward_core::CheckStatus::Pending,
+                summary: None,
+                themes: Vec::new(),
+                patterns: Vec::new(),
+                suggested_actions: Vec::new(),
+                concerns: Vec::new(),
+                positives: Vec::new(),
+                thoughts_analyzed: 0,
+                tokens_used: 0,
+                completed_at: None,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            }),
         ]
     }
 

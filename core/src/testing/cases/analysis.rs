@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::analysis::{AnalysisContext, Rules, analyze};
-use crate::event::{EventKind, EventQuery};
+use crate::event::EventQuery;
 use crate::job::{JobQuery, kinds};
 use crate::settings::{SettingsPatch, SuggestionMode};
 use crate::store::Store;
@@ -46,7 +46,8 @@ pub async fn analysis_records_tags_related_thoughts_and_one_suggestion(store: Ar
     let me = f.user("ann@example.com").await;
     let earlier = f.engine.capture_thought(&me, NewThought::new("the electricity bill went up again")).await.unwrap();
     f.engine.capture_thought(&me, NewThought::new("unrelated musings on gardening")).await.unwrap();
-    let input = NewThought { tags: vec!["home".into()], ..NewThought::new("I need to pay the electricity bill tomorrow") };
+    let input =
+        NewThought { tags: vec!["home".into()], ..NewThought::new("I need to pay the electricity bill tomorrow") };
     let t = f.engine.capture_thought(&me, input).await.unwrap();
 
     let done = f.engine.analyze_thought(&Principal::system(), me.user_id, t.id, &Rules).await.unwrap();
@@ -76,8 +77,7 @@ pub async fn analysis_records_tags_related_thoughts_and_one_suggestion(store: Ar
     assert_eq!(f.engine.suggestions_for_thought(&me, t.id).await.unwrap().len(), 1);
     // So does recording a precomputed analysis of it.
     let ctx = AnalysisContext::utc(f.engine.now());
-    let recorded =
-        f.engine.apply_analysis(&me, me.user_id, t.id, analyze(&t.content, &ctx)).await.unwrap();
+    let recorded = f.engine.apply_analysis(&me, me.user_id, t.id, analyze(&t.content, &ctx)).await.unwrap();
     assert!(recorded.already_analyzed && recorded.suggestion.is_none());
 
     // Another user's thought is not found, even to the owner's neighbour.

@@ -4,6 +4,7 @@
 mod analysis;
 mod approvals;
 mod concurrency;
+mod consciousness;
 mod jobs;
 mod roles;
 mod tasks;
@@ -14,6 +15,7 @@ mod writes;
 pub use analysis::*;
 pub use approvals::*;
 pub use concurrency::*;
+pub use consciousness::*;
 pub use jobs::*;
 pub use roles::*;
 pub use tasks::*;
