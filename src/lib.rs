@@ -17,24 +17,27 @@
 //! `steward-core` (re-exported here as [`core`]).
 
 pub mod agent;
+pub mod jobs;
 mod passwords;
 pub mod scheduler;
 mod system;
 pub mod worker;
 
 use std::ops::Deref;
+
 use std::sync::Arc;
+use steward_core::agent::LanguageModel;
 
 pub use passwords::{MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use steward_core as core;
 pub use steward_core::{
-    AcceptOverrides, Access, ApiKey, Approval, ApprovalStatus, Assignee, Completion, Conflict, Decision, Engine,
-    Entity, Error, Event, EventKind, EventQuery, ExportCursor, FieldError, ImportReport, Job, JobId, JobState,
-    NewApproval, NewJob, NewSuggestion, NewTask, NewThought, NewUser, Outcome, Page, PageRequest, Portable, Principal,
-    Priority, Profile, ProfilePatch, Project, QueueConfig, QueueStats, QuickAdd, Result, Role, RunId, Scored,
-    SearchField, Settings, SettingsPatch, SortOrder, Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch,
-    TaskQuery, TaskSort, TaskStatus, Thought, ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User,
-    UserId, quickadd,
+    AcceptOverrides, Access, AnalysisOutcome, ApiKey, Approval, ApprovalStatus, Assignee, CheckId, CheckStatus,
+    Completion, Conflict, ConsciousnessCheck, Decision, Engine, Entity, Error, Event, EventKind, EventQuery,
+    ExportCursor, FieldError, ImportReport, Job, JobId, JobState, NewApproval, NewJob, NewSuggestion, NewTask,
+    NewThought, NewUser, Outcome, Page, PageRequest, Portable, Principal, Priority, Profile, ProfilePatch, Project,
+    QueueConfig, QueueStats, QuickAdd, Result, Role, RunId, Scored, SearchField, Settings, SettingsPatch, SortOrder,
+    Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery, TaskSort, TaskStatus, Thought, ThoughtId,
+    ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId, quickadd,
 };
 pub use system::{SystemClock, UuidV7};
 
@@ -129,12 +132,15 @@ impl Steward {
     /// Every handler Steward ships for its own job kinds: the scheduler's
     /// sweeps and the agent's runs and tasks.
     pub fn handlers(&self) -> worker::Handlers {
-        scheduler::handlers(self.engine.clone()).merge(agent::handlers(self.engine.clone()))
+        jobs::builtin_handlers(self.engine.clone()).merge(agent::handlers(self.engine.clone()))
     }
 
-    /// Wraps a store you built yourself.
+    /// Wraps a store you built yourself. The agent's model comes from the
+    /// environment (see [`model_from_env`]).
     pub fn with_store(store: Arc<dyn Store>) -> Steward {
-        Steward::with_engine(Engine::new(store, Arc::new(SystemClock::default()), Arc::new(UuidV7)))
+        let clock: Arc<dyn steward_core::Clock> = Arc::new(SystemClock::default());
+        let model = model_from_env(clock.clone());
+        Steward::with_engine(Engine::new(store, clock, Arc::new(UuidV7)).with_model(model))
     }
 
     /// Wraps an engine built with your own ports (a fixed clock in tests).
@@ -189,6 +195,42 @@ impl Steward {
         };
         let input = NewUser { email: email.into(), name: name.map(str::to_string), role, password_hash };
         self.engine.create_user(by, input).await
+    }
+}
+
+/// The agent's model as the environment configures it
+/// (`STEWARD_AI_PROVIDER`, `ANTHROPIC_API_KEY`, `OPENAI_API_KEY`,
+/// `OPENAI_BASE_URL`, … — see `steward_ai::AiConfig`): the named providers
+/// with retries, falling back in order and finally to the local offline
+/// model; just the local model when nothing is configured. A configuration
+/// that names a provider without what it needs is not silently replaced:
+/// every agent turn then fails, saying what is missing.
+pub fn model_from_env(clock: Arc<dyn steward_core::Clock>) -> Arc<dyn LanguageModel> {
+    let local: Arc<dyn LanguageModel> = Arc::new(steward_ai::LocalModel::new(clock));
+    match steward_ai::AiConfig::from_env().and_then(|config| steward_ai::build_chain(&config, local)) {
+        Ok(model) => model,
+        Err(problem) => {
+            tracing::warn!(error = %problem, "the model configuration is incomplete; agent runs will fail until it is fixed");
+            Arc::new(Misconfigured(problem))
+        }
+    }
+}
+
+/// A model that cannot answer because its configuration is incomplete.
+#[derive(Debug)]
+struct Misconfigured(steward_core::agent::ModelError);
+
+#[async_trait::async_trait]
+impl LanguageModel for Misconfigured {
+    fn name(&self) -> &str {
+        "misconfigured"
+    }
+
+    async fn complete(
+        &self,
+        _: &steward_core::agent::ModelRequest,
+    ) -> std::result::Result<steward_core::agent::ModelReply, steward_core::agent::ModelError> {
+        Err(self.0.clone())
     }
 }
 

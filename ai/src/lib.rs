@@ -5,6 +5,8 @@
 //! - [`openai::OpenAi`]: OpenAI-compatible Chat Completions servers — OpenAI,
 //!   OpenRouter, LiteLLM, Ollama, vLLM, llama.cpp — chosen by base URL
 //!   (feature `openai`).
+//! - [`local::LocalModel`]: the deterministic offline model that needs no
+//!   key: keyword intents answered with the built-in tools (the default).
 //! - [`scripted::Scripted`]: a queue of canned replies for tests.
 //! - [`retry::Retrying`] and [`fallback::Fallback`]: retry with backoff and
 //!   `Retry-After`, and a chain that moves on to the next model.
@@ -12,8 +14,7 @@
 //!   offline model the caller passes in.
 //!
 //! This crate owns wire formats and HTTP; the shapes and the contract live in
-//! `steward_core::agent::model`, and the local offline model lives with the
-//! facade.
+//! `steward_core::agent::model`.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -39,6 +40,7 @@ pub mod config;
 pub mod fallback;
 #[cfg(feature = "http")]
 mod http;
+pub mod local;
 #[cfg(feature = "openai")]
 pub mod openai;
 pub mod retry;
@@ -49,6 +51,7 @@ mod sse;
 
 pub use config::{AiConfig, HttpTimeouts, ProviderKind, build_chain};
 pub use fallback::Fallback;
+pub use local::LocalModel;
 pub use retry::{RetryPolicy, Retrying};
 pub use scripted::Scripted;
 pub use secret::ApiKey;

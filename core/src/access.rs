@@ -87,6 +87,18 @@ impl Principal {
         self.require(Access::WriteOwn)
     }
 
+    /// This principal acting on `owner`'s records: itself when they are
+    /// its own; otherwise, with [`Access::OtherUsers`] (the system, an
+    /// admin), the same role scoped to `owner`. The system stays the system,
+    /// so what it does there has no actor.
+    pub fn acting_for(&self, owner: UserId) -> Result<Principal> {
+        if self.user_id == owner {
+            return Ok(*self);
+        }
+        self.require(Access::OtherUsers)?;
+        Ok(Principal { user_id: owner, role: self.role })
+    }
+
     /// Whether this principal may see `owner`'s records: its own, or anyone's
     /// with [`Access::OtherUsers`].
     pub fn may_act_for(&self, owner: UserId) -> bool {

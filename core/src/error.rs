@@ -27,11 +27,12 @@ pub enum Entity {
     Run,
     Conversation,
     Step,
+    ConsciousnessCheck,
 }
 
 impl Entity {
     /// Every entity, in declaration order.
-    pub const ALL: [Entity; 13] = [
+    pub const ALL: [Entity; 14] = [
         Entity::User,
         Entity::ApiKey,
         Entity::Task,
@@ -45,6 +46,7 @@ impl Entity {
         Entity::Run,
         Entity::Conversation,
         Entity::Step,
+        Entity::ConsciousnessCheck,
     ];
 
     /// The stable snake_case name (`task`, `api_key`, …).
@@ -63,6 +65,7 @@ impl Entity {
             Entity::Run => "run",
             Entity::Conversation => "conversation",
             Entity::Step => "step",
+            Entity::ConsciousnessCheck => "consciousness_check",
         }
     }
 }

@@ -65,6 +65,8 @@ event_kinds! {
     RunCreated = "run.created": "An agent run was started.",
     RunUpdated = "run.updated": "An agent run moved on: a step, a status change, its outcome.",
     ConversationDeleted = "conversation.deleted": "A conversation and its runs were deleted.",
+    ConsciousnessCheckRequested = "consciousness_check.requested": "A consciousness check was asked for (it runs on the queue).",
+    ConsciousnessCheckCompleted = "consciousness_check.completed": "A consciousness check finished; carries its findings.",
 }
 
 impl std::fmt::Display for EventKind {

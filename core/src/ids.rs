@@ -65,6 +65,8 @@ id_type!(/// A conversation with the agent: the runs of one chat thread.
     ConversationId);
 id_type!(/// One persisted step of an agent run.
     StepId);
+id_type!(/// A consciousness check.
+    CheckId);
 
 /// Produces fresh ids.
 ///

@@ -13,8 +13,10 @@
 
 pub mod access;
 pub mod agent;
+pub mod analysis;
 pub mod approval;
 pub mod clock;
+pub mod consciousness;
 pub mod engine;
 pub mod error;
 pub mod event;
@@ -40,11 +42,12 @@ pub mod testing;
 pub use access::Access;
 pub use approval::{Approval, ApprovalStatus, Decision, NewApproval};
 pub use clock::{Clock, ManualClock};
-pub use engine::{Completion, Engine, ExportCursor, Finished, ImportReport, Portable, QuickAdd};
+pub use consciousness::{CheckQuery, CheckStatus, ConsciousnessCheck, Findings};
+pub use engine::{AnalysisOutcome, Completion, Engine, ExportCursor, Finished, ImportReport, Portable, QuickAdd};
 pub use error::{Conflict, Entity, Error, FieldError, Result};
 pub use event::{Event, EventKind, EventQuery};
 pub use ids::{
-    ApiKeyId, ApprovalId, IdGenerator, JobId, RunId, SequentialIds, SuggestionId, TaskId, ThoughtId, UserId,
+    ApiKeyId, ApprovalId, CheckId, IdGenerator, JobId, RunId, SequentialIds, SuggestionId, TaskId, ThoughtId, UserId,
 };
 pub use job::{Job, JobState, NewJob, Outcome, QueueConfig, QueueStats};
 pub use memory::MemoryStore;

@@ -100,6 +100,12 @@ impl Settings {
         chrono_tz::Tz::from_str(&self.timezone).unwrap_or(chrono_tz::UTC)
     }
 
+    /// Whether captured thoughts are analysed on the queue: when analysis
+    /// can change anything the owner sees (tags, suggestions, tasks).
+    pub fn wants_analysis(&self) -> bool {
+        self.auto_tagging_enabled || self.task_suggestion_mode != SuggestionMode::Disabled
+    }
+
     /// How this owner's quick-add phrases read.
     pub fn parse_options(&self) -> ParseOptions {
         ParseOptions::default().with_date_order(self.date_order)

@@ -17,9 +17,12 @@ use uuid::Uuid;
 
 use crate::agent::run::{AgentRun, Conversation, RunStep};
 use crate::approval::{Approval, ApprovalStatus};
+use crate::consciousness::{CheckQuery, ConsciousnessCheck};
 use crate::error::{Entity, Result};
 use crate::event::{Event, EventQuery, NewEvent};
-use crate::ids::{ApiKeyId, ApprovalId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId};
+use crate::ids::{
+    ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId,
+};
 use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use crate::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
 use crate::settings::{Profile, Settings};
@@ -44,6 +47,7 @@ pub enum Record {
     Run(AgentRun),
     /// Insert-only: a step is never updated.
     Step(RunStep),
+    ConsciousnessCheck(ConsciousnessCheck),
 }
 
 impl Record {
@@ -60,6 +64,7 @@ impl Record {
             Record::Conversation(_) => Entity::Conversation,
             Record::Run(_) => Entity::Run,
             Record::Step(_) => Entity::Step,
+            Record::ConsciousnessCheck(_) => Entity::ConsciousnessCheck,
         }
     }
 
@@ -76,6 +81,7 @@ impl Record {
             Record::Conversation(r) => r.user_id,
             Record::Run(r) => r.user_id,
             Record::Step(r) => r.user_id,
+            Record::ConsciousnessCheck(r) => r.user_id,
         }
     }
 
@@ -92,6 +98,7 @@ impl Record {
             Record::Conversation(r) => r.id.0,
             Record::Run(r) => r.id.0,
             Record::Step(r) => r.id.0,
+            Record::ConsciousnessCheck(r) => r.id.0,
         }
     }
 
@@ -120,7 +127,8 @@ impl Record {
             | Record::ApiKey(_)
             | Record::Settings(_)
             | Record::Profile(_)
-            | Record::Conversation(_) => [None, None],
+            | Record::Conversation(_)
+            | Record::ConsciousnessCheck(_) => [None, None],
         };
         refs.into_iter().flatten()
     }
@@ -137,6 +145,7 @@ impl Record {
             Record::Profile(r) => Some(r.version),
             Record::Conversation(r) => Some(r.version),
             Record::Run(r) => Some(r.version),
+            Record::ConsciousnessCheck(r) => Some(r.version),
         }
     }
 }
@@ -297,6 +306,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn settings(&self, owner: UserId) -> Result<Option<Settings>>;
     async fn profile(&self, owner: UserId) -> Result<Option<Profile>>;
+
+    async fn consciousness_check(&self, owner: UserId, id: CheckId) -> Result<Option<ConsciousnessCheck>>;
+    /// The owner's checks, newest first (ties: latest inserted first).
+    async fn consciousness_checks(&self, owner: UserId, query: &CheckQuery) -> Result<Vec<ConsciousnessCheck>>;
 
     /// The owner's events in `seq` order.
     async fn events(&self, owner: UserId, query: &EventQuery) -> Result<Vec<Event>>;

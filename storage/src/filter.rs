@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use steward_core::approval::ApprovalStatus;
+use steward_core::consciousness::CheckQuery;
 use steward_core::event::EventQuery;
 use steward_core::store::{ApprovalQuery, SuggestionQuery};
 use steward_core::suggestion::SuggestionStatus;
@@ -145,6 +146,15 @@ pub(crate) fn approvals(style: Placeholders, owner: Uuid, q: &ApprovalQuery) -> 
         Some(other) => {
             f.and("status = ?", [Arg::Text(other.as_str().into())]);
         }
+    }
+    f
+}
+
+/// The owner's consciousness checks `q` asks for (newest first).
+pub(crate) fn consciousness_checks(style: Placeholders, owner: Uuid, q: &CheckQuery) -> Filter {
+    let mut f = Filter::owner(style, owner);
+    if let Some(status) = q.status {
+        f.and("status = ?", [Arg::Text(status.as_str().into())]);
     }
     f
 }

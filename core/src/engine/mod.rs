@@ -10,7 +10,9 @@
 //! The engine owns no I/O: time, ids and storage are ports.
 
 mod agent;
+mod analysis;
 mod approvals;
+mod consciousness;
 mod jobs;
 mod schedule;
 mod tasks;
@@ -25,6 +27,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use agent::{AgentTool, CallSummary, ChatOutcome, RUN_GRACE};
+pub use analysis::{AnalysisOutcome, RELATED_LINKS};
+pub use consciousness::RECENT_THOUGHTS;
 pub use jobs::Finished;
 pub use schedule::{CONSCIOUSNESS_JOB, REMINDER_WINDOW};
 pub use tasks::{Completion, QuickAdd};

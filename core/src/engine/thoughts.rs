@@ -14,7 +14,9 @@ use crate::thought::{NewThought, Thought, ThoughtAnalysis, ThoughtPatch};
 use crate::user::Principal;
 
 impl Engine {
-    /// Captures a thought: one write, no analysis.
+    /// Captures a thought: one write, no analysis. When the owner's settings
+    /// want analysis, a low-class `thought.analyze` job is enqueued in the
+    /// same write set (see [`Engine::analyze_thought`]).
     #[tracing::instrument(level = "info", name = "capture_thought", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn capture_thought(&self, p: &Principal, input: NewThought) -> Result<Thought> {
         p.require_write()?;
@@ -30,7 +32,12 @@ impl Engine {
             Some(&thought),
             now,
         );
-        self.commit(vec![Write::Insert(Record::Thought(thought.clone())), captured]).await?;
+        let mut writes = vec![Write::Insert(Record::Thought(thought.clone())), captured];
+        let settings = self.store.settings(p.user_id).await?;
+        if settings.is_none_or(|s| s.wants_analysis()) {
+            writes.push(Write::Enqueue(self.analysis_job(&thought, now)?));
+        }
+        self.commit(writes).await?;
         Ok(thought)
     }
 

@@ -57,6 +57,10 @@ pub mod kinds {
     /// A scheduler tick: `{"tick": "reminders" | "approvals" | "retention" |
     /// "consciousness"}` (see the facade's scheduler).
     pub const SCHEDULER_TICK: &str = "scheduler.tick";
+    /// Analysing a captured thought: `{"thought_id", "user_id"}`; enqueued
+    /// (low class) with the capture, in the same write set, when the owner's
+    /// settings want analysis.
+    pub const THOUGHT_ANALYZE: &str = "thought.analyze";
 }
 
 /// The largest payload a job may carry, serialised.

@@ -130,6 +130,7 @@ impl State {
                 }
                 insert(&mut self.steps, Entity::Step, seq, s.id, s)
             }
+            Record::ConsciousnessCheck(c) => insert(&mut self.checks, Entity::ConsciousnessCheck, seq, c.id, c),
         }
     }
 
@@ -158,6 +159,15 @@ impl State {
             Record::Conversation(c) => update(
                 &mut self.conversations,
                 Entity::Conversation,
+                c.id,
+                c,
+                |x| x.user_id,
+                |x| Some(x.version),
+                expected,
+            ),
+            Record::ConsciousnessCheck(c) => update(
+                &mut self.checks,
+                Entity::ConsciousnessCheck,
                 c.id,
                 c,
                 |x| x.user_id,

@@ -20,9 +20,12 @@ use chrono::{DateTime, Utc};
 
 use crate::agent::run::{AgentRun, Conversation, RunStep};
 use crate::approval::Approval;
+use crate::consciousness::{CheckQuery, ConsciousnessCheck};
 use crate::error::Result;
 use crate::event::{Event, EventQuery};
-use crate::ids::{ApiKeyId, ApprovalId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId};
+use crate::ids::{
+    ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId,
+};
 use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use crate::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
 use crate::search;
@@ -187,6 +190,14 @@ impl Store for MemoryStore {
 
     async fn profile(&self, owner: UserId) -> Result<Option<Profile>> {
         Ok(self.read(|s| s.profiles.get(&owner).cloned()))
+    }
+
+    async fn consciousness_check(&self, owner: UserId, id: CheckId) -> Result<Option<ConsciousnessCheck>> {
+        Ok(self.read(|s| s.checks.get(&id).filter(|c| c.user_id == owner).cloned()))
+    }
+
+    async fn consciousness_checks(&self, owner: UserId, q: &CheckQuery) -> Result<Vec<ConsciousnessCheck>> {
+        Ok(self.read(|s| s.consciousness_checks(owner, q)))
     }
 
     async fn events(&self, owner: UserId, q: &EventQuery) -> Result<Vec<Event>> {

@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 
 use super::state::{State, directed, paginate};
 use crate::approval::Approval;
+use crate::consciousness::{CheckQuery, ConsciousnessCheck};
 use crate::event::{Event, EventQuery};
 use crate::ids::UserId;
 use crate::query::{
@@ -133,6 +134,12 @@ impl State {
             self.approvals.sorted(|a| a.user_id == owner && q.status.is_none_or(|st| a.status_at(q.as_of) == st));
         rows.sort_by(|a, b| b.1.created_at.cmp(&a.1.created_at).then(b.0.cmp(&a.0)));
         paginate(rows.into_iter().map(|(_, a)| a).collect(), q.page)
+    }
+
+    pub(super) fn consciousness_checks(&self, owner: UserId, q: &CheckQuery) -> Vec<ConsciousnessCheck> {
+        let mut rows = self.checks.sorted(|c| c.user_id == owner && q.status.is_none_or(|st| c.status == st));
+        rows.sort_by(|a, b| b.1.created_at.cmp(&a.1.created_at).then(b.0.cmp(&a.0)));
+        rows.into_iter().take(q.effective_limit() as usize).map(|(_, c)| c).collect()
     }
 
     pub(super) fn events(&self, owner: UserId, q: &EventQuery) -> Vec<Event> {

@@ -8,8 +8,11 @@ use std::hash::Hash;
 
 use crate::agent::run::{AgentRun, Conversation, RunStep};
 use crate::approval::Approval;
+use crate::consciousness::ConsciousnessCheck;
 use crate::event::Event;
-use crate::ids::{ApiKeyId, ApprovalId, ConversationId, JobId, RunId, StepId, SuggestionId, TaskId, ThoughtId, UserId};
+use crate::ids::{
+    ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, StepId, SuggestionId, TaskId, ThoughtId, UserId,
+};
 use crate::job::Job;
 use crate::query::{Page, PageRequest, SortOrder};
 use crate::settings::{Profile, Settings};
@@ -60,6 +63,7 @@ pub(super) struct State {
     pub(super) steps: Table<StepId, RunStep>,
     pub(super) events: Vec<Event>,
     pub(super) jobs: HashMap<JobId, Job>,
+    pub(super) checks: Table<CheckId, ConsciousnessCheck>,
 }
 
 pub(super) fn paginate<T>(items: Vec<T>, page: PageRequest) -> Page<T> {

@@ -12,9 +12,12 @@ use chrono::{DateTime, Utc};
 
 use crate::agent::run::{AgentRun, Conversation, RunStep};
 use crate::approval::Approval;
+use crate::consciousness::{CheckQuery, ConsciousnessCheck};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventQuery};
-use crate::ids::{ApiKeyId, ApprovalId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId};
+use crate::ids::{
+    ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId,
+};
 use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use crate::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
 use crate::settings::{Profile, Settings};
@@ -99,6 +102,8 @@ crashing_store! {
     run(owner: UserId, id: RunId) -> Option<AgentRun>;
     runs(owner: UserId, conversation: ConversationId) -> Vec<AgentRun>;
     run_steps(owner: UserId, run: RunId) -> Vec<RunStep>;
+    consciousness_check(owner: UserId, id: CheckId) -> Option<ConsciousnessCheck>;
+    consciousness_checks(owner: UserId, query: &CheckQuery) -> Vec<ConsciousnessCheck>;
     settings(owner: UserId) -> Option<Settings>;
     profile(owner: UserId) -> Option<Profile>;
     events(owner: UserId, query: &EventQuery) -> Vec<Event>;

@@ -173,6 +173,12 @@ macro_rules! store_conformance_tests {
             agent_records_are_scoped_to_their_owner,
             deleting_a_conversation_deletes_its_runs_and_steps,
             deleting_a_task_unlinks_its_runs,
+            capturing_a_thought_enqueues_its_analysis,
+            analysis_records_tags_related_thoughts_and_one_suggestion,
+            analysis_acts_by_the_suggestion_mode,
+            racing_analyses_make_one_suggestion,
+            consciousness_checks_round_trip_and_complete_once,
+            scheduled_checks_record_a_new_check_newest_first,
         );
     };
     (@cases ($attr:meta) $make:expr; $($case:ident),* $(,)?) => {

@@ -119,6 +119,7 @@ fn table_entity(constraint: Option<&str>) -> Entity {
         Some("conversations") => Entity::Conversation,
         Some("runs") => Entity::Run,
         Some("steps") => Entity::Step,
+        Some("consciousness_checks") => Entity::ConsciousnessCheck,
         _ => Entity::Task,
     }
 }

@@ -33,8 +33,11 @@ use steward_core::Result;
 use error::public;
 use steward_core::agent::run::{AgentRun, Conversation, RunStep};
 use steward_core::approval::Approval;
+use steward_core::consciousness::{CheckQuery, ConsciousnessCheck};
 use steward_core::event::{Event, EventQuery};
-use steward_core::ids::{ApiKeyId, ApprovalId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId};
+use steward_core::ids::{
+    ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId,
+};
 use steward_core::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use steward_core::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
 use steward_core::settings::{Profile, Settings};
@@ -228,6 +231,14 @@ impl Store for PostgresStore {
 
     async fn profile(&self, owner: UserId) -> Result<Option<Profile>> {
         read::profile(&self.pool, owner).await.map_err(public)
+    }
+
+    async fn consciousness_check(&self, owner: UserId, id: CheckId) -> Result<Option<ConsciousnessCheck>> {
+        read::consciousness_check(&self.pool, owner, id.0).await.map_err(public)
+    }
+
+    async fn consciousness_checks(&self, owner: UserId, query: &CheckQuery) -> Result<Vec<ConsciousnessCheck>> {
+        read::consciousness_checks(&self.pool, owner, query).await.map_err(public)
     }
 
     async fn events(&self, owner: UserId, query: &EventQuery) -> Result<Vec<Event>> {

@@ -7,6 +7,7 @@ use sqlx::{AssertSqlSafe, PgPool, Row};
 use steward_core::UserId;
 use steward_core::agent::run::{AgentRun, Conversation, RunStep};
 use steward_core::approval::Approval;
+use steward_core::consciousness::{CheckQuery, ConsciousnessCheck};
 use steward_core::event::{Event, EventQuery};
 use steward_core::query::{Page, PageRequest, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
 use steward_core::search;
@@ -28,7 +29,8 @@ use super::search::PREFIX_QUERY;
 use super::sql::{self, Arg, Filter, PageQuery, Total};
 use crate::decode;
 use crate::schema::{
-    API_KEYS, APPROVALS, CONVERSATIONS, PROFILES, RUNS, SETTINGS, STEPS, SUGGESTIONS, TASKS, THOUGHTS, USERS, once,
+    API_KEYS, APPROVALS, CONSCIOUSNESS_CHECKS, CONVERSATIONS, PROFILES, RUNS, SETTINGS, STEPS, SUGGESTIONS, TASKS,
+    THOUGHTS, USERS, once,
 };
 
 /// How this store's SQL writes bind parameters.
@@ -124,6 +126,7 @@ pub(crate) async fn run_steps(pool: &PgPool, owner: UserId, run: Uuid) -> Result
         once!(format!("SELECT {} FROM steps WHERE run_id = $1 AND user_id = $2 ORDER BY seq", STEPS.select_list()));
     sql::all(pool, sql, &[Arg::Id(run), Arg::Id(owner.0)], crate::schema::steps::decode).await
 }
+owned!(consciousness_check, CONSCIOUSNESS_CHECKS, ConsciousnessCheck, crate::schema::consciousness_checks::decode);
 
 /// Keyset pages in id order (exports): the owner's rows after `after`.
 macro_rules! after {
@@ -352,4 +355,22 @@ pub(crate) async fn events(pool: &PgPool, owner: UserId, q: &EventQuery) -> Resu
     let found = sql::list(&mut *tx, EVENT_COLUMNS, "events", &f, "seq", q.effective_limit(), decode::event).await?;
     tx.commit().await?;
     Ok(found)
+}
+
+pub(crate) async fn consciousness_checks(
+    pool: &PgPool,
+    owner: UserId,
+    q: &CheckQuery,
+) -> Result<Vec<ConsciousnessCheck>> {
+    let f = filter::consciousness_checks(STYLE, owner.0, q);
+    sql::list(
+        pool,
+        once!(CONSCIOUSNESS_CHECKS.select_list()),
+        CONSCIOUSNESS_CHECKS.name,
+        &f,
+        "created_at DESC, seq DESC",
+        q.effective_limit(),
+        crate::schema::consciousness_checks::decode,
+    )
+    .await
 }

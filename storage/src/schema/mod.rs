@@ -57,6 +57,7 @@ pub(crate) use once;
 
 pub(crate) mod api_keys;
 pub(crate) mod approvals;
+pub(crate) mod consciousness_checks;
 pub(crate) mod conversations;
 pub(crate) mod profiles;
 pub(crate) mod runs;
@@ -69,6 +70,7 @@ pub(crate) mod users;
 
 pub(crate) use api_keys::TABLE as API_KEYS;
 pub(crate) use approvals::TABLE as APPROVALS;
+pub(crate) use consciousness_checks::TABLE as CONSCIOUSNESS_CHECKS;
 pub(crate) use conversations::TABLE as CONVERSATIONS;
 pub(crate) use profiles::TABLE as PROFILES;
 pub(crate) use runs::TABLE as RUNS;
@@ -94,6 +96,7 @@ pub(crate) fn bind_row<'a, W: ColumnWriter<'a>>(w: &mut W, record: &'a Record) -
         Record::Conversation(c) => conversations::bind(w, c),
         Record::Run(r) => runs::bind(w, r),
         Record::Step(s) => steps::bind(w, s),
+        Record::ConsciousnessCheck(c) => consciousness_checks::bind(w, c),
     }
 }
 
@@ -103,7 +106,7 @@ pub(crate) fn tokens(n: u64) -> Result<i64> {
 }
 
 /// Every record table, in [`table_index`] order.
-pub(crate) const TABLES: [&Table; 11] = [
+pub(crate) const TABLES: [&Table; 12] = [
     &USERS,
     &API_KEYS,
     &TASKS,
@@ -115,6 +118,7 @@ pub(crate) const TABLES: [&Table; 11] = [
     &CONVERSATIONS,
     &RUNS,
     &STEPS,
+    &CONSCIOUSNESS_CHECKS,
 ];
 
 /// Where `record`'s table is in [`TABLES`].
@@ -131,6 +135,7 @@ pub(crate) fn table_index(record: &Record) -> usize {
         Record::Conversation(_) => 8,
         Record::Run(_) => 9,
         Record::Step(_) => 10,
+        Record::ConsciousnessCheck(_) => 11,
     }
 }
 
@@ -567,6 +572,23 @@ mod tests {
                 seq: 0,
                 kind: StepKind::UserMessage { text: "hi".into() },
                 created_at: now,
+            }),
+            Record::ConsciousnessCheck(steward_core::ConsciousnessCheck {
+                id: id(10).into(),
+                user_id: owner,
+                status: steward_core::CheckStatus::Pending,
+                summary: None,
+                themes: Vec::new(),
+                patterns: Vec::new(),
+                suggested_actions: Vec::new(),
+                concerns: Vec::new(),
+                positives: Vec::new(),
+                thoughts_analyzed: 0,
+                tokens_used: 0,
+                completed_at: None,
+                created_at: now,
+                updated_at: now,
+                version: 1,
             }),
         ]
     }

@@ -7,6 +7,7 @@ use sqlx::SqlitePool;
 use steward_core::UserId;
 use steward_core::agent::run::{AgentRun, Conversation, RunStep};
 use steward_core::approval::Approval;
+use steward_core::consciousness::{CheckQuery, ConsciousnessCheck};
 use steward_core::event::{Event, EventQuery};
 use steward_core::query::{Page, PageRequest, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
 use steward_core::search;
@@ -128,6 +129,7 @@ pub(crate) async fn run_steps(pool: &SqlitePool, owner: UserId, run: Uuid) -> Re
     let sql = "SELECT * FROM steps WHERE run_id = ? AND user_id = ? ORDER BY seq";
     sql::all(pool, sql, &[Arg::Id(run), Arg::Id(owner.0)], crate::schema::steps::decode).await
 }
+owned!(consciousness_check, "consciousness_checks", ConsciousnessCheck, crate::schema::consciousness_checks::decode);
 
 pub(crate) async fn settings(pool: &SqlitePool, owner: UserId) -> Result<Option<Settings>> {
     sql::one(pool, "SELECT * FROM settings WHERE user_id = ?", &[Arg::Id(owner.0)], crate::schema::settings::decode)
@@ -274,6 +276,16 @@ pub(crate) async fn approvals(pool: &SqlitePool, owner: UserId, q: &ApprovalQuer
 pub(crate) async fn events(pool: &SqlitePool, owner: UserId, q: &EventQuery) -> Result<Vec<Event>> {
     let f = filter::events(STYLE, owner.0, q);
     sql::list(pool, "events", &f, "seq ASC", q.effective_limit(), decode::event).await
+}
+
+pub(crate) async fn consciousness_checks(
+    pool: &SqlitePool,
+    owner: UserId,
+    q: &CheckQuery,
+) -> Result<Vec<ConsciousnessCheck>> {
+    let f = filter::consciousness_checks(STYLE, owner.0, q);
+    let decode = crate::schema::consciousness_checks::decode;
+    sql::list(pool, "consciousness_checks", &f, "created_at DESC, seq DESC", q.effective_limit(), decode).await
 }
 
 #[cfg(test)]

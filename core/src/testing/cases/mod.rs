@@ -3,8 +3,10 @@
 
 mod agent;
 mod agent_runs;
+mod analysis;
 mod approvals;
 mod concurrency;
+mod consciousness;
 mod jobs;
 mod roles;
 mod tasks;
@@ -14,8 +16,10 @@ mod writes;
 
 pub use agent::*;
 pub use agent_runs::*;
+pub use analysis::*;
 pub use approvals::*;
 pub use concurrency::*;
+pub use consciousness::*;
 pub use jobs::*;
 pub use roles::*;
 pub use tasks::*;

@@ -1,0 +1,189 @@
+//! Reading tool results back: the task a title lookup found, and the
+//! plain-text account of what the calls did. Results are read leniently
+//! (any JSON holding objects with `id` and `title`, or plain text), so the
+//! model does not depend on how the agent formats them.
+
+use serde_json::Value;
+use steward_core::agent::tools::Builtin;
+use steward_core::agent::{ToolCall, ToolResult};
+use steward_core::search;
+use uuid::Uuid;
+
+use super::intent::Intent;
+
+/// Most tasks a summary lists.
+const LIST_MAX: usize = 20;
+
+/// The task in a `list_tasks` result that best matches `target`: an exact
+/// title (ignoring case) first, else the one sharing the most words with
+/// it (the first on a tie). `None` if nothing shares a word.
+pub(crate) fn best_match(content: &str, target: &str) -> Option<Uuid> {
+    let value: Value = serde_json::from_str(content).ok()?;
+    let tasks = titled(&value);
+    if let Some((id, _)) = tasks.iter().find(|(_, t)| t.trim().eq_ignore_ascii_case(target.trim())) {
+        return Some(*id);
+    }
+    let wanted = search::words(target);
+    let mut best: Option<(usize, Uuid)> = None;
+    for (id, title) in &tasks {
+        let words = search::words(title);
+        let shared = wanted.iter().filter(|w| words.contains(w)).count();
+        if shared > 0 && best.is_none_or(|(b, _)| shared > b) {
+            best = Some((shared, *id));
+        }
+    }
+    best.map(|(_, id)| id)
+}
+
+/// Every object with a UUID `id` and a string `title`, in document order.
+fn titled(value: &Value) -> Vec<(Uuid, String)> {
+    let mut out = Vec::new();
+    walk(value, &mut |obj| {
+        let id = obj.get("id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+        let title = obj.get("title").and_then(Value::as_str);
+        if let (Some(id), Some(title)) = (id, title) {
+            out.push((id, title.to_string()));
+        }
+    });
+    out
+}
+
+fn walk(value: &Value, visit: &mut dyn FnMut(&serde_json::Map<String, Value>)) {
+    match value {
+        Value::Object(obj) => {
+            visit(obj);
+            obj.values().for_each(|v| walk(v, visit));
+        }
+        Value::Array(items) => items.iter().for_each(|v| walk(v, visit)),
+        _ => {}
+    }
+}
+
+/// What the calls did, one line per call.
+pub(crate) fn done(wanted: &Intent, calls: &[&ToolCall], results: &[&ToolResult]) -> String {
+    let lines: Vec<String> = results
+        .iter()
+        .map(|result| {
+            let call = calls.iter().find(|c| c.id == result.call_id).or(calls.first());
+            line(wanted, call.copied(), result)
+        })
+        .collect();
+    if lines.is_empty() { "Done.".into() } else { lines.join("\n") }
+}
+
+fn line(wanted: &Intent, call: Option<&ToolCall>, result: &ToolResult) -> String {
+    let tool = call.and_then(|c| Builtin::from_name(&c.name));
+    if result.is_error {
+        return format!("That didn't work: {}", short(&result.content, 200));
+    }
+    let value: Value = serde_json::from_str(&result.content).unwrap_or(Value::Null);
+    let args = call.map(|c| &c.arguments).unwrap_or(&Value::Null);
+    let title = titled(&value)
+        .into_iter()
+        .next()
+        .map(|(_, t)| t)
+        .or_else(|| args.get("title").and_then(Value::as_str).map(str::to_string))
+        .or_else(|| wanted.target().map(str::to_string))
+        .unwrap_or_else(|| "the task".into());
+    match tool {
+        Some(Builtin::AddTask) => {
+            let due = args.get("due_date").and_then(Value::as_str).map(|d| format!(", due {d}")).unwrap_or_default();
+            format!("Added \"{title}\"{due}.")
+        }
+        Some(Builtin::ListTasks) => list(&value),
+        Some(Builtin::GetTask) => show(&value, &title),
+        Some(Builtin::CompleteTask) => format!("Marked \"{title}\" done."),
+        Some(Builtin::DeleteTask) => format!("Deleted \"{}\".", wanted.target().unwrap_or(&title)),
+        Some(Builtin::UpdateTask) => format!("Updated \"{title}\"{}.", changes(args)),
+        Some(Builtin::SplitTask) => {
+            let steps: Vec<&str> = args
+                .get("steps")
+                .and_then(Value::as_array)
+                .map(|s| s.iter().filter_map(|s| s.get("title").and_then(Value::as_str)).collect())
+                .unwrap_or_default();
+            let target = wanted.target().unwrap_or(&title);
+            format!("Split \"{target}\" into {} steps: {}.", steps.len(), steps.join("; "))
+        }
+        Some(Builtin::CaptureThought) => {
+            let content = args.get("content").and_then(Value::as_str).unwrap_or_default();
+            format!("Noted: \"{}\".", short(content, 200))
+        }
+        Some(Builtin::ListApprovals) => approvals(&value),
+        _ => format!("Done: {}", short(&result.content, 200)),
+    }
+}
+
+fn list(value: &Value) -> String {
+    let mut tasks: Vec<String> = Vec::new();
+    walk(value, &mut |obj| {
+        let Some(title) = obj.get("title").and_then(Value::as_str) else { return };
+        if obj.get("id").is_none() {
+            return;
+        }
+        let due = obj.get("due_date").and_then(Value::as_str).map(|d| format!(", due {d}")).unwrap_or_default();
+        let priority = obj.get("priority").and_then(Value::as_str).unwrap_or("medium");
+        tasks.push(format!("- {title} ({priority}{due})"));
+    });
+    match tasks.len() {
+        0 => "No tasks match.".into(),
+        n => {
+            let shown: Vec<String> = tasks.into_iter().take(LIST_MAX).collect();
+            let more = if n > LIST_MAX { format!("\n… and {} more", n - LIST_MAX) } else { String::new() };
+            format!("{n} task{}:\n{}{more}", if n == 1 { "" } else { "s" }, shown.join("\n"))
+        }
+    }
+}
+
+fn show(value: &Value, title: &str) -> String {
+    let mut facts = Vec::new();
+    for field in ["status", "priority", "due_date", "due_time"] {
+        if let Some(v) = find_str(value, field) {
+            facts.push(format!("{}: {v}", field.replace('_', " ")));
+        }
+    }
+    let description = find_str(value, "description").map(|d| format!("\n{}", short(&d, 500))).unwrap_or_default();
+    format!("\"{title}\" — {}{description}", facts.join(", "))
+}
+
+fn approvals(value: &Value) -> String {
+    let mut waiting = Vec::new();
+    walk(value, &mut |obj| {
+        if let Some(action) = obj.get("action_type").and_then(Value::as_str) {
+            let status = obj.get("status").and_then(Value::as_str).unwrap_or("pending");
+            waiting.push(format!("- {action} ({status})"));
+        }
+    });
+    if waiting.is_empty() {
+        "Nothing is waiting for your approval.".into()
+    } else {
+        format!("{} waiting for your decision:\n{}", waiting.len(), waiting.join("\n"))
+    }
+}
+
+fn changes(args: &Value) -> String {
+    let mut out = Vec::new();
+    for (field, label) in [("due_date", "due"), ("due_time", "at"), ("priority", "priority"), ("status", "status")] {
+        if let Some(v) = args.get(field).and_then(Value::as_str) {
+            out.push(format!("{label} {v}"));
+        }
+    }
+    if let Some(name) = args.get("title").and_then(Value::as_str) {
+        out.push(format!("renamed to \"{name}\""));
+    }
+    if out.is_empty() { String::new() } else { format!(": {}", out.join(", ")) }
+}
+
+fn find_str(value: &Value, field: &str) -> Option<String> {
+    let mut found = None;
+    walk(value, &mut |obj| {
+        if found.is_none() {
+            found = obj.get(field).and_then(Value::as_str).map(str::to_string);
+        }
+    });
+    found
+}
+
+fn short(text: &str, max: usize) -> String {
+    let cut: String = text.chars().take(max).collect();
+    if text.chars().count() > max { format!("{cut}…") } else { cut }
+}
