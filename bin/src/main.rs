@@ -3,6 +3,7 @@
 //! is one domain operation; the rules live in `steward-core`.
 
 mod activity;
+mod checks;
 mod cli;
 mod content_key;
 mod database;
@@ -75,6 +76,10 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Suggestion(command) => {
             let (steward, p) = database::session(&global).await?;
             suggestions::run(command, &steward, &p, out).await
+        }
+        Command::Check(command) => {
+            let (steward, p) = database::session(&global).await?;
+            checks::run(command, &steward, &p, out).await
         }
         Command::Settings(command) => {
             let (steward, p) = database::session(&global).await?;
