@@ -17,10 +17,12 @@ use steward::{JobState, Priority, Role};
 use crate::ids::IdArg;
 
 mod agent;
+mod checks;
 mod tasks;
 mod thoughts;
 
 pub(crate) use agent::{ApprovalCommand, ChatArgs, ConversationCommand, DecideArgs, RunCommand};
+pub(crate) use checks::CheckCommand;
 pub(crate) use tasks::{TaskAddArgs, TaskCommand, TaskEditArgs, TaskListArgs};
 pub(crate) use thoughts::{SuggestionCommand, ThoughtCommand};
 
@@ -82,6 +84,9 @@ pub(crate) enum Command {
     /// Tasks proposed from thoughts: list, accept or reject them.
     #[command(subcommand)]
     Suggestion(SuggestionCommand),
+    /// Consciousness checks: a review of your recent thoughts.
+    #[command(subcommand)]
+    Check(CheckCommand),
     /// Your settings (timezone, consciousness checks, …): show or set one.
     #[command(subcommand)]
     Settings(SettingsCommand),

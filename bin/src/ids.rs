@@ -12,7 +12,9 @@
 
 use steward::core::SuggestionId;
 use steward::core::job::JobQuery;
-use steward::{Entity, Error, ExportCursor, JobId, PageRequest, Portable, Principal, Steward, TaskId, ThoughtId};
+use steward::{
+    CheckId, Entity, Error, ExportCursor, JobId, PageRequest, Portable, Principal, Steward, TaskId, ThoughtId,
+};
 
 use crate::errors::Failure;
 
@@ -24,6 +26,8 @@ const LIST_CANDIDATES: usize = 5;
 const PAGE: u32 = 20;
 /// Suggestions searched for a prefix, newest first (the engine's maximum).
 const SUGGESTION_CAP: u32 = 500;
+/// Consciousness checks searched for a prefix, newest first (the engine's maximum).
+const CHECK_CAP: u32 = 100;
 /// Jobs searched for a prefix, newest first.
 const JOB_CAP: u64 = 5_000;
 
@@ -146,6 +150,17 @@ pub(crate) async fn suggestion(steward: &Steward, p: &Principal, id: &IdArg) -> 
     let history = steward.suggestion_history(p, true, SUGGESTION_CAP).await?;
     let found: Vec<SuggestionId> = history.iter().map(|s| s.id).filter(|s| id.fits(s)).collect();
     one(Entity::Suggestion, id, found)
+}
+
+/// The acting user's consciousness check whose id is or starts with `id`,
+/// among their newest [`CHECK_CAP`].
+pub(crate) async fn check(steward: &Steward, p: &Principal, id: &IdArg) -> Result<CheckId, Failure> {
+    if let Some(whole) = id.whole() {
+        return whole.parse().map_err(|_| not_found(Entity::ConsciousnessCheck));
+    }
+    let history = steward.consciousness_check_history(p, CHECK_CAP).await?;
+    let found: Vec<CheckId> = history.iter().map(|c| c.id).filter(|c| id.fits(c)).collect();
+    one(Entity::ConsciousnessCheck, id, found)
 }
 
 /// The job whose id is or starts with `id`, among the jobs `p` may see.

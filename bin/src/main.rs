@@ -4,6 +4,7 @@
 
 mod activity;
 mod agent;
+mod checks;
 mod cli;
 mod content_key;
 mod database;
@@ -92,6 +93,10 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Suggestion(command) => {
             let (steward, p) = database::session(&global).await?;
             suggestions::run(command, &steward, &p, out).await
+        }
+        Command::Check(command) => {
+            let (steward, p) = database::session(&global).await?;
+            checks::run(command, &steward, &p, out).await
         }
         Command::Settings(command) => {
             let (steward, p) = database::session(&global).await?;

@@ -1,8 +1,11 @@
 //! `steward thought …`: capture, list, search, show, edit, archive and
 //! delete thoughts. Capture is one insert; analysis happens later on the
-//! queue, not here.
+//! queue, or at once with `analyze`.
 
-use steward::{NewThought, PageRequest, Principal, Steward, ThoughtPatch, ThoughtQuery, ThoughtStatus};
+use steward::core::analysis::Rules;
+use steward::{
+    AnalysisOutcome, NewThought, PageRequest, Principal, Steward, ThoughtPatch, ThoughtQuery, ThoughtStatus,
+};
 
 use crate::cli::ThoughtCommand;
 use crate::errors::Failure;
@@ -46,6 +49,11 @@ pub(crate) async fn run(command: ThoughtCommand, steward: &Steward, p: &Principa
             let thought = steward.update_thought(p, id, patch, if_version).await?;
             out.emit(&thought, || output::thought_details(&thought))
         }
+        ThoughtCommand::Analyze { id } => {
+            let id = ids::thought(steward, p, &id).await?;
+            let done = steward.analyze_thought(p, p.user_id, id, &Rules).await?;
+            out.emit(&done, || analysed(&done))
+        }
         ThoughtCommand::Archive { id } => {
             let id = ids::thought(steward, p, &id).await?;
             let patch = ThoughtPatch { status: Some(ThoughtStatus::Archived), ..ThoughtPatch::default() };
@@ -59,4 +67,18 @@ pub(crate) async fn run(command: ThoughtCommand, steward: &Steward, p: &Principa
             out.emit(&report, || format!("deleted thought {id} (tasks made from it stay)"))
         }
     }
+}
+
+fn analysed(done: &AnalysisOutcome) -> String {
+    let mut text = output::thought_details(&done.thought);
+    if done.already_analyzed {
+        text.push_str("\n\n(already analysed: nothing changed)");
+    }
+    if let Some(s) = &done.suggestion {
+        text.push_str(&format!("\n\nsuggested:\n{}", output::suggestion_table(std::slice::from_ref(s))));
+    }
+    if let Some(t) = &done.task {
+        text.push_str(&format!("\n\ncreated:\n{}", output::task_table(std::slice::from_ref(t))));
+    }
+    text
 }

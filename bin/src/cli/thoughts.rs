@@ -63,6 +63,12 @@ pub(crate) enum ThoughtCommand {
         #[arg(long, value_name = "VERSION")]
         if_version: Option<i64>,
     },
+    /// Analyse a thought now (what a worker does after capture): type,
+    /// tags, and a suggestion or task by your settings.
+    Analyze {
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
+    },
     /// Archive a thought (hidden from `--status active`, kept).
     Archive {
         #[arg(value_parser = IdArg::parse)]

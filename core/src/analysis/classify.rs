@@ -75,10 +75,10 @@ impl Signals {
     pub(super) fn read(text: &str, folded: &Folded, rest: &Folded) -> Signals {
         let first = folded.first().unwrap_or_default();
         let verb = rest.first().filter(|w| ACTION_VERBS.contains(w)).map(str::to_string);
+        // "buy milk?" is a task said with a shrug; "should I buy milk?" asks.
+        let asks = text.trim_end().ends_with('?') && (QUESTION_OPENERS.contains(&first) || verb.is_none());
         Signals {
-            question: text.trim_end().ends_with('?') && QUESTION_OPENERS.contains(&first)
-                || STRONG_OPENERS.contains(&first)
-                || text.trim_end().ends_with('?') && !rest.first().is_some_and(|w| ACTION_VERBS.contains(&w)),
+            question: asks || STRONG_OPENERS.contains(&first),
             reminder: REMINDERS.iter().any(|p| folded.starts_with(p)) || folded.has("remind me"),
             obligation: folded.has_any(OBLIGATIONS) || LEAD_INS.iter().any(|p| folded.starts_with(p)),
             verb,

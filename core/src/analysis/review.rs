@@ -67,7 +67,8 @@ pub fn review(thoughts: &[Thought], ctx: &AnalysisContext) -> Findings {
     let mut concerns = Vec::new();
     let negative = seen.iter().filter(|s| s.analysis.emotional_tone.as_deref() == Some("negative")).count();
     if negative > 0 {
-        concerns.push(format!("{negative} of your recent thoughts sound stressed or low."));
+        let sound = if negative == 1 { "sounds" } else { "sound" };
+        concerns.push(format!("{negative} of your recent thoughts {sound} stressed or low."));
     }
     let urgent = seen.iter().filter(|s| s.analysis.urgency.as_deref() == Some("high")).count();
     if urgent > 0 {
@@ -79,7 +80,8 @@ pub fn review(thoughts: &[Thought], ctx: &AnalysisContext) -> Findings {
     let mut positives = Vec::new();
     let positive = seen.iter().filter(|s| s.analysis.emotional_tone.as_deref() == Some("positive")).count();
     if positive > 0 {
-        positives.push(format!("{positive} of your recent thoughts are upbeat."));
+        let are = if positive == 1 { "is" } else { "are" };
+        positives.push(format!("{positive} of your recent thoughts {are} upbeat."));
     }
     let handled = seen.iter().filter(|s| s.thought.task_id.is_some()).count();
     if handled > 0 {
@@ -95,7 +97,8 @@ pub fn review(thoughts: &[Thought], ctx: &AnalysisContext) -> Findings {
         summary.push_str(&format!(" Main themes: {}.", themes.join(", ")));
     }
     if !open.is_empty() {
-        summary.push_str(&format!(" {} could become {}.", open.len(), plural("task", open.len())));
+        let becomes = if open.len() == 1 { "a task" } else { "tasks" };
+        summary.push_str(&format!(" {} could become {becomes}.", open.len()));
     }
     Findings {
         summary,

@@ -234,3 +234,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_review_sums_up_recent_thoughts() {
+    let thought = |text: &str| {
+        Thought::capture(ThoughtId(uuid::Uuid::nil()), UserId(uuid::Uuid::nil()), NewThought::new(text), ctx().now)
+            .unwrap()
+    };
+    let empty = review(&[], &ctx());
+    assert_eq!(
+        (empty.summary.as_str(), empty.thoughts_analyzed),
+        ("No thoughts captured recently: nothing to reflect on yet.", 0)
+    );
+    let thoughts = [
+        thought("call the sourdough supplier about the invoice"),
+        thought("sourdough starter is bubbling nicely, so happy"),
+        thought("why does sourdough need so long?"),
+    ];
+    let found = review(&thoughts, &ctx());
+    assert_eq!(found.thoughts_analyzed, 3);
+    assert_eq!(
+        found.summary,
+        "Looked at 3 recent thoughts: 1 task, 1 note, 1 question. Main themes: finance. 1 could become a task."
+    );
+    assert_eq!(found.patterns, vec!["You keep coming back to \"sourdough\" (3 thoughts).".to_string()]);
+    assert_eq!(found.suggested_actions[0], "Turn into a task: Call the sourdough supplier about the invoice");
+    assert_eq!(found.positives, vec!["1 of your recent thoughts is upbeat.".to_string()]);
+    assert_eq!(found.tokens_used, 0);
+}

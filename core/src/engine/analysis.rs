@@ -148,48 +148,45 @@ impl Engine {
         thought.related_thought_ids =
             self.related_thoughts(p, id, RELATED_LINKS as u32).await?.into_iter().map(|s| s.item.id).collect();
         let proposal = self.proposal(p, &before, analysis, settings).await?;
-        let mut writes = Vec::new();
         let (mut suggestion, mut task) = (None, None);
         match (proposal, settings.task_suggestion_mode) {
             (Some(input), SuggestionMode::AutoCreate) if settings.auto_task_creation_enabled => {
-                let created = Task::create(self.new_id(), p.user_id, task_input(input, id), now)?;
-                writes.push(Write::Insert(Record::Task(created.clone())));
-                writes.push(event(
-                    p.user_id,
-                    Some(p),
-                    EventKind::TaskCreated,
-                    Entity::Task,
-                    created.id.0,
-                    None,
-                    Some(&created),
-                    now,
-                ));
-                thought.task_id = Some(created.id);
-                task = Some(created);
+                task = Some(Task::create(self.new_id(), p.user_id, task_input(input, id), now)?);
             }
-            (Some(input), _) => {
-                let made = Suggestion::propose(self.new_id(), p.user_id, id, input, now)?;
-                writes.push(Write::Insert(Record::Suggestion(made.clone())));
-                writes.push(event(
-                    p.user_id,
-                    Some(p),
-                    EventKind::SuggestionCreated,
-                    Entity::Suggestion,
-                    made.id.0,
-                    None,
-                    Some(&made),
-                    now,
-                ));
-                suggestion = Some(made);
-            }
+            (Some(input), _) => suggestion = Some(Suggestion::propose(self.new_id(), p.user_id, id, input, now)?),
             (None, _) => {}
         }
+        thought.task_id = task.as_ref().map(|t| t.id).or(thought.task_id);
         thought.touch(now);
-        // The thought goes after a task it now names, so the reference holds.
-        writes.insert(
-            task.is_some() as usize * 2,
-            Write::Update { record: Record::Thought(thought.clone()), expected_version: Some(before.version) },
-        );
+        let mut writes = Vec::new();
+        // A task first: the thought names it.
+        if let Some(task) = &task {
+            writes.push(Write::Insert(Record::Task(task.clone())));
+            writes.push(event(
+                p.user_id,
+                Some(p),
+                EventKind::TaskCreated,
+                Entity::Task,
+                task.id.0,
+                None,
+                Some(task),
+                now,
+            ));
+        }
+        writes.push(Write::Update { record: Record::Thought(thought.clone()), expected_version: Some(before.version) });
+        if let Some(made) = &suggestion {
+            writes.push(Write::Insert(Record::Suggestion(made.clone())));
+            writes.push(event(
+                p.user_id,
+                Some(p),
+                EventKind::SuggestionCreated,
+                Entity::Suggestion,
+                made.id.0,
+                None,
+                Some(made),
+                now,
+            ));
+        }
         writes.push(event(
             p.user_id,
             Some(p),

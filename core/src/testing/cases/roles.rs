@@ -63,14 +63,21 @@ pub async fn each_role_may_do_exactly_its_operations(store: Arc<dyn Store>) {
         let thought = f.engine.capture_thought(&p, NewThought::new("a note")).await;
         let approval =
             f.engine.request_approval(&p, NewApproval { action_type: "email.send".into(), ..Default::default() }).await;
+        let check = f.engine.request_consciousness_check(&p).await;
+        allowed(f.engine.consciousness_check_history(&p, 0).await, "read own checks");
         if may(WriteOwn) {
             allowed(created, "create a task");
-            allowed(thought, "capture a thought");
+            let thought = allowed(thought, "capture a thought");
             allowed(approval, "request an approval");
+            allowed(check, "request a consciousness check");
+            let analysed = f.engine.analyze_thought(&p, p.user_id, thought.id, &crate::analysis::Rules).await;
+            allowed(analysed, "analyse own thought");
         } else {
             forbidden(created, "observer creates a task");
             forbidden(thought, "observer captures a thought");
             forbidden(approval, "observer requests an approval");
+            forbidden(check, "observer requests a consciousness check");
+            forbidden(f.engine.run_consciousness_check(&p, p.user_id, None).await, "observer runs a check");
             let after = f.engine.tasks(&p, TaskQuery::default()).await.unwrap().total;
             assert_eq!(after, before, "a refused write leaves nothing behind");
         }
