@@ -131,8 +131,12 @@ fn thoughts_and_approvals() {
 fn anything_else_is_a_plain_answer_naming_what_it_can_do() {
     for text in ["what's the weather in Paris", "tell me a joke", "", "hello", "split report", "??"] {
         let reply = model().answer(&request(vec![Message::user(text)]));
-        assert_eq!(reply.stop, StopReason::EndTurn, "{text:?}");
         let said = reply.message().text();
+        // Declining is a refusal (a task the agent was given then fails);
+        // help and hints about what it can do end the turn plainly.
+        let expected =
+            if said.starts_with("I can't do that offline.") { StopReason::Refusal } else { StopReason::EndTurn };
+        assert_eq!(reply.stop, expected, "{text:?}: {said}");
         assert!(said.contains("add") || said.contains("steps"), "{text:?}: {said}");
     }
     let unknown = model().answer(&request(vec![Message::user("what's the weather in Paris")])).message().text();

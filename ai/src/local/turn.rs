@@ -183,7 +183,10 @@ fn act(wanted: &Intent, task: Option<Uuid>, request: &ModelRequest, ctx: &Contex
         }
         Intent::Approvals => call(request, Builtin::ListApprovals, &ListApprovals::default()),
         Intent::Help => say(CAN_DO),
-        Intent::Unknown => say(&format!("I can't do that offline. {CAN_DO}")),
+        // Declining (not answering): a run working a task fails with this.
+        Intent::Unknown => {
+            (vec![Part::Text { text: format!("I can't do that offline. {CAN_DO}") }], StopReason::Refusal)
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{Message, Part, Speaker, ToolCall, ToolResult};
+use super::model::{Message, Part, Speaker, StopReason, ToolCall, ToolResult};
 use super::run::{CallKey, CallOutcome, RunStep, StepKind};
 use crate::ids::ApprovalId;
 
@@ -30,8 +30,9 @@ pub enum Next {
     /// Settle these calls of the last turn (in index order).
     Settle(Vec<OpenCall>),
     /// The last turn answered without calling tools: the run is complete
-    /// with this text.
-    Complete(String),
+    /// with this text (`declined`: the model said it would not or could
+    /// not do what was asked).
+    Complete { text: String, declined: bool },
     /// A `Stopped` step ended it.
     Stopped,
 }
@@ -56,6 +57,7 @@ impl Progress {
         let mut messages = Vec::new();
         let mut turns = 0;
         let mut last_turn: Option<(u32, Vec<ToolCall>, String)> = None;
+        let mut declined = false;
         let mut results: BTreeMap<CallKey, (CallOutcome, String)> = BTreeMap::new();
         let mut approvals: BTreeMap<CallKey, ApprovalId> = BTreeMap::new();
         let mut started: BTreeMap<CallKey, Option<ApprovalId>> = BTreeMap::new();
@@ -97,6 +99,7 @@ impl Progress {
                     let message = reply.message();
                     let calls: Vec<ToolCall> = message.tool_calls().cloned().collect();
                     let text = message.text();
+                    declined = reply.stop == StopReason::Refusal;
                     messages.push(message);
                     last_turn = Some((step.seq, calls, text));
                 }
@@ -124,7 +127,7 @@ impl Progress {
         } else {
             match last_turn {
                 None => Next::AskModel,
-                Some((_, calls, text)) if calls.is_empty() => Next::Complete(text),
+                Some((_, calls, text)) if calls.is_empty() => Next::Complete { text, declined },
                 Some((turn, calls, _)) => {
                     let open: Vec<OpenCall> = calls
                         .into_iter()

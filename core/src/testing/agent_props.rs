@@ -178,8 +178,7 @@ pub async fn gated_calls_run_once_with_approval(
 }
 
 /// The strategy for histories, for property tests on any store.
-#[cfg(test)]
-pub(crate) fn happenings() -> impl proptest::strategy::Strategy<Value = Vec<Happening>> {
+pub fn happenings() -> impl proptest::strategy::Strategy<Value = Vec<Happening>> {
     use proptest::prelude::*;
     let one = prop_oneof![
         3 => Just(Happening::Advance),

@@ -59,7 +59,9 @@ impl Engine {
             let progress = Progress::of(&steps);
             let step = match progress.next.clone() {
                 Next::Stopped => return Ok(run),
-                Next::Complete(text) => self.complete(&actor, &run, text).await,
+                // A task the model declined is not done: the run fails, saying why.
+                Next::Complete { text, declined: true } if run.task_id.is_some() => self.fail(&actor, &run, text).await,
+                Next::Complete { text, .. } => self.complete(&actor, &run, text).await,
                 Next::AskModel => self.ask_model(&actor, &run, &progress).await,
                 Next::Settle(open) => match self.settle_turn(&actor, run, open).await {
                     Ok(Some(run)) => return Ok(run),

@@ -446,3 +446,46 @@ pub async fn a_run_resumes_after_a_crash_at_any_write_without_repeating(store: A
         }
     }
 }
+
+pub async fn agent_tasks_finish_done_or_failed_with_the_reason(store: Arc<dyn Store>) {
+    use crate::agent::model::{ModelReply, StopReason, Usage};
+    use crate::task::Assignee;
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    let done_task = NewTask { assignee: Some(Assignee::Agent), ..NewTask::titled("Buy milk") };
+    let done_task = f.engine.create_task(&me, done_task).await.unwrap();
+    let declined_task = NewTask { assignee: Some(Assignee::Agent), ..NewTask::titled("Paint the fence") };
+    let declined_task = f.engine.create_task(&me, declined_task).await.unwrap();
+    let declined = ModelReply {
+        parts: vec![Part::Text { text: "I can't do that offline.".into() }],
+        stop: StopReason::Refusal,
+        usage: Usage::default(),
+        model: "scripted".into(),
+    };
+    let model = Arc::new(ScriptedModel::new([Ok(text_reply("Bought.")), Ok(declined)]));
+    let engine = with_model(&f, &model);
+    let system = Principal::system();
+    let jobs = f.store.jobs(&JobQuery { kind: Some(kinds::TASK_AGENT.into()), ..JobQuery::default() }).await.unwrap();
+    let job_of = |task: TaskId| jobs.items.iter().find(|j| j.payload["task_id"] == json!(task)).unwrap().id;
+
+    let run = engine.run_for_task_job(&system, me.user_id, done_task.id, job_of(done_task.id)).await.unwrap();
+    assert_eq!(run.task_id, Some(done_task.id));
+    let again = engine.run_for_task_job(&system, me.user_id, done_task.id, job_of(done_task.id)).await.unwrap();
+    assert_eq!(again.id, run.id, "a retried job works the same run");
+    assert_eq!(engine.advance_run(&system, me.user_id, run.id).await.unwrap().status, RunStatus::Completed);
+    assert_eq!(f.engine.task(&me, done_task.id).await.unwrap().status, TaskStatus::Done);
+
+    let run = engine.run_for_task_job(&system, me.user_id, declined_task.id, job_of(declined_task.id)).await.unwrap();
+    let failed = engine.advance_run(&system, me.user_id, run.id).await.unwrap();
+    assert_eq!(failed.status, RunStatus::Failed);
+    let task = f.engine.task(&me, declined_task.id).await.unwrap();
+    assert_eq!(task.status, TaskStatus::Pending, "a declined task is not done");
+    assert_eq!(task.metadata["agent"]["status"], json!("failed"));
+    assert!(task.metadata["agent"]["reason"].as_str().is_some_and(|r| r.contains("offline")));
+    // Only queue operators (the worker's system principal) work tasks' jobs.
+    let bob = f.user("bob@example.com").await;
+    assert_eq!(
+        engine.run_for_task_job(&bob, me.user_id, done_task.id, job_of(done_task.id)).await.unwrap_err().code(),
+        "FORBIDDEN"
+    );
+}
