@@ -114,20 +114,27 @@ owned!(run, "runs", AgentRun, crate::schema::runs::decode);
 /// The owner's conversations, most recently updated first, ties the later
 /// inserted first (`conversations_by_updated`, walked backwards).
 pub(crate) async fn conversations(pool: &SqlitePool, owner: UserId, page: PageRequest) -> Result<Page<Conversation>> {
-    let query = PageQuery::filtered("conversations", &Filter::owner(STYLE, owner.0), "updated_at DESC, seq DESC");
-    sql::page(pool, query, page, crate::schema::conversations::decode).await
+    sql::page(pool, conversation_page(owner), page, crate::schema::conversations::decode).await
 }
 
-/// The runs of one conversation, oldest first (`runs_by_conversation`).
+fn conversation_page(owner: UserId) -> PageQuery {
+    PageQuery::filtered("conversations", &Filter::owner(STYLE, owner.0), "updated_at DESC, seq DESC")
+}
+
+/// The runs of one conversation (bound first) of an owner, oldest first
+/// (`runs_by_conversation`).
+const RUNS: &str = "SELECT * FROM runs WHERE conversation_id = ? AND user_id = ? ORDER BY created_at, seq";
+
 pub(crate) async fn runs(pool: &SqlitePool, owner: UserId, conversation: Uuid) -> Result<Vec<AgentRun>> {
-    let sql = "SELECT * FROM runs WHERE conversation_id = ? AND user_id = ? ORDER BY created_at, seq";
-    sql::all(pool, sql, &[Arg::Id(conversation), Arg::Id(owner.0)], crate::schema::runs::decode).await
+    sql::all(pool, RUNS, &[Arg::Id(conversation), Arg::Id(owner.0)], crate::schema::runs::decode).await
 }
 
-/// A run's steps in `seq` order (the `(run_id, seq)` key).
+/// The steps of one run (bound first) of an owner in `seq` order (the
+/// `(run_id, seq)` key).
+const RUN_STEPS: &str = "SELECT * FROM steps WHERE run_id = ? AND user_id = ? ORDER BY seq";
+
 pub(crate) async fn run_steps(pool: &SqlitePool, owner: UserId, run: Uuid) -> Result<Vec<RunStep>> {
-    let sql = "SELECT * FROM steps WHERE run_id = ? AND user_id = ? ORDER BY seq";
-    sql::all(pool, sql, &[Arg::Id(run), Arg::Id(owner.0)], crate::schema::steps::decode).await
+    sql::all(pool, RUN_STEPS, &[Arg::Id(run), Arg::Id(owner.0)], crate::schema::steps::decode).await
 }
 owned!(consciousness_check, "consciousness_checks", ConsciousnessCheck, crate::schema::consciousness_checks::decode);
 
@@ -293,6 +300,8 @@ pub(crate) async fn consciousness_checks(
 mod tests {
     use steward_core::task::TaskStatus;
 
+    use sqlx::AssertSqlSafe;
+
     use super::*;
     use crate::sqlite::connect::{SqliteOptions, open};
 
@@ -346,6 +355,35 @@ mod tests {
                 1,
                 "only the page is sorted: {plan:?}"
             );
+        }
+    }
+
+    /// The agent's reads walk their indexes: the conversation list by
+    /// `conversations_by_updated` (backwards), a conversation's runs by
+    /// `runs_by_conversation`, a run's steps by its `(run_id, seq)` key;
+    /// none sorts.
+    #[tokio::test]
+    async fn agent_reads_walk_an_index_instead_of_sorting() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plans.db").display());
+        let opened = open(&url, &SqliteOptions::default()).await.unwrap();
+        let owner = UserId(Uuid::from_u128(7));
+        let page = PageRequest::default();
+        let conversations = conversation_page(owner).with_total("EXPLAIN QUERY PLAN ", page).unwrap();
+        let by_parent = |sql: &'static str| {
+            let plan = format!("EXPLAIN QUERY PLAN {sql}");
+            sqlx::query(AssertSqlSafe(plan)).bind(Uuid::from_u128(8)).bind(owner.0)
+        };
+        let reads = [
+            ("conversations", conversations, "conversations_by_updated"),
+            ("runs", by_parent(RUNS), "runs_by_conversation"),
+            ("run_steps", by_parent(RUN_STEPS), "sqlite_autoindex_steps"),
+        ];
+        for (read, query, index) in reads {
+            let rows = query.fetch_all(&opened.read).await.unwrap();
+            let plan: Vec<String> = rows.iter().map(|row| sqlx::Row::get::<String, _>(row, "detail")).collect();
+            assert!(plan.iter().any(|step| step.contains(index)), "{read}: {plan:?}");
+            assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{read} sorts: {plan:?}");
         }
     }
 }
