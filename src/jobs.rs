@@ -4,7 +4,7 @@
 //! one engine operation as `Principal::system()` and maps the result; the
 //! rules are the engine's. `steward worker` runs exactly this set.
 
-use steward_core::analysis::Rules;
+use steward_core::analysis::{ModelAnalyzer, Rules};
 use steward_core::engine::CONSCIOUSNESS_JOB;
 use steward_core::job::kinds;
 use steward_core::{Engine, Error, Job, Principal};
@@ -20,8 +20,15 @@ pub fn builtin_handlers(engine: Engine) -> Handlers {
         .on(kinds::THOUGHT_ANALYZE, move |job: Job| {
             let engine = analyze.clone();
             async move {
-                let done =
-                    engine.run_analysis_job(&Principal::system(), &job.payload, &Rules).await.map_err(failure)?;
+                // With a model, it is asked first; the rules answer when it fails.
+                let done = match engine.model() {
+                    Some(model) => {
+                        let analyzer = ModelAnalyzer::new(model.clone());
+                        engine.run_analysis_job(&Principal::system(), &job.payload, &analyzer).await
+                    }
+                    None => engine.run_analysis_job(&Principal::system(), &job.payload, &Rules).await,
+                }
+                .map_err(failure)?;
                 tracing::debug!(analysed = done.is_some(), "thought analysis finished");
                 Ok(())
             }

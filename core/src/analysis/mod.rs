@@ -15,6 +15,7 @@
 
 mod classify;
 mod lexicon;
+mod model;
 mod review;
 mod suggest;
 #[cfg(test)]
@@ -25,6 +26,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 pub use classify::ACTIONABLE_AT;
+pub use model::ModelAnalyzer;
 pub use review::review;
 
 use crate::quickadd::ParseOptions;
