@@ -75,6 +75,12 @@ pub(crate) async fn run(command: RunCommand, steward: &Steward, p: &Principal, o
             steward.advance_run(p, p.user_id, id).await?;
             report(steward, p, id, out).await
         }
+        RunCommand::Usage => {
+            let usage = steward.agent_usage(p).await?;
+            out.emit(&usage, || {
+                format!("{} tokens in, {} out ({} in all)", usage.input_tokens, usage.output_tokens, usage.total())
+            })
+        }
         RunCommand::Cancel { id } => {
             let run = steward.cancel_run(p, RunId(id.uuid("run")?)).await?;
             out.emit(&run, || format!("run {} cancelled", run.id))

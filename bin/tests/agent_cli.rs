@@ -48,6 +48,9 @@ fn chat_acts_and_a_delete_waits_for_approval_then_runs_once() {
     assert_eq!(results.len(), 2, "the lookup and the delete, once each: {run}");
     assert_eq!(run["run"]["status"], "completed");
 
+    let usage = s.json(&["run", "usage"]);
+    assert!(usage["input_tokens"].as_u64().unwrap() > 0 && usage["output_tokens"].as_u64().unwrap() > 0, "{usage}");
+
     // The conversation keeps every exchange; it can be continued and removed.
     let conversations = s.json(&["conversation", "list"]);
     assert_eq!(conversations["pagination"]["total"], 2);

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::agent::model::Usage;
 use crate::agent::run::{AgentRun, Conversation, RunStep};
 use crate::approval::{Approval, ApprovalStatus};
 use crate::consciousness::{CheckQuery, ConsciousnessCheck};
@@ -303,6 +304,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn runs(&self, owner: UserId, conversation: ConversationId) -> Result<Vec<AgentRun>>;
     /// A run's steps in `seq` order.
     async fn run_steps(&self, owner: UserId, run: RunId) -> Result<Vec<RunStep>>;
+    /// The tokens all of the owner's runs used, summed.
+    async fn agent_usage(&self, owner: UserId) -> Result<Usage>;
 
     async fn settings(&self, owner: UserId) -> Result<Option<Settings>>;
     async fn profile(&self, owner: UserId) -> Result<Option<Profile>>;

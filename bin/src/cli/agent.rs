@@ -63,6 +63,8 @@ pub(crate) enum RunCommand {
         #[arg(value_parser = IdArg::parse)]
         id: IdArg,
     },
+    /// The tokens all your agent runs used.
+    Usage,
     /// Cancel a run that has not finished (its pending approvals too).
     Cancel {
         #[arg(value_parser = IdArg::parse)]

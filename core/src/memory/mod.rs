@@ -18,6 +18,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::agent::model::Usage;
 use crate::agent::run::{AgentRun, Conversation, RunStep};
 use crate::approval::Approval;
 use crate::consciousness::{CheckQuery, ConsciousnessCheck};
@@ -172,6 +173,12 @@ impl Store for MemoryStore {
             let mut rows = s.runs.sorted(|r| r.user_id == owner && r.conversation_id == conversation);
             rows.sort_by(|(a_seq, a), (b_seq, b)| a.created_at.cmp(&b.created_at).then(a_seq.cmp(b_seq)));
             rows.into_iter().map(|(_, r)| r).collect()
+        }))
+    }
+
+    async fn agent_usage(&self, owner: UserId) -> Result<Usage> {
+        Ok(self.read(|s| {
+            s.runs.rows.values().filter(|(_, r)| r.user_id == owner).fold(Usage::default(), |sum, (_, r)| sum + r.usage)
         }))
     }
 

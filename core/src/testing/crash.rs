@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::agent::model::Usage;
 use crate::agent::run::{AgentRun, Conversation, RunStep};
 use crate::approval::Approval;
 use crate::consciousness::{CheckQuery, ConsciousnessCheck};
@@ -102,6 +103,7 @@ crashing_store! {
     run(owner: UserId, id: RunId) -> Option<AgentRun>;
     runs(owner: UserId, conversation: ConversationId) -> Vec<AgentRun>;
     run_steps(owner: UserId, run: RunId) -> Vec<RunStep>;
+    agent_usage(owner: UserId) -> Usage;
     consciousness_check(owner: UserId, id: CheckId) -> Option<ConsciousnessCheck>;
     consciousness_checks(owner: UserId, query: &CheckQuery) -> Vec<ConsciousnessCheck>;
     settings(owner: UserId) -> Option<Settings>;

@@ -217,6 +217,10 @@ impl Store for PostgresStore {
         read::run(&self.pool, owner, id.0).await.map_err(public)
     }
 
+    async fn agent_usage(&self, owner: UserId) -> Result<steward_core::agent::Usage> {
+        read::agent_usage(&self.pool, owner).await.map_err(public)
+    }
+
     async fn runs(&self, owner: UserId, conversation: ConversationId) -> Result<Vec<AgentRun>> {
         read::runs(&self.pool, owner, conversation.0).await.map_err(public)
     }

@@ -111,6 +111,13 @@ pub(crate) async fn conversations(pool: &PgPool, owner: UserId, page: PageReques
     sql::page(pool, query, page, crate::schema::conversations::decode).await
 }
 
+pub(crate) async fn agent_usage(pool: &PgPool, owner: UserId) -> Result<steward_core::agent::Usage> {
+    let sql = "SELECT COALESCE(SUM(input_tokens), 0)::bigint AS input_tokens, \
+               COALESCE(SUM(output_tokens), 0)::bigint AS output_tokens FROM runs WHERE user_id = $1";
+    let usage = sql::one(pool, sql, &[Arg::Id(owner.0)], crate::schema::runs::decode_usage).await?;
+    Ok(usage.unwrap_or_default())
+}
+
 /// The runs of one conversation, oldest first (`runs_by_conversation`).
 pub(crate) async fn runs(pool: &PgPool, owner: UserId, conversation: Uuid) -> Result<Vec<AgentRun>> {
     let sql = once!(format!(

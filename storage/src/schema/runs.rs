@@ -52,6 +52,12 @@ pub(super) fn bind<'a, W: ColumnWriter<'a>>(w: &mut W, r: &'a AgentRun) -> Resul
     Ok(())
 }
 
+/// The summed usage a `SUM` query reads back (`input_tokens`, `output_tokens`).
+pub(crate) fn decode_usage<R: ColumnReader + ?Sized>(row: &R) -> Result<steward_core::agent::Usage> {
+    let c = Row(row);
+    Ok(steward_core::agent::Usage { input_tokens: c.u64("input_tokens")?, output_tokens: c.u64("output_tokens")? })
+}
+
 pub(crate) fn decode<R: ColumnReader + ?Sized>(row: &R) -> Result<AgentRun> {
     let c = Row(row);
     Ok(AgentRun {

@@ -269,6 +269,10 @@ impl Store for SqliteStore {
         read::run(&self.read, owner, id.0).await.map_err(public)
     }
 
+    async fn agent_usage(&self, owner: UserId) -> Result<steward_core::agent::Usage> {
+        read::agent_usage(&self.read, owner).await.map_err(public)
+    }
+
     async fn runs(&self, owner: UserId, conversation: ConversationId) -> Result<Vec<AgentRun>> {
         read::runs(&self.read, owner, conversation.0).await.map_err(public)
     }

@@ -129,6 +129,13 @@ pub(crate) async fn runs(pool: &SqlitePool, owner: UserId, conversation: Uuid) -
     sql::all(pool, RUNS, &[Arg::Id(conversation), Arg::Id(owner.0)], crate::schema::runs::decode).await
 }
 
+pub(crate) async fn agent_usage(pool: &SqlitePool, owner: UserId) -> Result<steward_core::agent::Usage> {
+    let sql = "SELECT COALESCE(SUM(input_tokens), 0) AS input_tokens, COALESCE(SUM(output_tokens), 0) AS output_tokens \
+               FROM runs WHERE user_id = ?";
+    let usage = sql::one(pool, sql, &[Arg::Id(owner.0)], crate::schema::runs::decode_usage).await?;
+    Ok(usage.unwrap_or_default())
+}
+
 /// The steps of one run (bound first) of an owner in `seq` order (the
 /// `(run_id, seq)` key).
 const RUN_STEPS: &str = "SELECT * FROM steps WHERE run_id = ? AND user_id = ? ORDER BY seq";

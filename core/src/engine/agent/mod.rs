@@ -308,6 +308,12 @@ impl Engine {
         .await
     }
 
+    /// The tokens the caller's agent runs used, all told.
+    #[tracing::instrument(level = "info", name = "agent_usage", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn agent_usage(&self, p: &Principal) -> Result<crate::agent::Usage> {
+        self.store.agent_usage(p.user_id).await
+    }
+
     /// Every tool the agent may call, built-in then external, with what
     /// the policy says of each.
     pub fn agent_tools(&self) -> Vec<AgentTool> {

@@ -123,6 +123,10 @@ pub async fn agent_runs_a_tool_and_answers(store: Arc<dyn Store>) {
     engine.advance_run(&me, me.user_id, next.id).await.unwrap();
     assert_eq!(model.requests()[2].messages.len(), 5, "the earlier run's messages come first");
     assert_eq!(engine.conversations(&me, PageRequest::default()).await.unwrap().total, 1);
+    // Usage adds up per user: 30 + 13 for the first run, 10 + 5 for the second.
+    let usage = engine.agent_usage(&me).await.unwrap();
+    assert_eq!((usage.input_tokens, usage.output_tokens), (40, 18));
+    assert_eq!(engine.agent_usage(&bob).await.unwrap().total(), 0);
 }
 
 pub async fn a_model_error_fails_the_run_or_leaves_it_for_a_retry(store: Arc<dyn Store>) {
