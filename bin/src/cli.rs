@@ -16,9 +16,11 @@ use steward::{JobState, Priority, Role};
 
 use crate::ids::IdArg;
 
+mod serve;
 mod tasks;
 mod thoughts;
 
+pub(crate) use serve::ServeArgs;
 pub(crate) use tasks::{TaskAddArgs, TaskCommand, TaskEditArgs, TaskListArgs};
 pub(crate) use thoughts::{SuggestionCommand, ThoughtCommand};
 
@@ -39,6 +41,7 @@ pub(crate) struct Global {
     #[arg(
         long,
         global = true,
+        visible_alias = "database",
         env = "STEWARD_DATABASE_URL",
         hide_env_values = true,
         default_value = steward::DEFAULT_DATABASE_URL
@@ -113,6 +116,9 @@ pub(crate) enum Command {
         /// A file made by `steward backup`.
         file: std::path::PathBuf,
     },
+    /// Serve the REST API over HTTP (with the worker pool and the scheduler,
+    /// unless --no-worker) until SIGINT/SIGTERM, then drain and exit.
+    Serve(ServeArgs),
     /// Run queued jobs and the scheduler (reminders, approval expiry,
     /// consciousness checks, retention) until SIGINT/SIGTERM, without the
     /// HTTP server. Any number may run against one database.
