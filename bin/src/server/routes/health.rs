@@ -1,5 +1,6 @@
 //! `/health` (the process answers), `/ready` (the database answers) and
-//! `/api/v1/status` (version, uptime, database kind, queue, workers).
+//! `/api/v1/status` (version, uptime, database kind, workers, and the
+//! queue's statistics for those core lets see them).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -27,7 +28,12 @@ pub(crate) async fn ready(State(s): State<AppState>) -> Result<Reply, ApiError> 
 }
 
 pub(crate) async fn status(State(s): State<AppState>, Caller(p): Caller) -> Result<Reply, ApiError> {
-    let queue = s.steward.queue_stats(&p).await?;
+    // Queue statistics are for operators (core decides); others see none.
+    let queue = match s.steward.queue_stats(&p).await {
+        Ok(stats) => Some(stats),
+        Err(steward::Error::Forbidden(_)) => None,
+        Err(other) => return Err(other.into()),
+    };
     let workers =
         s.workers.as_ref().map(|w| json!({ "name": w.name, "concurrency": w.concurrency, "scheduler": w.scheduler }));
     Ok(Reply::ok(json!({
