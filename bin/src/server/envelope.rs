@@ -104,5 +104,10 @@ pub(crate) async fn render(request: Request, next: Next) -> Response {
     let (mut parts, _) = response.into_parts();
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     parts.headers.remove(header::CONTENT_LENGTH);
+    if parts.status == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body was never read: the connection cannot carry
+        // another request, and the client must not reuse it.
+        parts.headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     Response::from_parts(parts, axum::body::Body::from(body.to_string()))
 }
