@@ -167,7 +167,29 @@ async fn sigterm_finishes_the_request_in_flight_and_exits_zero(db: Database) {
     assert!(api.http.get(api.url("/health")).send().await.is_err(), "nothing listens any more");
 }
 
+async fn each_caller_has_a_rate_limit_and_health_is_exempt(db: Database) {
+    let server = Server::start(&db, &["--jwt-secret", serving::SECRET, "--rate-limit", "8"]);
+    let ann = server.api().user("ann@example.com").await;
+    let bob = server.api().user("bob@example.com").await;
+    for _ in 0..8 {
+        ann.get("/api/v1/auth/me").await.expect(200);
+    }
+    let limited = ann.get("/api/v1/auth/me").await.expect_error(429, "RATE_LIMITED");
+    let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    // Another login token of the same user shares the quota.
+    let again =
+        server.api().post("/api/v1/auth/login", json!({"email": "ann@example.com", "password": "password-123"})).await;
+    let again = server.api().with_token(again.expect(200).data()["access_token"].as_str().unwrap());
+    again.get("/api/v1/auth/me").await.expect_error(429, "RATE_LIMITED");
+    bob.get("/api/v1/auth/me").await.expect(200);
+    for _ in 0..20 {
+        ann.get("/health").await.expect(200);
+    }
+}
+
 on_every_store!(
+    each_caller_has_a_rate_limit_and_health_is_exempt,
     another_users_objects_are_not_found,
     malformed_and_oversized_requests_are_refused_cleanly,
     sigterm_finishes_the_request_in_flight_and_exits_zero,

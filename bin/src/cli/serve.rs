@@ -33,6 +33,11 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "STEWARD_MAX_BODY_BYTES", default_value_t = 1024 * 1024, value_name = "BYTES",
           value_parser = clap::value_parser!(u64).range(1024..=1_073_741_824))]
     pub(crate) max_body_bytes: u64,
+    /// Requests a minute per caller under /api/v1 (a user's login tokens
+    /// count together; each API key, and each address without credentials,
+    /// on its own); over it is 429 with Retry-After. 0: no limit.
+    #[arg(long, env = "STEWARD_RATE_LIMIT", default_value_t = 100, value_name = "PER_MINUTE")]
+    pub(crate) rate_limit: u32,
     /// Serve HTTP only: run no worker pool and no scheduler in this process
     /// (run `steward worker` elsewhere).
     #[arg(long, env = "STEWARD_NO_WORKER")]

@@ -2,7 +2,8 @@
 //! trace (method, route template, status, latency; never the query string
 //! or a body), request id (an incoming `X-Request-Id` is reused, else a
 //! UUID; echoed on the response), CORS (only the configured origins),
-//! compression, the envelope ([`envelope::render`]) and the body limit.
+//! compression, the envelope ([`envelope::render`]) and the body limit;
+//! under `/api/v1` also the rate limit ([`rate_limit`]).
 
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use super::envelope;
+use super::rate_limit;
 use super::routes;
 use super::state::AppState;
 
@@ -36,7 +38,8 @@ pub(crate) fn router(state: AppState, layers: &Layers) -> Result<Router, steward
         let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
         tracing::info_span!("request", method = %request.method(), route, request_id = id)
     });
-    let app = routes::router().layer(DefaultBodyLimit::max(limit)).with_state(state).layer(
+    let api = routes::api().layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit));
+    let app = routes::public().nest("/api/v1", api).layer(DefaultBodyLimit::max(limit)).with_state(state).layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(trace)

@@ -13,6 +13,7 @@ mod envelope;
 mod error;
 mod extract;
 mod lists;
+mod rate_limit;
 mod routes;
 mod secret;
 mod state;
@@ -37,6 +38,7 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
         registration_open: !args.no_registration,
         started: std::time::Instant::now(),
         database: state::database_kind(&global.database_url),
+        rate_limit: rate_limit::RateLimit::per_minute(args.rate_limit),
         workers: workers.as_ref().map(|w| state::WorkerInfo {
             name: w.name.clone(),
             concurrency: args.worker.concurrency,
@@ -56,7 +58,8 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
     tracing::info!(%bound, workers = workers.is_some(), "serving");
 
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<&'static str>();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         let signal = queue::wait_for_signal().await;
         let _ = stopped_tx.send(signal);
     });

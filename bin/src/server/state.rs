@@ -7,6 +7,7 @@ use std::time::Instant;
 use steward::Steward;
 
 use super::auth::Tokens;
+use super::rate_limit::RateLimit;
 
 #[derive(Debug, Clone)]
 pub(crate) struct AppState {
@@ -17,6 +18,8 @@ pub(crate) struct AppState {
     /// `sqlite`, `postgres` or `memory`: never the URL, which may hold a password.
     pub(crate) database: &'static str,
     pub(crate) workers: Option<WorkerInfo>,
+    /// `None`: no limit (`--rate-limit 0`).
+    pub(crate) rate_limit: Option<Arc<RateLimit>>,
 }
 
 #[derive(Debug, Clone)]

@@ -83,6 +83,8 @@ impl Server {
             .env_remove("STEWARD_USER")
             .env_remove("STEWARD_JWT_SECRET")
             .env("STEWARD_LOG", "warn,steward=info")
+            // Tests make many requests quickly; the one about limits sets its own.
+            .env("STEWARD_RATE_LIMIT", "0")
             .args(["--database-url", db.url(), "serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::null())

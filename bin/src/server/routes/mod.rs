@@ -18,8 +18,14 @@ use axum::routing::{get, post, put};
 
 use super::state::AppState;
 
-pub(crate) fn router() -> Router<AppState> {
-    let api = Router::new()
+/// The health endpoints, outside `/api/v1` and its rate limit.
+pub(crate) fn public() -> Router<AppState> {
+    Router::new().route("/health", get(health::health)).route("/ready", get(health::ready))
+}
+
+/// Everything under `/api/v1`.
+pub(crate) fn api() -> Router<AppState> {
+    Router::new()
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(auth::login))
         .route("/auth/me", get(auth::me))
@@ -54,6 +60,5 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/queue/jobs", get(queue::jobs))
         .route("/queue/jobs/{id}/retry", post(queue::retry))
         .route("/activities", get(activities::list))
-        .route("/status", get(health::status));
-    Router::new().route("/health", get(health::health)).route("/ready", get(health::ready)).nest("/api/v1", api)
+        .route("/status", get(health::status))
 }
