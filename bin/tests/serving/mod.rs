@@ -78,6 +78,11 @@ impl Server {
     /// Starts the server over `db` with `args` after `serve`, and waits
     /// until it says where it listens.
     pub(crate) fn start(db: &Database, args: &[&str]) -> Server {
+        Server::start_with_env(db, &[], args)
+    }
+
+    /// [`Server::start`] with more environment (which wins over the defaults here).
+    pub(crate) fn start_with_env(db: &Database, env: &[(&str, &str)], args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_steward"))
             .env_remove("STEWARD_DATABASE_URL")
             .env_remove("STEWARD_USER")
@@ -85,6 +90,8 @@ impl Server {
             .env("STEWARD_LOG", "warn,steward=info")
             // Tests make many requests quickly; the one about limits sets its own.
             .env("STEWARD_RATE_LIMIT", "0")
+            .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
             .args(["--database-url", db.url(), "serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::null())
