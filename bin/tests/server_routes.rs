@@ -274,6 +274,14 @@ async fn approvals(db: Database) {
     assert_eq!(bad.expect_error(422, "INVALID_CONTENT").loc(), json!(["body", "status"]));
     assert_eq!(me.get("/api/v1/approvals?status=approved").await.expect(200).data()["pagination"]["total"], 2);
     me.get(&format!("/api/v1/approvals/{}", uuid::Uuid::new_v4())).await.expect_error(404, "APPROVAL_NOT_FOUND");
+
+    let past = me.post("/api/v1/approvals", json!({"action_type": "x", "expires_at": "2020-01-01T00:00:00Z"})).await;
+    assert_eq!(past.expect_error(422, "INVALID_CONTENT").loc(), json!(["body", "expires_at"]));
+    let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(1500)).to_rfc3339();
+    let brief = id(&me.post("/api/v1/approvals", json!({"action_type": "pay", "expires_at": soon})).await.expect(201));
+    tokio::time::sleep(std::time::Duration::from_millis(1800)).await;
+    me.post(&format!("/api/v1/approvals/{brief}/approve"), json!({})).await.expect_error(409, "INVALID_TRANSITION");
+    assert_eq!(me.get(&format!("/api/v1/approvals/{brief}")).await.expect(200).data()["status"], "expired");
 }
 
 async fn queue_activities_and_status(db: Database) {
@@ -312,6 +320,10 @@ async fn queue_activities_and_status(db: Database) {
     assert!(as_user.data()["queue"].is_null(), "queue statistics are for operators");
     server.api().get("/api/v1/status").await.expect_error(401, "UNAUTHORIZED");
     server.api().get("/ready").await.expect(200);
+
+    let http_only = Server::start(&db, &["--jwt-secret", serving::SECRET, "--no-worker"]);
+    let status = http_only.api().with_token(admin.token.as_deref().unwrap()).get("/api/v1/status").await.expect(200);
+    assert!(status.data()["workers"].is_null(), "--no-worker runs no pool: {}", status.raw);
 }
 
 on_every_store!(thoughts, tasks, suggestions, settings_and_profile, approvals, queue_activities_and_status);
