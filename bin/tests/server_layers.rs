@@ -99,7 +99,60 @@ async fn large_answers_are_compressed_when_asked(db: Database) {
     assert_eq!(plain.data()["thoughts"].as_array().unwrap().len(), 20);
 }
 
+async fn the_openapi_document_lists_every_route_served(db: Database) {
+    let server = Server::start(&db, &[]);
+    let api = server.api();
+    let answer = api.get("/api/v1/openapi.json").await.expect(200);
+    let doc = &answer.body;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().expect("paths");
+    let expected = [
+        ("/health", "get"),
+        ("/ready", "get"),
+        ("/api/v1/auth/register", "post"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/me", "get"),
+        ("/api/v1/api-keys", "post"),
+        ("/api/v1/api-keys/{id}", "delete"),
+        ("/api/v1/thoughts/search", "get"),
+        ("/api/v1/thoughts/{id}", "put"),
+        ("/api/v1/tasks/{id}/status", "patch"),
+        ("/api/v1/tasks/{id}/complete", "post"),
+        ("/api/v1/task-suggestions/thought/{thought_id}", "get"),
+        ("/api/v1/profile/projects/{name}/status", "put"),
+        ("/api/v1/approvals/{id}", "put"),
+        ("/api/v1/queue/jobs/{id}/retry", "post"),
+        ("/api/v1/activities", "get"),
+        ("/api/v1/status", "get"),
+        ("/api/v1/openapi.json", "get"),
+    ];
+    for (path, method) in expected {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not in the document");
+    }
+    // Every documented operation is served: none answers 404 or 405.
+    for (path, item) in paths {
+        for method in
+            item.as_object().unwrap().keys().filter(|k| ["get", "post", "put", "patch", "delete"].contains(&k.as_str()))
+        {
+            let concrete = path
+                .replace("{id}", &uuid::Uuid::new_v4().to_string())
+                .replace("{thought_id}", &uuid::Uuid::new_v4().to_string())
+                .replace("{name}", "nothing");
+            let answer = api.call(&method.to_uppercase(), &concrete, None).await;
+            assert!(answer.status != 404 || answer.code() != "NOT_FOUND", "{method} {path}: {}", answer.raw);
+            assert_ne!(answer.status, 405, "{method} {path}");
+        }
+    }
+    let by_id = &paths["/api/v1/tasks/{id}"]["get"];
+    assert_eq!(by_id["parameters"][0]["name"], "id");
+    assert_eq!(by_id["parameters"][0]["in"], "path");
+    assert!(by_id["security"].is_array(), "{by_id}");
+    assert!(paths["/health"]["get"].get("security").is_none());
+    assert!(paths["/api/v1/tasks/{id}"]["delete"]["responses"].get("204").is_some());
+}
+
 on_every_store!(
+    the_openapi_document_lists_every_route_served,
     secrets_and_content_never_reach_the_log_even_at_trace_level,
     cors_answers_only_the_configured_origins,
     large_answers_are_compressed_when_asked,

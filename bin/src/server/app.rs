@@ -38,17 +38,22 @@ pub(crate) fn router(state: AppState, layers: &Layers) -> Result<Router, steward
         let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
         tracing::info_span!("request", method = %request.method(), route, request_id = id)
     });
-    let api = routes::api().layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit));
-    let app = routes::public().nest("/api/v1", api).layer(DefaultBodyLimit::max(limit)).with_state(state).layer(
-        ServiceBuilder::new()
-            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-            .layer(trace)
-            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .option_layer(cors(&layers.cors_origins)?)
-            .layer(CompressionLayer::new())
-            .layer(axum::middleware::from_fn(envelope::render))
-            .layer(RequestBodyLimitLayer::new(limit)),
-    );
+    let api = routes::router(routes::api_routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit));
+    let app = routes::router(routes::public_routes())
+        .nest("/api/v1", api)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .option_layer(cors(&layers.cors_origins)?)
+                .layer(CompressionLayer::new())
+                .layer(axum::middleware::from_fn(envelope::render))
+                .layer(RequestBodyLimitLayer::new(limit)),
+        );
     Ok(app)
 }
 

@@ -13,6 +13,7 @@ mod envelope;
 mod error;
 mod extract;
 mod lists;
+mod openapi;
 mod rate_limit;
 mod routes;
 mod secret;
