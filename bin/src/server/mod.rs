@@ -32,6 +32,12 @@ use crate::queue::{self, Workers};
 pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) -> Result<(), Failure> {
     let secret = secret::jwt_secret(&steward, args.jwt_secret.as_deref()).await?;
     let tokens = auth::Tokens::new(&secret, Duration::from_secs(args.jwt_lifetime))?;
+    // Bind before starting anything that must be stopped: a taken port
+    // fails here with nothing running.
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|error| Failure::Io { doing: "listen on the address given by --listen", error })?;
+    let bound = listener.local_addr().map_err(|error| Failure::Io { doing: "read the bound address", error })?;
     let workers = if args.no_worker { None } else { Some(Workers::start(&steward, &args.worker)?) };
     let state = state::AppState {
         steward,
@@ -46,14 +52,16 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
             scheduler: w.scheduling(),
         }),
     };
-    let router = app::router(
-        state,
-        &app::Layers { cors_origins: args.cors_origins.clone(), max_body_bytes: args.max_body_bytes },
-    )?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|error| Failure::Io { doing: "listen on the address given by --listen", error })?;
-    let bound = listener.local_addr().map_err(|error| Failure::Io { doing: "read the bound address", error })?;
+    let layers = app::Layers { cors_origins: args.cors_origins.clone(), max_body_bytes: args.max_body_bytes };
+    let router = match app::router(state, &layers) {
+        Ok(router) => router,
+        Err(error) => {
+            if let Some(workers) = workers {
+                workers.stop().await;
+            }
+            return Err(error.into());
+        }
+    };
     // Tests and scripts read this line to learn a port chosen with `:0`.
     eprintln!("steward serve: listening on http://{bound}");
     tracing::info!(%bound, workers = workers.is_some(), "serving");
