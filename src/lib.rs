@@ -166,6 +166,20 @@ impl Steward {
         }
     }
 
+    /// A secret shared by every process on this database (a server's token
+    /// signing key): `candidate` is kept as `name` if nothing is yet, and
+    /// whatever is kept is returned. Stores without a database file or
+    /// server (`memory://`) keep nothing: `candidate` comes back.
+    pub async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {
+        match &self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(store) => store.server_secret(name, candidate).await,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(store) => store.server_secret(name, candidate).await,
+            Backend::Other => Ok(candidate.to_string()),
+        }
+    }
+
     /// The local operator: the oldest admin, created as `me@localhost` on a
     /// database without one. This is who the CLI acts as by default; it is a
     /// local-trust shortcut, never reachable over the network.
@@ -195,6 +209,35 @@ impl Steward {
         };
         let input = NewUser { email: email.into(), name: name.map(str::to_string), role, password_hash };
         self.engine.create_user(by, input).await
+    }
+
+    /// Self-registration (a network frontend's sign-up): creates a user
+    /// with this password and the role core assigns (admin for the first
+    /// user of an empty database, else user); the caller cannot pick it.
+    pub async fn register(&self, email: &str, name: Option<&str>, password: &str) -> Result<User> {
+        let password = password.to_string();
+        let hashed = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| Error::Internal(format!("password hashing stopped: {e}")))?;
+        let input =
+            NewUser { email: email.into(), name: name.map(str::to_string), role: None, password_hash: Some(hashed?) };
+        self.engine.create_user(&Principal::system(), input).await
+    }
+
+    /// The user with this email and password. An unknown email, a user
+    /// without a password and a wrong password are all `Unauthorized`, and
+    /// take the same time (a password is always verified against a hash).
+    pub async fn authenticate_password(&self, email: &str, password: &str) -> Result<User> {
+        let user = self.engine.store().user_by_email(&email.trim().to_lowercase()).await?;
+        let hash = user.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(passwords::decoy_hash);
+        let password = password.to_string();
+        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .map_err(|e| Error::Internal(format!("password check stopped: {e}")))?;
+        match user {
+            Some(user) if matches && user.password_hash.is_some() => Ok(user),
+            _ => Err(Error::Unauthorized),
+        }
     }
 }
 

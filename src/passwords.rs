@@ -29,6 +29,23 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
+/// A valid hash of a random password, computed once: what a login for an
+/// unknown email is checked against, so it costs as much as a real one.
+pub(crate) fn decoy_hash() -> String {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY
+        .get_or_init(|| {
+            let mut bytes = [0u8; 16];
+            {
+                use rand::RngCore;
+                rand::rng().fill_bytes(&mut bytes);
+            }
+            let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            hash_password(&password).unwrap_or_default()
+        })
+        .clone()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

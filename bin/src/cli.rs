@@ -18,11 +18,13 @@ use crate::ids::IdArg;
 
 mod agent;
 mod checks;
+mod serve;
 mod tasks;
 mod thoughts;
 
 pub(crate) use agent::{ApprovalCommand, ChatArgs, ConversationCommand, DecideArgs, RunCommand};
 pub(crate) use checks::CheckCommand;
+pub(crate) use serve::ServeArgs;
 pub(crate) use tasks::{TaskAddArgs, TaskCommand, TaskEditArgs, TaskListArgs};
 pub(crate) use thoughts::{SuggestionCommand, ThoughtCommand};
 
@@ -43,6 +45,7 @@ pub(crate) struct Global {
     #[arg(
         long,
         global = true,
+        visible_alias = "database",
         env = "STEWARD_DATABASE_URL",
         hide_env_values = true,
         default_value = steward::DEFAULT_DATABASE_URL
@@ -133,6 +136,9 @@ pub(crate) enum Command {
         /// A file made by `steward backup`.
         file: std::path::PathBuf,
     },
+    /// Serve the REST API over HTTP (with the worker pool and the scheduler,
+    /// unless --no-worker) until SIGINT/SIGTERM, then drain and exit.
+    Serve(ServeArgs),
     /// Run queued jobs and the scheduler (reminders, approval expiry,
     /// consciousness checks, retention) until SIGINT/SIGTERM, without the
     /// HTTP server. Any number may run against one database.

@@ -19,7 +19,7 @@ use crate::cli::Command;
 /// Installs the subscriber for this process; an unreadable `STEWARD_LOG` or
 /// `STEWARD_LOG_FORMAT` is an input error, reported before anything runs.
 pub(crate) fn init(command: &Command) -> Result<(), String> {
-    let default = if matches!(command, Command::Worker(_)) { "warn,steward=info" } else { "warn" };
+    let default = if matches!(command, Command::Worker(_) | Command::Serve(_)) { "warn,steward=info" } else { "warn" };
     let filter = match std::env::var("STEWARD_LOG") {
         Ok(directives) if !directives.trim().is_empty() => EnvFilter::builder()
             .parse(directives.trim())

@@ -14,6 +14,7 @@ mod logging;
 mod output;
 mod preferences;
 mod queue;
+mod server;
 mod suggestions;
 mod tasks;
 mod thoughts;
@@ -128,6 +129,10 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             transfer::backup(&steward, &file, out).await
         }
         Command::Restore { file } => transfer::restore(&global, &file, out).await,
+        Command::Serve(args) => {
+            let steward = database::open(&global).await?;
+            server::serve(steward, &global, args).await
+        }
         Command::Worker(args) => {
             let steward = database::open(&global).await?;
             queue::worker(&steward, &args, out).await

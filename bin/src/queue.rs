@@ -72,38 +72,65 @@ fn warn_if_unserved(steward: &Steward, kind: &str) {
     );
 }
 
+/// The worker pool and, unless told otherwise, the scheduler, running in
+/// this process (`steward worker`, and `steward serve` beside its server).
+pub(crate) struct Workers {
+    pub(crate) name: String,
+    pub(crate) kinds: Vec<String>,
+    pool: WorkerPool,
+    scheduler: Option<Scheduler>,
+}
+
+impl Workers {
+    pub(crate) fn start(steward: &Steward, args: &WorkerArgs) -> Result<Workers, Failure> {
+        let options = WorkerOptions {
+            concurrency: args.concurrency,
+            claim_batch: args.claim_batch,
+            complete_batch: args.complete_batch,
+            lease: Duration::from_secs(args.lease),
+            shutdown_grace: Duration::from_secs(args.grace),
+            ..WorkerOptions::default()
+        };
+        let name = options.name.clone();
+        let handlers = steward.handlers();
+        let kinds = handlers.kinds();
+        let pool = WorkerPool::start(steward, handlers, options)?;
+        let scheduler = if args.no_scheduler {
+            None
+        } else {
+            Some(Scheduler::start(steward.engine().clone(), SchedulerOptions::default())?)
+        };
+        Ok(Workers { name, kinds, pool, scheduler })
+    }
+
+    pub(crate) fn scheduling(&self) -> bool {
+        self.scheduler.is_some()
+    }
+
+    /// Stops the scheduler, lets running jobs finish (up to the grace) and
+    /// hands back the rest.
+    pub(crate) async fn stop(self) -> steward::worker::PoolReport {
+        if let Some(scheduler) = self.scheduler {
+            scheduler.shutdown().await;
+        }
+        self.pool.shutdown().await
+    }
+}
+
 /// Runs the pool (and the scheduler) until SIGINT or SIGTERM, then shuts
 /// down gracefully and prints what it did.
 pub(crate) async fn worker(steward: &Steward, args: &WorkerArgs, out: Output) -> Result<(), Failure> {
-    let options = WorkerOptions {
-        concurrency: args.concurrency,
-        claim_batch: args.claim_batch,
-        complete_batch: args.complete_batch,
-        lease: Duration::from_secs(args.lease),
-        shutdown_grace: Duration::from_secs(args.grace),
-        ..WorkerOptions::default()
-    };
-    let name = options.name.clone();
-    let handlers = steward.handlers();
-    let kinds = handlers.kinds();
-    let pool = WorkerPool::start(steward, handlers, options)?;
-    let scheduler = if args.no_scheduler {
-        None
-    } else {
-        Some(Scheduler::start(steward.engine().clone(), SchedulerOptions::default())?)
-    };
+    let workers = Workers::start(steward, args)?;
+    let name = workers.name.clone();
     // People read this on stderr; stdout carries only the final report.
     eprintln!(
         "steward worker {name}: running {} (scheduler {}); stop with Ctrl-C or SIGTERM",
-        kinds.join(", "),
-        if scheduler.is_some() { "on" } else { "off" }
+        workers.kinds.join(", "),
+        if workers.scheduling() { "on" } else { "off" }
     );
     let signal = wait_for_signal().await;
     eprintln!("steward worker {name}: {signal}, finishing running jobs");
-    if let Some(scheduler) = scheduler {
-        scheduler.shutdown().await;
-    }
-    let report = pool.shutdown().await;
+    let report = workers.stop().await;
     let json = serde_json::json!({
         "worker": name,
         "stopped_by": signal,
@@ -121,7 +148,7 @@ pub(crate) async fn worker(steward: &Steward, args: &WorkerArgs, out: Output) ->
     })
 }
 
-async fn wait_for_signal() -> &'static str {
+pub(crate) async fn wait_for_signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -139,6 +139,16 @@ impl Engine {
         Ok(Principal { user_id: key.user_id, role: key.role })
     }
 
+    /// The principal of a user whose identity a frontend has already
+    /// proven (a signed session token naming this id), with the user's
+    /// current role. A user that no longer exists is `Unauthorized`, like
+    /// an unknown key. Without a principal, as [`Engine::authenticate_key`].
+    #[tracing::instrument(level = "info", name = "authenticate_user", skip_all, fields(subject = %id))]
+    pub async fn authenticate_user(&self, id: UserId) -> Result<Principal> {
+        let user = self.store.user(id).await?.ok_or(Error::Unauthorized)?;
+        Ok(user.principal())
+    }
+
     /// The caller's settings, created with defaults on first read.
     #[tracing::instrument(level = "info", name = "settings", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn settings(&self, p: &Principal) -> Result<Settings> {
@@ -239,6 +249,21 @@ impl Engine {
     #[tracing::instrument(level = "info", name = "put_project", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn put_project(&self, p: &Principal, project: Project) -> Result<Profile> {
         self.change_profile(p, |profile| profile.put_project(project.clone())).await
+    }
+
+    /// Changes the status of the project with this name (case-insensitive).
+    #[tracing::instrument(level = "info", name = "set_project_status", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn set_project_status(&self, p: &Principal, name: &str, status: &str) -> Result<Profile> {
+        self.change_profile(p, |profile| {
+            let project = profile
+                .ongoing_projects
+                .iter()
+                .find(|proj| proj.name.eq_ignore_ascii_case(name.trim()))
+                .cloned()
+                .ok_or_else(|| Error::invalid("name", format!("no project named '{name}'")))?;
+            profile.put_project(Project { status: status.to_string(), ..project })
+        })
+        .await
     }
 
     #[tracing::instrument(level = "info", name = "remove_project", skip_all, fields(user = %p.user_id, role = %p.role))]

@@ -110,6 +110,23 @@ impl PostgresStore {
         signal
     }
 
+    /// The server secret `name`: `candidate` if none was kept yet (it is
+    /// kept now), else the one kept before, by this or another process.
+    pub async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {
+        let kept = async {
+            sqlx::query("INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                .bind(name)
+                .bind(candidate)
+                .execute(&self.pool)
+                .await?;
+            sqlx::query_scalar::<_, String>("SELECT value FROM server_secrets WHERE name = $1")
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await
+        };
+        kept.await.map_err(|e| public(crate::error::StoreError::Sqlx(e)))
+    }
+
     /// Waits for borrowed connections to come back and closes them all.
     /// Dropping the store closes them in the background.
     pub async fn close(self) {

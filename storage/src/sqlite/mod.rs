@@ -162,6 +162,15 @@ impl SqliteStore {
         }
     }
 
+    /// The server secret `name`: `candidate` if none was kept yet (it is
+    /// kept now), else the one kept before, by this or another process.
+    pub async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {
+        match self.write(WriteOp::Secret { name: name.into(), candidate: candidate.into() }).await? {
+            WriteOutcome::Text(value) => Ok(value),
+            other => Err(public(StoreError::Bug(format!("the writer answered {other:?} for a secret")))),
+        }
+    }
+
     /// Finishes queued writes and closes every connection. Dropping the store
     /// does the same in the background.
     pub async fn close(mut self) {

@@ -40,6 +40,11 @@ pub(crate) enum WriteOp {
     Extend(Vec<(JobId, LeaseToken)>, DateTime<Utc>),
     Bury(DateTime<Utc>),
     Purge(Vec<JobState>, DateTime<Utc>),
+    /// Keep `candidate` as the secret `name` unless one is kept; answer the kept one.
+    Secret {
+        name: String,
+        candidate: String,
+    },
 }
 
 /// What it did.
@@ -49,6 +54,7 @@ pub(crate) enum WriteOutcome {
     Jobs(Vec<Job>),
     Flags(Vec<bool>),
     Count(u64),
+    Text(String),
 }
 
 /// One caller's operation and where its result goes.
@@ -87,6 +93,17 @@ fn perform_inner(conn: &Connection, op: &WriteOp) -> crate::error::Result<WriteO
         WriteOp::Extend(leases, until) => WriteOutcome::Flags(queue::extend(conn, leases, *until)?),
         WriteOp::Bury(now) => WriteOutcome::Count(queue::bury(conn, *now)?),
         WriteOp::Purge(states, before) => WriteOutcome::Count(queue::purge(conn, states, *before)?),
+        WriteOp::Secret { name, candidate } => {
+            conn.execute(
+                "INSERT INTO server_secrets (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                rusqlite::params![name, candidate],
+            )?;
+            WriteOutcome::Text(conn.query_row(
+                "SELECT value FROM server_secrets WHERE name = ?1",
+                rusqlite::params![name],
+                |row| row.get(0),
+            )?)
+        }
     })
 }
 

@@ -1,0 +1,101 @@
+//! `steward serve`: the REST API of `API.md` over HTTP, with the worker
+//! pool and the scheduler in the same process unless `--no-worker`.
+//!
+//! This module owns the process around the router: binding the listener,
+//! announcing the bound address, and the graceful shutdown (on SIGINT or
+//! SIGTERM stop accepting, let in-flight requests finish within the grace,
+//! then stop the workers). What a request goes through is in [`app`]; the
+//! routes are under [`routes`], one file per concept.
+
+mod app;
+mod auth;
+mod envelope;
+mod error;
+mod extract;
+mod lists;
+mod openapi;
+mod rate_limit;
+mod routes;
+mod secret;
+mod state;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use steward::Steward;
+
+use crate::cli::{Global, ServeArgs};
+use crate::errors::Failure;
+use crate::queue::{self, Workers};
+
+/// Runs the server until SIGINT or SIGTERM, then drains and returns.
+pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) -> Result<(), Failure> {
+    let secret = secret::jwt_secret(&steward, args.jwt_secret.as_deref()).await?;
+    let tokens = auth::Tokens::new(&secret, Duration::from_secs(args.jwt_lifetime))?;
+    // Bind before starting anything that must be stopped: a taken port
+    // fails here with nothing running.
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|error| Failure::Io { doing: "listen on the address given by --listen", error })?;
+    let bound = listener.local_addr().map_err(|error| Failure::Io { doing: "read the bound address", error })?;
+    let workers = if args.no_worker { None } else { Some(Workers::start(&steward, &args.worker)?) };
+    let state = state::AppState {
+        steward,
+        tokens: Arc::new(tokens),
+        registration_open: !args.no_registration,
+        started: std::time::Instant::now(),
+        database: state::database_kind(&global.database_url),
+        rate_limit: rate_limit::RateLimit::per_minute(args.rate_limit),
+        workers: workers.as_ref().map(|w| state::WorkerInfo {
+            name: w.name.clone(),
+            concurrency: args.worker.concurrency,
+            scheduler: w.scheduling(),
+        }),
+    };
+    let layers = app::Layers { cors_origins: args.cors_origins.clone(), max_body_bytes: args.max_body_bytes };
+    let router = match app::router(state, &layers) {
+        Ok(router) => router,
+        Err(error) => {
+            if let Some(workers) = workers {
+                workers.stop().await;
+            }
+            return Err(error.into());
+        }
+    };
+    // Tests and scripts read this line to learn a port chosen with `:0`.
+    eprintln!("steward serve: listening on http://{bound}");
+    tracing::info!(%bound, workers = workers.is_some(), "serving");
+
+    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<&'static str>();
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        let signal = queue::wait_for_signal().await;
+        let _ = stopped_tx.send(signal);
+    });
+    let grace = Duration::from_secs(args.worker.grace);
+    let mut server = std::pin::pin!(server.into_future());
+    let served = tokio::select! {
+        served = &mut server => served,
+        // After the signal, in-flight requests get the grace to finish.
+        Ok(signal) = stopped_rx => {
+            eprintln!("steward serve: {signal}, finishing in-flight requests");
+            match tokio::time::timeout(grace, &mut server).await {
+                Ok(served) => served,
+                Err(_) => {
+                    eprintln!("steward serve: requests still running after {}s; stopping anyway", grace.as_secs());
+                    Ok(())
+                }
+            }
+        }
+    };
+    if let Some(workers) = workers {
+        let report = workers.stop().await;
+        eprintln!(
+            "steward serve: workers stopped: {} succeeded, {} failed, {} handed back",
+            report.succeeded, report.failed, report.released
+        );
+    }
+    served.map_err(|error| Failure::Io { doing: "serve HTTP", error })?;
+    eprintln!("steward serve: stopped");
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! `/thoughts`: capture, list, search, show, update, delete.
+
+use axum::extract::State;
+use serde_json::json;
+use steward::{NewThought, SearchField, ThoughtId, ThoughtPatch, ThoughtQuery};
+
+use crate::server::auth::Caller;
+use crate::server::envelope::{NoContent, Reply};
+use crate::server::error::ApiError;
+use crate::server::extract::{Body, IfMatch, Params, PathId};
+use crate::server::lists;
+use crate::server::state::AppState;
+
+/// A search's default page size (`API.md` §3).
+const SEARCH_LIMIT: u32 = 50;
+
+pub(crate) async fn capture(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Body(new): Body<NewThought>,
+) -> Result<Reply, ApiError> {
+    Ok(Reply::created(s.steward.capture_thought(&p, new).await?))
+}
+
+pub(crate) async fn list(State(s): State<AppState>, Caller(p): Caller, params: Params) -> Result<Reply, ApiError> {
+    let mut q = params.reader();
+    let tags = q.text("tags").map(|t| t.split(',').map(str::to_string).collect()).unwrap_or_default();
+    let query =
+        ThoughtQuery { status: q.domain("status"), tags, sort_by: q.sort(), order: q.order(), page: q.page(20) };
+    let query = q.finish(query)?;
+    Ok(lists::page("thoughts", s.steward.thoughts(&p, query).await?))
+}
+
+pub(crate) async fn search(State(s): State<AppState>, Caller(p): Caller, params: Params) -> Result<Reply, ApiError> {
+    let mut q = params.reader();
+    let text = q.text("q");
+    let fields = match q.text("fields") {
+        Some(fields) => fields.split(',').filter_map(|f| search_field(&mut q, f)).collect(),
+        None => vec![SearchField::Content, SearchField::Tags],
+    };
+    let page = q.page(SEARCH_LIMIT);
+    let text = match text {
+        Some(text) => q.finish(text)?,
+        None => {
+            let missing = steward::FieldError::query("q", "is required and must not be empty");
+            return Err(ApiError::invalid(vec![missing]));
+        }
+    };
+    let found = s.steward.search_thoughts(&p, &text, &fields, page).await?;
+    let pagination = lists::pagination(&found);
+    Ok(Reply::ok(json!({ "query": text, "results": found.items, "pagination": pagination })))
+}
+
+fn search_field(q: &mut crate::server::extract::QueryReader<'_>, name: &str) -> Option<SearchField> {
+    match name.trim() {
+        "content" => Some(SearchField::Content),
+        "tags" => Some(SearchField::Tags),
+        _ => {
+            q.reject("fields", format!("'{}' is not one of content, tags", name.trim()));
+            None
+        }
+    }
+}
+
+pub(crate) async fn show(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    PathId(id): PathId<ThoughtId>,
+) -> Result<Reply, ApiError> {
+    Ok(Reply::ok(s.steward.thought(&p, id).await?))
+}
+
+pub(crate) async fn update(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    PathId(id): PathId<ThoughtId>,
+    IfMatch(version): IfMatch,
+    Body(patch): Body<ThoughtPatch>,
+) -> Result<Reply, ApiError> {
+    Ok(Reply::ok(s.steward.update_thought(&p, id, patch, version).await?))
+}
+
+pub(crate) async fn remove(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    PathId(id): PathId<ThoughtId>,
+    IfMatch(version): IfMatch,
+) -> Result<NoContent, ApiError> {
+    s.steward.delete_thought(&p, id, version).await?;
+    Ok(NoContent)
+}
