@@ -125,6 +125,16 @@ async fn the_openapi_document_lists_every_route_served(db: Database) {
         ("/api/v1/activities", "get"),
         ("/api/v1/status", "get"),
         ("/api/v1/openapi.json", "get"),
+        ("/api/v1/chat", "post"),
+        ("/api/v1/conversations", "get"),
+        ("/api/v1/conversations/{id}/messages", "get"),
+        ("/api/v1/conversations/{id}", "delete"),
+        ("/api/v1/runs/{id}", "get"),
+        ("/api/v1/runs/{id}/cancel", "post"),
+        ("/api/v1/tools", "get"),
+        ("/api/v1/thoughts/{id}/related", "get"),
+        ("/api/v1/consciousness-check", "post"),
+        ("/api/v1/consciousness-check/{id}", "get"),
     ];
     for (path, method) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not in the document");

@@ -4,8 +4,10 @@
 //! handler extracts, calls one engine operation and maps the result.
 
 mod activities;
+mod agent;
 mod approvals;
 mod auth;
+mod checks;
 mod health;
 mod keys;
 mod preferences;
@@ -93,6 +95,8 @@ pub(crate) fn api_routes() -> Vec<Route> {
         route(M::GET, "/thoughts/search", 200, "thoughts", "Full-text search", get(thoughts::search))
             .query(&["q", "fields", "limit", "offset"]),
         route(M::GET, "/thoughts/{id}", 200, "thoughts", "One thought", get(thoughts::show)),
+        route(M::GET, "/thoughts/{id}/related", 200, "thoughts", "The most similar thoughts", get(thoughts::related))
+            .query(&["limit"]),
         route(M::PUT, "/thoughts/{id}", 200, "thoughts", "Update a thought (partial; If-Match)", put(thoughts::update)),
         route(M::DELETE, "/thoughts/{id}", 204, "thoughts", "Delete a thought (If-Match)", delete(thoughts::remove)),
         route(M::POST, "/tasks", 201, "tasks", "Create a task", post(tasks::create)),
@@ -249,6 +253,55 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "after",
             "limit",
         ]),
+        route(
+            M::POST,
+            "/consciousness-check",
+            202,
+            "consciousness",
+            "Ask for a consciousness check (runs on the queue)",
+            post(checks::request),
+        )
+        .no_body(),
+        route(
+            M::GET,
+            "/consciousness-check/latest",
+            200,
+            "consciousness",
+            "The latest completed check",
+            get(checks::latest),
+        ),
+        route(
+            M::GET,
+            "/consciousness-check/history",
+            200,
+            "consciousness",
+            "Checks, newest first",
+            get(checks::history),
+        )
+        .query(&["limit"]),
+        route(M::GET, "/consciousness-check/{id}", 200, "consciousness", "One check", get(checks::show)),
+        route(
+            M::POST,
+            "/chat",
+            200,
+            "agent",
+            "Ask the agent; it acts through tools and may wait for approvals",
+            post(agent::chat),
+        ),
+        route(M::GET, "/conversations", 200, "agent", "Conversations, most recent first", get(agent::conversations))
+            .query(&["limit", "offset"]),
+        route(M::GET, "/conversations/{id}/messages", 200, "agent", "A conversation's messages", get(agent::messages)),
+        route(
+            M::DELETE,
+            "/conversations/{id}",
+            204,
+            "agent",
+            "Delete a conversation and its runs",
+            delete(agent::remove_conversation),
+        ),
+        route(M::GET, "/runs/{id}", 200, "agent", "A run with its steps", get(agent::run)),
+        route(M::POST, "/runs/{id}/cancel", 200, "agent", "Cancel a run", post(agent::cancel)).no_body(),
+        route(M::GET, "/tools", 200, "agent", "The agent's tools and whether each needs approval", get(agent::tools)),
         route(M::GET, "/status", 200, "health", "Version, uptime, database, queue, workers", get(health::status)),
         route(M::GET, "/openapi.json", 200, "health", "This document", get(super::openapi::document)).public(),
     ]

@@ -89,3 +89,16 @@ pub(crate) async fn remove(
     s.steward.delete_thought(&p, id, version).await?;
     Ok(NoContent)
 }
+
+pub(crate) async fn related(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    PathId(id): PathId<ThoughtId>,
+    params: Params,
+) -> Result<Reply, ApiError> {
+    let mut q = params.reader();
+    let limit = q.value::<u32>("limit", "a whole number from 1 to 50");
+    let limit = q.finish(limit)?.unwrap_or(10).clamp(1, 50);
+    let related = s.steward.related_thoughts(&p, id, limit).await?;
+    Ok(Reply::ok(json!({ "thought_id": id, "related": related })))
+}
