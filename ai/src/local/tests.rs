@@ -299,7 +299,8 @@ proptest! {
     }
 
     /// Any message: no panic; tool calls (only built-ins, with object
-    /// arguments) and ToolUse, or text and EndTurn.
+    /// arguments) and ToolUse, or text and EndTurn, or a decline (Refusal)
+    /// that says it cannot do that offline.
     #[test]
     fn any_message_gets_a_well_formed_turn(text in "\\PC{0,200}|(add|split|move|mark|make|note:|show) [a-z0-9 ,#:]{0,60}") {
         let reply = model().answer(&request(vec![Message::user(text.clone())]));
@@ -311,6 +312,7 @@ proptest! {
                 prop_assert!(calls[0].arguments.is_object());
             }
             StopReason::EndTurn => prop_assert!(!reply.message().text().is_empty()),
+            StopReason::Refusal => prop_assert!(reply.message().text().starts_with("I can't do that offline.")),
             other => prop_assert!(false, "unexpected stop {:?}", other),
         }
     }

@@ -26,7 +26,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 pub use classify::ACTIONABLE_AT;
-pub use model::ModelAnalyzer;
+pub use model::{ModelAnalyzer, review_with};
 pub use review::review;
 
 use crate::quickadd::ParseOptions;

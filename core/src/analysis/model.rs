@@ -9,10 +9,12 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::{Analysis, AnalysisContext, Analyzer, analyze};
+use super::{Analysis, AnalysisContext, Analyzer, analyze, review};
 use crate::agent::model::{LanguageModel, Message, ModelRequest};
+use crate::consciousness::{CHECK_ENTRY_MAX, CHECK_LIST_MAX, CHECK_SUMMARY_MAX, Findings};
 use crate::suggestion::NewSuggestion;
 use crate::task::Priority;
+use crate::thought::Thought;
 use crate::thought::{THOUGHT_TAGS_MAX, ThoughtType};
 
 const INSTRUCTIONS: &str = "You classify one captured thought of a person. Answer with one JSON object and \
@@ -162,6 +164,58 @@ fn merge(mut a: Analysis, v: Verdict) -> Analysis {
     a
 }
 
+const REVIEW_INSTRUCTIONS: &str = "You reflect on a person's recent captured thoughts, newest first. Answer with \
+one JSON object and nothing else: {\"summary\": string, \"themes\": [strings], \"patterns\": [strings], \
+\"suggested_actions\": [strings], \"concerns\": [strings], \"positives\": [strings]}. Keep each entry short.";
+
+/// A consciousness check's findings: the rules' review, with what `model`
+/// says in its place where it answers validly (and the tokens it used).
+/// The local model, a failing model or an unreadable answer leave the
+/// rules' findings.
+pub async fn review_with(
+    model: Option<&Arc<dyn LanguageModel>>,
+    thoughts: &[Thought],
+    ctx: &AnalysisContext,
+) -> Findings {
+    let rules = review(thoughts, ctx);
+    let Some(model) = model.filter(|m| m.name() != "local") else { return rules };
+    if thoughts.is_empty() {
+        return rules;
+    }
+    let listing: String = thoughts.iter().map(|t| format!("- {}\n", t.content)).collect();
+    let request = ModelRequest::new(Some(REVIEW_INSTRUCTIONS.into()), vec![Message::user(listing)]);
+    let reply = match model.complete(&request).await {
+        Ok(reply) => reply,
+        Err(error) => {
+            tracing::warn!(error = %error, "the consciousness check fell back to the rules");
+            return rules;
+        }
+    };
+    let text = reply.message().text();
+    let Some(said) = text.find('{').zip(text.rfind('}')).and_then(|(a, b)| text.get(a..=b)) else { return rules };
+    let Ok(said) = serde_json::from_str::<Findings>(said) else { return rules };
+    let list = |said: Vec<String>, rules: Vec<String>| -> Vec<String> {
+        let said: Vec<String> = said
+            .into_iter()
+            .map(|s| s.trim().chars().take(CHECK_ENTRY_MAX).collect::<String>())
+            .filter(|s| !s.is_empty())
+            .take(CHECK_LIST_MAX)
+            .collect();
+        if said.is_empty() { rules } else { said }
+    };
+    let summary = said.summary.trim().chars().take(CHECK_SUMMARY_MAX).collect::<String>();
+    Findings {
+        summary: if summary.is_empty() { rules.summary } else { summary },
+        themes: list(said.themes, rules.themes),
+        patterns: list(said.patterns, rules.patterns),
+        suggested_actions: list(said.suggested_actions, rules.suggested_actions),
+        concerns: list(said.concerns, rules.concerns),
+        positives: list(said.positives, rules.positives),
+        thoughts_analyzed: rules.thoughts_analyzed,
+        tokens_used: i64::try_from(reply.usage.total()).unwrap_or(i64::MAX),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +262,27 @@ mod tests {
         assert_eq!(prose, rules);
         let (wrong, rules) = with(Ok(r#"{"thought_type": "grocery"}"#), content).await;
         assert_eq!(wrong, rules, "an unknown type makes the answer unreadable");
+    }
+
+    #[tokio::test]
+    async fn a_review_takes_the_models_findings_or_the_rules() {
+        let thought = |n: u128, text: &str| {
+            let (id, owner) = (crate::ids::ThoughtId(uuid::Uuid::from_u128(n)), crate::ids::UserId(uuid::Uuid::nil()));
+            Thought::capture(id, owner, crate::thought::NewThought::new(text), ctx().now).unwrap()
+        };
+        let thoughts = vec![thought(1, "plan the garden"), thought(2, "buy seeds")];
+        let rules = review(&thoughts, &ctx());
+        let answer = r#"{"summary": "Gardening is on your mind.", "themes": ["garden", " "], "concerns": []}"#;
+        let model: Arc<dyn LanguageModel> = Arc::new(ScriptedModel::new([Ok(text_reply(answer))]));
+        let found = review_with(Some(&model), &thoughts, &ctx()).await;
+        assert_eq!(found.summary, "Gardening is on your mind.");
+        assert_eq!(found.themes, ["garden"], "blank entries dropped");
+        assert_eq!(found.concerns, rules.concerns, "an empty list keeps the rules'");
+        assert_eq!(found.tokens_used, 15);
+        assert_eq!(found.thoughts_analyzed, 2);
+        let failing: Arc<dyn LanguageModel> = Arc::new(ScriptedModel::new([Err(ModelError::Timeout)]));
+        assert_eq!(review_with(Some(&failing), &thoughts, &ctx()).await, rules);
+        assert_eq!(review_with(None, &thoughts, &ctx()).await, rules);
     }
 
     #[tokio::test]

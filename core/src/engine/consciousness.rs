@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::schedule::CONSCIOUSNESS_JOB;
 use super::{CONFLICT_RETRIES, Engine, event, retry_on_conflict};
 use crate::access::Access;
-use crate::analysis::{AnalysisContext, review};
+use crate::analysis::AnalysisContext;
 use crate::consciousness::{CheckQuery, CheckStatus, ConsciousnessCheck};
 use crate::error::{Entity, Error, Result};
 use crate::event::EventKind;
@@ -97,7 +97,8 @@ impl Engine {
         };
         let thoughts = self.store.thoughts(p.user_id, &query).await?.items;
         let now = self.now();
-        let findings = review(&thoughts, &AnalysisContext::for_settings(&settings, now));
+        let ctx = AnalysisContext::for_settings(&settings, now);
+        let findings = crate::analysis::review_with(self.model.as_ref(), &thoughts, &ctx).await;
         let mut check = before.clone().unwrap_or_else(|| ConsciousnessCheck::request(self.new_id(), p.user_id, now));
         check.complete(findings, now)?;
         let write = match &before {

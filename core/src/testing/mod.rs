@@ -165,6 +165,7 @@ macro_rules! store_conformance_tests {
             denied_and_unknown_tools_are_reported_not_run,
             a_run_resumes_after_a_crash_at_any_write_without_repeating,
             agent_tasks_finish_done_or_failed_with_the_reason,
+            an_interrupted_external_call_is_asked_about_again_not_repeated,
             agent_records_round_trip_every_field,
             a_run_step_is_written_once,
             stale_run_and_conversation_updates_conflict,

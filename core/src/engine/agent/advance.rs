@@ -66,6 +66,7 @@ impl Engine {
                 Next::Settle(open) => match self.settle_turn(&actor, run, open).await {
                     Ok(Some(run)) => return Ok(run),
                     Ok(None) => continue,
+                    // A lost race is counted below like any other.
                     Err(e) => Err(e),
                 },
             };
@@ -80,15 +81,16 @@ impl Engine {
 
     /// Settles every open call of the last turn it can, in order; `Some`
     /// (the run, parked) when some still wait for a person, `None` when all
-    /// are settled and the loop goes on.
+    /// are settled and the loop goes on. Losing a race is an error the loop
+    /// counts before it reloads.
     async fn settle_turn(&self, actor: &Principal, mut run: AgentRun, open: Vec<OpenCall>) -> Result<Option<AgentRun>> {
         let mut waiting = false;
         for call in open {
             match self.settle(actor, &run, &call).await {
                 Ok(Settled::Written(next)) => run = *next,
                 Ok(Settled::Waiting) => waiting = true,
-                // Someone else moved the run: start over from its steps.
-                Err(e) if lost_race(&e) => return Ok(None),
+                // Someone else moved the run (the caller starts over from its
+                // steps, counting the reload).
                 Err(e) => return Err(e),
             }
         }
@@ -99,11 +101,9 @@ impl Engine {
             return Ok(Some(run));
         }
         let task_writes = self.task_status_writes(actor, &run, TaskStatus::WaitingApproval).await?;
-        match self.append(actor, &run, vec![], task_writes, |r, now| r.finish(RunStatus::WaitingApproval, now)).await {
-            Ok(run) => Ok(Some(run)),
-            Err(e) if lost_race(&e) => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.append(actor, &run, vec![], task_writes, |r, now| r.finish(RunStatus::WaitingApproval, now))
+            .await
+            .map(Some)
     }
 
     /// Decides one call and does what the decision says.

@@ -493,3 +493,96 @@ pub async fn agent_tasks_finish_done_or_failed_with_the_reason(store: Arc<dyn St
         "FORBIDDEN"
     );
 }
+
+/// An external tool that records every call it gets.
+#[derive(Debug, Default)]
+struct Outbox {
+    idempotent: bool,
+    sent: std::sync::Mutex<Vec<serde_json::Value>>,
+}
+
+impl Outbox {
+    fn sent(&self) -> usize {
+        self.sent.lock().unwrap().len()
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::agent::ExternalTools for Outbox {
+    fn tools(&self) -> Vec<crate::agent::ExternalTool> {
+        let spec = crate::agent::ToolSpec {
+            name: "mail.send".into(),
+            description: "Send an email".into(),
+            input_schema: json!({"type": "object"}),
+        };
+        vec![crate::agent::ExternalTool { spec, idempotent: self.idempotent }]
+    }
+
+    async fn call(
+        &self,
+        _owner: crate::ids::UserId,
+        _name: &str,
+        arguments: &serde_json::Value,
+    ) -> Result<String, String> {
+        self.sent.lock().unwrap().push(arguments.clone());
+        Ok("sent".into())
+    }
+}
+
+pub async fn an_interrupted_external_call_is_asked_about_again_not_repeated(store: Arc<dyn Store>) {
+    use crate::agent::policy::{AgentConfig, PolicyRule, ToolPolicy};
+    use crate::agent::run::Verdict;
+    let f = Fixture::new(store.clone());
+    for (n, idempotent) in [(0, false), (1, true)] {
+        let me = f.user(&format!("ext{n}@example.com")).await;
+        let outbox = Arc::new(Outbox { idempotent, ..Outbox::default() });
+        let model = Arc::new(ScriptedModel::answering(|request| {
+            let after =
+                request.messages.last().is_some_and(|m| m.parts.iter().any(|p| matches!(p, Part::ToolResult(_))));
+            Ok(if after { text_reply("sent it") } else { calls_reply(&[("m", "mail.send", json!({"to": "bob"}))]) })
+        }));
+        // Allowed by a rule, so no approval is asked before the first call.
+        let policy = ToolPolicy::new(vec![PolicyRule { pattern: "mail.*".into(), verdict: Verdict::Allow }]).unwrap();
+        let engine = f
+            .engine
+            .clone()
+            .with_model(model)
+            .with_external_tools(outbox.clone())
+            .with_agent_config(AgentConfig { policy, ..AgentConfig::default() })
+            .unwrap();
+        assert!(engine.agent_tools().iter().any(|t| t.spec.name == "mail.send" && t.verdict == Verdict::Allow));
+        let run = engine.start_run(&me, "email bob", None, None, false).await.unwrap();
+        // The worker dies after sending, before the result is written
+        // (writes: the turn, the start mark, then the result).
+        let crashing = Arc::new(CrashingStore::new(store.clone(), 2, CrashPoint::BeforeCommit));
+        let _ = engine.clone().with_store(crashing).advance_run(&Principal::system(), me.user_id, run.id).await;
+        assert_eq!(outbox.sent(), 1);
+
+        let resumed = engine.advance_run(&Principal::system(), me.user_id, run.id).await.unwrap();
+        if idempotent {
+            assert_eq!(resumed.status, RunStatus::Completed, "an idempotent call is simply made again");
+            assert_eq!(outbox.sent(), 2);
+            continue;
+        }
+        assert_eq!(resumed.status, RunStatus::WaitingApproval, "not repeated silently");
+        assert_eq!(outbox.sent(), 1);
+        let steps = engine.run(&me, run.id).await.unwrap().1;
+        let asked = approvals_of(&steps);
+        assert_eq!(asked.len(), 1);
+        let approval = engine.approval(&me, asked[0]).await.unwrap();
+        assert!(
+            approval.details["note"].as_str().is_some_and(|n| n.contains("may or may not")),
+            "{}",
+            approval.details
+        );
+        engine.decide_approval(&me, asked[0], Decision::Approved, None).await.unwrap();
+        assert_eq!(
+            engine.advance_run(&Principal::system(), me.user_id, run.id).await.unwrap().status,
+            RunStatus::Completed
+        );
+        assert_eq!(outbox.sent(), 2, "sent again because the person said so");
+        // Every external tool needs approval when no rule says otherwise.
+        let gated = f.engine.clone().with_external_tools(outbox.clone());
+        assert!(gated.agent_tools().iter().any(|t| t.spec.name == "mail.send" && t.verdict == Verdict::NeedsApproval));
+    }
+}
