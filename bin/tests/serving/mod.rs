@@ -221,6 +221,11 @@ impl Api {
         }
     }
 
+    /// The response as it comes (a stream, say), not read.
+    pub(crate) async fn send_raw(&self, builder: reqwest::RequestBuilder) -> reqwest::Response {
+        builder.send().await.expect("the server answers")
+    }
+
     pub(crate) async fn send(&self, builder: reqwest::RequestBuilder) -> Answer {
         let response = builder.send().await.expect("the server answers");
         let status = response.status().as_u16();
