@@ -303,8 +303,15 @@ pub(crate) fn api_routes() -> Vec<Route> {
         route(M::GET, "/runs/{id}", 200, "agent", "A run with its steps", get(agent::run)),
         route(M::POST, "/runs/{id}/cancel", 200, "agent", "Cancel a run", post(agent::cancel)).no_body(),
         route(M::GET, "/tools", 200, "agent", "The agent's tools and whether each needs approval", get(agent::tools)),
-        route(M::GET, "/events", 200, "events", "Live events (Server-Sent Events; Last-Event-ID resumes)", get(events::stream))
-            .query(&["after"]),
+        route(
+            M::GET,
+            "/events",
+            200,
+            "events",
+            "Live events (Server-Sent Events; Last-Event-ID resumes)",
+            get(events::stream),
+        )
+        .query(&["after"]),
         route(M::GET, "/status", 200, "health", "Version, uptime, database, queue, workers", get(health::status)),
         route(M::GET, "/openapi.json", 200, "health", "This document", get(super::openapi::document)).public(),
     ]
