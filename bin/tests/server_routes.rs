@@ -285,7 +285,8 @@ async fn approvals(db: Database) {
 }
 
 async fn queue_activities_and_status(db: Database) {
-    let server = Server::with_secret(&db);
+    // With workers: the status reports them (and they work the agent task).
+    let server = Server::start(&db, &["--jwt-secret", serving::SECRET]);
     let admin = server.api().user("admin@example.com").await;
     let user = server.api().user("user@example.com").await;
     let agent_task =
@@ -305,7 +306,8 @@ async fn queue_activities_and_status(db: Database) {
 
     let feed =
         user.get(&format!("/api/v1/activities?entity_type=task&entity_id={}", id(&agent_task))).await.expect(200);
-    assert_eq!(feed.data()["count"], 1, "{}", feed.raw);
+    // The creation first; the agent's work on it may follow.
+    assert!(feed.data()["count"].as_u64().unwrap() >= 1, "{}", feed.raw);
     assert_eq!(feed.data()["activities"][0]["kind"], "task.created");
     user.get("/api/v1/activities?entity_type=planet").await.expect_error(422, "INVALID_CONTENT");
     user.get("/api/v1/activities?since=yesterday").await.expect_error(422, "INVALID_CONTENT");

@@ -118,8 +118,11 @@ impl Server {
     }
 
     /// With the test secret, so tokens can be forged.
+    /// A server with a known secret and no workers: the only writes are
+    /// the test's requests (workers would analyse thoughts and work agent
+    /// tasks meanwhile). Tests of the workers start their own.
     pub(crate) fn with_secret(db: &Database) -> Server {
-        Server::start(db, &["--jwt-secret", SECRET])
+        Server::start(db, &["--jwt-secret", SECRET, "--no-worker"])
     }
 
     pub(crate) fn api(&self) -> Api {
