@@ -19,10 +19,8 @@ pub(crate) async fn chat(args: ChatArgs, steward: &Steward, p: &Principal, out: 
         Some(id) => Some(ConversationId(id.uuid("conversation")?)),
         None => None,
     };
-    let message = args.message.join(" ");
-    let run = steward.start_run(p, &message, conversation, None, true).await?;
-    steward.advance_run(p, p.user_id, run.id).await?;
-    report(steward, p, run.id, out).await
+    let outcome = steward.chat(p, &args.message.join(" "), conversation).await?;
+    out.emit(&outcome, || chat_text(&outcome))
 }
 
 pub(crate) async fn approval(

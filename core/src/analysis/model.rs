@@ -91,9 +91,9 @@ impl Analyzer for ModelAnalyzer {
     }
 }
 
-/// The first JSON object in `text` (models wrap answers in prose or code
-/// fences), as a verdict.
-fn parse(text: &str) -> Option<Verdict> {
+/// The JSON object in `text` (from its first `{` to its last `}`: models
+/// wrap answers in prose or code fences), as a `T`.
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
     let start = text.find('{')?;
     let end = text.rfind('}')?;
     serde_json::from_str(text.get(start..=end)?).ok()
@@ -191,9 +191,7 @@ pub async fn review_with(
             return rules;
         }
     };
-    let text = reply.message().text();
-    let Some(said) = text.find('{').zip(text.rfind('}')).and_then(|(a, b)| text.get(a..=b)) else { return rules };
-    let Ok(said) = serde_json::from_str::<Findings>(said) else { return rules };
+    let Some(said) = parse::<Findings>(&reply.message().text()) else { return rules };
     let list = |said: Vec<String>, rules: Vec<String>| -> Vec<String> {
         let said: Vec<String> = said
             .into_iter()

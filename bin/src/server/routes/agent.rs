@@ -28,11 +28,8 @@ pub(crate) async fn chat(
     Caller(p): Caller,
     Body(b): Body<ChatBody>,
 ) -> Result<Reply, ApiError> {
-    let run = s.steward.start_run(&p, &b.message, b.conversation_id, None, true).await?;
-    // A model that is down leaves the run queued: its safety-net job
-    // carries it on later, and the caller hears 503 now.
-    s.steward.advance_run(&p, p.user_id, run.id).await?;
-    Ok(Reply::ok(s.steward.chat_outcome(&p, run.id).await?))
+    // A model that is down is 503; the run stays queued for a worker.
+    Ok(Reply::ok(s.steward.chat(&p, &b.message, b.conversation_id).await?))
 }
 
 pub(crate) async fn conversations(
@@ -70,9 +67,9 @@ pub(crate) async fn run(
     PathId(id): PathId<RunId>,
 ) -> Result<Reply, ApiError> {
     let (run, steps) = s.steward.run(&p, id).await?;
-    let mut data = serde_json::to_value(&run).map_err(|e| ApiError::from(steward::Error::Internal(e.to_string())))?;
-    data["steps"] =
-        serde_json::to_value(&steps).map_err(|e| ApiError::from(steward::Error::Internal(e.to_string())))?;
+    let internal = |e: serde_json::Error| ApiError::from(steward::Error::Internal(e.to_string()));
+    let mut data = serde_json::to_value(&run).map_err(internal)?;
+    data["steps"] = serde_json::to_value(&steps).map_err(internal)?;
     Ok(Reply::ok(data))
 }
 

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{Engine, lost_race, refusal};
 use crate::access::Access;
-use crate::agent::model::{ModelError, ModelRequest};
+use crate::agent::model::{Message, ModelError, ModelRequest};
 use crate::agent::progress::{Next, OpenCall, Progress};
 use crate::agent::run::{AgentRun, CallOutcome, RunStatus, StepKind};
 use crate::agent::tools::Builtin;
@@ -49,6 +49,9 @@ impl Engine {
             p.require(Access::OperateQueue)?;
         }
         let actor = self.owner_principal(owner).await?;
+        // The conversation before this run does not change while it runs:
+        // read once, on the first model turn.
+        let mut earlier: Option<Vec<Message>> = None;
         let mut reloads = 0;
         loop {
             let run = self.store.run(owner, id).await?.ok_or(Error::not_found(Entity::Run))?;
@@ -62,7 +65,13 @@ impl Engine {
                 // A task the model declined is not done: the run fails, saying why.
                 Next::Complete { text, declined: true } if run.task_id.is_some() => self.fail(&actor, &run, text).await,
                 Next::Complete { text, .. } => self.complete(&actor, &run, text).await,
-                Next::AskModel => self.ask_model(&actor, &run, &progress).await,
+                Next::AskModel => {
+                    let earlier = match &mut earlier {
+                        Some(messages) => messages,
+                        None => earlier.insert(self.history(owner, run.conversation_id, Some(run.id)).await?),
+                    };
+                    self.ask_model(&actor, &run, earlier, &progress).await
+                }
                 Next::Settle(open) => match self.settle_turn(&actor, run, open).await {
                     Ok(Some(run)) => return Ok(run),
                     Ok(None) => continue,
@@ -239,7 +248,13 @@ impl Engine {
 
     /// One model turn, recorded; a model that cannot serve the request
     /// fails the run, one that is down leaves it for a retry.
-    async fn ask_model(&self, actor: &Principal, run: &AgentRun, progress: &Progress) -> Result<AgentRun> {
+    async fn ask_model(
+        &self,
+        actor: &Principal,
+        run: &AgentRun,
+        earlier: &[Message],
+        progress: &Progress,
+    ) -> Result<AgentRun> {
         if progress.turns >= self.agent.max_turns {
             let reason = format!("the run reached its limit of {} model turns", self.agent.max_turns);
             return self.fail(actor, run, reason).await;
@@ -247,8 +262,7 @@ impl Engine {
         let Some(model) = self.model.clone() else {
             return Err(Error::Unavailable("no language model is configured".into()));
         };
-        let mut messages = self.history(run.user_id, run.conversation_id, Some(run.id)).await?;
-        messages.extend(progress.messages.iter().cloned());
+        let messages: Vec<Message> = earlier.iter().chain(&progress.messages).cloned().collect();
         let tools = self.agent_tools().into_iter().filter(|t| t.verdict != Verdict::Deny).map(|t| t.spec).collect();
         let system = Some(self.system_prompt(run.user_id).await?);
         let request = ModelRequest { system, messages, tools, ..ModelRequest::new(None, vec![]) };

@@ -142,6 +142,22 @@ impl Engine {
         Ok(run)
     }
 
+    /// Chat: starts a run on `message` (in `conversation`, or a new one),
+    /// carries it on here until it answers or waits for approvals, and
+    /// reports it. A model that is down is `Unavailable`; the run stays
+    /// queued and its safety-net job carries it on later.
+    #[tracing::instrument(level = "info", name = "chat", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn chat(
+        &self,
+        p: &Principal,
+        message: &str,
+        conversation: Option<ConversationId>,
+    ) -> Result<ChatOutcome> {
+        let run = self.start_run(p, message, conversation, None, true).await?;
+        self.advance_run(p, p.user_id, run.id).await?;
+        self.chat_outcome(p, run.id).await
+    }
+
     /// The run for the `task.agent` job `job`: started on its first
     /// attempt (from the task's title and description), the same run on
     /// every retry.
