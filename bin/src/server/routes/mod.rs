@@ -116,6 +116,14 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "sort_by",
             "sort_order",
         ]),
+        route(
+            M::GET,
+            "/tasks/statistics",
+            200,
+            "tasks",
+            "Counts by status and priority, overdue, completed in 7/30 days, late agent tasks",
+            get(tasks::statistics),
+        ),
         route(M::GET, "/tasks/{id}", 200, "tasks", "One task", get(tasks::show)),
         route(M::PUT, "/tasks/{id}", 200, "tasks", "Update a task (partial; If-Match)", put(tasks::update)),
         route(
