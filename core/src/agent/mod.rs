@@ -2,6 +2,7 @@
 //! engine) the loop that lets a model act on a person's data, pausing for
 //! their approval before anything sensitive.
 
+pub mod choice;
 pub mod external;
 pub mod model;
 pub mod policy;
@@ -10,6 +11,7 @@ pub mod run;
 pub mod tools;
 
 pub use crate::engine::{AgentTool, CallSummary, ChatOutcome, RUN_GRACE};
+pub use choice::{Backend, ModelChoice, OneModel};
 pub use external::{ExternalTool, ExternalTools};
 pub use model::{
     LanguageModel, Message, ModelError, ModelReply, ModelRequest, Part, Speaker, StopReason, TextSink, ToolCall,

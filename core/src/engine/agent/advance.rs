@@ -259,7 +259,7 @@ impl Engine {
             let reason = format!("the run reached its limit of {} model turns", self.agent.max_turns);
             return self.fail(actor, run, reason).await;
         }
-        let Some(model) = self.model.clone() else {
+        let Some(model) = self.model_for(run.user_id).await? else {
             return Err(Error::Unavailable("no language model is configured".into()));
         };
         let messages: Vec<Message> = earlier.iter().chain(&progress.messages).cloned().collect();
