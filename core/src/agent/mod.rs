@@ -9,6 +9,7 @@ pub mod policy;
 pub mod progress;
 pub mod run;
 pub mod tools;
+pub mod watch;
 
 pub use crate::engine::{AgentTool, CallSummary, ChatOutcome, RUN_GRACE};
 pub use choice::{Backend, ModelChoice, OneModel};
@@ -21,3 +22,4 @@ pub use policy::{AgentConfig, PolicyRule, ToolPolicy};
 pub use progress::{Next, OpenCall, Progress};
 pub use run::{AgentRun, CallKey, CallOutcome, Conversation, RunStatus, RunStep, StepKind, Verdict};
 pub use tools::{Builtin, Effect};
+pub use watch::RunWatcher;

@@ -34,7 +34,7 @@ pub use schedule::{CONSCIOUSNESS_JOB, REMINDER_WINDOW};
 pub use tasks::{Completion, QuickAdd};
 pub use transfer::{ExportCursor, ImportReport, Portable};
 
-use crate::agent::{AgentConfig, Backend, ExternalTools, LanguageModel, ModelChoice, OneModel};
+use crate::agent::{AgentConfig, Backend, ExternalTools, LanguageModel, ModelChoice, OneModel, RunWatcher};
 use crate::clock::{Clock, to_micros};
 use crate::error::{Entity, Error, Result};
 use crate::event::{EventKind, NewEvent};
@@ -58,6 +58,9 @@ pub struct Engine {
     /// tool call's effect joins the step that records it (see
     /// `agent::execute`).
     capture: Option<Arc<Mutex<Vec<Write>>>>,
+    /// Told of each step and each piece of model text of the runs this
+    /// engine advances (a chat streamed to a client).
+    watcher: Option<Arc<dyn RunWatcher>>,
     /// Which model answers whom; without one, runs fail with `Unavailable`.
     models: Option<Arc<dyn ModelChoice>>,
     /// Tools from outside Steward, after the built-ins.
@@ -74,6 +77,7 @@ impl Engine {
             agent: AgentConfig::default(),
             capture: None,
             models: None,
+            watcher: None,
             external: Vec::new(),
         }
     }
@@ -111,6 +115,14 @@ impl Engine {
     pub fn with_external_tools(mut self, tools: Arc<dyn ExternalTools>) -> Engine {
         self.external.push(tools);
         self
+    }
+
+    /// The same engine telling `watcher` of each step it writes and each
+    /// piece of model text it receives (models are asked to stream).
+    pub fn watched(&self, watcher: Arc<dyn RunWatcher>) -> Engine {
+        let mut engine = self.clone();
+        engine.watcher = Some(watcher);
+        engine
     }
 
     /// The model for someone with no preference.

@@ -167,6 +167,7 @@ macro_rules! store_conformance_tests {
             a_run_resumes_after_a_crash_at_any_write_without_repeating,
             agent_tasks_finish_done_or_failed_with_the_reason,
             a_person_decides_in_chat_and_no_run_decides_for_itself,
+            a_watched_chat_sees_each_step_once_and_the_text_as_it_comes,
             an_interrupted_external_call_is_asked_about_again_not_repeated,
             agent_records_round_trip_every_field,
             a_run_step_is_written_once,

@@ -657,3 +657,34 @@ pub async fn a_person_decides_in_chat_and_no_run_decides_for_itself(store: Arc<d
     assert!(results_shown(&eager.requests()[1])[0].2.contains("only the person can decide it"));
     assert_eq!(f.engine.approval(&me, later.id).await.unwrap().status, ApprovalStatus::Pending);
 }
+
+pub async fn a_watched_chat_sees_each_step_once_and_the_text_as_it_comes(store: Arc<dyn Store>) {
+    #[derive(Debug, Default)]
+    struct Seen {
+        steps: std::sync::Mutex<Vec<(u32, &'static str)>>,
+        text: std::sync::Mutex<String>,
+    }
+    impl crate::agent::RunWatcher for Seen {
+        fn step(&self, step: &RunStep) {
+            self.steps.lock().unwrap().push((step.seq, step.kind.name()));
+        }
+        fn text(&self, delta: &str) {
+            self.text.lock().unwrap().push_str(delta);
+        }
+    }
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    let model = Arc::new(ScriptedModel::new([
+        Ok(calls_reply(&[("a", "add_task", json!({"title": "Buy milk"}))])),
+        Ok(text_reply("Added it.")),
+    ]));
+    let seen = Arc::new(Seen::default());
+    let engine = with_model(&f, &model).watched(seen.clone());
+    let outcome = engine.chat(&me, "add buy milk", None).await.unwrap();
+    assert_eq!(outcome.response.as_deref(), Some("Added it."));
+    let steps = seen.steps.lock().unwrap().clone();
+    assert_eq!(steps, [(0, "user_message"), (1, "model_turn"), (2, "tool_result"), (3, "model_turn")]);
+    let (_, stored) = engine.run(&me, outcome.run_id).await.unwrap();
+    assert_eq!(stored.len(), steps.len(), "what was seen is what was written");
+    assert_eq!(*seen.text.lock().unwrap(), "Added it.");
+}
