@@ -28,9 +28,14 @@ pub(crate) use serve::ServeArgs;
 pub(crate) use tasks::{TaskAddArgs, TaskCommand, TaskEditArgs, TaskListArgs};
 pub(crate) use thoughts::{SuggestionCommand, ThoughtCommand};
 
+/// How options are found, for `--help`.
+const CONFIG_HELP: &str = "Every option is read from its flag, else its environment variable, else the TOML \
+file named by STEWARD_CONFIG (keys are the variables without STEWARD_, in lower case, at the top or in a table: \
+`listen = \"0.0.0.0:8080\"`, `[serve] rate_limit = 300`), else its default.";
+
 /// Steward: your tasks, thoughts and approvals, from the terminal.
 #[derive(Debug, Parser)]
-#[command(name = "steward", version, about, propagate_version = true)]
+#[command(name = "steward", version, about, propagate_version = true, after_help = CONFIG_HELP)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: Global,
@@ -138,6 +143,7 @@ pub(crate) enum Command {
     },
     /// Serve the REST API over HTTP (with the worker pool and the scheduler,
     /// unless --no-worker) until SIGINT/SIGTERM, then drain and exit.
+    #[command(after_help = CONFIG_HELP)]
     Serve(ServeArgs),
     /// Run queued jobs and the scheduler (reminders, approval expiry,
     /// consciousness checks, retention) until SIGINT/SIGTERM, without the

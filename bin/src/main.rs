@@ -6,6 +6,7 @@ mod activity;
 mod agent;
 mod checks;
 mod cli;
+mod config_file;
 mod content_key;
 mod database;
 mod errors;
@@ -24,14 +25,24 @@ mod when;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command};
 use crate::errors::Failure;
 use crate::output::Output;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let command = match config_file::apply(Cli::command()) {
+        Ok(command) => command,
+        Err(problem) => {
+            eprintln!("error: {problem}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = match Cli::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     if let Err(problem) = logging::init(&cli.command) {
         eprintln!("error: {problem}");
         return ExitCode::from(2);

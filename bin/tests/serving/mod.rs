@@ -91,6 +91,7 @@ impl Server {
     pub(crate) fn start_at(url: &str, env: &[(&str, &str)], args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_steward"))
             .env_remove("STEWARD_DATABASE_URL")
+            .env_remove("STEWARD_CONFIG")
             .env_remove("STEWARD_USER")
             .env_remove("STEWARD_JWT_SECRET")
             .env("STEWARD_LOG", "warn,steward=info")

@@ -72,6 +72,7 @@ pub(crate) fn steward() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_steward"));
     command
         .env_remove("STEWARD_DATABASE_URL")
+        .env_remove("STEWARD_CONFIG")
         .env_remove("STEWARD_USER")
         .env_remove("STEWARD_LOG")
         .env_remove("STEWARD_LOG_FORMAT");
