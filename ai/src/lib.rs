@@ -7,7 +7,8 @@
 //!   (feature `openai`).
 //! - [`local::LocalModel`]: the deterministic offline model that needs no
 //!   key: keyword intents answered with the built-in tools (the default).
-//! - [`scripted::Scripted`]: a queue of canned replies for tests.
+//! - [`ScriptedModel`] (core's `agent::scripted`, re-exported): canned
+//!   replies for tests.
 //! - [`retry::Retrying`] and [`fallback::Fallback`]: retry with backoff and
 //!   `Retry-After`, and a chain that moves on to the next model.
 //! - [`config`]: a chain from configuration, always ending with the local
@@ -18,10 +19,10 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use steward_ai::{AiConfig, LanguageModel, Scripted, build_chain};
+//! use steward_ai::{AiConfig, LanguageModel, ScriptedModel, build_chain};
 //!
 //! // Stands in for the facade's local offline model.
-//! let local = Arc::new(Scripted::named("local", []));
+//! let local = Arc::new(ScriptedModel::named("local", []));
 //! // `AiConfig::from_env()` reads STEWARD_AI_PROVIDER and the rest; with
 //! // no provider configured the chain is the local model alone.
 //! let model = build_chain(&AiConfig::default(), local)?;
@@ -44,7 +45,6 @@ pub mod local;
 #[cfg(feature = "openai")]
 pub mod openai;
 pub mod retry;
-pub mod scripted;
 mod secret;
 #[cfg(feature = "http")]
 mod sse;
@@ -53,8 +53,8 @@ pub use config::{AiConfig, Backends, HttpTimeouts, ProviderKind, build_backends,
 pub use fallback::Fallback;
 pub use local::LocalModel;
 pub use retry::{RetryPolicy, Retrying};
-pub use scripted::Scripted;
 pub use secret::ApiKey;
+pub use steward_core::agent::scripted::{ScriptedModel, calls_reply, text_reply};
 
 /// A short, stable name for the kind of a [`ModelError`], for logs and
 /// metrics: never the message, which may carry a provider's words.
@@ -79,9 +79,9 @@ mod tests {
     #[test]
     fn every_model_and_wrapper_can_be_shared_between_tasks() {
         fn shared<T: Send + Sync + 'static>() {}
-        shared::<Scripted>();
+        shared::<ScriptedModel>();
         shared::<Fallback>();
-        shared::<Retrying<Scripted>>();
+        shared::<Retrying<ScriptedModel>>();
         #[cfg(feature = "anthropic")]
         shared::<Retrying<anthropic::Anthropic>>();
         #[cfg(feature = "openai")]

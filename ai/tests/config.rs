@@ -13,7 +13,9 @@ use common::conversation;
 use serde_json::json;
 use steward_ai::anthropic::{Anthropic, AnthropicConfig};
 use steward_ai::openai::{OpenAi, OpenAiConfig};
-use steward_ai::{AiConfig, ApiKey, HttpTimeouts, LanguageModel, ModelError, ProviderKind, Scripted, build_chain};
+use steward_ai::{
+    AiConfig, ApiKey, HttpTimeouts, LanguageModel, ModelError, ProviderKind, ScriptedModel, build_chain, text_reply,
+};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -28,10 +30,10 @@ fn config(pairs: &[(&str, &str)]) -> AiConfig {
     AiConfig::from_map(&vars(pairs)).unwrap()
 }
 
-fn local() -> Arc<Scripted> {
-    let mut answer = Scripted::text("offline answer");
+fn local() -> Arc<ScriptedModel> {
+    let mut answer = text_reply("offline answer");
     answer.model = "local".into();
-    Arc::new(Scripted::named("local", [Ok(answer)]))
+    Arc::new(ScriptedModel::named("local", [Ok(answer)]))
 }
 
 fn not_configured(result: Result<Arc<dyn LanguageModel>, ModelError>) -> String {

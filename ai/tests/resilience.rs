@@ -15,7 +15,10 @@ use common::{Heard, conversation, quick_retries, short_timeouts};
 use serde_json::json;
 use steward_ai::anthropic::{Anthropic, AnthropicConfig};
 use steward_ai::openai::{OpenAi, OpenAiConfig};
-use steward_ai::{ApiKey, Fallback, LanguageModel, ModelError, ModelReply, ModelRequest, Retrying, Scripted, TextSink};
+use steward_ai::{
+    ApiKey, Fallback, LanguageModel, ModelError, ModelReply, ModelRequest, Retrying, ScriptedModel, TextSink,
+    text_reply,
+};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -145,11 +148,11 @@ async fn a_rejected_request_is_not_retried() {
 
 #[tokio::test]
 async fn a_failing_primary_falls_back_to_the_secondary_and_then_the_last_model() {
-    let primary = Arc::new(Scripted::named("primary", [Err(ModelError::Unavailable("down".into()))]));
-    let secondary = Arc::new(Scripted::named("secondary", [Err(ModelError::Timeout)]));
-    let mut answer = Scripted::text("from the last model");
+    let primary = Arc::new(ScriptedModel::named("primary", [Err(ModelError::Unavailable("down".into()))]));
+    let secondary = Arc::new(ScriptedModel::named("secondary", [Err(ModelError::Timeout)]));
+    let mut answer = text_reply("from the last model");
     answer.model = "local".into();
-    let last = Arc::new(Scripted::named("local", [Ok(answer)]));
+    let last = Arc::new(ScriptedModel::named("local", [Ok(answer)]));
     let chain = Fallback::new(vec![primary.clone(), secondary.clone(), last.clone()]).unwrap();
 
     let reply = chain.complete(&conversation()).await.unwrap();
@@ -164,8 +167,8 @@ async fn a_failing_primary_falls_back_to_the_secondary_and_then_the_last_model()
 
 #[tokio::test]
 async fn an_answering_primary_is_the_only_one_asked() {
-    let primary = Arc::new(Scripted::named("primary", [Ok(Scripted::text("first"))]));
-    let secondary = Arc::new(Scripted::named("secondary", []));
+    let primary = Arc::new(ScriptedModel::named("primary", [Ok(text_reply("first"))]));
+    let secondary = Arc::new(ScriptedModel::named("secondary", []));
     let chain = Fallback::new(vec![primary.clone(), secondary.clone()]).unwrap();
 
     assert_eq!(chain.complete(&conversation()).await.unwrap().message().text(), "first");
@@ -174,8 +177,8 @@ async fn an_answering_primary_is_the_only_one_asked() {
 
 #[tokio::test]
 async fn a_rejected_request_does_not_fall_back() {
-    let primary = Arc::new(Scripted::named("primary", [Err(ModelError::Rejected("too long".into()))]));
-    let secondary = Arc::new(Scripted::named("secondary", [Ok(Scripted::text("never"))]));
+    let primary = Arc::new(ScriptedModel::named("primary", [Err(ModelError::Rejected("too long".into()))]));
+    let secondary = Arc::new(ScriptedModel::named("secondary", [Ok(text_reply("never"))]));
     let chain = Fallback::new(vec![primary.clone(), secondary.clone()]).unwrap();
 
     assert_eq!(chain.complete(&conversation()).await, Err(ModelError::Rejected("too long".into())));
@@ -186,8 +189,8 @@ async fn a_rejected_request_does_not_fall_back() {
 #[tokio::test]
 async fn when_every_model_fails_the_last_error_is_returned() {
     let chain = Fallback::new(vec![
-        Arc::new(Scripted::named("a", [Err(ModelError::Unauthorized("bad key".into()))])),
-        Arc::new(Scripted::named("b", [Err(ModelError::Malformed("garbled".into()))])),
+        Arc::new(ScriptedModel::named("a", [Err(ModelError::Unauthorized("bad key".into()))])),
+        Arc::new(ScriptedModel::named("b", [Err(ModelError::Malformed("garbled".into()))])),
     ])
     .unwrap();
 
@@ -206,7 +209,7 @@ async fn an_http_primary_that_is_down_falls_back_to_an_http_secondary() {
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "from ollama"}, "finish_reason": "stop"}]
     }));
     answer_first_then(&secondary_server, "/v1/chat/completions", answer.clone(), 1, answer).await;
-    let local = Arc::new(Scripted::named("local", []));
+    let local = Arc::new(ScriptedModel::named("local", []));
     let chain = Fallback::new(vec![
         Arc::new(Retrying::new(anthropic(&primary_server), quick_retries(2))),
         Arc::new(Retrying::new(openai(&secondary_server), quick_retries(2))),
@@ -256,15 +259,15 @@ async fn a_stream_that_already_spoke_is_neither_retried_nor_continued_by_another
     assert_eq!(retrying.inner().calls.load(Ordering::SeqCst), 1);
     assert_eq!(heard.pieces(), ["Half an ans"]);
 
-    let next = Arc::new(Scripted::named("next", [Ok(Scripted::text("whole"))]));
+    let next = Arc::new(ScriptedModel::named("next", [Ok(text_reply("whole"))]));
     let chain = Fallback::new(vec![Arc::new(SpeaksThenDrops::default()), next.clone()]).unwrap();
     let err = chain.stream(&conversation(), &Heard::default().sink()).await.unwrap_err();
     assert!(matches!(err, ModelError::Unavailable(_)));
     assert!(next.requests().is_empty());
 
     // Before any text, a stream falls back like a whole answer does.
-    let quiet = Arc::new(Scripted::named("quiet", [Err(ModelError::Timeout)]));
-    let next = Arc::new(Scripted::named("next", [Ok(Scripted::text("whole"))]));
+    let quiet = Arc::new(ScriptedModel::named("quiet", [Err(ModelError::Timeout)]));
+    let next = Arc::new(ScriptedModel::named("next", [Ok(text_reply("whole"))]));
     let chain = Fallback::new(vec![quiet, next]).unwrap();
     let heard = Heard::default();
     assert_eq!(chain.stream(&conversation(), &heard.sink()).await.unwrap().message().text(), "whole");

@@ -8,6 +8,7 @@ pub mod model;
 pub mod policy;
 pub mod progress;
 pub mod run;
+pub mod scripted;
 pub mod tools;
 pub mod watch;
 
