@@ -2,6 +2,7 @@
 
 use super::{CONFLICT_RETRIES, Engine, check_version, event, retry_on_conflict};
 use crate::access::Access;
+use crate::agent::run::derived_uuid;
 use crate::error::{Conflict, Entity, Error, Result};
 use crate::event::{Event, EventKind, EventQuery};
 use crate::ids::{ApiKeyId, UserId};
@@ -20,10 +21,28 @@ impl Engine {
     #[tracing::instrument(level = "info", name = "create_user", skip_all, fields(user = %by.user_id, role = %by.role))]
     pub async fn create_user(&self, by: &Principal, input: NewUser) -> Result<User> {
         by.require(Access::ManageUsers)?;
+        // The first user of an empty database is admin. Two creating at once
+        // would both see it empty, so the first user's id is a fixed one:
+        // of two racing, one insert fails on the id and looks again.
+        let mut tries = 0;
+        loop {
+            match self.try_create_user(by, input.clone()).await {
+                Err(Error::Conflict(Conflict::DuplicateId { entity: Entity::User })) if tries < CONFLICT_RETRIES => {
+                    tries += 1;
+                }
+                other => break other,
+            }
+        }
+    }
+
+    async fn try_create_user(&self, by: &Principal, input: NewUser) -> Result<User> {
         let now = self.now();
         let first = self.store.users(PageRequest { limit: 1, offset: 0 }).await?.total == 0;
-        let default_role = if first { Role::Admin } else { Role::User };
-        let user = User::create(self.new_id(), input, default_role, now)?;
+        let (id, default_role) = match first {
+            true => (UserId(derived_uuid(&[b"the first user"])), Role::Admin),
+            false => (self.new_id(), Role::User),
+        };
+        let user = User::create(id, input, default_role, now)?;
         if self.store.user_by_email(&user.email).await?.is_some() {
             return Err(Error::Conflict(Conflict::UniqueField { entity: Entity::User, field: "email" }));
         }

@@ -157,6 +157,7 @@ macro_rules! store_conformance_tests {
             updating_another_owners_record_is_not_found,
             racing_creates_each_get_their_own_result,
             first_admin_is_the_oldest_admin,
+            racing_first_registrations_make_one_admin,
             agent_runs_a_tool_and_answers,
             a_model_error_fails_the_run_or_leaves_it_for_a_retry,
             gated_call_waits_and_runs_once_after_approval,

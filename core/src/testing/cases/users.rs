@@ -180,3 +180,26 @@ pub async fn every_change_is_an_event_in_order(store: Arc<dyn Store>) {
         f.engine.activities(&other, EventQuery { entity: Some(Entity::Task), ..Default::default() }).await.unwrap();
     assert_eq!(bobs.len(), 1);
 }
+
+/// Registrations racing on an empty database: exactly one becomes admin,
+/// and every one of them is created.
+pub async fn racing_first_registrations_make_one_admin(store: Arc<dyn Store>) {
+    let f = Fixture::new(store);
+    let racers: Vec<_> = (0..6)
+        .map(|n| {
+            let engine = f.engine.clone();
+            tokio::spawn(async move {
+                let input =
+                    NewUser { email: format!("racer{n}@example.com"), name: None, role: None, password_hash: None };
+                engine.create_user(&Principal::system(), input).await
+            })
+        })
+        .collect();
+    let mut roles = Vec::new();
+    for racer in racers {
+        roles.push(racer.await.unwrap().unwrap().role);
+    }
+    assert_eq!(roles.iter().filter(|r| **r == Role::Admin).count(), 1, "{roles:?}");
+    let admin = Principal::system();
+    assert_eq!(f.engine.users(&admin, PageRequest { limit: 100, offset: 0 }).await.unwrap().total, 6);
+}
