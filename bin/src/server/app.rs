@@ -3,7 +3,7 @@
 //! or a body), request id (an incoming `X-Request-Id` is reused, else a
 //! UUID; echoed on the response), CORS (only the configured origins),
 //! compression, the envelope ([`envelope::render`]) and the body limit;
-//! under `/api/v1` also the rate limit ([`rate_limit`]).
+//! under `/api/v1` also the rate limit ([`rate_limit`]) when there is one.
 
 use std::time::Duration;
 
@@ -38,8 +38,11 @@ pub(crate) fn router(state: AppState, layers: &Layers) -> Result<Router, steward
         let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
         tracing::info_span!("request", method = %request.method(), route, request_id = id)
     });
-    let api = routes::router(routes::api_routes())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit));
+    let mut api = routes::router(routes::api_routes());
+    // Without a limit (`--rate-limit 0`) the layer is left out altogether.
+    if state.rate_limit.is_some() {
+        api = api.layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit));
+    }
     let app = routes::router(routes::public_routes())
         .nest("/api/v1", api)
         .layer(DefaultBodyLimit::max(limit))

@@ -39,7 +39,7 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
         .map_err(|error| Failure::Io { doing: "listen on the address given by --listen", error })?;
     let bound = listener.local_addr().map_err(|error| Failure::Io { doing: "read the bound address", error })?;
     let workers = if args.no_worker { None } else { Some(Workers::start(&steward, &args.worker)?) };
-    let state = state::AppState {
+    let state = state::AppState::new(state::Shared {
         steward,
         tokens: Arc::new(tokens),
         registration_open: !args.no_registration,
@@ -51,7 +51,7 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
             concurrency: args.worker.concurrency,
             scheduler: w.scheduling(),
         }),
-    };
+    });
     let layers = app::Layers { cors_origins: args.cors_origins.clone(), max_body_bytes: args.max_body_bytes };
     let router = match app::router(state, &layers) {
         Ok(router) => router,

@@ -9,8 +9,27 @@ use steward::Steward;
 use super::auth::Tokens;
 use super::rate_limit::RateLimit;
 
+/// Shared by every request: cloning it (each `State` extraction does) is
+/// one reference count.
 #[derive(Debug, Clone)]
-pub(crate) struct AppState {
+pub(crate) struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub(crate) fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
     pub(crate) steward: Steward,
     pub(crate) tokens: Arc<Tokens>,
     pub(crate) registration_open: bool,
