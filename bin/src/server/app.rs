@@ -4,7 +4,7 @@
 //! status class, [`telemetry::track`]), request id (an incoming `X-Request-Id` is reused, else a
 //! UUID; echoed on the response), CORS (only the configured origins),
 //! compression, the envelope ([`envelope::render`]) and the body limit;
-//! under `/api/v1` also the rate limit ([`rate_limit`]).
+//! under `/api/v1` also the rate limit ([`rate_limit`]) when there is one.
 
 use std::time::Duration;
 
@@ -40,6 +40,8 @@ pub(crate) fn router(state: AppState, layers: &Layers) -> Result<Router, steward
         let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
         tracing::info_span!("request", method = %request.method(), route, request_id = id)
     });
+    // Always layered: `PUT /api/v1/config` may set a limit at run time
+    // (without one the layer passes the request straight on).
     let api = routes::router(routes::api_routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit));
     let app = routes::router(routes::public_routes())

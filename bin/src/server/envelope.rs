@@ -6,28 +6,33 @@
 //! layer, which knows the request id, writes the body once. An error some
 //! other layer answered without an envelope (no route, wrong method, a body
 //! over the limit) is given one there too. A 204 has no body.
+//!
+//! A handler's `data` is serialised straight to JSON text, once; the
+//! envelope is written around that text, never parsed or rebuilt.
 
+use axum::body::Bytes;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::error::ApiError;
 
 /// What a handler answered, before the envelope is written.
 #[derive(Debug, Clone)]
 pub(crate) enum Outcome {
-    Success(Value),
+    /// The JSON text of `data`.
+    Success(Bytes),
     Failure(ApiError),
 }
 
-/// A successful answer: a status and its `data`.
+/// A successful answer: a status and its `data`, as JSON text.
 #[derive(Debug)]
 pub(crate) struct Reply {
     status: StatusCode,
-    data: Result<Value, ApiError>,
+    data: Result<Bytes, ApiError>,
 }
 
 impl Reply {
@@ -40,7 +45,7 @@ impl Reply {
     }
 
     pub(crate) fn with_status(status: StatusCode, data: impl Serialize) -> Reply {
-        let data = serde_json::to_value(data).map_err(|e| {
+        let data = serde_json::to_vec(&data).map(Bytes::from).map_err(|e| {
             tracing::error!(error = %e, "a response could not be serialised");
             ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR)
         });
@@ -87,20 +92,14 @@ pub(crate) async fn render(request: Request, next: Next) -> Response {
         }
         None => return response,
     };
-    let (success, data, error) = match outcome {
-        Outcome::Success(data) => (true, data, Value::Null),
+    let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let body = match outcome {
+        Outcome::Success(data) => success(&data, &request_id, &timestamp),
         Outcome::Failure(e) => {
             *response.status_mut() = e.status;
-            (false, Value::Null, json!({ "code": e.code, "message": e.message, "details": e.details }))
+            failure(&e, &request_id, &timestamp)
         }
     };
-    let body = json!({
-        "success": success,
-        "data": data,
-        "error": error,
-        "request_id": request_id,
-        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-    });
     let (mut parts, _) = response.into_parts();
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     parts.headers.remove(header::CONTENT_LENGTH);
@@ -109,5 +108,85 @@ pub(crate) async fn render(request: Request, next: Next) -> Response {
         // another request, and the client must not reuse it.
         parts.headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
-    Response::from_parts(parts, axum::body::Body::from(body.to_string()))
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+/// The envelope of a success around `data`, already JSON text.
+fn success(data: &[u8], request_id: &str, timestamp: &str) -> Vec<u8> {
+    let mut body = Vec::with_capacity(data.len() + request_id.len() + 112);
+    body.extend_from_slice(br#"{"success":true,"data":"#);
+    body.extend_from_slice(data);
+    body.extend_from_slice(br#","error":null,"request_id":"#);
+    push_string(&mut body, request_id);
+    body.extend_from_slice(br#","timestamp":"#);
+    push_string(&mut body, timestamp);
+    body.push(b'}');
+    body
+}
+
+/// The envelope of a failure.
+fn failure(e: &ApiError, request_id: &str, timestamp: &str) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Error<'a> {
+        code: &'a str,
+        message: &'a str,
+        details: &'a Value,
+    }
+    #[derive(Serialize)]
+    struct Envelope<'a> {
+        success: bool,
+        data: Option<()>,
+        error: Error<'a>,
+        request_id: &'a str,
+        timestamp: &'a str,
+    }
+    let envelope = Envelope {
+        success: false,
+        data: None,
+        error: Error { code: &e.code, message: &e.message, details: &e.details },
+        request_id,
+        timestamp,
+    };
+    // Strings and a JSON value: serialising cannot fail.
+    serde_json::to_vec(&envelope).unwrap_or_default()
+}
+
+/// `text` as a JSON string.
+fn push_string(body: &mut Vec<u8>, text: &str) {
+    // Writing a string into a vector cannot fail.
+    let _ = serde_json::to_writer(&mut *body, text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_success_envelope_is_json_with_every_member() {
+        let body = success(br#"{"a":[1,2]}"#, "id \"quoted\"", "2026-01-01T00:00:00.000000Z");
+        let parsed: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({
+                "success": true,
+                "data": {"a": [1, 2]},
+                "error": null,
+                "request_id": "id \"quoted\"",
+                "timestamp": "2026-01-01T00:00:00.000000Z",
+            })
+        );
+    }
+
+    #[test]
+    fn a_failure_envelope_has_a_null_data() {
+        let e = ApiError::new(StatusCode::NOT_FOUND, "TASK_NOT_FOUND", "task not found");
+        let parsed: Value = serde_json::from_slice(&failure(&e, "r", "t")).unwrap();
+        assert_eq!(parsed["success"], false);
+        assert_eq!(parsed["data"], Value::Null);
+        assert_eq!(
+            parsed["error"],
+            serde_json::json!({"code": "TASK_NOT_FOUND", "message": "task not found", "details": {}})
+        );
+        assert_eq!(parsed["request_id"], "r");
+    }
 }

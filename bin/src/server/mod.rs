@@ -63,7 +63,7 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
         model_providers: config::model_providers(),
         keep_finished_days: steward::scheduler::SchedulerOptions::default().keep_finished.num_days(),
     };
-    let state = state::AppState {
+    let state = state::AppState::new(state::Shared {
         steward,
         tokens: Arc::new(tokens),
         started: std::time::Instant::now(),
@@ -76,7 +76,7 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
             concurrency: args.worker.concurrency,
             scheduler: w.scheduling(),
         }),
-    };
+    });
     let layers = app::Layers { cors_origins: args.cors_origins.clone(), max_body_bytes: args.max_body_bytes };
     let router = match app::router(state, &layers) {
         Ok(router) => router,

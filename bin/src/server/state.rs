@@ -12,8 +12,27 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use super::auth::Tokens;
 use super::config::{Runtime, ServerConfig};
 
+/// Shared by every request: cloning it (each `State` extraction does) is
+/// one reference count.
 #[derive(Debug, Clone)]
-pub(crate) struct AppState {
+pub(crate) struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub(crate) fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
     pub(crate) steward: Steward,
     pub(crate) tokens: Arc<Tokens>,
     pub(crate) started: Instant,

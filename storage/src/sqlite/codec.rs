@@ -93,6 +93,49 @@ impl Source for rusqlite::Row<'_> {
     }
 }
 
+/// Where each column of a statement's rows is, by name: rusqlite finds a
+/// column by name by comparing it with every column's name, for every value
+/// read, which dominated reading a page of wide rows.
+pub(crate) struct ColumnIndex(std::collections::HashMap<String, usize>);
+
+impl ColumnIndex {
+    pub(crate) fn of(statement: &rusqlite::Statement<'_>) -> ColumnIndex {
+        ColumnIndex(statement.column_names().into_iter().enumerate().map(|(i, name)| (name.to_string(), i)).collect())
+    }
+}
+
+/// A rusqlite row read through its statement's [`ColumnIndex`].
+pub(crate) struct IndexedRow<'a, 'r> {
+    pub(crate) row: &'a rusqlite::Row<'r>,
+    pub(crate) columns: &'a ColumnIndex,
+}
+
+impl IndexedRow<'_, '_> {
+    fn get<T: rusqlite::types::FromSql>(&self, column: &str) -> Result<T> {
+        let value = match self.columns.0.get(column) {
+            Some(&i) => self.row.get(i),
+            // Not under this exact name: as rusqlite finds it.
+            None => self.row.get(column),
+        };
+        value.map_err(|_| StoreError::corrupt(column))
+    }
+}
+
+impl Source for IndexedRow<'_, '_> {
+    fn int(&self, column: &str) -> Result<Option<i64>> {
+        self.get(column)
+    }
+    fn real(&self, column: &str) -> Result<Option<f64>> {
+        self.get(column)
+    }
+    fn text(&self, column: &str) -> Result<Option<String>> {
+        self.get(column)
+    }
+    fn blob(&self, column: &str) -> Result<Option<Vec<u8>>> {
+        self.get(column)
+    }
+}
+
 /// Every SQLite row reads columns the same way: ids are 16-byte BLOBs,
 /// instants unix microseconds, dates and times text, booleans 0/1, lists and
 /// objects JSON text.

@@ -1,4 +1,7 @@
-//! Reading a task by id on the caller's own thread.
+//! Short reads on the caller's own thread: a task by id, what every
+//! request reads before its work (the user and API key that authenticate
+//! it, the owner's settings), and task pages that walk one index a short
+//! way (see `read::is_short_task_page`).
 //!
 //! sqlx runs every SQLite connection on a thread of its own, so each query
 //! is two thread wake-ups (there and back) around a few microseconds of
@@ -6,20 +9,32 @@
 //! which is what kept get-by-id's p99 above its target. A point read is
 //! short and bounded (an index probe and one row), so here it runs directly
 //! on the calling thread through rusqlite, on read-only connections kept in
-//! a small stack. Lists, counts and searches stay on the sqlx read pool.
+//! a small stack; so does a page that reads at most a few hundred index
+//! entries and rows, with its total from the counters. Other lists, counts
+//! and searches stay on the sqlx read pool.
 
 use std::sync::Mutex;
 
+use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use steward_core::UserId;
+use steward_core::query::{Page, PageRequest};
+use steward_core::settings::Settings;
 use steward_core::task::Task;
+use steward_core::user::{ApiKey, User};
 
 use crate::error::{Result, StoreError};
 use uuid::Uuid;
 
+use super::codec::{self, ColumnIndex, IndexedRow};
 use super::connect::{SqliteOptions, Target};
+use super::sql::{Arg, PageQuery};
 
 const TASK: &str = "SELECT * FROM tasks WHERE id = ? AND user_id = ?";
+const USER: &str = "SELECT * FROM users WHERE id = ?";
+/// The earliest key with this hash (`api_keys_by_hash`), as the pool's read.
+const API_KEY_BY_HASH: &str = "SELECT * FROM api_keys WHERE key_hash = ? ORDER BY seq LIMIT 1";
+const SETTINGS: &str = "SELECT * FROM settings WHERE user_id = ?";
 
 /// Read-only connections to one database file, opened on demand; at most
 /// `keep` idle ones are kept (as many as threads may read at once: the
@@ -65,12 +80,89 @@ impl DirectReads {
         result
     }
 
-    pub(crate) fn task(&self, owner: UserId, id: Uuid) -> Result<Option<Task>> {
-        let found = self.with(|conn| {
-            conn.prepare_cached(TASK)?
-                .query_row((id.as_bytes(), owner.0.as_bytes()), |row| Ok(crate::schema::tasks::decode(row)))
-                .optional()
-        })?;
+    /// At most one row of `sql` with `params`, decoded.
+    fn one<T>(
+        &self,
+        sql: &'static str,
+        params: impl rusqlite::Params,
+        decode: impl Fn(&rusqlite::Row<'_>) -> Result<T>,
+    ) -> Result<Option<T>> {
+        // What sqlx logs of a pool query: the statement, never its values.
+        tracing::debug!(statement = sql, "SQLite read on the calling thread");
+        let found = self.with(|conn| conn.prepare_cached(sql)?.query_row(params, |row| Ok(decode(row))).optional())?;
         found.transpose()
+    }
+
+    pub(crate) fn task(&self, owner: UserId, id: Uuid) -> Result<Option<Task>> {
+        self.one(TASK, (id.as_bytes(), owner.0.as_bytes()), |row| crate::schema::tasks::decode(row))
+    }
+
+    pub(crate) fn user(&self, id: Uuid) -> Result<Option<User>> {
+        self.one(USER, [id.as_bytes()], |row| crate::schema::users::decode(row))
+    }
+
+    pub(crate) fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>> {
+        self.one(API_KEY_BY_HASH, [key_hash], |row| crate::schema::api_keys::decode(row))
+    }
+
+    pub(crate) fn settings(&self, owner: UserId) -> Result<Option<Settings>> {
+        self.one(SETTINGS, [owner.0.as_bytes()], |row| crate::schema::settings::decode(row))
+    }
+
+    /// One page and its total from one statement (one snapshot), as
+    /// `sql::page` reads it on the pool.
+    pub(crate) fn page<T>(
+        &self,
+        query: &PageQuery,
+        page: PageRequest,
+        decode: impl Fn(&IndexedRow<'_, '_>) -> Result<T>,
+    ) -> Result<Page<T>> {
+        let sql = query.total_sql("")?;
+        tracing::debug!(statement = %sql, "SQLite read on the calling thread");
+        let offset = i64::try_from(page.offset).unwrap_or(i64::MAX);
+        let values = query
+            .count_args
+            .iter()
+            .chain(&query.args)
+            .map(value)
+            .chain([Value::Integer(i64::from(page.limit)), Value::Integer(offset)]);
+        let (items, total) = self.with(|conn| {
+            let mut statement = conn.prepare_cached(&sql)?;
+            let columns = ColumnIndex::of(&statement);
+            let mut rows = statement.query(rusqlite::params_from_iter(values))?;
+            let mut items = Vec::new();
+            let mut total = None;
+            while let Some(row) = rows.next()? {
+                if total.is_none() {
+                    total = Some(row.get::<_, i64>("page_total")?);
+                }
+                items.push(decode(&IndexedRow { row, columns: &columns }));
+            }
+            let total = match total {
+                Some(total) => total,
+                None if page.offset == 0 => 0,
+                // Past the end: no row carries the total.
+                None => conn
+                    .prepare_cached(&query.count)?
+                    .query_row(rusqlite::params_from_iter(query.count_args.iter().map(value)), |row| row.get(0))?,
+            };
+            Ok((items, total))
+        })?;
+        let items = items.into_iter().collect::<Result<Vec<T>>>()?;
+        Ok(Page { items, total: u64::try_from(total).unwrap_or_default(), offset: page.offset, limit: page.limit })
+    }
+}
+
+/// A bind value as `sql::bind` binds it on the pool.
+fn value(arg: &Arg) -> Value {
+    match arg {
+        Arg::Id(v) => Value::Blob(v.as_bytes().to_vec()),
+        Arg::Text(v) => Value::Text(v.clone()),
+        Arg::Texts(v) => Value::Text(serde_json::to_string(v).unwrap_or_default()),
+        Arg::Int(v) => Value::Integer(*v),
+        Arg::SmallInt(v) => Value::Integer(i64::from(*v)),
+        Arg::Real(v) => Value::Real(*v),
+        Arg::Date(v) => Value::Text(codec::date(*v)),
+        Arg::Instant(v) => Value::Integer(codec::micros(*v)),
     }
 }

@@ -195,7 +195,7 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {
-        read::user(&self.read, id.0).await.map_err(public)
+        self.direct.user(id.0).map_err(public)
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
@@ -215,7 +215,7 @@ impl Store for SqliteStore {
     }
 
     async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>> {
-        read::api_key_by_hash(&self.read, key_hash).await.map_err(public)
+        self.direct.api_key_by_hash(key_hash).map_err(public)
     }
 
     async fn api_keys(&self, owner: UserId) -> Result<Vec<ApiKey>> {
@@ -227,6 +227,11 @@ impl Store for SqliteStore {
     }
 
     async fn tasks(&self, owner: UserId, query: &TaskQuery) -> Result<Page<Task>> {
+        if read::is_short_task_page(query)
+            && let Some(page) = read::task_page(owner, query)
+        {
+            return self.direct.page(&page, query.page, |row| crate::schema::tasks::decode(row)).map_err(public);
+        }
         read::tasks(&self.read, owner, query).await.map_err(public)
     }
 
@@ -299,7 +304,7 @@ impl Store for SqliteStore {
     }
 
     async fn settings(&self, owner: UserId) -> Result<Option<Settings>> {
-        read::settings(&self.read, owner).await.map_err(public)
+        self.direct.settings(owner).map_err(public)
     }
 
     async fn profile(&self, owner: UserId) -> Result<Option<Profile>> {

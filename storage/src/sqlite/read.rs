@@ -1,7 +1,7 @@
 //! The store's reads, each scoped to its owner and ordered exactly like the
 //! memory store: the sort key in the requested direction, ties by insertion
 //! order (`seq`) in the same direction. Reads run on the read-only pool and
-//! never wait for the writer.
+//! never wait for the writer; point reads are in `direct_read`.
 
 use sqlx::SqlitePool;
 use steward_core::UserId;
@@ -13,7 +13,7 @@ use steward_core::query::{
     Page, PageRequest, SortOrder, StatsWindow, TaskQuery, TaskSort, TaskStatistics, ThoughtQuery, ThoughtSort,
 };
 use steward_core::search;
-use steward_core::settings::{Profile, Settings};
+use steward_core::settings::Profile;
 use steward_core::store::{ApprovalQuery, SuggestionQuery};
 use steward_core::suggestion::Suggestion;
 use steward_core::task::Task;
@@ -33,10 +33,6 @@ use crate::decode;
 
 /// How this store's SQL writes bind parameters.
 const STYLE: Placeholders = Placeholders::Question;
-
-pub(crate) async fn user(pool: &SqlitePool, id: Uuid) -> Result<Option<User>> {
-    sql::one(pool, "SELECT * FROM users WHERE id = ?", &[Arg::Id(id)], crate::schema::users::decode).await
-}
 
 pub(crate) async fn user_by_email(pool: &SqlitePool, email: &str) -> Result<Option<User>> {
     let email = Arg::Text(email.trim().to_lowercase());
@@ -61,11 +57,6 @@ pub(crate) async fn first_admin(pool: &SqlitePool) -> Result<Option<User>> {
 pub(crate) async fn api_key(pool: &SqlitePool, owner: UserId, id: Uuid) -> Result<Option<ApiKey>> {
     let sql = "SELECT * FROM api_keys WHERE id = ? AND user_id = ?";
     sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], crate::schema::api_keys::decode).await
-}
-
-pub(crate) async fn api_key_by_hash(pool: &SqlitePool, key_hash: &str) -> Result<Option<ApiKey>> {
-    let sql = "SELECT * FROM api_keys WHERE key_hash = ? ORDER BY seq LIMIT 1";
-    sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], crate::schema::api_keys::decode).await
 }
 
 pub(crate) async fn api_keys(pool: &SqlitePool, owner: UserId) -> Result<Vec<ApiKey>> {
@@ -170,11 +161,6 @@ pub(crate) async fn run_steps(pool: &SqlitePool, owner: UserId, run: Uuid) -> Re
 }
 owned!(consciousness_check, "consciousness_checks", ConsciousnessCheck, crate::schema::consciousness_checks::decode);
 
-pub(crate) async fn settings(pool: &SqlitePool, owner: UserId) -> Result<Option<Settings>> {
-    sql::one(pool, "SELECT * FROM settings WHERE user_id = ?", &[Arg::Id(owner.0)], crate::schema::settings::decode)
-        .await
-}
-
 pub(crate) async fn profile(pool: &SqlitePool, owner: UserId) -> Result<Option<Profile>> {
     sql::one(pool, "SELECT * FROM profiles WHERE user_id = ?", &[Arg::Id(owner.0)], crate::schema::profiles::decode)
         .await
@@ -194,9 +180,30 @@ pub(crate) async fn tasks(pool: &SqlitePool, owner: UserId, q: &TaskQuery) -> Re
     }
 }
 
+/// How far into an index a page may reach and still count as short.
+const SHORT_WALK: u64 = 1_000;
+
+/// Whether a task page is a short walk of one index, read on the caller's
+/// thread (see `direct_read`): the owner's tasks in any order (each order
+/// has its index, see the test below), or those of one status in creation
+/// order (`tasks_by_status`), with the total from the counters, ending at
+/// most [`SHORT_WALK`] rows from the start. Any other filter can skip any
+/// number of rows, and stays on the pool.
+pub(crate) fn is_short_task_page(q: &TaskQuery) -> bool {
+    let other_filters = q.text.is_some()
+        || q.tag.is_some()
+        || q.priority.is_some()
+        || q.assignee.is_some()
+        || q.parent_id.is_some()
+        || q.due_before.is_some()
+        || q.due_after.is_some();
+    let one_index = q.status.is_none() || q.sort_by == TaskSort::CreatedAt;
+    !other_filters && one_index && q.page.offset.saturating_add(u64::from(q.page.limit)) <= SHORT_WALK
+}
+
 /// The statements of a task list page; `None` when a search has no word
 /// left to look for (nothing can match).
-fn task_page(owner: UserId, q: &TaskQuery) -> Option<PageQuery> {
+pub(crate) fn task_page(owner: UserId, q: &TaskQuery) -> Option<PageQuery> {
     let terms = q.text.as_deref().map(search::terms).unwrap_or_default();
     if q.text.is_some() && terms.is_empty() {
         return None;

@@ -62,13 +62,22 @@ impl PageQuery {
     /// The one statement [`page`] runs, bound, behind `prefix` (such as
     /// `EXPLAIN QUERY PLAN `).
     pub(crate) fn with_total(&self, prefix: &'static str, page: PageRequest) -> Result<Query> {
-        let Some(rest) = self.rows.strip_prefix("SELECT * ") else {
-            return Err(StoreError::Bug("a page query must select whole rows".into()));
-        };
-        let sql = format!("{prefix}SELECT *, ({}) AS page_total {rest}", self.count);
+        let sql = self.total_sql(prefix)?;
         Ok(bind(bind(sqlx::query(AssertSqlSafe(sql)), &self.count_args), &self.args)
             .bind(i64::from(page.limit))
             .bind(offset(page)))
+    }
+}
+
+impl PageQuery {
+    /// The text of the one statement a page runs: the rows, each with the
+    /// total as `page_total`; its parameters are `count_args`, `args`, the
+    /// limit and the offset.
+    pub(crate) fn total_sql(&self, prefix: &'static str) -> Result<String> {
+        let Some(rest) = self.rows.strip_prefix("SELECT * ") else {
+            return Err(StoreError::Bug("a page query must select whole rows".into()));
+        };
+        Ok(format!("{prefix}SELECT *, ({}) AS page_total {rest}", self.count))
     }
 }
 
