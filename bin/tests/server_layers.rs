@@ -135,6 +135,10 @@ async fn the_openapi_document_lists_every_route_served(db: Database) {
         ("/api/v1/thoughts/{id}/related", "get"),
         ("/api/v1/consciousness-check", "post"),
         ("/api/v1/consciousness-check/{id}", "get"),
+        ("/api/v1/webhooks", "post"),
+        ("/api/v1/webhooks", "get"),
+        ("/api/v1/webhooks/{id}", "get"),
+        ("/api/v1/webhooks/{id}", "delete"),
     ];
     for (path, method) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not in the document");

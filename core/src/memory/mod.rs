@@ -25,7 +25,7 @@ use crate::consciousness::{CheckQuery, ConsciousnessCheck};
 use crate::error::Result;
 use crate::event::{Event, EventQuery};
 use crate::ids::{
-    ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId,
+    ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId, WebhookId,
 };
 use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use crate::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
@@ -36,6 +36,7 @@ use crate::suggestion::Suggestion;
 use crate::task::Task;
 use crate::thought::Thought;
 use crate::user::{ApiKey, User};
+use crate::webhook::Webhook;
 use state::{State, keyset, paginate};
 
 /// A [`Store`] in memory.
@@ -205,6 +206,14 @@ impl Store for MemoryStore {
 
     async fn consciousness_checks(&self, owner: UserId, q: &CheckQuery) -> Result<Vec<ConsciousnessCheck>> {
         Ok(self.read(|s| s.consciousness_checks(owner, q)))
+    }
+
+    async fn webhook(&self, owner: UserId, id: WebhookId) -> Result<Option<Webhook>> {
+        Ok(self.read(|s| s.webhooks.get(&id).filter(|w| w.user_id == owner).cloned()))
+    }
+
+    async fn webhooks(&self, owner: UserId) -> Result<Vec<Webhook>> {
+        Ok(self.read(|s| s.webhooks.sorted(|w| w.user_id == owner).into_iter().map(|(_, w)| w).collect()))
     }
 
     async fn events(&self, owner: UserId, q: &EventQuery) -> Result<Vec<Event>> {

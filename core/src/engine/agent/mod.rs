@@ -402,7 +402,7 @@ impl Engine {
         writes.push(Write::Update { record: Record::Run(next.clone()), expected_version: Some(run.version) });
         writes.push(event(run.user_id, Some(p), EventKind::RunUpdated, Entity::Run, run.id.0, None, Some(&next), now));
         writes.extend(extra);
-        self.store.apply(writes).await?;
+        self.apply_now(writes).await?;
         Ok(next)
     }
 }
