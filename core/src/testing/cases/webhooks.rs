@@ -122,3 +122,19 @@ pub async fn wanted_events_enqueue_one_signed_delivery_each(store: Arc<dyn Store
     assert_eq!(after.len(), 5, "`*` also got webhook.deleted and the new task");
     assert_eq!(after.iter().filter(|j| j.payload["webhook_id"] == serde_json::json!(tasks.id)).count(), 1);
 }
+
+pub async fn events_too_large_for_a_job_are_delivered_without_snapshots(store: Arc<dyn Store>) {
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    let hook = f.engine.create_webhook(&me, hook("https://example.com/big", &["task.created"])).await.unwrap();
+    let big = serde_json::json!({ "blob": "x".repeat(crate::job::MAX_PAYLOAD_BYTES) });
+    let task = f.engine.create_task(&me, NewTask { metadata: Some(big), ..NewTask::titled("huge") }).await.unwrap();
+    let jobs = deliveries(&f).await;
+    assert_eq!(jobs.len(), 1, "the write still commits, with its delivery");
+    let sent = f.engine.webhook_delivery(&Principal::system(), jobs[0].id.0, &jobs[0].payload).await.unwrap().unwrap();
+    let body: Value = serde_json::from_slice(&sent.body).unwrap();
+    assert_eq!((body["kind"].as_str(), body["truncated"].as_bool()), (Some("task.created"), Some(true)));
+    assert_eq!(body["entity_id"], serde_json::json!(task.id));
+    assert!(body["after"].is_null() && body["before"].is_null());
+    assert_eq!(sent.signature, sign(&hook.secret, &sent.body));
+}
