@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
@@ -42,19 +42,19 @@ type Cached = (DateTime<Utc>, Arc<[Webhook]>);
 /// The cache of which webhooks each user has (see the module doc).
 #[derive(Debug, Default)]
 pub(crate) struct WebhookCache {
-    users: Mutex<HashMap<UserId, Cached>>,
+    users: RwLock<HashMap<UserId, Cached>>,
     /// Bumped by every change, so a read that raced one is not kept.
     generation: AtomicU64,
 }
 
 impl WebhookCache {
     fn fresh(&self, owner: UserId, now: DateTime<Utc>) -> Option<Arc<[Webhook]>> {
-        let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        let users = self.users.read().unwrap_or_else(|p| p.into_inner());
         users.get(&owner).filter(|(at, _)| now - *at < WEBHOOK_CACHE_TTL).map(|(_, hooks)| hooks.clone())
     }
 
     fn keep(&self, owner: UserId, hooks: Arc<[Webhook]>, read_at: DateTime<Utc>, generation: u64) {
-        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        let mut users = self.users.write().unwrap_or_else(|p| p.into_inner());
         if self.generation.load(Ordering::Acquire) != generation {
             return;
         }
@@ -68,7 +68,7 @@ impl WebhookCache {
     }
 
     fn forget(&self, owner: UserId) {
-        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        let mut users = self.users.write().unwrap_or_else(|p| p.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
         users.remove(&owner);
     }
@@ -189,5 +189,46 @@ impl Engine {
             }
             Err(other) => Err(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::job::JobQuery;
+    use crate::memory::MemoryStore;
+    use crate::task::NewTask;
+    use crate::testing::Fixture;
+
+    async fn deliveries(f: &Fixture) -> usize {
+        let query = JobQuery { kind: Some(kinds::WEBHOOK_DELIVER.into()), ..Default::default() };
+        f.engine.jobs(&Principal::system(), &query).await.unwrap().items.len()
+    }
+
+    /// Another process is another engine with a cache of its own: it sees a
+    /// new webhook once its cached answer is older than the TTL.
+    #[tokio::test]
+    async fn another_engine_sees_a_new_webhook_within_the_ttl() {
+        let f = Fixture::new(Arc::new(MemoryStore::new()));
+        let me = f.user("ann@example.com").await;
+        let mut elsewhere = f.engine.clone();
+        elsewhere.webhook_cache = Arc::default();
+        elsewhere.create_task(&me, NewTask::titled("before")).await.unwrap();
+
+        let new = NewWebhook {
+            url: "https://example.com/h".into(),
+            events: vec!["task.created".into()],
+            secret: "0123456789abcdef".into(),
+        };
+        f.engine.create_webhook(&me, new).await.unwrap();
+        f.engine.create_task(&me, NewTask::titled("here")).await.unwrap();
+        assert_eq!(deliveries(&f).await, 1, "the engine that created it knows at once");
+        elsewhere.create_task(&me, NewTask::titled("stale")).await.unwrap();
+        assert_eq!(deliveries(&f).await, 1, "the other trusts its cache within the TTL");
+        f.clock.advance(WEBHOOK_CACHE_TTL);
+        elsewhere.create_task(&me, NewTask::titled("fresh")).await.unwrap();
+        assert_eq!(deliveries(&f).await, 2);
     }
 }
