@@ -22,9 +22,13 @@ pub fn builtin_handlers(engine: Engine) -> Handlers {
             let engine = analyze.clone();
             async move {
                 // With a model, it is asked first; the rules answer when it fails.
-                let done = match engine.model() {
+                let model = match job.owner {
+                    Some(owner) => engine.model_for(owner).await.map_err(failure)?,
+                    None => engine.model(),
+                };
+                let done = match model {
                     Some(model) => {
-                        let analyzer = ModelAnalyzer::new(model.clone());
+                        let analyzer = ModelAnalyzer::new(model);
                         engine.run_analysis_job(&Principal::system(), &job.payload, &analyzer).await
                     }
                     None => engine.run_analysis_job(&Principal::system(), &job.payload, &Rules).await,
@@ -37,7 +41,7 @@ pub fn builtin_handlers(engine: Engine) -> Handlers {
         .on(CONSCIOUSNESS_JOB, move |job: Job| {
             let engine = check.clone();
             async move {
-                let done = engine.run_consciousness_job(&Principal::system(), &job.payload).await.map_err(failure)?;
+                let done = engine.run_consciousness_job(&Principal::system(), &job).await.map_err(failure)?;
                 tracing::debug!(ran = done.is_some(), "consciousness check finished");
                 Ok(())
             }

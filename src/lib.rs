@@ -27,7 +27,7 @@ pub mod worker;
 use std::ops::Deref;
 
 use std::sync::Arc;
-use steward_core::agent::LanguageModel;
+use steward_core::agent::{LanguageModel, ModelChoice};
 
 pub use passwords::{MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use steward_core as core;
@@ -136,12 +136,13 @@ impl Steward {
         jobs::builtin_handlers(self.engine.clone()).merge(agent::handlers(self.engine.clone()))
     }
 
-    /// Wraps a store you built yourself. The agent's model comes from the
-    /// environment (see [`model_from_env`]).
+    /// Wraps a store you built yourself. The models come from the
+    /// environment (see [`models_from_env`]); each person's settings pick
+    /// among them.
     pub fn with_store(store: Arc<dyn Store>) -> Steward {
         let clock: Arc<dyn steward_core::Clock> = Arc::new(SystemClock::default());
-        let model = model_from_env(clock.clone());
-        Steward::with_engine(Engine::new(store, clock, Arc::new(UuidV7)).with_model(model))
+        let models = models_from_env(clock.clone());
+        Steward::with_engine(Engine::new(store, clock, Arc::new(UuidV7)).with_models(models))
     }
 
     /// Wraps an engine built with your own ports (a fixed clock in tests).
@@ -250,12 +251,21 @@ impl Steward {
 /// that names a provider without what it needs is not silently replaced:
 /// every agent turn then fails, saying what is missing.
 pub fn model_from_env(clock: Arc<dyn steward_core::Clock>) -> Arc<dyn LanguageModel> {
+    models_from_env(clock).model_for(None, None)
+}
+
+/// Every backend the environment configures (the variables of
+/// [`model_from_env`]), for each person's `primary_backend` and
+/// `secondary_backend` settings to choose from. Without a preference the
+/// answer is [`model_from_env`]'s chain; an incomplete configuration
+/// answers every run with what is missing.
+pub fn models_from_env(clock: Arc<dyn steward_core::Clock>) -> Arc<dyn ModelChoice> {
     let local: Arc<dyn LanguageModel> = Arc::new(steward_ai::LocalModel::new(clock));
-    match steward_ai::AiConfig::from_env().and_then(|config| steward_ai::build_chain(&config, local)) {
-        Ok(model) => model,
+    match steward_ai::AiConfig::from_env().and_then(|config| steward_ai::build_backends(&config, local)) {
+        Ok(backends) => Arc::new(backends),
         Err(problem) => {
             tracing::warn!(error = %problem, "the model configuration is incomplete; agent runs will fail until it is fixed");
-            Arc::new(Misconfigured(problem))
+            Arc::new(steward_core::agent::OneModel(Arc::new(Misconfigured(problem))))
         }
     }
 }

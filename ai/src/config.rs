@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use steward_core::agent::choice::{Backend, ModelChoice};
 use steward_core::agent::model::{LanguageModel, ModelError};
 
 use crate::fallback::Fallback;
@@ -179,6 +180,72 @@ pub fn build_chain(config: &AiConfig, local: Arc<dyn LanguageModel>) -> Result<A
     }
     chain.push(local);
     Ok(Arc::new(Fallback::new(chain)?))
+}
+
+/// Every backend the configuration can build (each with its retries), and
+/// the default chain for people who name none: what lets each person's
+/// settings choose their model (`primary_backend`, `secondary_backend`).
+#[derive(Debug)]
+pub struct Backends {
+    default: Arc<dyn LanguageModel>,
+    each: Vec<(Backend, Arc<dyn LanguageModel>)>,
+}
+
+/// The backends `config` can build: Anthropic when its key is set, an
+/// OpenAI-compatible server when its key or base URL is, and always the
+/// local model. Fails as [`build_chain`] does for the default chain.
+pub fn build_backends(config: &AiConfig, local: Arc<dyn LanguageModel>) -> Result<Backends, ModelError> {
+    let default = build_chain(config, local.clone())?;
+    let mut each = Vec::new();
+    if config.anthropic_api_key.is_some()
+        && let Ok(model) = anthropic(config)
+    {
+        each.push((Backend::Anthropic, model));
+    }
+    if (config.openai_api_key.is_some() || config.openai_base_url.is_some())
+        && let Ok(model) = openai(config)
+    {
+        each.push((Backend::OpenAi, model));
+    }
+    each.push((Backend::Local, local));
+    Ok(Backends { default, each })
+}
+
+impl ModelChoice for Backends {
+    /// The preferred backends this deployment offers, in order, then the
+    /// local model (which always answers, so nothing after it is asked);
+    /// the default chain when neither is offered.
+    fn model_for(&self, primary: Option<Backend>, secondary: Option<Backend>) -> Arc<dyn LanguageModel> {
+        let offered = |wanted: Backend| self.each.iter().find(|(b, _)| *b == wanted).map(|(_, m)| m.clone());
+        let mut chain: Vec<(Backend, Arc<dyn LanguageModel>)> = Vec::new();
+        for wanted in [primary, secondary].into_iter().flatten() {
+            if chain.iter().any(|(b, _)| *b == wanted || *b == Backend::Local) {
+                continue;
+            }
+            if let Some(model) = offered(wanted) {
+                chain.push((wanted, model));
+            }
+        }
+        if chain.is_empty() {
+            return self.default.clone();
+        }
+        if !chain.iter().any(|(b, _)| *b == Backend::Local)
+            && let Some(local) = offered(Backend::Local)
+        {
+            chain.push((Backend::Local, local));
+        }
+        if chain.len() == 1 {
+            return chain.remove(0).1;
+        }
+        match Fallback::new(chain.into_iter().map(|(_, m)| m).collect()) {
+            Ok(chain) => Arc::new(chain),
+            Err(_) => self.default.clone(),
+        }
+    }
+
+    fn offered(&self) -> Vec<Backend> {
+        self.each.iter().map(|(b, _)| *b).collect()
+    }
 }
 
 #[cfg(feature = "anthropic")]

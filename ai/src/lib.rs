@@ -49,7 +49,7 @@ mod secret;
 #[cfg(feature = "http")]
 mod sse;
 
-pub use config::{AiConfig, HttpTimeouts, ProviderKind, build_chain};
+pub use config::{AiConfig, Backends, HttpTimeouts, ProviderKind, build_backends, build_chain};
 pub use fallback::Fallback;
 pub use local::LocalModel;
 pub use retry::{RetryPolicy, Retrying};

@@ -227,3 +227,27 @@ async fn a_configured_chain_falls_back_to_local_and_logs_no_key() {
         assert!(!logs.contains(secret), "`{secret}` reached the logs:\n{logs}");
     }
 }
+
+#[test]
+fn each_person_may_prefer_a_backend_the_deployment_offers() {
+    use steward_ai::build_backends;
+    use steward_core::agent::{Backend, ModelChoice};
+    let both = config(&[
+        ("STEWARD_AI_PROVIDER", "openai"),
+        ("ANTHROPIC_API_KEY", ANTHROPIC_KEY),
+        ("OPENAI_API_KEY", OPENAI_KEY),
+    ]);
+    let backends = build_backends(&both, local()).unwrap();
+    assert_eq!(backends.offered(), [Backend::Anthropic, Backend::OpenAi, Backend::Local]);
+    assert_eq!(backends.model_for(None, None).name(), "openai,local", "no preference: the deployment's chain");
+    assert_eq!(backends.model_for(Some(Backend::Anthropic), None).name(), "anthropic,local");
+    assert_eq!(backends.model_for(Some(Backend::Anthropic), Some(Backend::OpenAi)).name(), "anthropic,openai,local");
+    assert_eq!(backends.model_for(Some(Backend::OpenAi), Some(Backend::OpenAi)).name(), "openai,local");
+    assert_eq!(backends.model_for(Some(Backend::Local), Some(Backend::Anthropic)).name(), "local");
+
+    // A backend without credentials here is skipped, never guessed at.
+    let openai_only = build_backends(&config(&[("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")]), local()).unwrap();
+    assert_eq!(openai_only.offered(), [Backend::OpenAi, Backend::Local]);
+    assert_eq!(openai_only.model_for(Some(Backend::Anthropic), None).name(), "local", "the default chain");
+    assert_eq!(openai_only.model_for(Some(Backend::Anthropic), Some(Backend::OpenAi)).name(), "openai,local");
+}

@@ -316,6 +316,31 @@ fn escape_except(text: &str, keep: impl Fn(char) -> bool) -> String {
         .collect()
 }
 
+/// `steward task stats` for people.
+pub(crate) fn task_statistics(s: &steward::core::query::TaskStatistics) -> String {
+    let st = &s.by_status;
+    let pr = &s.by_priority;
+    format!(
+        "{} tasks: {} pending, {} in progress, {} waiting for approval, {} done, {} cancelled\n\
+         by priority: {} critical, {} high, {} medium, {} low\n\
+         overdue: {}; completed in the last 7 days: {}, in the last 30 days: {}; late agent tasks: {}",
+        s.total,
+        st.pending,
+        st.in_progress,
+        st.waiting_approval,
+        st.done,
+        st.cancelled,
+        pr.critical,
+        pr.high,
+        pr.medium,
+        pr.low,
+        s.overdue,
+        s.completed_last_7_days,
+        s.completed_last_30_days,
+        s.sla_breaches
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::{escape, escape_keeping_lines, shorten};

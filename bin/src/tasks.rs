@@ -49,6 +49,10 @@ pub(crate) async fn run(command: TaskCommand, steward: &Steward, p: &Principal, 
             let cancelled = steward.set_task_status(p, id, TaskStatus::Cancelled, None).await?;
             out.emit(&cancelled.task, || output::task_table(std::slice::from_ref(&cancelled.task)))
         }
+        TaskCommand::Stats => {
+            let stats = steward.task_statistics(p).await?;
+            out.emit(&stats, || output::task_statistics(&stats))
+        }
         TaskCommand::Rm { id } => {
             let id = ids::task(steward, p, &id).await?;
             steward.delete_task(p, id, None).await?;

@@ -170,3 +170,39 @@ fn sigkilled_worker_resumes_the_run_on_postgres() {
         std::panic::resume_unwind(panic);
     }
 }
+
+/// The same model server, chosen by a person's settings rather than by the
+/// deployment: with no provider named, chat is answered by the local
+/// model until the person sets `primary_backend`.
+#[test]
+fn a_persons_primary_backend_picks_their_model() {
+    let s = Sandbox::new();
+    let model = FakeModel::start();
+    model.hold.store(false, Ordering::SeqCst);
+    let chat = |message: &str| {
+        let output = s
+            .command(&["--json", "chat", message])
+            .env_remove("STEWARD_AI_PROVIDER")
+            .env("OPENAI_BASE_URL", &model.base_url)
+            .env("OPENAI_API_KEY", "test-key")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    let local = chat("add water the plants");
+    assert_eq!(local["tool_calls"][0]["arguments"]["title"], "water the plants", "the local model: {local}");
+    assert!(agent_tasks(&s).is_empty());
+
+    let bad = s.run(&["settings", "set", "primary_backend", "gpt-99"]);
+    assert_eq!(bad.status.code(), Some(2), "an unknown backend is invalid input");
+    let set = s.json(&["settings", "set", "primary_backend", "Ollama"]);
+    assert_eq!(set["primary_backend"], "openai", "aliases are stored by their canonical name");
+    let remote = chat("add water the plants");
+    assert_eq!(remote["response"], "Done.", "{remote}");
+    assert_eq!(agent_tasks(&s).len(), 1, "the model server chose the call");
+
+    s.json(&["settings", "set", "primary_backend", ""]);
+    let back = chat("add feed the cat");
+    assert_eq!(back["tool_calls"][0]["arguments"]["title"], "feed the cat", "cleared: the deployment's default again");
+}

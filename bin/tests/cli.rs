@@ -194,6 +194,18 @@ fn added_task_can_be_listed_shown_and_completed() {
     assert_eq!(finished["tasks"][0]["id"], id.as_str());
     let open = sandbox.json(&["task", "list", "--status", "pending"]);
     assert_eq!(open["pagination"]["total"], 0);
+
+    sandbox.json(&["task", "add", "call the bank p1", "--due", "2020-01-01"]);
+    let stats = sandbox.json(&["task", "stats"]);
+    assert_eq!(
+        (stats["total"].clone(), stats["by_status"]["done"].clone()),
+        (serde_json::json!(2), serde_json::json!(1))
+    );
+    let (critical, overdue) = (stats["by_priority"]["critical"].clone(), stats["overdue"].clone());
+    assert_eq!((critical, overdue), (serde_json::json!(1), serde_json::json!(1)));
+    assert_eq!(stats["completed_last_7_days"], 1);
+    let text = stdout(&succeeded(sandbox.run(&["task", "stats"])));
+    assert!(text.contains("2 tasks: 1 pending") && text.contains("overdue: 1"), "{text}");
 }
 
 #[test]

@@ -149,7 +149,52 @@ async fn consciousness_checks_and_related_thoughts(db: Database) {
     bob.get(&format!("/api/v1/thoughts/{first}/related")).await.expect_error(404, "THOUGHT_NOT_FOUND");
 }
 
+/// `Accept: text/event-stream`: the run's steps as they are written, the
+/// model's text, then the same outcome the JSON answer has.
+async fn chat_streams_its_steps_and_text(db: Database) {
+    let server = Server::with_secret(&db);
+    let ann = server.api().user("ann@example.com").await;
+    let request = ann
+        .request(reqwest::Method::POST, "/api/v1/chat")
+        .header("Accept", "text/event-stream")
+        .body(json!({"message": "add water the plants tomorrow"}).to_string());
+    let response = ann.send_raw(request).await;
+    assert_eq!(response.status(), 200);
+    let kind = response.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(kind.starts_with("text/event-stream"), "{kind}");
+    let body = tokio::time::timeout(Duration::from_secs(30), response.text()).await.expect("the stream ends").unwrap();
+    let events: Vec<(String, serde_json::Value)> = body
+        .split("\n\n")
+        .filter_map(|block| {
+            let name = block.lines().find_map(|l| l.strip_prefix("event:"))?.trim().to_string();
+            let data: String = block.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim).collect();
+            Some((name, serde_json::from_str(&data).unwrap()))
+        })
+        .collect();
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    let steps: Vec<&serde_json::Value> = events.iter().filter(|(n, _)| n == "step").map(|(_, d)| d).collect();
+    let seqs: Vec<u64> = steps.iter().map(|s| s["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [0, 1, 2, 3], "every step once, in order: {names:?}");
+    assert_eq!(names.last(), Some(&"done"), "{names:?}");
+    let done = &events.last().unwrap().1;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["tool_calls"][0]["tool"], "add_task");
+    let text: String =
+        events.iter().filter(|(n, _)| n == "text").map(|(_, d)| d["delta"].as_str().unwrap().to_string()).collect();
+    assert_eq!(Some(text.as_str()), done["response"].as_str(), "the text streamed is the answer");
+    let run = ann.get(&format!("/api/v1/runs/{}", done["run_id"].as_str().unwrap())).await.expect(200);
+    assert_eq!(run.data()["steps"].as_array().unwrap().len(), steps.len(), "what streamed is what was written");
+
+    // A mistake is an ordinary error answer, not a stream.
+    let empty = ann
+        .request(reqwest::Method::POST, "/api/v1/chat")
+        .header("Accept", "text/event-stream")
+        .body(json!({"message": "  "}).to_string());
+    ann.send(empty).await.expect_error(422, "INVALID_CONTENT");
+}
+
 on_every_store!(
+    chat_streams_its_steps_and_text,
     chat_acts_waits_for_approval_and_a_decision_wakes_the_run,
     chat_input_errors_runs_cancel_and_tools,
     consciousness_checks_and_related_thoughts,

@@ -151,6 +151,20 @@ async fn tasks(db: Database) {
     assert_eq!(recurring.data()["next"]["title"], "standup");
     assert_eq!(recurring.data()["next"]["status"], "pending");
 
+    let stats = me.get("/api/v1/tasks/statistics").await.expect(200);
+    let stats = stats.data();
+    assert_eq!(stats["total"], 3, "two done, and the standup's next occurrence");
+    assert_eq!(
+        stats["by_status"],
+        json!({"pending": 1, "in_progress": 0, "waiting_approval": 0, "done": 2, "cancelled": 0})
+    );
+    assert_eq!(stats["by_priority"], json!({"critical": 0, "high": 1, "medium": 2, "low": 0}));
+    assert_eq!((stats["completed_last_7_days"].clone(), stats["completed_last_30_days"].clone()), (json!(2), json!(2)));
+    assert_eq!((stats["overdue"].clone(), stats["sla_breaches"].clone()), (json!(0), json!(0)));
+    let other = server.api().user("bob@example.com").await;
+    let empty = other.get("/api/v1/tasks/statistics").await.expect(200);
+    assert_eq!(empty.data()["total"], 0, "another user's tasks are not counted");
+
     me.delete(&path).await.expect(204);
     me.get(&path).await.expect_error(404, "TASK_NOT_FOUND");
     me.post(&format!("/api/v1/tasks/{}/complete", uuid::Uuid::new_v4()), json!({}))

@@ -27,17 +27,21 @@ pub enum Access {
     /// Run and operate the work queue: enqueue, claim, finish, the sweeps,
     /// list, retry and cancel anyone's jobs, queue statistics.
     OperateQueue,
+    /// Read the system log and read or change a server's runtime
+    /// configuration (`/logs`, `/config`).
+    Administer,
 }
 
 impl Access {
     /// Every access, for tables and tests.
-    pub const ALL: [Access; 6] = [
+    pub const ALL: [Access; 7] = [
         Access::ReadOwn,
         Access::WriteOwn,
         Access::ManageKeys,
         Access::ManageUsers,
         Access::OtherUsers,
         Access::OperateQueue,
+        Access::Administer,
     ];
 
     /// The rule itself: whether `role` has this access.
@@ -50,6 +54,8 @@ impl Access {
             Access::ManageUsers | Access::OtherUsers | Access::OperateQueue => {
                 matches!(role, Role::Admin | Role::System)
             }
+            // A person's decision: the system changes no configuration.
+            Access::Administer => role == Role::Admin,
         }
     }
 
@@ -61,6 +67,7 @@ impl Access {
             Access::ManageUsers => format!("a {role} cannot manage users"),
             Access::OtherUsers => format!("a {role} cannot act on another user's data"),
             Access::OperateQueue => format!("a {role} cannot operate the work queue"),
+            Access::Administer => format!("a {role} cannot read the system log or the server's configuration"),
         }
     }
 }
@@ -115,7 +122,7 @@ mod tests {
     fn roles_have_exactly_the_access_of_the_contract() {
         use Access::*;
         let table = [
-            (Role::Admin, vec![ReadOwn, WriteOwn, ManageKeys, ManageUsers, OtherUsers, OperateQueue]),
+            (Role::Admin, vec![ReadOwn, WriteOwn, ManageKeys, ManageUsers, OtherUsers, OperateQueue, Administer]),
             (Role::User, vec![ReadOwn, WriteOwn, ManageKeys]),
             (Role::Observer, vec![ReadOwn]),
             (Role::Api, vec![ReadOwn, WriteOwn]),

@@ -193,3 +193,95 @@ pub struct Scored<T> {
     pub match_score: f64,
     pub matched_fields: Vec<SearchField>,
 }
+
+/// The moments a task statistics read counts from: the owner's calendar
+/// date (for overdue) and now (for the completion windows and SLA).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatsWindow {
+    pub today: NaiveDate,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+impl StatsWindow {
+    /// Completions at or after this moment count as "the last 7 days".
+    pub fn week_ago(&self) -> chrono::DateTime<chrono::Utc> {
+        self.now - chrono::Duration::days(7)
+    }
+
+    /// Completions at or after this moment count as "the last 30 days".
+    pub fn month_ago(&self) -> chrono::DateTime<chrono::Utc> {
+        self.now - chrono::Duration::days(30)
+    }
+}
+
+/// One owner's tasks at a glance (`GET /api/v1/tasks/statistics`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TaskStatistics {
+    pub total: u64,
+    pub by_status: StatusCounts,
+    pub by_priority: PriorityCounts,
+    /// Open and due before the owner's today.
+    pub overdue: u64,
+    /// Done, completed within the last 7 (30) days.
+    pub completed_last_7_days: u64,
+    pub completed_last_30_days: u64,
+    /// Tasks given to the agent whose queue job is still waiting or running
+    /// past its deadline.
+    pub sla_breaches: u64,
+}
+
+/// Tasks per status; every status is present, zero included.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StatusCounts {
+    pub pending: u64,
+    pub in_progress: u64,
+    pub waiting_approval: u64,
+    pub done: u64,
+    pub cancelled: u64,
+}
+
+/// Tasks per priority; every priority is present, zero included.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PriorityCounts {
+    pub critical: u64,
+    pub high: u64,
+    pub medium: u64,
+    pub low: u64,
+}
+
+/// What a store counts for one (status, priority) group of an owner's tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskGroup {
+    pub status: TaskStatus,
+    pub priority: Priority,
+    pub count: u64,
+    pub overdue: u64,
+    pub completed_last_7_days: u64,
+    pub completed_last_30_days: u64,
+}
+
+impl TaskStatistics {
+    /// Adds one group's counts (the stores read them grouped by status and
+    /// priority, then fold them here).
+    pub fn add(&mut self, group: TaskGroup) {
+        self.total += group.count;
+        let status = match group.status {
+            TaskStatus::Pending => &mut self.by_status.pending,
+            TaskStatus::InProgress => &mut self.by_status.in_progress,
+            TaskStatus::WaitingApproval => &mut self.by_status.waiting_approval,
+            TaskStatus::Done => &mut self.by_status.done,
+            TaskStatus::Cancelled => &mut self.by_status.cancelled,
+        };
+        *status += group.count;
+        let priority = match group.priority {
+            Priority::Critical => &mut self.by_priority.critical,
+            Priority::High => &mut self.by_priority.high,
+            Priority::Medium => &mut self.by_priority.medium,
+            Priority::Low => &mut self.by_priority.low,
+        };
+        *priority += group.count;
+        self.overdue += group.overdue;
+        self.completed_last_7_days += group.completed_last_7_days;
+        self.completed_last_30_days += group.completed_last_30_days;
+    }
+}

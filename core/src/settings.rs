@@ -6,6 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::agent::choice::Backend;
 use crate::error::Result;
 use crate::ids::UserId;
 use crate::quickadd::{DateOrder, ParseOptions};
@@ -111,6 +112,13 @@ impl Settings {
         ParseOptions::default().with_date_order(self.date_order)
     }
 
+    /// The backends this person prefers, first and second (names this
+    /// build no longer knows read as no preference).
+    pub fn backends(&self) -> (Option<Backend>, Option<Backend>) {
+        let read = |b: &Option<String>| b.as_deref().and_then(Backend::parse);
+        (read(&self.primary_backend), read(&self.secondary_backend))
+    }
+
     pub(crate) fn apply(&mut self, patch: SettingsPatch) -> Result<()> {
         let mut c = Checks::new();
         let mut next = self.clone();
@@ -133,10 +141,10 @@ impl Settings {
             }
         }
         if let Some(b) = patch.primary_backend {
-            next.primary_backend = c.optional_text("primary_backend", Some(&b), 100);
+            next.primary_backend = backend(&mut c, "primary_backend", &b);
         }
         if let Some(b) = patch.secondary_backend {
-            next.secondary_backend = c.optional_text("secondary_backend", Some(&b), 100);
+            next.secondary_backend = backend(&mut c, "secondary_backend", &b);
         }
         next.consciousness_check_enabled =
             patch.consciousness_check_enabled.unwrap_or(next.consciousness_check_enabled);
@@ -255,5 +263,28 @@ impl Profile {
     pub(crate) fn touch(&mut self, now: DateTime<Utc>) {
         self.updated_at = now.max(self.updated_at);
         self.version += 1;
+    }
+}
+
+/// A backend setting: empty clears it; otherwise one of [`Backend`]'s
+/// names, stored in its canonical spelling.
+fn backend(c: &mut Checks, field: &'static str, raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    match Backend::parse(raw) {
+        Some(b) => Some(b.as_str().to_string()),
+        None => {
+            c.fail(
+                field,
+                format!(
+                    "'{}' is not a model backend: use {}",
+                    raw.chars().take(100).collect::<String>(),
+                    Backend::NAMES
+                ),
+            );
+            None
+        }
     }
 }

@@ -25,7 +25,7 @@ use crate::ids::{
     ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId, WebhookId,
 };
 use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
-use crate::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
+use crate::query::{Page, PageRequest, Scored, StatsWindow, TaskQuery, TaskStatistics, ThoughtQuery, ThoughtSearch};
 use crate::settings::{Profile, Settings};
 use crate::suggestion::Suggestion;
 use crate::task::Task;
@@ -281,6 +281,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Up to `limit` of the owner's tasks with an id greater than `after`,
     /// in id order: keyset pages for exports, cheap at any depth.
     async fn tasks_after(&self, owner: UserId, after: Option<TaskId>, limit: u32) -> Result<Vec<Task>>;
+    /// The owner's tasks counted by status and priority, overdue as of
+    /// `window.today`, completed within 7 and 30 days of `window.now`, and
+    /// the owner's `task.agent` jobs past their deadline while still pending.
+    async fn task_statistics(&self, owner: UserId, window: StatsWindow) -> Result<TaskStatistics>;
 
     async fn thought(&self, owner: UserId, id: ThoughtId) -> Result<Option<Thought>>;
     async fn thoughts(&self, owner: UserId, query: &ThoughtQuery) -> Result<Page<Thought>>;

@@ -50,7 +50,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 
 pub use handler::{Handler, Handlers, JobError};
-pub use options::{PoolReport, WorkerOptions};
+pub use options::{JOBS_FINISHED, PoolReport, WorkerOptions};
 
 use options::Counters;
 use slots::{Shared, buffer_channel, claim_into, complete, heartbeat, run_slot};

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use steward_core::engine::Finished;
-use steward_core::job::{MAX_CLAIM, Outcome};
+use steward_core::job::{JobState, MAX_CLAIM, Outcome};
 use steward_core::{Error, Result};
 
 /// How a pool runs.
@@ -120,5 +120,26 @@ impl Counters {
             (_, Outcome::Released) => &self.released,
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        if let Some(outcome) = metric_outcome(finished) {
+            metrics::counter!(JOBS_FINISHED, "outcome" => outcome).increment(1);
+        }
     }
+}
+
+/// The counter of recorded job outcomes, by `outcome`: `completed`,
+/// `failed` (to be retried), `dead`, `released` (handed back unfinished).
+/// A no-op unless the program installed a `metrics` recorder
+/// (`steward serve` does, for `/metrics`).
+pub const JOBS_FINISHED: &str = "steward_jobs_finished_total";
+
+/// The outcome label of what the store recorded; a lost lease records nothing.
+fn metric_outcome(finished: &Finished) -> Option<&'static str> {
+    let Finished::Recorded(after) = finished else { return None };
+    Some(match after.state {
+        JobState::Succeeded => "completed",
+        JobState::FailedRetrying => "failed",
+        JobState::Dead => "dead",
+        JobState::Available => "released",
+        _ => "other",
+    })
 }

@@ -4,6 +4,7 @@
 //! nothing here panics. Dates stay as the person wrote them; the model
 //! reads them with the quick-add grammar when it answers.
 
+use steward_core::approval::Decision;
 use steward_core::task::{Priority, TaskStatus};
 
 /// Which due dates a list asks for.
@@ -48,6 +49,9 @@ pub(crate) enum Intent {
     Split(String, Vec<String>),
     Capture(String),
     Approvals,
+    /// Approve or reject a pending approval; the words that say which
+    /// (empty: the only one waiting), or its number in the list shown.
+    Decide(Decision, String),
     Help,
     /// Nothing the local model can do.
     Unknown,
@@ -142,6 +146,9 @@ pub(crate) fn intent(message: &str) -> Intent {
         return Intent::Capture(rest.to_string());
     }
     let lower = text.to_lowercase();
+    if let Some(decide) = decide(text) {
+        return decide;
+    }
     if has_word(&lower, "approval") || has_word(&lower, "approvals") || lower.contains("need my ok") {
         return Intent::Approvals;
     }
@@ -174,6 +181,26 @@ pub(crate) fn intent(message: &str) -> Intent {
         return Intent::Add(rest.to_string());
     }
     Intent::Unknown
+}
+
+const APPROVE: &[&str] = &["yes, approve", "yes approve", "ok, approve", "ok approve", "approve", "go ahead with"];
+const REJECT: &[&str] =
+    &["no, reject", "no reject", "don't approve", "do not approve", "reject", "deny", "decline", "refuse"];
+/// Words that point at an approval without saying which.
+const POINTERS: &[&str] =
+    &["it", "that", "this", "the", "one", "pending", "request", "approval", "action", "please", "only", "call"];
+
+/// `approve …` / `reject …`: which approval is left to the words after.
+fn decide(text: &str) -> Option<Intent> {
+    let (decision, rest) = match after_any(text, REJECT) {
+        Some(rest) => (Decision::Rejected, rest),
+        None => (Decision::Approved, after_any(text, APPROVE)?),
+    };
+    let which: Vec<&str> = rest
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty() && !POINTERS.contains(&w.to_lowercase().as_str()))
+        .collect();
+    Some(Intent::Decide(decision, which.join(" ")))
 }
 
 fn complete(text: &str) -> Option<Intent> {
@@ -278,8 +305,10 @@ fn split(rest: &str) -> Intent {
     }
 }
 
-/// `a, b and c` → `[a, b, c]`. When the first part opens with a verb the
-/// others lack ("buy milk, eggs and bread"), each part gets it.
+/// `a, b and c` → `[a, b, c]`. When the first part opens with a verb and
+/// every other part is a short phrase with none ("buy milk, eggs and
+/// bread"), each part gets the verb. A list whose later parts are actions
+/// of their own ("find the login, log in to the bank") is left as it is.
 pub(crate) fn items(list: &str) -> Vec<String> {
     let mut parts: Vec<String> = Vec::new();
     for chunk in list.split([',', ';', '\n']) {
@@ -295,25 +324,40 @@ pub(crate) fn items(list: &str) -> Vec<String> {
             }
         }
     }
+    let opens_with_verb =
+        |p: &str| p.split_whitespace().next().is_some_and(|w| VERBS.contains(&w.to_lowercase().as_str()));
+    let is_object = |p: &str| {
+        let words: Vec<String> = p.split_whitespace().map(str::to_lowercase).collect();
+        words.len() <= 3 && !opens_with_verb(p) && !words.iter().any(|w| LINKS.contains(&w.as_str()))
+    };
     if parts.len() > 1
+        && opens_with_verb(&parts[0])
+        && parts[0].contains(' ')
+        && parts.iter().skip(1).all(|p| is_object(p))
         && let Some((verb, _)) = parts[0].split_once(' ')
-        && VERBS.contains(&verb.to_lowercase().as_str())
     {
         let verb = verb.to_string();
         for p in parts.iter_mut().skip(1) {
-            let first = p.split_whitespace().next().unwrap_or_default().to_lowercase();
-            if !VERBS.contains(&first.as_str()) {
-                *p = format!("{verb} {p}");
-            }
+            *p = format!("{verb} {p}");
         }
     }
     parts
 }
 
+/// Words that open an action: a list part that starts with one is a step
+/// of its own, not an object of the first part's verb.
 const VERBS: &[&str] = &[
     "buy", "get", "call", "email", "write", "read", "clean", "pick", "pay", "send", "book", "fix", "check", "make",
     "prepare", "review", "draft", "order", "wash", "pack", "cook", "bake", "plan", "find", "print", "sign", "file",
+    "log", "go", "open", "ask", "set", "take", "put", "update", "submit", "visit", "text", "reply", "meet", "schedule",
+    "cancel", "return", "download", "install", "upload", "move", "add", "remove", "sort", "fill", "collect", "drop",
+    "bring", "look", "tell", "water", "feed", "walk", "run", "start", "finish", "test", "deploy", "backup", "renew",
+    "confirm", "research", "compare", "choose", "decide", "invite", "share", "copy", "save", "close", "empty",
 ];
+
+/// Words that make a part a clause rather than a bare object ("log in to
+/// the bank", "talk with Sam").
+const LINKS: &[&str] = &["to", "in", "on", "with", "from", "at", "into", "for", "about", "out", "up"];
 
 pub(crate) fn priority_word(word: &str) -> Option<Priority> {
     match word.trim().to_lowercase().as_str() {

@@ -109,6 +109,7 @@ fn line(wanted: &Intent, call: Option<&ToolCall>, result: &ToolResult) -> String
             format!("Noted: \"{}\".", short(content, 200))
         }
         Some(Builtin::ListApprovals) => approvals(&value),
+        Some(Builtin::DecideApproval) => decided(&value),
         _ => format!("Done: {}", short(&result.content, 200)),
     }
 }
@@ -145,18 +146,75 @@ fn show(value: &Value, title: &str) -> String {
     format!("\"{title}\" — {}{description}", facts.join(", "))
 }
 
-fn approvals(value: &Value) -> String {
-    let mut waiting = Vec::new();
+/// The approvals in a `list_approvals` result, in order: id, action and
+/// the words of what it would do (for matching what the person said).
+fn approval_rows(value: &Value) -> Vec<(Uuid, String, String)> {
+    let mut rows = Vec::new();
     walk(value, &mut |obj| {
-        if let Some(action) = obj.get("action_type").and_then(Value::as_str) {
-            let status = obj.get("status").and_then(Value::as_str).unwrap_or("pending");
-            waiting.push(format!("- {action} ({status})"));
+        let id = obj.get("id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+        if let (Some(id), Some(action)) = (id, obj.get("action_type").and_then(Value::as_str)) {
+            let details = obj.get("details").map(Value::to_string).unwrap_or_default();
+            rows.push((id, action.to_string(), format!("{} {details}", action.replace('_', " "))));
         }
     });
-    if waiting.is_empty() {
-        "Nothing is waiting for your approval.".into()
-    } else {
-        format!("{} waiting for your decision:\n{}", waiting.len(), waiting.join("\n"))
+    rows
+}
+
+fn approvals(value: &Value) -> String {
+    let rows = approval_rows(value);
+    if rows.is_empty() {
+        return "Nothing is waiting for your approval.".into();
+    }
+    let lines: Vec<String> =
+        rows.iter().enumerate().map(|(i, (_, action, _))| format!("{}. {action}", i + 1)).collect();
+    format!(
+        "{} waiting for your decision:\n{}\nSay \"approve 1\" or \"reject 1\" to decide.",
+        rows.len(),
+        lines.join("\n")
+    )
+}
+
+/// Which pending approval `which` names, from a `list_approvals` result:
+/// its number in the list, else the one sharing the most words with it,
+/// else (when `which` is empty) the only one. `Err` is what to tell the
+/// person instead.
+pub(crate) fn pick_approval(content: &str, which: &str) -> Result<Uuid, String> {
+    let value: Value = serde_json::from_str(content).map_err(|_| "I couldn't read the approvals.".to_string())?;
+    let rows = approval_rows(&value);
+    if rows.is_empty() {
+        return Err("Nothing is waiting for your approval.".into());
+    }
+    let ask = || format!("{} Which one?", approvals(&value));
+    if which.trim().is_empty() {
+        return if rows.len() == 1 { Ok(rows[0].0) } else { Err(ask()) };
+    }
+    if let Some(n) = which.split_whitespace().find_map(|w| w.trim_start_matches('#').parse::<usize>().ok()) {
+        return rows.get(n.wrapping_sub(1)).map(|r| r.0).ok_or_else(ask);
+    }
+    let wanted = search::words(which);
+    let scored: Vec<(usize, Uuid)> = rows
+        .iter()
+        .map(|(id, _, text)| {
+            let words = search::words(text);
+            let named = |w: &String| words.iter().any(|x| x == w || (w.len() >= 4 && x.starts_with(w.as_str())));
+            (wanted.iter().filter(|w| named(w)).count(), *id)
+        })
+        .collect();
+    let best = scored.iter().map(|(n, _)| *n).max().unwrap_or(0);
+    let mut top = scored.iter().filter(|(n, _)| *n == best && best > 0);
+    match (top.next(), top.next()) {
+        (Some((_, id)), None) => Ok(*id),
+        _ => Err(ask()),
+    }
+}
+
+fn decided(value: &Value) -> String {
+    let action = find_str(value, "action_type").unwrap_or_else(|| "the action".into());
+    match find_str(value, "status").as_deref() {
+        Some("approved") => format!("Approved {action}; the agent carries on with it."),
+        Some("rejected") => format!("Rejected {action}; it will not happen."),
+        Some(other) => format!("{action} is {other}."),
+        None => "Done.".into(),
     }
 }
 

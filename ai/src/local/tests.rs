@@ -13,11 +13,13 @@ use steward_core::ManualClock;
 use steward_core::agent::tools::{Builtin, builtin_specs};
 use steward_core::agent::{LanguageModel, Message, ModelRequest, Part, Speaker, StopReason, ToolCall, ToolResult};
 
-use super::intent::intent;
+use super::intent::{Intent, intent};
 use super::*;
 
 const MILK: &str = "0190f3a0-0000-7000-8000-000000000001";
 const DENTIST: &str = "0190f3a0-0000-7000-8000-000000000002";
+const DELETE_APPROVAL: &str = "0190f3a0-0000-7000-8000-0000000000a1";
+const MAIL_APPROVAL: &str = "0190f3a0-0000-7000-8000-0000000000a2";
 
 /// Saturday 21 February 2026, 10:30 UTC.
 fn model() -> LocalModel {
@@ -171,7 +173,17 @@ fn run(call: &ToolCall) -> ToolResult {
             json!({ "tasks": hits, "total": hits.len() })
         }
         "add_task" => json!({ "id": "0190f3a0-0000-7000-8000-000000000009", "title": call.arguments["title"] }),
-        "list_approvals" => json!({ "approvals": [{"id": "x", "action_type": "delete_task", "status": "pending"}] }),
+        "list_approvals" => json!({ "approvals": [
+            {"id": DELETE_APPROVAL, "action_type": "delete_task", "status": "pending",
+             "details": {"tool": "delete_task", "arguments": {"task_id": DENTIST}}},
+            {"id": MAIL_APPROVAL, "action_type": "mcp.mail.send", "status": "pending",
+             "details": {"tool": "mcp.mail.send", "arguments": {"to": "bob@example.com"}}},
+        ] }),
+        "decide_approval" => {
+            let status = if call.arguments["decision"] == "approved" { "approved" } else { "rejected" };
+            let action = if call.arguments["approval_id"] == DELETE_APPROVAL { "delete_task" } else { "mcp.mail.send" };
+            json!({ "approval": {"id": call.arguments["approval_id"], "action_type": action, "status": status} })
+        }
         "capture_thought" => json!({ "id": "t", "content": call.arguments["content"] }),
         _ => match by_id(&call.arguments["task_id"]) {
             Some(task) => json!({ "task": task }),
@@ -257,7 +269,10 @@ async fn single_calls_are_summed_up_too() {
     let (_, said) = converse("note: the wifi password is coffee123").await;
     assert_eq!(said, "Noted: \"the wifi password is coffee123\".");
     let (_, said) = converse("show pending approvals").await;
-    assert_eq!(said, "1 waiting for your decision:\n- delete_task (pending)");
+    assert_eq!(
+        said,
+        "2 waiting for your decision:\n1. delete_task\n2. mcp.mail.send\nSay \"approve 1\" or \"reject 1\" to decide."
+    );
 }
 
 #[tokio::test]
@@ -316,4 +331,60 @@ proptest! {
             other => prop_assert!(false, "unexpected stop {:?}", other),
         }
     }
+}
+
+#[test]
+fn a_shared_verb_reaches_bare_objects_only() {
+    use super::intent::items;
+    assert_eq!(items("buy milk, eggs and bread"), ["buy milk", "buy eggs", "buy bread"]);
+    assert_eq!(items("call mom and dad"), ["call mom", "call dad"]);
+    // Later parts that are actions of their own keep their words.
+    assert_eq!(
+        items("find the login, log in to the bank and pay the bill"),
+        ["find the login", "log in to the bank", "pay the bill"]
+    );
+    assert_eq!(items("pack bags, passports in the drawer"), ["pack bags", "passports in the drawer"]);
+    assert_eq!(items("outline, draft and review"), ["outline", "draft", "review"]);
+    // One action that is only a verb gives the others nothing to share.
+    assert_eq!(items("review, then tickets"), ["review", "tickets"]);
+}
+
+#[tokio::test]
+async fn approvals_are_decided_by_what_the_person_names() {
+    let decided =
+        |calls: &[ToolCall]| (calls[1].arguments["approval_id"].clone(), calls[1].arguments["decision"].clone());
+    let (calls, said) = converse("approve the delete").await;
+    assert_eq!(calls.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["list_approvals", "decide_approval"]);
+    assert_eq!(decided(&calls), (json!(DELETE_APPROVAL), json!("approved")));
+    assert_eq!(said, "Approved delete_task; the agent carries on with it.");
+
+    let (calls, said) = converse("reject 2").await;
+    assert_eq!(decided(&calls), (json!(MAIL_APPROVAL), json!("rejected")));
+    assert_eq!(said, "Rejected mcp.mail.send; it will not happen.");
+
+    let (calls, _) = converse("No, reject the mail to bob").await;
+    assert_eq!(decided(&calls), (json!(MAIL_APPROVAL), json!("rejected")));
+
+    // Two waiting and nothing says which: ask, decide nothing.
+    let (calls, said) = converse("approve it").await;
+    assert_eq!(calls.len(), 1);
+    assert!(said.ends_with("Which one?") && said.contains("1. delete_task"), "{said}");
+    let (calls, said) = converse("approve 7").await;
+    assert_eq!(calls.len(), 1, "no 7th approval: {said}");
+}
+
+#[test]
+fn decisions_read_their_verb_and_what_they_name() {
+    use steward_core::approval::Decision;
+    for (text, decision, which) in [
+        ("approve", Decision::Approved, ""),
+        ("Yes, approve it!", Decision::Approved, ""),
+        ("approve the pending delete", Decision::Approved, "delete"),
+        ("deny the email to bob", Decision::Rejected, "email to bob"),
+        ("don't approve that", Decision::Rejected, ""),
+        ("reject #2", Decision::Rejected, "#2"),
+    ] {
+        assert_eq!(intent(text), Intent::Decide(decision, which.to_string()), "{text:?}");
+    }
+    assert_eq!(intent("show pending approvals"), Intent::Approvals);
 }

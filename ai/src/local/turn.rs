@@ -7,7 +7,8 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::Value;
 use steward_core::agent::tools::{
-    AddTask, Builtin, CaptureThought, ListApprovals, ListTasks, MAX_SPLIT_STEPS, SplitTask, Step, TaskRef, UpdateTask,
+    AddTask, Builtin, CaptureThought, DecideApproval, ListApprovals, ListTasks, MAX_SPLIT_STEPS, SplitTask, Step,
+    TaskRef, UpdateTask,
 };
 use steward_core::agent::{Message, ModelRequest, Part, Speaker, StopReason, ToolCall, ToolResult};
 use steward_core::quickadd::{self, ParseOptions};
@@ -38,7 +39,8 @@ const LOOKUP_LIMIT: u32 = 5;
 
 pub(crate) const CAN_DO: &str = "Offline, I can add a task (\"add call mom tomorrow at 5pm\"), list tasks \
 (\"what's due today\"), show, complete, move, reprioritise, rename, cancel, delete or split a task \
-(\"split buy milk, eggs and bread\"), capture a thought (\"note: …\") and show pending approvals.";
+(\"split buy milk, eggs and bread\"), capture a thought (\"note: …\"), and show or decide pending approvals \
+(\"approve the delete\", \"reject 2\").";
 
 /// The next turn for `request`.
 pub(crate) fn next(request: &ModelRequest, ctx: &Context) -> (Vec<Part>, StopReason) {
@@ -65,6 +67,22 @@ pub(crate) fn next(request: &ModelRequest, ctx: &Context) -> (Vec<Part>, StopRea
     let looked_up = wanted.target().is_some()
         && answered.len() == 1
         && calls.first().is_some_and(|c| c.name == Builtin::ListTasks.name());
+    let listed_approvals = matches!(wanted, Intent::Decide(..))
+        && answered.len() == 1
+        && calls.first().is_some_and(|c| c.name == Builtin::ListApprovals.name());
+    if listed_approvals && let Intent::Decide(decision, which) = &wanted {
+        let Some(listed) = results.first().filter(|r| !r.is_error) else {
+            return say(&summary::done(&wanted, &calls, &results));
+        };
+        return match summary::pick_approval(&listed.content, which) {
+            Ok(id) => call(
+                request,
+                Builtin::DecideApproval,
+                &DecideApproval { approval_id: id, decision: *decision, reason: None },
+            ),
+            Err(text) => say(&text),
+        };
+    }
     if looked_up {
         let target = wanted.target().unwrap_or_default();
         return match results.first().filter(|r| !r.is_error).and_then(|r| summary::best_match(&r.content, target)) {
@@ -181,7 +199,7 @@ fn act(wanted: &Intent, task: Option<Uuid>, request: &ModelRequest, ctx: &Contex
         Intent::Capture(content) => {
             call(request, Builtin::CaptureThought, &CaptureThought { content: content.clone(), tags: Vec::new() })
         }
-        Intent::Approvals => call(request, Builtin::ListApprovals, &ListApprovals::default()),
+        Intent::Approvals | Intent::Decide(..) => call(request, Builtin::ListApprovals, &ListApprovals::default()),
         Intent::Help => say(CAN_DO),
         // Declining (not answering): a run working a task fails with this.
         Intent::Unknown => {

@@ -38,6 +38,17 @@ pub(crate) struct ServeArgs {
     /// on its own); over it is 429 with Retry-After. 0: no limit.
     #[arg(long, env = "STEWARD_RATE_LIMIT", default_value_t = 100, value_name = "PER_MINUTE")]
     pub(crate) rate_limit: u32,
+    /// Log records kept in memory for `GET /api/v1/logs` (admins; the
+    /// newest first, the oldest dropped once full). 0: keep none.
+    #[arg(long, env = "STEWARD_LOG_KEEP", default_value_t = 10_000, value_name = "RECORDS",
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub(crate) log_keep: u64,
+    /// Do not serve `GET /metrics`. Without this flag it is served like
+    /// /health: without a token (Prometheus scrapers send none) and outside
+    /// the rate limit. It holds counts only (requests per route template,
+    /// latencies, queue depth, job outcomes, model tokens): no ids, no content.
+    #[arg(long, env = "STEWARD_NO_METRICS")]
+    pub(crate) no_metrics: bool,
     /// Serve HTTP only: run no worker pool and no scheduler in this process
     /// (run `steward worker` elsewhere).
     #[arg(long, env = "STEWARD_NO_WORKER")]

@@ -41,6 +41,9 @@ pub(crate) enum TaskCommand {
         #[arg(value_parser = IdArg::parse)]
         id: IdArg,
     },
+    /// Counts by status and priority, overdue, completed in the last 7 and
+    /// 30 days, and agent tasks whose job is late.
+    Stats,
     /// Delete a task and its sub-steps.
     Rm {
         #[arg(value_parser = IdArg::parse)]

@@ -1,6 +1,7 @@
 //! The router and the layers every request goes through, outermost first:
 //! trace (method, route template, status, latency; never the query string
-//! or a body), request id (an incoming `X-Request-Id` is reused, else a
+//! or a body), metrics (a count and a latency sample per route template and
+//! status class, [`telemetry::track`]), request id (an incoming `X-Request-Id` is reused, else a
 //! UUID; echoed on the response), CORS (only the configured origins),
 //! compression, the envelope ([`envelope::render`]) and the body limit;
 //! under `/api/v1` also the rate limit ([`rate_limit`]).
@@ -21,6 +22,7 @@ use super::envelope;
 use super::rate_limit;
 use super::routes;
 use super::state::AppState;
+use super::telemetry;
 
 /// What the layers are configured with.
 #[derive(Debug, Clone)]
@@ -48,6 +50,7 @@ pub(crate) fn router(state: AppState, layers: &Layers) -> Result<Router, steward
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(trace)
+                .layer(axum::middleware::from_fn(telemetry::track))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .option_layer(cors(&layers.cors_origins)?)
                 .layer(CompressionLayer::new())

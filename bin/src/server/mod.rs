@@ -9,6 +9,7 @@
 
 mod app;
 mod auth;
+mod config;
 mod envelope;
 mod error;
 mod extract;
@@ -18,6 +19,7 @@ mod rate_limit;
 mod routes;
 mod secret;
 mod state;
+mod telemetry;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,14 +40,37 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
         .await
         .map_err(|error| Failure::Io { doing: "listen on the address given by --listen", error })?;
     let bound = listener.local_addr().map_err(|error| Failure::Io { doing: "read the bound address", error })?;
+    let metrics = if args.no_metrics { None } else { telemetry::recorder() };
+    // Model tokens are counted for /metrics, whoever asks the model here.
+    let steward = match (metrics, steward.engine().model().cloned()) {
+        (Some(_), Some(model)) => steward.with_model(Arc::new(telemetry::Metered(model))),
+        _ => steward,
+    };
+    if let Some(handle) = metrics {
+        telemetry::spawn_upkeep(handle);
+    }
     let workers = if args.no_worker { None } else { Some(Workers::start(&steward, &args.worker)?) };
+    let database = state::database_kind(&global.database_url);
+    let server_config = config::ServerConfig {
+        listen: bound.to_string(),
+        database,
+        database_url: config::redact_url(&global.database_url),
+        max_body_bytes: args.max_body_bytes,
+        cors_origins: args.cors_origins.clone(),
+        token_lifetime_seconds: args.jwt_lifetime,
+        log_keep: args.log_keep,
+        metrics_public: metrics.is_some(),
+        model_providers: config::model_providers(),
+        keep_finished_days: steward::scheduler::SchedulerOptions::default().keep_finished.num_days(),
+    };
     let state = state::AppState {
         steward,
         tokens: Arc::new(tokens),
-        registration_open: !args.no_registration,
         started: std::time::Instant::now(),
-        database: state::database_kind(&global.database_url),
-        rate_limit: rate_limit::RateLimit::per_minute(args.rate_limit),
+        database,
+        runtime: Arc::new(config::Runtime::new(args.rate_limit, !args.no_registration)),
+        config: Arc::new(server_config),
+        metrics,
         workers: workers.as_ref().map(|w| state::WorkerInfo {
             name: w.name.clone(),
             concurrency: args.worker.concurrency,

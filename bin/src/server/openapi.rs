@@ -108,8 +108,11 @@ fn operation(route: &Route) -> utoipa::openapi::path::Operation {
     let id = format!("{} {}", route.method, route.path);
     let mut op = OperationBuilder::new().tag(route.tag).summary(Some(route.summary)).operation_id(Some(id));
     for name in path_parameters(route.path) {
-        let uuid = name != "name";
-        let schema = if uuid { json!({"type": "string", "format": "uuid"}) } else { json!({"type": "string"}) };
+        let schema = match name {
+            "name" => json!({"type": "string"}),
+            "date" => json!({"type": "string", "format": "date"}),
+            _ => json!({"type": "string", "format": "uuid"}),
+        };
         op = op.parameter(
             ParameterBuilder::new()
                 .name(name)
@@ -135,6 +138,14 @@ fn operation(route: &Route) -> utoipa::openapi::path::Operation {
     }
     op = if route.success == 204 {
         op.response("204", ResponseBuilder::new().description("Done; no body"))
+    } else if route.text {
+        let text = serde_json::from_value::<utoipa::openapi::Schema>(json!({"type": "string"})).ok();
+        op.response(
+            route.success.to_string(),
+            ResponseBuilder::new()
+                .description("Prometheus text exposition format 0.0.4")
+                .content("text/plain", ContentBuilder::new().schema(text).build()),
+        )
     } else {
         op.response(
             route.success.to_string(),

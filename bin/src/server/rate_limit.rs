@@ -53,7 +53,7 @@ impl RateLimit {
 
 /// The layer: counts the request against its caller's quota.
 pub(crate) async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(limit) = state.rate_limit.as_ref() else { return next.run(request).await };
+    let Some(limit) = state.runtime.rate_limit() else { return next.run(request).await };
     match limit.check(&caller(&state, &request)) {
         Ok(()) => next.run(request).await,
         Err(wait) => {

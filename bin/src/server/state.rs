@@ -1,25 +1,30 @@
-//! What every request can reach: the engine, the token signer, and the
-//! few facts about this process that `/api/v1/status` reports.
+//! What every request can reach: the engine, the token signer, the
+//! settings that may change while the server runs, and the facts about
+//! this process that `/api/v1/status` and `/api/v1/config` report.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use steward::Steward;
 
+use metrics_exporter_prometheus::PrometheusHandle;
+
 use super::auth::Tokens;
-use super::rate_limit::RateLimit;
+use super::config::{Runtime, ServerConfig};
 
 #[derive(Debug, Clone)]
 pub(crate) struct AppState {
     pub(crate) steward: Steward,
     pub(crate) tokens: Arc<Tokens>,
-    pub(crate) registration_open: bool,
     pub(crate) started: Instant,
     /// `sqlite`, `postgres` or `memory`: never the URL, which may hold a password.
     pub(crate) database: &'static str,
     pub(crate) workers: Option<WorkerInfo>,
-    /// `None`: no limit (`--rate-limit 0`).
-    pub(crate) rate_limit: Option<Arc<RateLimit>>,
+    /// The rate limit and whether registration is open (`PUT /config`).
+    pub(crate) runtime: Arc<Runtime>,
+    pub(crate) config: Arc<ServerConfig>,
+    /// `None`: `/metrics` is off (`--no-metrics`) or another recorder was first.
+    pub(crate) metrics: Option<&'static PrometheusHandle>,
 }
 
 #[derive(Debug, Clone)]

@@ -83,6 +83,12 @@ impl Server {
 
     /// [`Server::start`] with more environment (which wins over the defaults here).
     pub(crate) fn start_with_env(db: &Database, env: &[(&str, &str)], args: &[&str]) -> Server {
+        Server::start_at(db.url(), env, args)
+    }
+
+    /// [`Server::start_with_env`] over the database at `url` (the URL of a
+    /// [`Database`] with, say, a password added).
+    pub(crate) fn start_at(url: &str, env: &[(&str, &str)], args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_steward"))
             .env_remove("STEWARD_DATABASE_URL")
             .env_remove("STEWARD_USER")
@@ -92,7 +98,7 @@ impl Server {
             .env("STEWARD_RATE_LIMIT", "0")
             .env_remove("RUST_LOG")
             .envs(env.iter().copied())
-            .args(["--database-url", db.url(), "serve", "--listen", "127.0.0.1:0"])
+            .args(["--database-url", url, "serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

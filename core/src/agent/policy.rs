@@ -50,7 +50,8 @@ impl ToolPolicy {
 /// The verdict for a tool no rule names.
 pub fn default_verdict(effect: Effect) -> Verdict {
     match effect {
-        Effect::Read | Effect::Write => Verdict::Allow,
+        // A decision is guarded by the engine (see `Effect::Decide`).
+        Effect::Read | Effect::Write | Effect::Decide => Verdict::Allow,
         Effect::Destructive | Effect::External => Verdict::NeedsApproval,
     }
 }

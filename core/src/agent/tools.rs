@@ -12,7 +12,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::model::ToolSpec;
-use crate::approval::ApprovalStatus;
+use crate::approval::{ApprovalStatus, Decision};
 use crate::task::{Priority, TaskStatus};
 
 /// What a tool may do to a person's data: what the default policy reads.
@@ -27,6 +27,11 @@ pub enum Effect {
     Destructive,
     /// Acts outside Steward (an MCP server's tool): nothing is known.
     External,
+    /// Answers one of the person's pending approvals on their behalf. The
+    /// engine allows it only in a conversation, and only for approvals that
+    /// were already waiting when the person wrote; never in a run working
+    /// a task on its own, and never for what the run itself asked.
+    Decide,
 }
 
 /// The most sub-steps one split makes.
@@ -134,6 +139,16 @@ pub struct ListApprovals {
     pub status: Option<ApprovalStatus>,
 }
 
+/// `decide_approval`: answers a pending approval as the person said in
+/// this conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DecideApproval {
+    pub approval_id: Uuid,
+    pub decision: Decision,
+    /// Why, in the person's words (optional).
+    pub reason: Option<String>,
+}
+
 /// A built-in tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Builtin {
@@ -148,10 +163,11 @@ pub enum Builtin {
     SearchThoughts,
     AcceptSuggestion,
     ListApprovals,
+    DecideApproval,
 }
 
 impl Builtin {
-    pub const ALL: [Builtin; 11] = [
+    pub const ALL: [Builtin; 12] = [
         Builtin::AddTask,
         Builtin::ListTasks,
         Builtin::GetTask,
@@ -163,6 +179,7 @@ impl Builtin {
         Builtin::SearchThoughts,
         Builtin::AcceptSuggestion,
         Builtin::ListApprovals,
+        Builtin::DecideApproval,
     ];
 
     pub fn name(self) -> &'static str {
@@ -178,6 +195,7 @@ impl Builtin {
             Builtin::SearchThoughts => "search_thoughts",
             Builtin::AcceptSuggestion => "accept_suggestion",
             Builtin::ListApprovals => "list_approvals",
+            Builtin::DecideApproval => "decide_approval",
         }
     }
 
@@ -195,6 +213,7 @@ impl Builtin {
             | Builtin::CaptureThought
             | Builtin::AcceptSuggestion => Effect::Write,
             Builtin::DeleteTask => Effect::Destructive,
+            Builtin::DecideApproval => Effect::Decide,
         }
     }
 
@@ -211,6 +230,9 @@ impl Builtin {
             Builtin::SearchThoughts => "Full-text search over the person's thoughts.",
             Builtin::AcceptSuggestion => "Accept a suggested task, creating it.",
             Builtin::ListApprovals => "List approvals (pending by default).",
+            Builtin::DecideApproval => {
+                "Approve or reject a pending approval, only when the person has just said so in this conversation."
+            }
         }
     }
 
@@ -226,6 +248,7 @@ impl Builtin {
             Builtin::SearchThoughts => schemars::schema_for!(SearchThoughts),
             Builtin::AcceptSuggestion => schemars::schema_for!(SuggestionRef),
             Builtin::ListApprovals => schemars::schema_for!(ListApprovals),
+            Builtin::DecideApproval => schemars::schema_for!(DecideApproval),
         };
         let mut value = schema.to_value();
         // Providers want the bare object schema: no meta-schema, no title.

@@ -3,17 +3,18 @@
 //! read them back (one, the latest completed, the history).
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::schedule::CONSCIOUSNESS_JOB;
-use super::{CONFLICT_RETRIES, Engine, event, retry_on_conflict};
+use super::{CONFLICT_RETRIES, Engine, event};
 use crate::access::Access;
+use crate::agent::run::derived_uuid;
 use crate::analysis::AnalysisContext;
 use crate::consciousness::{CheckQuery, CheckStatus, ConsciousnessCheck};
-use crate::error::{Entity, Error, Result};
+use crate::error::{Conflict, Entity, Error, Result};
 use crate::event::EventKind;
 use crate::ids::{CheckId, UserId};
-use crate::job::NewJob;
+use crate::job::{Job, NewJob};
 use crate::query::{PageRequest, SortOrder, ThoughtQuery};
 use crate::store::{Record, Write};
 use crate::task::Priority;
@@ -30,6 +31,22 @@ struct CheckJob {
     user_id: UserId,
     #[serde(default)]
     check_id: Option<CheckId>,
+}
+
+/// Which check a run completes: a requested (pending) one, or a new one
+/// recorded under this id unless it is already there.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Requested(CheckId),
+    Fresh(CheckId),
+}
+
+impl Target {
+    fn id(self) -> CheckId {
+        match self {
+            Target::Requested(id) | Target::Fresh(id) => id,
+        }
+    }
 }
 
 impl Engine {
@@ -65,9 +82,9 @@ impl Engine {
     }
 
     /// Runs a check over `owner`'s newest active thoughts: completes the
-    /// named pending check, or (`None`, a scheduled check) records a new
-    /// completed one. A check already completed is returned as it is, so a
-    /// redelivered job changes nothing.
+    /// named pending check, or (`None`, a check run outside the queue)
+    /// records a new completed one. A check already completed is returned as
+    /// it is, so a redelivered job changes nothing.
     #[tracing::instrument(level = "info", name = "run_consciousness_check", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn run_consciousness_check(
         &self,
@@ -75,15 +92,36 @@ impl Engine {
         owner: UserId,
         id: Option<CheckId>,
     ) -> Result<ConsciousnessCheck> {
-        let p = p.acting_for(owner)?;
-        p.require_write()?;
-        retry_on_conflict!(None::<i64>, self.try_run_check(&p, id).await)
+        let target = match id {
+            Some(id) => Target::Requested(id),
+            None => Target::Fresh(CheckId(self.new_id())),
+        };
+        self.run_check_for(p, owner, target).await
     }
 
-    async fn try_run_check(&self, p: &Principal, id: Option<CheckId>) -> Result<ConsciousnessCheck> {
-        let before = match id {
-            Some(id) => Some(self.consciousness_check(p, id).await?),
-            None => None,
+    async fn run_check_for(&self, p: &Principal, owner: UserId, target: Target) -> Result<ConsciousnessCheck> {
+        let p = p.acting_for(owner)?;
+        p.require_write()?;
+        let mut tries = 0;
+        loop {
+            match self.try_run_check(&p, target).await {
+                // A redelivery of the same scheduled job raced this one and
+                // recorded the check first: that record is the answer.
+                Err(Error::Conflict(Conflict::DuplicateId { entity: Entity::ConsciousnessCheck }))
+                    if matches!(target, Target::Fresh(_)) && tries < CONFLICT_RETRIES =>
+                {
+                    tries += 1;
+                }
+                Err(Error::VersionConflict { .. }) if tries < CONFLICT_RETRIES => tries += 1,
+                other => break other,
+            }
+        }
+    }
+
+    async fn try_run_check(&self, p: &Principal, target: Target) -> Result<ConsciousnessCheck> {
+        let before = match target {
+            Target::Requested(id) => Some(self.consciousness_check(p, id).await?),
+            Target::Fresh(id) => self.store.consciousness_check(p.user_id, id).await?,
         };
         if let Some(done) = before.as_ref().filter(|c| c.status != CheckStatus::Pending) {
             return Ok(done.clone());
@@ -98,8 +136,9 @@ impl Engine {
         let thoughts = self.store.thoughts(p.user_id, &query).await?.items;
         let now = self.now();
         let ctx = AnalysisContext::for_settings(&settings, now);
-        let findings = crate::analysis::review_with(self.model.as_ref(), &thoughts, &ctx).await;
-        let mut check = before.clone().unwrap_or_else(|| ConsciousnessCheck::request(self.new_id(), p.user_id, now));
+        let model = self.model_for(p.user_id).await?;
+        let findings = crate::analysis::review_with(model.as_ref(), &thoughts, &ctx).await;
+        let mut check = before.clone().unwrap_or_else(|| ConsciousnessCheck::request(target.id(), p.user_id, now));
         check.complete(findings, now)?;
         let write = match &before {
             Some(before) => {
@@ -128,17 +167,21 @@ impl Engine {
     /// Runs an `agent.consciousness` job (the worker's handler, as
     /// `Principal::system()`). `Ok(None)` when there is nothing to do: the
     /// requested check is gone, or a scheduled check's owner turned checks
-    /// off. A payload that is not a check's is `Error::Invalid`.
+    /// off. A scheduled check's id is derived from the job's, so a job
+    /// delivered twice records one check. A payload that is not a check's
+    /// is `Error::Invalid`.
     #[tracing::instrument(level = "info", name = "run_consciousness_job", skip_all, fields(user = %p.user_id, role = %p.role))]
-    pub async fn run_consciousness_job(&self, p: &Principal, payload: &Value) -> Result<Option<ConsciousnessCheck>> {
+    pub async fn run_consciousness_job(&self, p: &Principal, job: &Job) -> Result<Option<ConsciousnessCheck>> {
         p.require(Access::OperateQueue)?;
-        let job: CheckJob = serde_json::from_value(payload.clone())
+        let payload: CheckJob = serde_json::from_value(job.payload.clone())
             .map_err(|e| Error::invalid("payload", format!("not an agent.consciousness payload: {e}")))?;
-        let owner = p.acting_for(job.user_id)?;
-        if job.check_id.is_none() && !self.settings(&owner).await?.consciousness_check_enabled {
-            return Ok(None);
-        }
-        match self.run_consciousness_check(p, job.user_id, job.check_id).await {
+        let owner = p.acting_for(payload.user_id)?;
+        let target = match payload.check_id {
+            Some(id) => Target::Requested(id),
+            None if !self.settings(&owner).await?.consciousness_check_enabled => return Ok(None),
+            None => Target::Fresh(CheckId(derived_uuid(&[CONSCIOUSNESS_JOB.as_bytes(), job.id.0.as_bytes()]))),
+        };
+        match self.run_check_for(p, payload.user_id, target).await {
             Ok(check) => Ok(Some(check)),
             Err(Error::NotFound { entity: Entity::ConsciousnessCheck }) => Ok(None),
             Err(e) => Err(e),

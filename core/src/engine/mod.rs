@@ -36,7 +36,7 @@ pub use tasks::{Completion, QuickAdd};
 pub use transfer::{ExportCursor, ImportReport, Portable};
 pub use webhooks::WEBHOOK_CACHE_TTL;
 
-use crate::agent::{AgentConfig, ExternalTools, LanguageModel};
+use crate::agent::{AgentConfig, Backend, ExternalTools, LanguageModel, ModelChoice, OneModel, RunWatcher};
 use crate::clock::{Clock, to_micros};
 use crate::error::{Entity, Error, Result};
 use crate::event::{EventKind, NewEvent};
@@ -60,8 +60,11 @@ pub struct Engine {
     /// tool call's effect joins the step that records it (see
     /// `agent::execute`).
     capture: Option<Arc<Mutex<Vec<Write>>>>,
-    /// The agent's model; without one, runs fail with `Unavailable`.
-    model: Option<Arc<dyn LanguageModel>>,
+    /// Told of each step and each piece of model text of the runs this
+    /// engine advances (a chat streamed to a client).
+    watcher: Option<Arc<dyn RunWatcher>>,
+    /// Which model answers whom; without one, runs fail with `Unavailable`.
+    models: Option<Arc<dyn ModelChoice>>,
     /// Tools from outside Steward, after the built-ins.
     external: Vec<Arc<dyn ExternalTools>>,
     /// Which webhooks each user has (see `webhooks`), shared by clones.
@@ -77,7 +80,8 @@ impl Engine {
             queue: QueueConfig::default(),
             agent: AgentConfig::default(),
             capture: None,
-            model: None,
+            models: None,
+            watcher: None,
             external: Vec::new(),
             webhook_cache: Arc::default(),
         }
@@ -98,9 +102,17 @@ impl Engine {
         Ok(self)
     }
 
-    /// The same engine with `model` answering agent runs.
+    /// The same engine with `model` answering everyone's agent runs,
+    /// analyses and reviews.
     pub fn with_model(mut self, model: Arc<dyn LanguageModel>) -> Engine {
-        self.model = Some(model);
+        self.models = Some(Arc::new(OneModel(model)));
+        self
+    }
+
+    /// The same engine choosing each person's model by their settings'
+    /// `primary_backend` and `secondary_backend`.
+    pub fn with_models(mut self, models: Arc<dyn ModelChoice>) -> Engine {
+        self.models = Some(models);
         self
     }
 
@@ -110,8 +122,32 @@ impl Engine {
         self
     }
 
-    pub fn model(&self) -> Option<&Arc<dyn LanguageModel>> {
-        self.model.as_ref()
+    /// The same engine telling `watcher` of each step it writes and each
+    /// piece of model text it receives (models are asked to stream).
+    pub fn watched(&self, watcher: Arc<dyn RunWatcher>) -> Engine {
+        let mut engine = self.clone();
+        engine.watcher = Some(watcher);
+        engine
+    }
+
+    /// The model for someone with no preference.
+    pub fn model(&self) -> Option<Arc<dyn LanguageModel>> {
+        self.models.as_ref().map(|m| m.model_for(None, None))
+    }
+
+    /// The backends this deployment offers a person to choose from.
+    pub fn offered_backends(&self) -> Vec<Backend> {
+        self.models.as_ref().map(|m| m.offered()).unwrap_or_default()
+    }
+
+    /// The model that answers `owner`, by their settings.
+    pub async fn model_for(&self, owner: UserId) -> Result<Option<Arc<dyn LanguageModel>>> {
+        let Some(models) = &self.models else { return Ok(None) };
+        let (primary, secondary) = match self.store.settings(owner).await? {
+            Some(settings) => settings.backends(),
+            None => (None, None),
+        };
+        Ok(Some(models.model_for(primary, secondary)))
     }
 
     pub fn agent_config(&self) -> &AgentConfig {

@@ -10,7 +10,7 @@ use crate::error::{Entity, Error, Result};
 use crate::event::EventKind;
 use crate::ids::TaskId;
 use crate::job::{Job, NewJob, kinds};
-use crate::query::{Page, TaskQuery};
+use crate::query::{Page, StatsWindow, TaskQuery, TaskStatistics};
 use crate::quickadd::{self, ParsedTask};
 use crate::store::{Record, Write};
 use crate::task::{Assignee, NewTask, Task, TaskPatch, TaskStatus};
@@ -91,6 +91,16 @@ impl Engine {
         query.tag = query.tag.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty());
         query.text = query.text.filter(|t| !t.trim().is_empty());
         self.store.tasks(p.user_id, &query).await
+    }
+
+    /// The caller's tasks at a glance: by status and priority, overdue (as
+    /// of the caller's today, in their timezone), completed in the last 7
+    /// and 30 days, and agent tasks whose job is late.
+    #[tracing::instrument(level = "info", name = "task_statistics", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn task_statistics(&self, p: &Principal) -> Result<TaskStatistics> {
+        let now = self.now();
+        let (_, today) = self.today(p.user_id, now).await?;
+        self.store.task_statistics(p.user_id, StatsWindow { today, now }).await
     }
 
     /// A partial update. A status in the patch follows the status machine;

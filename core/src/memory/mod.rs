@@ -28,12 +28,14 @@ use crate::ids::{
     ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId, WebhookId,
 };
 use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
-use crate::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
+use crate::query::{
+    Page, PageRequest, Scored, StatsWindow, TaskGroup, TaskQuery, TaskStatistics, ThoughtQuery, ThoughtSearch,
+};
 use crate::search;
 use crate::settings::{Profile, Settings};
 use crate::store::{ApprovalQuery, Store, SuggestionQuery, Write};
 use crate::suggestion::Suggestion;
-use crate::task::Task;
+use crate::task::{Task, TaskStatus};
 use crate::thought::Thought;
 use crate::user::{ApiKey, User};
 use crate::webhook::Webhook;
@@ -115,6 +117,34 @@ impl Store for MemoryStore {
 
     async fn tasks_after(&self, owner: UserId, after: Option<TaskId>, limit: u32) -> Result<Vec<Task>> {
         Ok(self.read(|s| keyset(&s.tasks, after, limit, |t| t.user_id == owner)))
+    }
+
+    async fn task_statistics(&self, owner: UserId, window: StatsWindow) -> Result<TaskStatistics> {
+        Ok(self.read(|s| {
+            let mut stats = TaskStatistics::default();
+            for (_, t) in s.tasks.rows.values().filter(|(_, t)| t.user_id == owner) {
+                let done_since = |from| t.status == TaskStatus::Done && t.completed_at.is_some_and(|at| at >= from);
+                stats.add(TaskGroup {
+                    status: t.status,
+                    priority: t.priority,
+                    count: 1,
+                    overdue: u64::from(t.is_overdue(window.today)),
+                    completed_last_7_days: u64::from(done_since(window.week_ago())),
+                    completed_last_30_days: u64::from(done_since(window.month_ago())),
+                });
+            }
+            stats.sla_breaches = s
+                .jobs
+                .values()
+                .filter(|j| {
+                    j.owner == Some(owner)
+                        && j.kind == crate::job::kinds::TASK_AGENT
+                        && j.state.is_pending()
+                        && j.deadline < window.now
+                })
+                .count() as u64;
+            stats
+        }))
     }
 
     async fn thoughts_after(&self, owner: UserId, after: Option<ThoughtId>, limit: u32) -> Result<Vec<Thought>> {

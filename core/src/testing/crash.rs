@@ -20,7 +20,7 @@ use crate::ids::{
     ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId, WebhookId,
 };
 use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
-use crate::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
+use crate::query::{Page, PageRequest, Scored, StatsWindow, TaskQuery, TaskStatistics, ThoughtQuery, ThoughtSearch};
 use crate::settings::{Profile, Settings};
 use crate::store::{ApprovalQuery, Store, SuggestionQuery, Write};
 use crate::suggestion::Suggestion;
@@ -91,6 +91,7 @@ crashing_store! {
     task(owner: UserId, id: TaskId) -> Option<Task>;
     tasks(owner: UserId, query: &TaskQuery) -> Page<Task>;
     tasks_after(owner: UserId, after: Option<TaskId>, limit: u32) -> Vec<Task>;
+    task_statistics(owner: UserId, window: StatsWindow) -> TaskStatistics;
     thought(owner: UserId, id: ThoughtId) -> Option<Thought>;
     thoughts(owner: UserId, query: &ThoughtQuery) -> Page<Thought>;
     thoughts_after(owner: UserId, after: Option<ThoughtId>, limit: u32) -> Vec<Thought>;

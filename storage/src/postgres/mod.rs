@@ -235,6 +235,14 @@ impl Store for PostgresStore {
         read::run(&self.pool, owner, id.0).await.map_err(public)
     }
 
+    async fn task_statistics(
+        &self,
+        owner: UserId,
+        window: steward_core::query::StatsWindow,
+    ) -> Result<steward_core::query::TaskStatistics> {
+        read::task_statistics(&self.pool, owner, window).await.map_err(public)
+    }
+
     async fn agent_usage(&self, owner: UserId) -> Result<steward_core::agent::Usage> {
         read::agent_usage(&self.pool, owner).await.map_err(public)
     }

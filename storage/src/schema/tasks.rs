@@ -83,3 +83,22 @@ pub(crate) fn decode<R: ColumnReader + ?Sized>(row: &R) -> Result<Task> {
         version: c.i64("version")?,
     })
 }
+
+/// One (status, priority) group of a statistics read: `status`,
+/// `priority`, `n`, `overdue`, `done_7`, `done_30`.
+pub(crate) fn decode_group<R: ColumnReader + ?Sized>(row: &R) -> Result<steward_core::query::TaskGroup> {
+    let c = Row(row);
+    Ok(steward_core::query::TaskGroup {
+        status: c.parse("status")?,
+        priority: c.parse("priority")?,
+        count: c.u64("n")?,
+        overdue: c.u64("overdue")?,
+        completed_last_7_days: c.u64("done_7")?,
+        completed_last_30_days: c.u64("done_30")?,
+    })
+}
+
+/// A single `n` column (a count).
+pub(crate) fn decode_count<R: ColumnReader + ?Sized>(row: &R) -> Result<u64> {
+    Row(row).u64("n")
+}

@@ -279,6 +279,14 @@ impl Store for SqliteStore {
         read::run(&self.read, owner, id.0).await.map_err(public)
     }
 
+    async fn task_statistics(
+        &self,
+        owner: UserId,
+        window: steward_core::query::StatsWindow,
+    ) -> Result<steward_core::query::TaskStatistics> {
+        read::task_statistics(&self.read, owner, window).await.map_err(public)
+    }
+
     async fn agent_usage(&self, owner: UserId) -> Result<steward_core::agent::Usage> {
         read::agent_usage(&self.read, owner).await.map_err(public)
     }

@@ -9,7 +9,9 @@ use steward_core::agent::run::{AgentRun, Conversation, RunStep};
 use steward_core::approval::Approval;
 use steward_core::consciousness::{CheckQuery, ConsciousnessCheck};
 use steward_core::event::{Event, EventQuery};
-use steward_core::query::{Page, PageRequest, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
+use steward_core::query::{
+    Page, PageRequest, SortOrder, StatsWindow, TaskQuery, TaskSort, TaskStatistics, ThoughtQuery, ThoughtSort,
+};
 use steward_core::search;
 use steward_core::settings::{Profile, Settings};
 use steward_core::store::{ApprovalQuery, SuggestionQuery};
@@ -133,6 +135,29 @@ const RUNS: &str = "SELECT * FROM runs WHERE conversation_id = ? AND user_id = ?
 
 pub(crate) async fn runs(pool: &SqlitePool, owner: UserId, conversation: Uuid) -> Result<Vec<AgentRun>> {
     sql::all(pool, RUNS, &[Arg::Id(conversation), Arg::Id(owner.0)], crate::schema::runs::decode).await
+}
+
+/// Counted per (status, priority) group in one pass over the owner's tasks.
+const TASK_GROUPS: &str = "SELECT status, priority, count(*) AS n, \
+       coalesce(sum(status IN ('pending', 'in_progress', 'waiting_approval') AND due_date < ?2), 0) AS overdue, \
+       coalesce(sum(status = 'done' AND completed_at >= ?3), 0) AS done_7, \
+       coalesce(sum(status = 'done' AND completed_at >= ?4), 0) AS done_30 \
+     FROM tasks WHERE user_id = ?1 GROUP BY status, priority";
+
+/// The owner's agent tasks whose job is still pending past its deadline.
+const LATE_AGENT_JOBS: &str = "SELECT count(*) AS n FROM jobs WHERE owner_id = ? AND kind = 'task.agent' \
+     AND state IN ('available', 'failed_retrying', 'running') AND deadline < ?";
+
+pub(crate) async fn task_statistics(pool: &SqlitePool, owner: UserId, window: StatsWindow) -> Result<TaskStatistics> {
+    let args =
+        [Arg::Id(owner.0), Arg::Date(window.today), Arg::Instant(window.week_ago()), Arg::Instant(window.month_ago())];
+    let mut stats = TaskStatistics::default();
+    for group in sql::all(pool, TASK_GROUPS, &args, crate::schema::tasks::decode_group).await? {
+        stats.add(group);
+    }
+    let late = [Arg::Id(owner.0), Arg::Instant(window.now)];
+    stats.sla_breaches = sql::one(pool, LATE_AGENT_JOBS, &late, crate::schema::tasks::decode_count).await?.unwrap_or(0);
+    Ok(stats)
 }
 
 pub(crate) async fn agent_usage(pool: &SqlitePool, owner: UserId) -> Result<steward_core::agent::Usage> {

@@ -4,11 +4,20 @@
 //! an approval wakes its run on the server's workers (core enqueues the
 //! wake with the decision).
 
+use std::convert::Infallible;
+use std::sync::Arc;
+
 use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::stream;
 use serde::Deserialize;
 use serde_json::json;
 use steward::RunId;
+use steward::core::agent::{RunStep, RunWatcher};
 use steward::core::ids::ConversationId;
+use tokio::sync::mpsc;
 
 use crate::server::auth::Caller;
 use crate::server::envelope::{NoContent, Reply};
@@ -23,13 +32,81 @@ pub(crate) struct ChatBody {
     conversation_id: Option<ConversationId>,
 }
 
+/// `POST /chat`. With `Accept: text/event-stream` the answer is a stream:
+/// `step` events (each step of the run once written, as `GET /runs/{id}`
+/// shows them), `text` events (`{"delta"}`, the model's text as it
+/// arrives), then one `done` (the same object the JSON answer has) or
+/// `error` (`{code, message}`). A mistake in the request is still an
+/// ordinary error answer: the stream opens only once the run is started.
 pub(crate) async fn chat(
     State(s): State<AppState>,
     Caller(p): Caller,
+    headers: HeaderMap,
     Body(b): Body<ChatBody>,
-) -> Result<Reply, ApiError> {
-    // A model that is down is 503; the run stays queued for a worker.
-    Ok(Reply::ok(s.steward.chat(&p, &b.message, b.conversation_id).await?))
+) -> Result<Response, ApiError> {
+    let wants_stream = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("text/event-stream"));
+    if !wants_stream {
+        // A model that is down is 503; the run stays queued for a worker.
+        return Ok(Reply::ok(s.steward.chat(&p, &b.message, b.conversation_id).await?).into_response());
+    }
+    let run = s.steward.start_run(&p, &b.message, b.conversation_id, None, true).await?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let engine = s.steward.engine().watched(Arc::new(ChatStream(tx.clone())));
+    // The run goes on to its end even if the client hangs up.
+    tokio::spawn(async move {
+        let last = match engine.carry_on_chat(&p, run.id).await {
+            Ok(outcome) => Frame::Done(serde_json::to_value(&outcome).unwrap_or_default()),
+            Err(e) => {
+                let e = ApiError::from(e);
+                Frame::Error(json!({ "code": e.code, "message": e.message }))
+            }
+        };
+        let _ = tx.send(last);
+    });
+    let events = stream::unfold(rx, |mut rx| async move {
+        let frame = rx.recv().await?;
+        Some((Ok::<_, Infallible>(frame.event()), rx))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+}
+
+/// What a streamed chat sends, in order.
+#[derive(Debug)]
+enum Frame {
+    Step(serde_json::Value),
+    Text(String),
+    Done(serde_json::Value),
+    Error(serde_json::Value),
+}
+
+impl Frame {
+    fn event(self) -> SseEvent {
+        let (name, data) = match self {
+            Frame::Step(step) => ("step", step.to_string()),
+            Frame::Text(delta) => ("text", json!({ "delta": delta }).to_string()),
+            Frame::Done(outcome) => ("done", outcome.to_string()),
+            Frame::Error(error) => ("error", error.to_string()),
+        };
+        SseEvent::default().event(name).data(data)
+    }
+}
+
+/// Hands a run's news to the response stream (dropped quietly once the
+/// client is gone).
+#[derive(Debug)]
+struct ChatStream(mpsc::UnboundedSender<Frame>);
+
+impl RunWatcher for ChatStream {
+    fn step(&self, step: &RunStep) {
+        let _ = self.0.send(Frame::Step(serde_json::to_value(step).unwrap_or_default()));
+    }
+
+    fn text(&self, delta: &str) {
+        let _ = self.0.send(Frame::Text(delta.to_string()));
+    }
 }
 
 pub(crate) async fn conversations(

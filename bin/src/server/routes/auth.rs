@@ -21,7 +21,7 @@ pub(crate) struct Registration {
 }
 
 pub(crate) async fn register(State(s): State<AppState>, Body(r): Body<Registration>) -> Result<Reply, ApiError> {
-    if !s.registration_open {
+    if !s.runtime.registration_open() {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", "registration is disabled on this server"));
     }
     Ok(Reply::created(s.steward.register(&r.email, r.name.as_deref(), &r.password).await?))

@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
-use steward::PageRequest;
+use steward::{PageRequest, Principal, QueueStats};
 
 use crate::server::auth::Caller;
 use crate::server::envelope::Reply;
@@ -27,13 +27,17 @@ pub(crate) async fn ready(State(s): State<AppState>) -> Result<Reply, ApiError> 
     }
 }
 
+/// The queue's statistics for operators (core decides); others see none.
+pub(super) async fn visible_queue(s: &AppState, p: &Principal) -> Result<Option<QueueStats>, ApiError> {
+    match s.steward.queue_stats(p).await {
+        Ok(stats) => Ok(Some(stats)),
+        Err(steward::Error::Forbidden(_)) => Ok(None),
+        Err(other) => Err(other.into()),
+    }
+}
+
 pub(crate) async fn status(State(s): State<AppState>, Caller(p): Caller) -> Result<Reply, ApiError> {
-    // Queue statistics are for operators (core decides); others see none.
-    let queue = match s.steward.queue_stats(&p).await {
-        Ok(stats) => Some(stats),
-        Err(steward::Error::Forbidden(_)) => None,
-        Err(other) => return Err(other.into()),
-    };
+    let queue = visible_queue(&s, &p).await?;
     let workers =
         s.workers.as_ref().map(|w| json!({ "name": w.name, "concurrency": w.concurrency, "scheduler": w.scheduler }));
     Ok(Reply::ok(json!({

@@ -8,9 +8,12 @@ mod agent;
 mod approvals;
 mod auth;
 mod checks;
+mod config;
 mod events;
 mod health;
 mod keys;
+mod logs;
+mod metrics;
 mod preferences;
 mod queue;
 mod suggestions;
@@ -38,6 +41,8 @@ pub(crate) struct Route {
     /// Takes a JSON body.
     pub(crate) body: bool,
     pub(crate) query: &'static [&'static str],
+    /// Answers plain text, not the envelope.
+    pub(crate) text: bool,
     pub(crate) handler: MethodRouter<AppState>,
 }
 
@@ -50,7 +55,7 @@ fn route(
     handler: MethodRouter<AppState>,
 ) -> Route {
     let body = matches!(method, Method::POST | Method::PUT | Method::PATCH);
-    Route { method, path, success, tag, summary, auth: true, body, query: &[], handler }
+    Route { method, path, success, tag, summary, auth: true, body, query: &[], text: false, handler }
 }
 
 impl Route {
@@ -63,14 +68,27 @@ impl Route {
     fn query(self, query: &'static [&'static str]) -> Route {
         Route { query, ..self }
     }
+    fn text(self) -> Route {
+        Route { text: true, ..self }
+    }
 }
 
-/// The health endpoints, outside `/api/v1` and its rate limit.
+/// The health endpoints and `/metrics`, outside `/api/v1` and its rate limit.
 pub(crate) fn public_routes() -> Vec<Route> {
     use Method as M;
     vec![
         route(M::GET, "/health", 200, "health", "The process answers", get(health::health)).public(),
         route(M::GET, "/ready", 200, "health", "The database answers", get(health::ready)).public(),
+        route(
+            M::GET,
+            "/metrics",
+            200,
+            "health",
+            "Prometheus text exposition (no token; off with --no-metrics)",
+            get(metrics::prometheus),
+        )
+        .public()
+        .text(),
     ]
 }
 
@@ -117,6 +135,14 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "sort_by",
             "sort_order",
         ]),
+        route(
+            M::GET,
+            "/tasks/statistics",
+            200,
+            "tasks",
+            "Counts by status and priority, overdue, completed in 7/30 days, late agent tasks",
+            get(tasks::statistics),
+        ),
         route(M::GET, "/tasks/{id}", 200, "tasks", "One task", get(tasks::show)),
         route(M::PUT, "/tasks/{id}", 200, "tasks", "Update a task (partial; If-Match)", put(tasks::update)),
         route(
@@ -325,6 +351,42 @@ pub(crate) fn api_routes() -> Vec<Route> {
         )
         .query(&["after"]),
         route(M::GET, "/status", 200, "health", "Version, uptime, database, queue, workers", get(health::status)),
+        route(
+            M::GET,
+            "/status/metrics",
+            200,
+            "health",
+            "Request, job and token figures as JSON (the queue's for operators)",
+            get(metrics::json),
+        ),
+        route(M::GET, "/logs", 200, "logs", "The system log, newest first (admins)", get(logs::list))
+            .query(&["level", "since", "limit", "offset"]),
+        route(M::GET, "/logs/{date}", 200, "logs", "The system log of one UTC day (admins)", get(logs::on_date))
+            .query(&["level", "since", "limit", "offset"]),
+        route(
+            M::GET,
+            "/config",
+            200,
+            "config",
+            "The server's configuration, secrets left out (admins)",
+            get(config::show),
+        ),
+        route(
+            M::PUT,
+            "/config",
+            200,
+            "config",
+            "Change rate_limit_per_minute or registration_enabled now (admins; partial)",
+            put(config::update),
+        ),
+        route(
+            M::GET,
+            "/config/security",
+            200,
+            "config",
+            "Auth methods, token lifetime, limits, CORS, registration",
+            get(config::security),
+        ),
         route(M::GET, "/openapi.json", 200, "health", "This document", get(super::openapi::document)).public(),
     ]
 }

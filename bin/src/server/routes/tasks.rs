@@ -43,6 +43,10 @@ pub(crate) async fn quick(
     Ok(Reply::created(Parsed { task: &added.task, parsed: &added.parsed }))
 }
 
+pub(crate) async fn statistics(State(s): State<AppState>, Caller(p): Caller) -> Result<Reply, ApiError> {
+    Ok(Reply::ok(s.steward.task_statistics(&p).await?))
+}
+
 pub(crate) async fn list(State(s): State<AppState>, Caller(p): Caller, params: Params) -> Result<Reply, ApiError> {
     let mut q = params.reader();
     let query = TaskQuery {

@@ -259,14 +259,21 @@ impl Engine {
             let reason = format!("the run reached its limit of {} model turns", self.agent.max_turns);
             return self.fail(actor, run, reason).await;
         }
-        let Some(model) = self.model.clone() else {
+        let Some(model) = self.model_for(run.user_id).await? else {
             return Err(Error::Unavailable("no language model is configured".into()));
         };
         let messages: Vec<Message> = earlier.iter().chain(&progress.messages).cloned().collect();
         let tools = self.agent_tools().into_iter().filter(|t| t.verdict != Verdict::Deny).map(|t| t.spec).collect();
         let system = Some(self.system_prompt(run.user_id).await?);
         let request = ModelRequest { system, messages, tools, ..ModelRequest::new(None, vec![]) };
-        let reply = match model.complete(&request).await {
+        let answer = match &self.watcher {
+            Some(watcher) => {
+                let watcher = watcher.clone();
+                model.stream(&request, &move |text: &str| watcher.text(text)).await
+            }
+            None => model.complete(&request).await,
+        };
+        let reply = match answer {
             Ok(reply) => reply,
             Err(e) if e.is_transient() => return Err(e.into()),
             Err(e @ (ModelError::Unavailable(_) | ModelError::NotConfigured(_))) => return Err(e.into()),

@@ -15,9 +15,9 @@ use super::{Engine, refusal};
 use crate::agent::progress::OpenCall;
 use crate::agent::run::{AgentRun, CallOutcome, StepKind};
 use crate::agent::tools::{self, Builtin, MAX_SPLIT_STEPS, STEP_MINUTES};
-use crate::approval::ApprovalStatus;
+use crate::approval::{Approval, ApprovalStatus};
 use crate::error::{Error, Result};
-use crate::ids::{SuggestionId, TaskId};
+use crate::ids::{ApprovalId, SuggestionId, TaskId};
 use crate::query::{PageRequest, SearchField, TaskQuery};
 use crate::store::Write;
 use crate::suggestion::AcceptOverrides;
@@ -54,7 +54,7 @@ impl Engine {
         match Builtin::from_name(&call.call.name) {
             Some(builtin) => {
                 let capturing = self.capturing();
-                match capturing.engine.run_builtin(actor, builtin, &call.call.arguments).await {
+                match capturing.engine.run_builtin(actor, run, builtin, &call.call.arguments).await {
                     Ok(value) => {
                         let writes = capturing.take();
                         self.result(actor, run, call, CallOutcome::Executed, value.to_string(), writes).await
@@ -88,8 +88,8 @@ impl Engine {
         self.result(actor, &run, call, outcome, content, vec![]).await
     }
 
-    /// Runs one built-in as `p`; its answer for the model.
-    async fn run_builtin(&self, p: &Principal, builtin: Builtin, arguments: &Value) -> Result<Value> {
+    /// Runs one built-in as `p`, for `run`; its answer for the model.
+    async fn run_builtin(&self, p: &Principal, run: &AgentRun, builtin: Builtin, arguments: &Value) -> Result<Value> {
         match builtin {
             Builtin::AddTask => {
                 let a: tools::AddTask = args(arguments)?;
@@ -210,8 +210,34 @@ impl Engine {
                 let page = self.approvals(p, Some(status), PageRequest { limit: 50, offset: 0 }).await?;
                 Ok(json!({ "approvals": page.items, "total": page.total }))
             }
+            Builtin::DecideApproval => {
+                let a: tools::DecideApproval = args(arguments)?;
+                let id = ApprovalId(a.approval_id);
+                may_decide(run, &self.approval(p, id).await?)?;
+                let reason =
+                    a.reason.filter(|r| !r.trim().is_empty()).or(Some(format!("decided in chat (run {})", run.id)));
+                Ok(json!({ "approval": self.decide_approval(p, id, a.decision, reason).await? }))
+            }
         }
     }
+}
+
+/// A run answers an approval for the person only in a conversation (a
+/// run working a task alone speaks for no one), and only one that was
+/// already waiting when the person wrote: never one the run asked for
+/// itself, so no model can approve its own call.
+fn may_decide(run: &AgentRun, approval: &Approval) -> Result<()> {
+    if run.task_id.is_some() {
+        return Err(Error::Forbidden(
+            "a run working a task on its own cannot decide approvals: the person decides them".into(),
+        ));
+    }
+    if approval.run_id == Some(run.id) || approval.created_at > run.created_at {
+        return Err(Error::Forbidden(
+            "this approval was asked for after the person's message: only the person can decide it".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The arguments as the tool's type, or what is wrong with them.

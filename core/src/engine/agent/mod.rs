@@ -154,8 +154,19 @@ impl Engine {
         conversation: Option<ConversationId>,
     ) -> Result<ChatOutcome> {
         let run = self.start_run(p, message, conversation, None, true).await?;
-        self.advance_run(p, p.user_id, run.id).await?;
-        self.chat_outcome(p, run.id).await
+        self.carry_on_chat(p, run.id).await
+    }
+
+    /// The second half of [`Engine::chat`], for a caller that answers
+    /// between the two (a stream that opens once the run is started): moves
+    /// the run on until it answers or waits, then reports. A watched engine
+    /// first tells its watcher of the steps already written.
+    pub async fn carry_on_chat(&self, p: &Principal, run: RunId) -> Result<ChatOutcome> {
+        if let Some(watcher) = &self.watcher {
+            self.store.run_steps(p.user_id, run).await?.iter().for_each(|s| watcher.step(s));
+        }
+        self.advance_run(p, p.user_id, run).await?;
+        self.chat_outcome(p, run).await
     }
 
     /// The run for the `task.agent` job `job`: started on its first
@@ -394,15 +405,16 @@ impl Engine {
         let now = self.now();
         let mut next = run.advanced(kinds.len() as u32, now);
         change(&mut next, now);
-        let mut writes: Vec<Write> = kinds
-            .into_iter()
-            .enumerate()
-            .map(|(i, kind)| Write::Insert(Record::Step(RunStep::new(run, run.steps + i as u32, kind, now))))
-            .collect();
+        let steps: Vec<RunStep> =
+            kinds.into_iter().enumerate().map(|(i, kind)| RunStep::new(run, run.steps + i as u32, kind, now)).collect();
+        let mut writes: Vec<Write> = steps.iter().cloned().map(|s| Write::Insert(Record::Step(s))).collect();
         writes.push(Write::Update { record: Record::Run(next.clone()), expected_version: Some(run.version) });
         writes.push(event(run.user_id, Some(p), EventKind::RunUpdated, Entity::Run, run.id.0, None, Some(&next), now));
         writes.extend(extra);
         self.apply_now(writes).await?;
+        if let Some(watcher) = &self.watcher {
+            steps.iter().for_each(|s| watcher.step(s));
+        }
         Ok(next)
     }
 }

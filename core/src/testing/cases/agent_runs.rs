@@ -586,3 +586,105 @@ pub async fn an_interrupted_external_call_is_asked_about_again_not_repeated(stor
         assert!(gated.agent_tools().iter().any(|t| t.spec.name == "mail.send" && t.verdict == Verdict::NeedsApproval));
     }
 }
+
+pub async fn a_person_decides_in_chat_and_no_run_decides_for_itself(store: Arc<dyn Store>) {
+    use crate::task::Assignee;
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    let doomed = f.engine.create_task(&me, NewTask::titled("Old plan")).await.unwrap();
+    let asking = Arc::new(ScriptedModel::new([
+        Ok(calls_reply(&[("d", "delete_task", json!({"task_id": doomed.id}))])),
+        Ok(text_reply("Deleted.")),
+    ]));
+    let asking_engine = with_model(&f, &asking);
+    let first = asking_engine.start_run(&me, "delete my old plan", None, None, true).await.unwrap();
+    assert_eq!(asking_engine.advance_run(&me, me.user_id, first.id).await.unwrap().status, RunStatus::WaitingApproval);
+    let asked = approvals_of(&asking_engine.run(&me, first.id).await.unwrap().1)[0];
+
+    // The person answers in the same conversation: the next run decides
+    // the approval that was waiting, and the first run carries on.
+    f.advance_ms(10);
+    let deciding = Arc::new(ScriptedModel::new([
+        Ok(calls_reply(&[("y", "decide_approval", json!({"approval_id": asked, "decision": "approved"}))])),
+        Ok(text_reply("Approved.")),
+    ]));
+    let engine = with_model(&f, &deciding);
+    let reply = engine.start_run(&me, "yes, approve it", Some(first.conversation_id), None, true).await.unwrap();
+    assert_eq!(engine.advance_run(&me, me.user_id, reply.id).await.unwrap().status, RunStatus::Completed);
+    let (_, steps) = engine.run(&me, reply.id).await.unwrap();
+    let StepKind::ToolResult { outcome, .. } = &steps[2].kind else { panic!("{:?}", steps[2]) };
+    assert_eq!(*outcome, CallOutcome::Executed);
+    let decided = f.engine.approval(&me, asked).await.unwrap();
+    assert_eq!((decided.status, decided.decided_by), (ApprovalStatus::Approved, Some(me.user_id)));
+    assert!(decided.reason.as_deref().is_some_and(|r| r.contains("chat")), "{:?}", decided.reason);
+    let wake = f.store.jobs(&JobQuery { kind: Some(kinds::AGENT_RUN.into()), ..JobQuery::default() }).await.unwrap();
+    assert!(wake.items.iter().any(|j| j.unique_key.as_deref() == Some(&format!("agent.run:{}", first.id))));
+    let resumed = asking_engine.advance_run(&Principal::system(), me.user_id, first.id).await.unwrap();
+    assert_eq!(resumed.status, RunStatus::Completed);
+    assert_eq!(f.engine.task(&me, doomed.id).await.unwrap_err(), Error::not_found(Entity::Task));
+
+    // A run working a task on its own speaks for no one.
+    let waiting = f.engine.request_approval(&me, super::approvals::request(60, &f)).await.unwrap();
+    f.advance_ms(10);
+    let task = NewTask { assignee: Some(Assignee::Agent), ..NewTask::titled("Tidy up") };
+    let task = f.engine.create_task(&me, task).await.unwrap();
+    let sneaky = Arc::new(ScriptedModel::new([
+        Ok(calls_reply(&[("s", "decide_approval", json!({"approval_id": waiting.id, "decision": "approved"}))])),
+        Ok(text_reply("Could not.")),
+    ]));
+    let engine = with_model(&f, &sneaky);
+    let jobs = f.store.jobs(&JobQuery { kind: Some(kinds::TASK_AGENT.into()), ..JobQuery::default() }).await.unwrap();
+    let job = jobs.items.iter().find(|j| j.payload["task_id"] == json!(task.id)).unwrap().id;
+    let system = Principal::system();
+    let run = engine.run_for_task_job(&system, me.user_id, task.id, job).await.unwrap();
+    engine.advance_run(&system, me.user_id, run.id).await.unwrap();
+    let (_, steps) = engine.run(&me, run.id).await.unwrap();
+    let StepKind::ToolResult { outcome, .. } = &steps[2].kind else { panic!("{:?}", steps[2]) };
+    assert_eq!(*outcome, CallOutcome::Failed);
+    assert!(results_shown(&sneaky.requests()[1])[0].2.contains("the person decides"));
+    assert_eq!(f.engine.approval(&me, waiting.id).await.unwrap().status, ApprovalStatus::Pending);
+
+    // Nor does a chat run decide what was asked after the person wrote.
+    let late_run = engine.start_run(&me, "approve whatever comes", None, None, true).await.unwrap();
+    f.advance_ms(10);
+    let later = f.engine.request_approval(&me, super::approvals::request(60, &f)).await.unwrap();
+    let eager = Arc::new(ScriptedModel::new([
+        Ok(calls_reply(&[("e", "decide_approval", json!({"approval_id": later.id, "decision": "approved"}))])),
+        Ok(text_reply("Could not.")),
+    ]));
+    let engine = with_model(&f, &eager);
+    engine.advance_run(&me, me.user_id, late_run.id).await.unwrap();
+    assert!(results_shown(&eager.requests()[1])[0].2.contains("only the person can decide it"));
+    assert_eq!(f.engine.approval(&me, later.id).await.unwrap().status, ApprovalStatus::Pending);
+}
+
+pub async fn a_watched_chat_sees_each_step_once_and_the_text_as_it_comes(store: Arc<dyn Store>) {
+    #[derive(Debug, Default)]
+    struct Seen {
+        steps: std::sync::Mutex<Vec<(u32, &'static str)>>,
+        text: std::sync::Mutex<String>,
+    }
+    impl crate::agent::RunWatcher for Seen {
+        fn step(&self, step: &RunStep) {
+            self.steps.lock().unwrap().push((step.seq, step.kind.name()));
+        }
+        fn text(&self, delta: &str) {
+            self.text.lock().unwrap().push_str(delta);
+        }
+    }
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    let model = Arc::new(ScriptedModel::new([
+        Ok(calls_reply(&[("a", "add_task", json!({"title": "Buy milk"}))])),
+        Ok(text_reply("Added it.")),
+    ]));
+    let seen = Arc::new(Seen::default());
+    let engine = with_model(&f, &model).watched(seen.clone());
+    let outcome = engine.chat(&me, "add buy milk", None).await.unwrap();
+    assert_eq!(outcome.response.as_deref(), Some("Added it."));
+    let steps = seen.steps.lock().unwrap().clone();
+    assert_eq!(steps, [(0, "user_message"), (1, "model_turn"), (2, "tool_result"), (3, "model_turn")]);
+    let (_, stored) = engine.run(&me, outcome.run_id).await.unwrap();
+    assert_eq!(stored.len(), steps.len(), "what was seen is what was written");
+    assert_eq!(*seen.text.lock().unwrap(), "Added it.");
+}

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::consciousness::CheckStatus;
 use crate::engine::CONSCIOUSNESS_JOB;
 use crate::error::{Entity, Error};
-use crate::job::JobQuery;
+use crate::job::{Job, JobQuery, NewJob};
 use crate::settings::SettingsPatch;
 use crate::store::Store;
 use crate::testing::Fixture;
@@ -38,7 +38,7 @@ pub async fn consciousness_checks_round_trip_and_complete_once(store: Arc<dyn St
 
     f.advance_ms(1500);
     let system = Principal::system();
-    let done = f.engine.run_consciousness_job(&system, &jobs[0].payload).await.unwrap().unwrap();
+    let done = f.engine.run_consciousness_job(&system, &jobs[0]).await.unwrap().unwrap();
     assert_eq!(
         (done.id, done.status, done.thoughts_analyzed, done.version),
         (requested.id, CheckStatus::Completed, 4, 2)
@@ -56,7 +56,7 @@ pub async fn consciousness_checks_round_trip_and_complete_once(store: Arc<dyn St
     assert_eq!(f.engine.latest_consciousness_check(&me).await.unwrap(), Some(done.clone()));
 
     // Redelivered: nothing changes.
-    let again = f.engine.run_consciousness_job(&system, &jobs[0].payload).await.unwrap().unwrap();
+    let again = f.engine.run_consciousness_job(&system, &jobs[0]).await.unwrap().unwrap();
     assert_eq!(again, done);
 
     // Scoped to the owner; a bad payload is invalid, not retried.
@@ -66,36 +66,59 @@ pub async fn consciousness_checks_round_trip_and_complete_once(store: Arc<dyn St
         Error::not_found(Entity::ConsciousnessCheck)
     );
     assert!(f.engine.consciousness_check_history(&bob, 0).await.unwrap().is_empty());
-    assert!(matches!(f.engine.run_consciousness_job(&system, &json!({"nope": 1})).await, Err(Error::Invalid(_))));
-    assert!(matches!(f.engine.run_consciousness_job(&bob, &jobs[0].payload).await, Err(Error::Forbidden(_))));
+    let garbled = Job { payload: json!({"nope": 1}), ..jobs[0].clone() };
+    assert!(matches!(f.engine.run_consciousness_job(&system, &garbled).await, Err(Error::Invalid(_))));
+    assert!(matches!(f.engine.run_consciousness_job(&bob, &jobs[0]).await, Err(Error::Forbidden(_))));
 }
 
 pub async fn scheduled_checks_record_a_new_check_newest_first(store: Arc<dyn Store>) {
     let f = Fixture::new(store);
     let me = f.user("ann@example.com").await;
     let system = Principal::system();
-    let scheduled = json!({ "user_id": me.user_id });
-    let empty = f.engine.run_consciousness_job(&system, &scheduled).await.unwrap().unwrap();
+    let scheduled = || {
+        let job = NewJob::new(CONSCIOUSNESS_JOB, json!({ "user_id": me.user_id })).owner(me.user_id);
+        f.engine.job_from(job, f.engine.now()).unwrap()
+    };
+    let first_job = scheduled();
+    let empty = f.engine.run_consciousness_job(&system, &first_job).await.unwrap().unwrap();
     assert_eq!((empty.status, empty.thoughts_analyzed), (CheckStatus::Completed, 0));
+    // The same job delivered again (a lapsed lease) records nothing new.
+    let redelivered = f.engine.run_consciousness_job(&system, &first_job).await.unwrap().unwrap();
+    assert_eq!(redelivered, empty);
+    // Two workers holding the same job at once (a lease that lapsed while
+    // the first still ran) record one check between them.
+    let racing = scheduled();
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let (engine, job) = (f.engine.clone(), racing.clone());
+            tokio::spawn(async move { engine.run_consciousness_job(&Principal::system(), &job).await })
+        })
+        .collect();
+    let mut raced = Vec::new();
+    for run in runs {
+        raced.push(run.await.unwrap().unwrap().unwrap().id);
+    }
+    raced.dedup();
+    assert_eq!(raced.len(), 1, "one check for one job: {raced:?}");
     let pending = f.engine.request_consciousness_check(&me).await.unwrap();
     f.engine.capture_thought(&me, NewThought::new("so grateful for the sunny walk today")).await.unwrap();
-    let second = f.engine.run_consciousness_job(&system, &scheduled).await.unwrap().unwrap();
+    let second = f.engine.run_consciousness_job(&system, &scheduled()).await.unwrap().unwrap();
     assert_eq!(second.thoughts_analyzed, 1);
     assert!(second.positives.iter().any(|p| p.contains("upbeat")), "{:?}", second.positives);
 
-    // Same instant for all three: newest first is latest inserted first.
+    // Same instant for all four: newest first is latest inserted first.
     let history = f.engine.consciousness_check_history(&me, 0).await.unwrap();
     let ids: Vec<_> = history.iter().map(|c| c.id).collect();
-    assert_eq!(ids, vec![second.id, pending.id, empty.id]);
+    assert_eq!(ids, vec![second.id, pending.id, raced[0], empty.id]);
     assert_eq!(f.engine.consciousness_check_history(&me, 1).await.unwrap().len(), 1);
     assert_eq!(f.engine.latest_consciousness_check(&me).await.unwrap().map(|c| c.id), Some(second.id));
 
     // Checks turned off: a scheduled job does nothing; a requested one still runs.
     let off = SettingsPatch { consciousness_check_enabled: Some(false), ..Default::default() };
     f.engine.update_settings(&me, off, None).await.unwrap();
-    assert_eq!(f.engine.run_consciousness_job(&system, &scheduled).await.unwrap(), None);
-    let requested = json!({ "user_id": me.user_id, "check_id": pending.id });
+    assert_eq!(f.engine.run_consciousness_job(&system, &scheduled()).await.unwrap(), None);
+    let requested = Job { payload: json!({ "user_id": me.user_id, "check_id": pending.id }), ..scheduled() };
     let ran = f.engine.run_consciousness_job(&system, &requested).await.unwrap().unwrap();
     assert_eq!((ran.id, ran.status), (pending.id, CheckStatus::Completed));
-    assert_eq!(f.engine.consciousness_check_history(&me, 0).await.unwrap().len(), 3);
+    assert_eq!(f.engine.consciousness_check_history(&me, 0).await.unwrap().len(), 4);
 }

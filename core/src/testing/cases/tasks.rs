@@ -407,3 +407,54 @@ pub async fn export_pages_cover_every_record_once(store: Arc<dyn Store>) {
     assert!(thoughts.windows(2).all(|w| w[0].id < w[1].id));
     assert!(store.thoughts_after(me.user_id, Some(thoughts[6].id), 100).await.unwrap().is_empty());
 }
+
+pub async fn task_statistics_count_every_group(store: Arc<dyn Store>) {
+    let f = Fixture::new(store);
+    let me = f.user("ann@example.com").await;
+    let bob = f.user("bob@example.com").await;
+    let task = |title: &str, priority: Priority, due: Option<NaiveDate>| NewTask {
+        priority: Some(priority),
+        due_date: due,
+        ..NewTask::titled(title)
+    };
+    let e = &f.engine;
+    e.create_task(&me, task("a", Priority::High, Some(d(2026, 2, 20)))).await.unwrap();
+    let b = e.create_task(&me, task("b", Priority::Critical, Some(d(2026, 2, 21)))).await.unwrap();
+    e.set_task_status(&me, b.id, TaskStatus::InProgress, None).await.unwrap();
+    e.create_task(&me, task("c", Priority::Low, Some(d(2026, 3, 1)))).await.unwrap();
+    e.create_task(&me, task("d", Priority::Medium, None)).await.unwrap();
+    let done_early = e.create_task(&me, task("e", Priority::Medium, Some(d(2026, 2, 1)))).await.unwrap();
+    e.complete_task(&me, done_early.id).await.unwrap();
+    let cancelled = e.create_task(&me, task("f", Priority::Medium, Some(d(2026, 2, 1)))).await.unwrap();
+    e.set_task_status(&me, cancelled.id, TaskStatus::Cancelled, None).await.unwrap();
+    let agent = NewTask { assignee: Some(Assignee::Agent), ..task("h", Priority::Medium, None) };
+    e.create_task(&me, agent).await.unwrap();
+    e.create_task(&bob, task("bob's", Priority::Critical, Some(d(2026, 1, 1)))).await.unwrap();
+
+    let fresh = e.task_statistics(&me).await.unwrap();
+    assert_eq!(fresh.total, 7);
+    assert_eq!(fresh.overdue, 1, "only a is due before 2026-02-21; done and cancelled tasks are never overdue");
+    assert_eq!((fresh.completed_last_7_days, fresh.completed_last_30_days), (1, 1));
+    assert_eq!(fresh.sla_breaches, 0, "the agent task's job is within its deadline");
+
+    // Ten days on: c is overdue too, e's completion has left the 7-day
+    // window, and the agent task's job, never claimed, is late.
+    f.clock.advance(chrono::Duration::days(10));
+    let g = e.create_task(&me, task("g", Priority::High, None)).await.unwrap();
+    e.complete_task(&me, g.id).await.unwrap();
+    let later = e.task_statistics(&me).await.unwrap();
+    let by_status = &later.by_status;
+    assert_eq!(later.total, 8);
+    assert_eq!(
+        (by_status.pending, by_status.in_progress, by_status.waiting_approval, by_status.done, by_status.cancelled),
+        (4, 1, 0, 2, 1)
+    );
+    let by_priority = &later.by_priority;
+    assert_eq!((by_priority.critical, by_priority.high, by_priority.medium, by_priority.low), (1, 2, 4, 1));
+    assert_eq!(later.overdue, 3, "a, b and c (b is in progress, still open)");
+    assert_eq!((later.completed_last_7_days, later.completed_last_30_days), (1, 2));
+    assert_eq!(later.sla_breaches, 1);
+
+    let theirs = e.task_statistics(&bob).await.unwrap();
+    assert_eq!((theirs.total, theirs.overdue, theirs.by_priority.critical), (1, 1, 1), "bob sees only his own");
+}

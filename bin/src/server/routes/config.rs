@@ -1,0 +1,48 @@
+//! `/config`: the server's configuration for admins, the runtime-adjustable
+//! part changed by `PUT` (see `server/config.rs`), and `/config/security`,
+//! the security-relevant part for any authenticated caller (what a client
+//! must know to behave: how to authenticate, token lifetime, limits, CORS).
+
+use axum::extract::State;
+use serde_json::{Map, Value, json};
+use steward::core::access::Access;
+
+use crate::server::auth::Caller;
+use crate::server::config::{self, ConfigChange};
+use crate::server::envelope::Reply;
+use crate::server::error::ApiError;
+use crate::server::extract::Body;
+use crate::server::state::AppState;
+
+pub(crate) async fn show(State(s): State<AppState>, Caller(p): Caller) -> Result<Reply, ApiError> {
+    p.require(Access::Administer)?;
+    Ok(Reply::ok(view(&s)))
+}
+
+pub(crate) async fn update(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Body(body): Body<Map<String, Value>>,
+) -> Result<Reply, ApiError> {
+    p.require(Access::Administer)?;
+    let change = ConfigChange::parse(&body).map_err(ApiError::invalid)?;
+    s.runtime.apply(&change);
+    tracing::info!(
+        by = %p.user_id,
+        rate_limit_per_minute = change.rate_limit_per_minute,
+        registration_enabled = change.registration_enabled,
+        "runtime configuration changed"
+    );
+    Ok(Reply::ok(view(&s)))
+}
+
+pub(crate) async fn security(State(s): State<AppState>, Caller(_): Caller) -> Reply {
+    Reply::ok(config::security(&s.config, &s.runtime))
+}
+
+fn view(s: &AppState) -> Value {
+    let workers =
+        s.workers.as_ref().map(|w| json!({ "name": w.name, "concurrency": w.concurrency, "scheduler": w.scheduler }));
+    let scheduler = s.workers.as_ref().is_some_and(|w| w.scheduler);
+    config::full(&s.config, &s.runtime, workers, s.steward.agent_config(), scheduler)
+}
