@@ -130,6 +130,13 @@ impl Steward {
         self
     }
 
+    /// The same Steward choosing each person's model with `models` (see
+    /// [`models_from_env`]).
+    pub fn with_models(mut self, models: Arc<dyn ModelChoice>) -> Steward {
+        self.engine = self.engine.with_models(models);
+        self
+    }
+
     /// Every handler Steward ships for its own job kinds: the scheduler's
     /// sweeps and the agent's runs and tasks.
     pub fn handlers(&self) -> worker::Handlers {

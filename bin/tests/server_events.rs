@@ -78,3 +78,43 @@ async fn live_events_resume_without_gaps(db: Database) {
 }
 
 on_every_store!(live_events_resume_without_gaps);
+
+/// Two `steward serve` processes on one PostgreSQL database: a token made
+/// by one is good at the other (the generated signing secret lives in the
+/// database), what one writes the other reads, a job enqueued through the
+/// one without workers is worked by the other's, and a subscriber of one
+/// sees the events of changes made through the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
+async fn two_servers_on_one_postgres_share_tokens_data_jobs_and_live_events() {
+    let db = Database::postgres();
+    let front = Server::start(&db, &["--no-worker"]);
+    let back = Server::start(&db, &[]);
+    let ann_front = front.api().user("ann@example.com").await;
+    let ann_back = back.api().with_token(ann_front.token.as_deref().unwrap());
+    assert_eq!(ann_back.get("/api/v1/auth/me").await.expect(200).data()["email"], "ann@example.com");
+
+    let live = ann_back.send_raw(ann_back.request(reqwest::Method::GET, "/api/v1/events")).await;
+    assert_eq!(live.status(), 200);
+    let made = ann_front.post("/api/v1/tasks", json!({"title": "written at the front"})).await.expect(201);
+    let task = made.data()["id"].as_str().unwrap().to_string();
+    let seen = read_events(live, 1).await;
+    assert_eq!((seen[0].1.as_str(), seen[0].2["entity_id"].as_str()), ("task.created", Some(task.as_str())));
+    let read = ann_back.get(&format!("/api/v1/tasks/{task}")).await.expect(200);
+    assert_eq!(read.data()["title"], "written at the front");
+
+    // The front has no workers: the back's analyse the thought.
+    let thought = ann_front.post("/api/v1/thoughts", json!({"content": "call the dentist tomorrow"})).await.expect(201);
+    let thought = thought.data()["id"].as_str().unwrap().to_string();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let shown = ann_front.get(&format!("/api/v1/thoughts/{thought}")).await.expect(200);
+        if !shown.data()["analyzed_at"].is_null() {
+            assert_eq!(shown.data()["is_actionable"], true, "{}", shown.raw);
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no worker analysed the thought: {}", shown.raw);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop((front, back));
+}

@@ -42,8 +42,8 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
     let bound = listener.local_addr().map_err(|error| Failure::Io { doing: "read the bound address", error })?;
     let metrics = if args.no_metrics { None } else { telemetry::recorder() };
     // Model tokens are counted for /metrics, whoever asks the model here.
-    let steward = match (metrics, steward.engine().model().cloned()) {
-        (Some(_), Some(model)) => steward.with_model(Arc::new(telemetry::Metered(model))),
+    let steward = match (metrics, steward.engine().models()) {
+        (Some(_), Some(models)) => steward.with_models(Arc::new(telemetry::MeteredChoice(models))),
         _ => steward,
     };
     if let Some(handle) = metrics {

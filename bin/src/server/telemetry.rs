@@ -22,7 +22,7 @@ use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use serde_json::{Map, Value, json};
 use steward::QueueStats;
-use steward::core::agent::{LanguageModel, ModelError, ModelReply, ModelRequest, TextSink};
+use steward::core::agent::{Backend, LanguageModel, ModelChoice, ModelError, ModelReply, ModelRequest, TextSink};
 
 use super::routes;
 
@@ -197,6 +197,20 @@ impl LanguageModel for Metered {
         let reply = self.0.stream(request, on_text).await?;
         Metered::count(&reply);
         Ok(reply)
+    }
+}
+
+/// Every model a person's settings choose, counted as [`Metered`].
+#[derive(Debug)]
+pub(crate) struct MeteredChoice(pub(crate) Arc<dyn ModelChoice>);
+
+impl ModelChoice for MeteredChoice {
+    fn model_for(&self, primary: Option<Backend>, secondary: Option<Backend>) -> Arc<dyn LanguageModel> {
+        Arc::new(Metered(self.0.model_for(primary, secondary)))
+    }
+
+    fn offered(&self) -> Vec<Backend> {
+        self.0.offered()
     }
 }
 

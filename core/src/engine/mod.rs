@@ -130,6 +130,11 @@ impl Engine {
         engine
     }
 
+    /// Which model answers whom, if any is configured.
+    pub fn models(&self) -> Option<Arc<dyn ModelChoice>> {
+        self.models.clone()
+    }
+
     /// The model for someone with no preference.
     pub fn model(&self) -> Option<Arc<dyn LanguageModel>> {
         self.models.as_ref().map(|m| m.model_for(None, None))
