@@ -1,5 +1,5 @@
 //! The handlers for the job kinds Steward itself enqueues: scheduler ticks,
-//! thought analysis and consciousness checks (the agent's own are in
+//! thought analysis, consciousness checks and webhook deliveries (the agent's own are in
 //! [`crate::agent`]; [`crate::Steward::handlers`] has them all). Each extracts the job, calls
 //! one engine operation as `Principal::system()` and maps the result; the
 //! rules are the engine's. `steward worker` runs exactly this set.
@@ -16,6 +16,7 @@ use crate::worker::{Handlers, JobError};
 pub fn builtin_handlers(engine: Engine) -> Handlers {
     let analyze = engine.clone();
     let check = engine.clone();
+    let deliver = engine.clone();
     scheduler::handlers(engine)
         .on(kinds::THOUGHT_ANALYZE, move |job: Job| {
             let engine = analyze.clone();
@@ -45,10 +46,11 @@ pub fn builtin_handlers(engine: Engine) -> Handlers {
                 Ok(())
             }
         })
+        .merge(crate::webhooks::handlers(deliver))
 }
 
 /// Input no retry can fix is fatal; anything else may pass.
-fn failure(e: Error) -> JobError {
+pub(crate) fn failure(e: Error) -> JobError {
     match e {
         Error::Invalid(_) | Error::Forbidden(_) => JobError::fatal(e.to_string()),
         other => JobError::retry(other.to_string()),

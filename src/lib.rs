@@ -21,6 +21,7 @@ pub mod jobs;
 mod passwords;
 pub mod scheduler;
 mod system;
+pub mod webhooks;
 pub mod worker;
 
 use std::ops::Deref;
@@ -32,12 +33,12 @@ pub use passwords::{MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use steward_core as core;
 pub use steward_core::{
     AcceptOverrides, Access, AnalysisOutcome, ApiKey, Approval, ApprovalStatus, Assignee, CheckId, CheckStatus,
-    Completion, Conflict, ConsciousnessCheck, Decision, Engine, Entity, Error, Event, EventKind, EventQuery,
+    Completion, Conflict, ConsciousnessCheck, Decision, Delivery, Engine, Entity, Error, Event, EventKind, EventQuery,
     ExportCursor, FieldError, ImportReport, Job, JobId, JobState, NewApproval, NewJob, NewSuggestion, NewTask,
-    NewThought, NewUser, Outcome, Page, PageRequest, Portable, Principal, Priority, Profile, ProfilePatch, Project,
-    QueueConfig, QueueStats, QuickAdd, Result, Role, RunId, Scored, SearchField, Settings, SettingsPatch, SortOrder,
-    Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery, TaskSort, TaskStatus, Thought, ThoughtId,
-    ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId, quickadd,
+    NewThought, NewUser, NewWebhook, Outcome, Page, PageRequest, Portable, Principal, Priority, Profile, ProfilePatch,
+    Project, QueueConfig, QueueStats, QuickAdd, Result, Role, RunId, Scored, SearchField, Settings, SettingsPatch,
+    SortOrder, Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery, TaskSort, TaskStatus, Thought,
+    ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId, Webhook, WebhookId, quickadd,
 };
 pub use system::{SystemClock, UuidV7};
 

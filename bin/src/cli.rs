@@ -21,12 +21,14 @@ mod checks;
 mod serve;
 mod tasks;
 mod thoughts;
+mod webhooks;
 
 pub(crate) use agent::{ApprovalCommand, ChatArgs, ConversationCommand, DecideArgs, RunCommand};
 pub(crate) use checks::CheckCommand;
 pub(crate) use serve::ServeArgs;
 pub(crate) use tasks::{TaskAddArgs, TaskCommand, TaskEditArgs, TaskListArgs};
 pub(crate) use thoughts::{SuggestionCommand, ThoughtCommand};
+pub(crate) use webhooks::WebhookCommand;
 
 /// How options are found, for `--help`.
 const CONFIG_HELP: &str = "Every option is read from its flag, else its environment variable, else the TOML \
@@ -95,6 +97,9 @@ pub(crate) enum Command {
     /// Consciousness checks: a review of your recent thoughts.
     #[command(subcommand)]
     Check(CheckCommand),
+    /// Webhooks: your events POSTed, signed, to a URL of yours.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Your settings (timezone, consciousness checks, …): show or set one.
     #[command(subcommand)]
     Settings(SettingsCommand),

@@ -21,6 +21,7 @@ mod tasks;
 mod thoughts;
 mod transfer;
 mod users;
+mod webhooks;
 mod when;
 
 use std::process::ExitCode;
@@ -109,6 +110,10 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Check(command) => {
             let (steward, p) = database::session(&global).await?;
             checks::run(command, &steward, &p, out).await
+        }
+        Command::Webhook(command) => {
+            let (steward, p) = database::session(&global).await?;
+            webhooks::run(command, &steward, &p, out).await
         }
         Command::Settings(command) => {
             let (steward, p) = database::session(&global).await?;

@@ -28,11 +28,12 @@ pub enum Entity {
     Conversation,
     Step,
     ConsciousnessCheck,
+    Webhook,
 }
 
 impl Entity {
     /// Every entity, in declaration order.
-    pub const ALL: [Entity; 14] = [
+    pub const ALL: [Entity; 15] = [
         Entity::User,
         Entity::ApiKey,
         Entity::Task,
@@ -47,6 +48,7 @@ impl Entity {
         Entity::Conversation,
         Entity::Step,
         Entity::ConsciousnessCheck,
+        Entity::Webhook,
     ];
 
     /// The stable snake_case name (`task`, `api_key`, …).
@@ -66,6 +68,7 @@ impl Entity {
             Entity::Conversation => "conversation",
             Entity::Step => "step",
             Entity::ConsciousnessCheck => "consciousness_check",
+            Entity::Webhook => "webhook",
         }
     }
 }

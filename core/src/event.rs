@@ -67,6 +67,8 @@ event_kinds! {
     ConversationDeleted = "conversation.deleted": "A conversation and its runs were deleted.",
     ConsciousnessCheckRequested = "consciousness_check.requested": "A consciousness check was asked for (it runs on the queue).",
     ConsciousnessCheckCompleted = "consciousness_check.completed": "A consciousness check finished; carries its findings.",
+    WebhookCreated = "webhook.created": "A webhook was created (its secret is never in the event).",
+    WebhookDeleted = "webhook.deleted": "A webhook was deleted.",
 }
 
 impl std::fmt::Display for EventKind {

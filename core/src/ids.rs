@@ -67,6 +67,8 @@ id_type!(/// One persisted step of an agent run.
     StepId);
 id_type!(/// A consciousness check.
     CheckId);
+id_type!(/// A webhook.
+    WebhookId);
 
 /// Produces fresh ids.
 ///

@@ -35,6 +35,7 @@ pub mod task;
 pub mod thought;
 pub mod user;
 mod validate;
+pub mod webhook;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -48,6 +49,7 @@ pub use error::{Conflict, Entity, Error, FieldError, Result};
 pub use event::{Event, EventKind, EventQuery};
 pub use ids::{
     ApiKeyId, ApprovalId, CheckId, IdGenerator, JobId, RunId, SequentialIds, SuggestionId, TaskId, ThoughtId, UserId,
+    WebhookId,
 };
 pub use job::{Job, JobState, NewJob, Outcome, QueueConfig, QueueStats};
 pub use memory::MemoryStore;
@@ -58,3 +60,4 @@ pub use suggestion::{AcceptOverrides, NewSuggestion, Suggestion, SuggestionStatu
 pub use task::{Assignee, NewTask, Priority, Task, TaskPatch, TaskStatus};
 pub use thought::{NewThought, Thought, ThoughtAnalysis, ThoughtPatch, ThoughtStatus, ThoughtType};
 pub use user::{ApiKey, NewUser, Principal, Role, User};
+pub use webhook::{Delivery, NewWebhook, Webhook};

@@ -22,7 +22,7 @@ use crate::consciousness::{CheckQuery, ConsciousnessCheck};
 use crate::error::{Entity, Result};
 use crate::event::{Event, EventQuery, NewEvent};
 use crate::ids::{
-    ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId,
+    ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId, WebhookId,
 };
 use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use crate::query::{Page, PageRequest, Scored, StatsWindow, TaskQuery, TaskStatistics, ThoughtQuery, ThoughtSearch};
@@ -31,6 +31,7 @@ use crate::suggestion::Suggestion;
 use crate::task::Task;
 use crate::thought::Thought;
 use crate::user::{ApiKey, User};
+use crate::webhook::Webhook;
 
 /// Any record a store keeps. The owner is `user_id` (a user owns itself;
 /// settings and profile are keyed by their owner).
@@ -49,6 +50,7 @@ pub enum Record {
     /// Insert-only: a step is never updated.
     Step(RunStep),
     ConsciousnessCheck(ConsciousnessCheck),
+    Webhook(Webhook),
 }
 
 impl Record {
@@ -66,6 +68,7 @@ impl Record {
             Record::Run(_) => Entity::Run,
             Record::Step(_) => Entity::Step,
             Record::ConsciousnessCheck(_) => Entity::ConsciousnessCheck,
+            Record::Webhook(_) => Entity::Webhook,
         }
     }
 
@@ -83,6 +86,7 @@ impl Record {
             Record::Run(r) => r.user_id,
             Record::Step(r) => r.user_id,
             Record::ConsciousnessCheck(r) => r.user_id,
+            Record::Webhook(r) => r.user_id,
         }
     }
 
@@ -100,6 +104,7 @@ impl Record {
             Record::Run(r) => r.id.0,
             Record::Step(r) => r.id.0,
             Record::ConsciousnessCheck(r) => r.id.0,
+            Record::Webhook(r) => r.id.0,
         }
     }
 
@@ -129,7 +134,8 @@ impl Record {
             | Record::Settings(_)
             | Record::Profile(_)
             | Record::Conversation(_)
-            | Record::ConsciousnessCheck(_) => [None, None],
+            | Record::ConsciousnessCheck(_)
+            | Record::Webhook(_) => [None, None],
         };
         refs.into_iter().flatten()
     }
@@ -147,6 +153,7 @@ impl Record {
             Record::Conversation(r) => Some(r.version),
             Record::Run(r) => Some(r.version),
             Record::ConsciousnessCheck(r) => Some(r.version),
+            Record::Webhook(r) => Some(r.version),
         }
     }
 }
@@ -317,6 +324,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn consciousness_check(&self, owner: UserId, id: CheckId) -> Result<Option<ConsciousnessCheck>>;
     /// The owner's checks, newest first (ties: latest inserted first).
     async fn consciousness_checks(&self, owner: UserId, query: &CheckQuery) -> Result<Vec<ConsciousnessCheck>>;
+
+    async fn webhook(&self, owner: UserId, id: WebhookId) -> Result<Option<Webhook>>;
+    /// All the owner's webhooks, oldest first (ties: insertion order). A
+    /// user has at most `webhook::WEBHOOKS_MAX`, so this is not paged.
+    async fn webhooks(&self, owner: UserId) -> Result<Vec<Webhook>>;
 
     /// The owner's events in `seq` order.
     async fn events(&self, owner: UserId, query: &EventQuery) -> Result<Vec<Event>>;

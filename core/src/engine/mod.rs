@@ -19,6 +19,7 @@ mod tasks;
 mod thoughts;
 mod transfer;
 mod users;
+mod webhooks;
 
 use std::sync::{Arc, Mutex};
 
@@ -33,6 +34,7 @@ pub use jobs::Finished;
 pub use schedule::{CONSCIOUSNESS_JOB, REMINDER_WINDOW};
 pub use tasks::{Completion, QuickAdd};
 pub use transfer::{ExportCursor, ImportReport, Portable};
+pub use webhooks::WEBHOOK_CACHE_TTL;
 
 use crate::agent::{AgentConfig, Backend, ExternalTools, LanguageModel, ModelChoice, OneModel, RunWatcher};
 use crate::clock::{Clock, to_micros};
@@ -65,6 +67,8 @@ pub struct Engine {
     models: Option<Arc<dyn ModelChoice>>,
     /// Tools from outside Steward, after the built-ins.
     external: Vec<Arc<dyn ExternalTools>>,
+    /// Which webhooks each user has (see `webhooks`), shared by clones.
+    webhook_cache: Arc<webhooks::WebhookCache>,
 }
 
 impl Engine {
@@ -79,6 +83,7 @@ impl Engine {
             models: None,
             watcher: None,
             external: Vec::new(),
+            webhook_cache: Arc::default(),
         }
     }
 
@@ -161,8 +166,15 @@ impl Engine {
                 captured.lock().unwrap_or_else(|p| p.into_inner()).extend(writes);
                 Ok(())
             }
-            None => self.store.apply(writes).await,
+            None => self.apply_now(writes).await,
         }
+    }
+
+    /// Applies one write set with the webhook deliveries of its events
+    /// (added here, where a set is applied, and never to a captured set,
+    /// so no event is delivered twice).
+    async fn apply_now(&self, writes: Vec<Write>) -> Result<()> {
+        self.store.apply(self.with_deliveries(writes).await?).await
     }
 
     /// The same engine (clock, ids, configuration, model) over another

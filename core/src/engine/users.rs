@@ -141,8 +141,7 @@ impl Engine {
         let key = ApiKey { revoked_at: Some(now), ..before.clone() };
         let revoked =
             event(p.user_id, Some(p), EventKind::ApiKeyRevoked, Entity::ApiKey, id.0, Some(&before), Some(&key), now);
-        self.store
-            .apply(vec![Write::Update { record: Record::ApiKey(key.clone()), expected_version: None }, revoked])
+        self.commit(vec![Write::Update { record: Record::ApiKey(key.clone()), expected_version: None }, revoked])
             .await?;
         Ok(key)
     }

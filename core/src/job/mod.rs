@@ -61,6 +61,9 @@ pub mod kinds {
     /// (low class) with the capture, in the same write set, when the owner's
     /// settings want analysis.
     pub const THOUGHT_ANALYZE: &str = "thought.analyze";
+    /// Sending one event to one webhook: `{"webhook_id", "user_id",
+    /// "event"}`; enqueued (high class) in the same write set as the event.
+    pub const WEBHOOK_DELIVER: &str = "webhook.deliver";
 }
 
 /// The largest payload a job may carry, serialised.

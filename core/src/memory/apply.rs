@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::state::{State, Table};
 use crate::error::{Conflict, Entity, Error, Result};
-use crate::ids::{ApiKeyId, ConversationId, RunId, TaskId, ThoughtId, UserId};
+use crate::ids::{ApiKeyId, ConversationId, RunId, TaskId, ThoughtId, UserId, WebhookId};
 use crate::job::Job;
 use crate::store::{Record, Write};
 
@@ -131,6 +131,7 @@ impl State {
                 insert(&mut self.steps, Entity::Step, seq, s.id, s)
             }
             Record::ConsciousnessCheck(c) => insert(&mut self.checks, Entity::ConsciousnessCheck, seq, c.id, c),
+            Record::Webhook(w) => insert(&mut self.webhooks, Entity::Webhook, seq, w.id, w),
         }
     }
 
@@ -178,6 +179,9 @@ impl State {
                 update(&mut self.runs, Entity::Run, r.id, r, |x| x.user_id, |x| Some(x.version), expected)
             }
             Record::Step(_) => Err(Error::Internal("a run step is never updated".into())),
+            Record::Webhook(w) => {
+                update(&mut self.webhooks, Entity::Webhook, w.id, w, |x| x.user_id, |x| Some(x.version), expected)
+            }
         }
     }
 
@@ -259,6 +263,14 @@ impl State {
                     .collect();
                 self.runs.rows.retain(|_, (_, r)| r.conversation_id != conversation);
                 self.steps.rows.retain(|_, (_, s)| !runs.contains(&s.run_id));
+                Ok(())
+            }
+            Entity::Webhook => {
+                let hook = WebhookId(id);
+                if self.webhooks.get(&hook).is_none_or(|w| w.user_id != owner) {
+                    return Err(missing);
+                }
+                self.webhooks.rows.remove(&hook);
                 Ok(())
             }
             other => Err(Error::Internal(format!("deleting a {other} is not supported"))),

@@ -25,7 +25,7 @@ use crate::consciousness::{CheckQuery, ConsciousnessCheck};
 use crate::error::Result;
 use crate::event::{Event, EventQuery};
 use crate::ids::{
-    ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId,
+    ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId, WebhookId,
 };
 use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use crate::query::{
@@ -38,6 +38,7 @@ use crate::suggestion::Suggestion;
 use crate::task::{Task, TaskStatus};
 use crate::thought::Thought;
 use crate::user::{ApiKey, User};
+use crate::webhook::Webhook;
 use state::{State, keyset, paginate};
 
 /// A [`Store`] in memory.
@@ -235,6 +236,14 @@ impl Store for MemoryStore {
 
     async fn consciousness_checks(&self, owner: UserId, q: &CheckQuery) -> Result<Vec<ConsciousnessCheck>> {
         Ok(self.read(|s| s.consciousness_checks(owner, q)))
+    }
+
+    async fn webhook(&self, owner: UserId, id: WebhookId) -> Result<Option<Webhook>> {
+        Ok(self.read(|s| s.webhooks.get(&id).filter(|w| w.user_id == owner).cloned()))
+    }
+
+    async fn webhooks(&self, owner: UserId) -> Result<Vec<Webhook>> {
+        Ok(self.read(|s| s.webhooks.sorted(|w| w.user_id == owner).into_iter().map(|(_, w)| w).collect()))
     }
 
     async fn events(&self, owner: UserId, q: &EventQuery) -> Result<Vec<Event>> {

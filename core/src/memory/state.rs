@@ -12,6 +12,7 @@ use crate::consciousness::ConsciousnessCheck;
 use crate::event::Event;
 use crate::ids::{
     ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, StepId, SuggestionId, TaskId, ThoughtId, UserId,
+    WebhookId,
 };
 use crate::job::Job;
 use crate::query::{Page, PageRequest, SortOrder};
@@ -20,6 +21,7 @@ use crate::suggestion::Suggestion;
 use crate::task::Task;
 use crate::thought::Thought;
 use crate::user::{ApiKey, User};
+use crate::webhook::Webhook;
 
 /// Records of one kind with their insertion order.
 #[derive(Debug, Clone)]
@@ -64,6 +66,7 @@ pub(super) struct State {
     pub(super) events: Vec<Event>,
     pub(super) jobs: HashMap<JobId, Job>,
     pub(super) checks: Table<CheckId, ConsciousnessCheck>,
+    pub(super) webhooks: Table<WebhookId, Webhook>,
 }
 
 pub(super) fn paginate<T>(items: Vec<T>, page: PageRequest) -> Page<T> {

@@ -17,7 +17,7 @@ use crate::consciousness::{CheckQuery, ConsciousnessCheck};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventQuery};
 use crate::ids::{
-    ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId,
+    ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId, WebhookId,
 };
 use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use crate::query::{Page, PageRequest, Scored, StatsWindow, TaskQuery, TaskStatistics, ThoughtQuery, ThoughtSearch};
@@ -27,6 +27,7 @@ use crate::suggestion::Suggestion;
 use crate::task::Task;
 use crate::thought::Thought;
 use crate::user::{ApiKey, User};
+use crate::webhook::Webhook;
 
 /// When the crash happens relative to the write set that meets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +108,8 @@ crashing_store! {
     agent_usage(owner: UserId) -> Usage;
     consciousness_check(owner: UserId, id: CheckId) -> Option<ConsciousnessCheck>;
     consciousness_checks(owner: UserId, query: &CheckQuery) -> Vec<ConsciousnessCheck>;
+    webhook(owner: UserId, id: WebhookId) -> Option<Webhook>;
+    webhooks(owner: UserId) -> Vec<Webhook>;
     settings(owner: UserId) -> Option<Settings>;
     profile(owner: UserId) -> Option<Profile>;
     events(owner: UserId, query: &EventQuery) -> Vec<Event>;

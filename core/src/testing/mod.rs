@@ -185,6 +185,9 @@ macro_rules! store_conformance_tests {
             racing_analyses_make_one_suggestion,
             consciousness_checks_round_trip_and_complete_once,
             scheduled_checks_record_a_new_check_newest_first,
+            webhooks_round_trip_scoped_and_never_show_their_secret,
+            wanted_events_enqueue_one_signed_delivery_each,
+            events_too_large_for_a_job_are_delivered_without_snapshots,
         );
     };
     (@cases ($attr:meta) $make:expr; $($case:ident),* $(,)?) => {

@@ -120,6 +120,7 @@ fn table_entity(constraint: Option<&str>) -> Entity {
         Some("runs") => Entity::Run,
         Some("steps") => Entity::Step,
         Some("consciousness_checks") => Entity::ConsciousnessCheck,
+        Some("webhooks") => Entity::Webhook,
         _ => Entity::Task,
     }
 }

@@ -36,7 +36,7 @@ use steward_core::approval::Approval;
 use steward_core::consciousness::{CheckQuery, ConsciousnessCheck};
 use steward_core::event::{Event, EventQuery};
 use steward_core::ids::{
-    ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId,
+    ApiKeyId, ApprovalId, CheckId, ConversationId, JobId, RunId, SuggestionId, TaskId, ThoughtId, UserId, WebhookId,
 };
 use steward_core::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use steward_core::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
@@ -46,6 +46,7 @@ use steward_core::suggestion::Suggestion;
 use steward_core::task::Task;
 use steward_core::thought::Thought;
 use steward_core::user::{ApiKey, User};
+use steward_core::webhook::Webhook;
 
 pub use connect::PostgresOptions;
 
@@ -264,6 +265,14 @@ impl Store for PostgresStore {
 
     async fn consciousness_check(&self, owner: UserId, id: CheckId) -> Result<Option<ConsciousnessCheck>> {
         read::consciousness_check(&self.pool, owner, id.0).await.map_err(public)
+    }
+
+    async fn webhook(&self, owner: UserId, id: WebhookId) -> Result<Option<Webhook>> {
+        read::webhook(&self.pool, owner, id.0).await.map_err(public)
+    }
+
+    async fn webhooks(&self, owner: UserId) -> Result<Vec<Webhook>> {
+        read::webhooks(&self.pool, owner).await.map_err(public)
     }
 
     async fn consciousness_checks(&self, owner: UserId, query: &CheckQuery) -> Result<Vec<ConsciousnessCheck>> {

@@ -19,6 +19,7 @@ use steward_core::suggestion::Suggestion;
 use steward_core::task::Task;
 use steward_core::thought::Thought;
 use steward_core::user::{ApiKey, Role, User};
+use steward_core::webhook::Webhook;
 
 use crate::error::Result;
 use uuid::Uuid;
@@ -32,7 +33,7 @@ use super::sql::{self, Arg, Filter, PageQuery, Total};
 use crate::decode;
 use crate::schema::{
     API_KEYS, APPROVALS, CONSCIOUSNESS_CHECKS, CONVERSATIONS, PROFILES, RUNS, SETTINGS, STEPS, SUGGESTIONS, TASKS,
-    THOUGHTS, USERS, once,
+    THOUGHTS, USERS, WEBHOOKS, once,
 };
 
 /// How this store's SQL writes bind parameters.
@@ -74,6 +75,11 @@ pub(crate) async fn api_key_by_hash(pool: &PgPool, key_hash: &str) -> Result<Opt
     let sql =
         once!(format!("SELECT {} FROM api_keys WHERE key_hash = $1 ORDER BY seq LIMIT 1", API_KEYS.select_list()));
     sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], crate::schema::api_keys::decode).await
+}
+
+pub(crate) async fn webhooks(pool: &PgPool, owner: UserId) -> Result<Vec<Webhook>> {
+    let sql = once!(format!("SELECT {} FROM webhooks WHERE user_id = $1 ORDER BY seq", WEBHOOKS.select_list()));
+    sql::all(pool, sql, &[Arg::Id(owner.0)], crate::schema::webhooks::decode).await
 }
 
 pub(crate) async fn api_keys(pool: &PgPool, owner: UserId) -> Result<Vec<ApiKey>> {
@@ -159,6 +165,7 @@ pub(crate) async fn run_steps(pool: &PgPool, owner: UserId, run: Uuid) -> Result
     sql::all(pool, sql, &[Arg::Id(run), Arg::Id(owner.0)], crate::schema::steps::decode).await
 }
 owned!(consciousness_check, CONSCIOUSNESS_CHECKS, ConsciousnessCheck, crate::schema::consciousness_checks::decode);
+owned!(webhook, WEBHOOKS, Webhook, crate::schema::webhooks::decode);
 
 /// Keyset pages in id order (exports): the owner's rows after `after`.
 macro_rules! after {

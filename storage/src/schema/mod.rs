@@ -67,6 +67,7 @@ pub(crate) mod suggestions;
 pub(crate) mod tasks;
 pub(crate) mod thoughts;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 
 pub(crate) use api_keys::TABLE as API_KEYS;
 pub(crate) use approvals::TABLE as APPROVALS;
@@ -80,6 +81,7 @@ pub(crate) use suggestions::TABLE as SUGGESTIONS;
 pub(crate) use tasks::TABLE as TASKS;
 pub(crate) use thoughts::TABLE as THOUGHTS;
 pub(crate) use users::TABLE as USERS;
+pub(crate) use webhooks::TABLE as WEBHOOKS;
 
 /// Binds `record`'s row the way every statement of its table takes it: the
 /// table's columns in order, then its keys.
@@ -97,6 +99,7 @@ pub(crate) fn bind_row<'a, W: ColumnWriter<'a>>(w: &mut W, record: &'a Record) -
         Record::Run(r) => runs::bind(w, r),
         Record::Step(s) => steps::bind(w, s),
         Record::ConsciousnessCheck(c) => consciousness_checks::bind(w, c),
+        Record::Webhook(h) => webhooks::bind(w, h),
     }
 }
 
@@ -106,7 +109,7 @@ pub(crate) fn tokens(n: u64) -> Result<i64> {
 }
 
 /// Every record table, in [`table_index`] order.
-pub(crate) const TABLES: [&Table; 12] = [
+pub(crate) const TABLES: [&Table; 13] = [
     &USERS,
     &API_KEYS,
     &TASKS,
@@ -119,6 +122,7 @@ pub(crate) const TABLES: [&Table; 12] = [
     &RUNS,
     &STEPS,
     &CONSCIOUSNESS_CHECKS,
+    &WEBHOOKS,
 ];
 
 /// Where `record`'s table is in [`TABLES`].
@@ -136,6 +140,7 @@ pub(crate) fn table_index(record: &Record) -> usize {
         Record::Run(_) => 9,
         Record::Step(_) => 10,
         Record::ConsciousnessCheck(_) => 11,
+        Record::Webhook(_) => 12,
     }
 }
 
@@ -146,6 +151,7 @@ pub(crate) fn deletable(entity: Entity) -> Option<&'static Table> {
         Entity::Thought => Some(&THOUGHTS),
         Entity::ApiKey => Some(&API_KEYS),
         Entity::Conversation => Some(&CONVERSATIONS),
+        Entity::Webhook => Some(&WEBHOOKS),
         _ => None,
     }
 }
@@ -257,7 +263,7 @@ impl WriteSql {
     pub(crate) fn new(style: Placeholders) -> WriteSql {
         WriteSql {
             tables: TABLES.iter().map(|t| Statements::new(t, style)).collect(),
-            deletes: [Entity::Task, Entity::Thought, Entity::ApiKey, Entity::Conversation]
+            deletes: [Entity::Task, Entity::Thought, Entity::ApiKey, Entity::Conversation, Entity::Webhook]
                 .into_iter()
                 .filter_map(|e| Some((e, delete(deletable(e)?, style))))
                 .collect(),
@@ -586,6 +592,17 @@ mod tests {
                 thoughts_analyzed: 0,
                 tokens_used: 0,
                 completed_at: None,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            }),
+            Record::Webhook(steward_core::Webhook {
+                id: id(11).into(),
+                user_id: owner,
+                url: "https://example.com/hook".into(),
+                events: vec!["*".into()],
+                secret: "0123456789abcdef".into(),
+                active: true,
                 created_at: now,
                 updated_at: now,
                 version: 1,

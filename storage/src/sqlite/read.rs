@@ -19,6 +19,7 @@ use steward_core::suggestion::Suggestion;
 use steward_core::task::Task;
 use steward_core::thought::Thought;
 use steward_core::user::{ApiKey, Role, User};
+use steward_core::webhook::Webhook;
 
 use crate::error::Result;
 use uuid::Uuid;
@@ -57,6 +58,11 @@ pub(crate) async fn first_admin(pool: &SqlitePool) -> Result<Option<User>> {
 pub(crate) async fn api_key(pool: &SqlitePool, owner: UserId, id: Uuid) -> Result<Option<ApiKey>> {
     let sql = "SELECT * FROM api_keys WHERE id = ? AND user_id = ?";
     sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], crate::schema::api_keys::decode).await
+}
+
+pub(crate) async fn webhooks(pool: &SqlitePool, owner: UserId) -> Result<Vec<Webhook>> {
+    let sql = "SELECT * FROM webhooks WHERE user_id = ? ORDER BY seq";
+    sql::all(pool, sql, &[Arg::Id(owner.0)], crate::schema::webhooks::decode).await
 }
 
 pub(crate) async fn api_keys(pool: &SqlitePool, owner: UserId) -> Result<Vec<ApiKey>> {
@@ -160,6 +166,7 @@ pub(crate) async fn run_steps(pool: &SqlitePool, owner: UserId, run: Uuid) -> Re
     sql::all(pool, RUN_STEPS, &[Arg::Id(run), Arg::Id(owner.0)], crate::schema::steps::decode).await
 }
 owned!(consciousness_check, "consciousness_checks", ConsciousnessCheck, crate::schema::consciousness_checks::decode);
+owned!(webhook, "webhooks", Webhook, crate::schema::webhooks::decode);
 
 pub(crate) async fn profile(pool: &SqlitePool, owner: UserId) -> Result<Option<Profile>> {
     sql::one(pool, "SELECT * FROM profiles WHERE user_id = ?", &[Arg::Id(owner.0)], crate::schema::profiles::decode)

@@ -19,6 +19,7 @@ mod queue;
 mod suggestions;
 mod tasks;
 mod thoughts;
+mod webhooks;
 
 use axum::Router;
 use axum::http::Method;
@@ -307,6 +308,17 @@ pub(crate) fn api_routes() -> Vec<Route> {
         )
         .query(&["limit"]),
         route(M::GET, "/consciousness-check/{id}", 200, "consciousness", "One check", get(checks::show)),
+        route(
+            M::POST,
+            "/webhooks",
+            201,
+            "webhooks",
+            "Add a webhook: signed deliveries of the caller's events (the secret is never shown again)",
+            post(webhooks::create),
+        ),
+        route(M::GET, "/webhooks", 200, "webhooks", "The caller's webhooks", get(webhooks::list)),
+        route(M::GET, "/webhooks/{id}", 200, "webhooks", "One webhook", get(webhooks::show)),
+        route(M::DELETE, "/webhooks/{id}", 204, "webhooks", "Delete a webhook", delete(webhooks::delete)),
         route(
             M::POST,
             "/chat",

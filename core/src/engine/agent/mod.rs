@@ -411,7 +411,7 @@ impl Engine {
         writes.push(Write::Update { record: Record::Run(next.clone()), expected_version: Some(run.version) });
         writes.push(event(run.user_id, Some(p), EventKind::RunUpdated, Entity::Run, run.id.0, None, Some(&next), now));
         writes.extend(extra);
-        self.store.apply(writes).await?;
+        self.apply_now(writes).await?;
         if let Some(watcher) = &self.watcher {
             steps.iter().for_each(|s| watcher.step(s));
         }

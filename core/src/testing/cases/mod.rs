@@ -12,6 +12,7 @@ mod roles;
 mod tasks;
 mod thoughts;
 mod users;
+mod webhooks;
 mod writes;
 
 pub use agent::*;
@@ -25,4 +26,5 @@ pub use roles::*;
 pub use tasks::*;
 pub use thoughts::*;
 pub use users::*;
+pub use webhooks::*;
 pub use writes::*;

@@ -1,0 +1,347 @@
+//! Webhooks: a user's subscription to their own events, delivered as signed
+//! HTTP POSTs by the queue. This module owns the record, its validation, the
+//! body a delivery sends and its signature; choosing which events a webhook
+//! gets (in the same write set as the event) and running a delivery are the
+//! engine's, and the HTTP request itself is the facade's.
+//!
+//! The secret is write-only: the caller chose it, so no answer ever carries
+//! it back (the record's `Serialize` leaves it out, and so does `Debug`).
+//! Stores keep it as given, since a signature needs the secret itself.
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::event::{EventKind, NewEvent};
+use crate::ids::{UserId, WebhookId};
+use crate::validate::Checks;
+
+/// Longest URL, in characters.
+pub const URL_MAX: usize = 2048;
+/// Shortest and longest secret, in characters.
+pub const SECRET_MIN: usize = 16;
+pub const SECRET_MAX: usize = 256;
+/// Most event kinds one webhook names.
+pub const EVENTS_MAX: usize = 64;
+/// Most webhooks one user may have.
+pub const WEBHOOKS_MAX: usize = 20;
+/// The subscription to every event kind.
+pub const ALL_EVENTS: &str = "*";
+
+/// The header carrying the signature (`sha256=<hex>`).
+pub const SIGNATURE_HEADER: &str = "X-Steward-Signature";
+/// The header naming the event kind.
+pub const EVENT_HEADER: &str = "X-Steward-Event";
+/// The header carrying the delivery's id (the same on every retry).
+pub const DELIVERY_HEADER: &str = "X-Steward-Delivery";
+
+/// One webhook.
+#[derive(Clone, PartialEq, Serialize)]
+pub struct Webhook {
+    pub id: WebhookId,
+    pub user_id: UserId,
+    pub url: String,
+    /// Event kinds (`task.created`, …), or just `*` for every kind.
+    pub events: Vec<String>,
+    /// Never serialised: see the module doc.
+    #[serde(skip_serializing)]
+    pub secret: String,
+    pub active: bool,
+    #[serde(with = "crate::serde_time::micros")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::serde_time::micros")]
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("events", &self.events)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A webhook as a caller asks for it. Absent fields are empty, so that
+/// validation reports every missing one at once.
+#[derive(Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct NewWebhook {
+    pub url: String,
+    pub events: Vec<String>,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for NewWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewWebhook").field("events", &self.events).finish_non_exhaustive()
+    }
+}
+
+impl Webhook {
+    /// A valid webhook from `new`, or every problem with it.
+    pub fn create(new: NewWebhook, id: WebhookId, owner: UserId, now: DateTime<Utc>) -> Result<Webhook> {
+        let mut checks = Checks::new();
+        let url = new.url.trim().to_string();
+        check_url(&mut checks, &url);
+        let events = check_events(&mut checks, &new.events);
+        let chars = new.secret.chars().count();
+        if !(SECRET_MIN..=SECRET_MAX).contains(&chars) {
+            checks.fail("secret", format!("must be {SECRET_MIN}–{SECRET_MAX} characters"));
+        } else if new.secret.chars().any(char::is_control) {
+            checks.fail("secret", "must not contain control characters");
+        }
+        checks.finish()?;
+        Ok(Webhook {
+            id,
+            user_id: owner,
+            url,
+            events,
+            secret: new.secret,
+            active: true,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        })
+    }
+
+    /// Whether an event of `kind` goes to this webhook.
+    pub fn wants(&self, kind: &str) -> bool {
+        self.active && self.events.iter().any(|e| e == ALL_EVENTS || e == kind)
+    }
+}
+
+/// `http`/`https`, a host, no spaces or control characters, at most
+/// [`URL_MAX`] characters.
+fn check_url(checks: &mut Checks, url: &str) {
+    let len = url.chars().count();
+    if url.is_empty() {
+        return checks.fail("url", "must not be empty");
+    }
+    if len > URL_MAX {
+        return checks.fail("url", format!("must be at most {URL_MAX} characters (got {len})"));
+    }
+    let lower = url.to_ascii_lowercase();
+    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+    let Some(rest) = rest else {
+        return checks.fail("url", "must be an http:// or https:// URL");
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    if host.is_empty() {
+        checks.fail("url", "must name a host");
+    } else if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        checks.fail("url", "must not contain spaces or control characters");
+    }
+}
+
+/// A non-empty list of known event kinds without repeats, or `*` alone.
+fn check_events(checks: &mut Checks, events: &[String]) -> Vec<String> {
+    if events.is_empty() {
+        checks.fail("events", "must name at least one event kind, or \"*\"");
+        return Vec::new();
+    }
+    if events.len() > EVENTS_MAX {
+        checks.fail("events", format!("at most {EVENTS_MAX} event kinds (got {})", events.len()));
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::with_capacity(events.len());
+    for raw in events {
+        let name = raw.trim();
+        if name == ALL_EVENTS {
+            if events.len() > 1 {
+                checks.fail("events", "\"*\" means every kind and stands alone");
+            }
+            out.push(ALL_EVENTS.into());
+            continue;
+        }
+        match name.parse::<EventKind>() {
+            Ok(kind) if out.iter().any(|e| e == kind.as_str()) => {
+                checks.fail("events", format!("'{name}' is listed twice"));
+            }
+            Ok(kind) => out.push(kind.as_str().into()),
+            Err(_) => checks.fail("events", format!("'{name}' is not an event kind")),
+        }
+    }
+    out
+}
+
+/// What a `webhook.deliver` job carries: the webhook and the event, as it
+/// was committed (without its `seq`, which the store assigns in the same
+/// transaction).
+pub(crate) fn delivery_payload(hook: &Webhook, e: &NewEvent) -> Value {
+    json!({
+        "webhook_id": hook.id,
+        "user_id": hook.user_id,
+        "event": {
+            "kind": e.kind,
+            "user_id": e.user_id,
+            "actor": e.actor,
+            "entity": e.entity,
+            "entity_id": e.entity_id,
+            "before": e.before,
+            "after": e.after,
+            "at": crate::clock::to_micros(e.at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        },
+    })
+}
+
+/// The parts of a `webhook.deliver` payload the engine reads back.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct DeliveryPayload {
+    pub(crate) webhook_id: WebhookId,
+    pub(crate) user_id: UserId,
+    pub(crate) event: Value,
+}
+
+impl DeliveryPayload {
+    pub(crate) fn read(payload: &Value) -> Result<DeliveryPayload> {
+        serde_json::from_value(payload.clone())
+            .map_err(|e| Error::invalid("payload", format!("not a webhook delivery: {e}")))
+    }
+}
+
+/// One HTTP delivery, ready to send: the exact body bytes and the headers
+/// that go with them. `Debug` leaves out the secret-derived signature and
+/// the body (personal content).
+#[derive(Clone, PartialEq)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub webhook_id: WebhookId,
+    pub url: String,
+    pub kind: String,
+    pub body: Vec<u8>,
+    /// `sha256=<hex HMAC-SHA256 of body with the webhook's secret>`.
+    pub signature: String,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("id", &self.id)
+            .field("webhook_id", &self.webhook_id)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Delivery {
+    /// The body for `event` under delivery `id`, signed with `hook`'s secret.
+    pub(crate) fn new(hook: &Webhook, id: Uuid, mut event: Value) -> Result<Delivery> {
+        let kind = event.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+        if let Some(obj) = event.as_object_mut() {
+            obj.insert("delivery_id".into(), json!(id));
+            obj.insert("webhook_id".into(), json!(hook.id));
+        }
+        let body = serde_json::to_vec(&event).map_err(|e| Error::Internal(format!("delivery body: {e}")))?;
+        let signature = sign(&hook.secret, &body);
+        Ok(Delivery { id, webhook_id: hook.id, url: hook.url.clone(), kind, body, signature })
+    }
+
+    /// The headers of the POST, in order, `Content-Type` first.
+    pub fn headers(&self) -> [(&'static str, String); 4] {
+        [
+            ("Content-Type", "application/json".into()),
+            (EVENT_HEADER, self.kind.clone()),
+            (DELIVERY_HEADER, self.id.to_string()),
+            (SIGNATURE_HEADER, self.signature.clone()),
+        ]
+    }
+}
+
+/// `sha256=` and the lowercase hex HMAC-SHA256 of `body` keyed by `secret`:
+/// what a receiver recomputes to trust a delivery.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    use std::fmt::Write as _;
+    // HMAC takes a key of any length, so this cannot fail.
+    let mut mac = match Hmac::<sha2_hmac::Sha256>::new_from_slice(secret.as_bytes()) {
+        Ok(mac) => mac,
+        Err(_) => return String::new(),
+    };
+    mac.update(body);
+    let mut out = String::from("sha256=");
+    for byte in mac.finalize().into_bytes().iter() {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn new(url: &str, events: &[&str]) -> NewWebhook {
+        NewWebhook {
+            url: url.into(),
+            events: events.iter().map(|e| e.to_string()).collect(),
+            secret: "s".repeat(SECRET_MIN),
+        }
+    }
+
+    fn fields(r: Result<Webhook>) -> Vec<String> {
+        match r {
+            Err(Error::Invalid(errors)) => errors.into_iter().map(|e| e.loc.join(".")).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    fn make(n: NewWebhook) -> Result<Webhook> {
+        Webhook::create(n, WebhookId(Uuid::nil()), UserId(Uuid::nil()), Utc::now())
+    }
+
+    #[test]
+    fn urls_must_be_http_or_https_with_a_host() {
+        for good in
+            ["http://127.0.0.1:9000/hook", "https://example.com", "HTTPS://example.com/a?b=c", "http://[::1]:80/"]
+        {
+            assert!(make(new(good, &["*"])).is_ok(), "{good}");
+        }
+        for bad in ["", "ftp://example.com", "example.com", "http://", "http:///path", "https://exa mple.com"] {
+            assert_eq!(fields(make(new(bad, &["*"]))), ["body.url"], "{bad}");
+        }
+        let long = format!("https://example.com/{}", "a".repeat(URL_MAX));
+        assert_eq!(fields(make(new(&long, &["*"]))), ["body.url"]);
+    }
+
+    #[test]
+    fn events_are_known_kinds_or_a_lone_star() {
+        let hook = make(new("https://x.test", &[" task.created ", "approval.requested"])).unwrap();
+        assert_eq!(hook.events, ["task.created", "approval.requested"]);
+        assert!(hook.wants("task.created") && !hook.wants("task.updated"));
+        assert!(make(new("https://x.test", &["*"])).unwrap().wants("thought.captured"));
+        for bad in [&[][..], &["task.exploded"], &["*", "task.created"], &["task.created", "task.created"]] {
+            assert_eq!(fields(make(new("https://x.test", bad))), ["body.events"], "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn short_secrets_are_refused_and_secrets_never_serialise() {
+        let mut short = new("https://x.test", &["*"]);
+        short.secret = "short".into();
+        assert_eq!(fields(make(short)), ["body.secret"]);
+        let hook = make(new("https://x.test", &["*"])).unwrap();
+        let shown = serde_json::to_string(&hook).unwrap();
+        assert!(!shown.contains(&hook.secret) && !shown.contains("secret"), "{shown}");
+        assert!(!format!("{hook:?}").contains(&hook.secret));
+    }
+
+    /// RFC 4231 test case 2.
+    #[test]
+    fn signatures_are_hmac_sha256_in_hex() {
+        assert_eq!(
+            sign("Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}
