@@ -28,11 +28,13 @@ pub enum Entity {
     Conversation,
     Step,
     ConsciousnessCheck,
+    /// One of the ongoing projects in a profile, named in a path.
+    Project,
 }
 
 impl Entity {
     /// Every entity, in declaration order.
-    pub const ALL: [Entity; 14] = [
+    pub const ALL: [Entity; 15] = [
         Entity::User,
         Entity::ApiKey,
         Entity::Task,
@@ -47,6 +49,7 @@ impl Entity {
         Entity::Conversation,
         Entity::Step,
         Entity::ConsciousnessCheck,
+        Entity::Project,
     ];
 
     /// The stable snake_case name (`task`, `api_key`, …).
@@ -66,7 +69,20 @@ impl Entity {
             Entity::Conversation => "conversation",
             Entity::Step => "step",
             Entity::ConsciousnessCheck => "consciousness_check",
+            Entity::Project => "project",
         }
+    }
+}
+
+/// The names of [`Entity::as_str`] (feature `openapi`).
+#[cfg(feature = "openapi")]
+impl schemars::JsonSchema for Entity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Entity".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = Entity::ALL.iter().map(|e| e.as_str()).collect();
+        schemars::json_schema!({ "type": "string", "enum": names })
     }
 }
 

@@ -35,6 +35,9 @@ pub mod task;
 pub mod thought;
 pub mod user;
 mod validate;
+/// The text rules of validation as JSON Schema patterns (feature `openapi`).
+#[cfg(feature = "openapi")]
+pub use validate::patterns;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
