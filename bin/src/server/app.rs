@@ -3,7 +3,8 @@
 //! or a body), request id (an incoming `X-Request-Id` is reused, else a
 //! UUID; echoed on the response), CORS (only the configured origins),
 //! compression, the envelope ([`envelope::render`]) and the body limit;
-//! under `/api/v1` also the rate limit ([`rate_limit`]).
+//! under `/api/v1` also the rate limit ([`rate_limit`]). The interactive
+//! docs ([`docs`]) sit beside the health endpoints.
 
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use super::docs;
 use super::envelope;
 use super::rate_limit;
 use super::routes;
@@ -41,6 +43,7 @@ pub(crate) fn router(state: AppState, layers: &Layers) -> Result<Router, steward
     let api = routes::router(routes::api_routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit));
     let app = routes::router(routes::public_routes())
+        .merge(docs::router())
         .nest("/api/v1", api)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

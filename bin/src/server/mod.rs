@@ -9,6 +9,7 @@
 
 mod app;
 mod auth;
+mod docs;
 mod envelope;
 mod error;
 mod extract;
