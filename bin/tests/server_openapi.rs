@@ -147,6 +147,8 @@ async fn what_schemathesis_found_stays_fixed(db: Database) {
     let until = json!({"title": "water", "due_date": "2026-03-01", "recurrence": "FREQ=DAILY;UNTIL=20260310"});
     let until = me.post("/api/v1/tasks", until).await.expect(201);
     assert_eq!(until.data()["recurrence"], "FREQ=DAILY;UNTIL=20260310T235959Z");
+    // A rule that ended before 1970 (the start rules were checked from) was refused.
+    me.post("/api/v1/tasks", json!({"title": "old", "recurrence": "FREQ=MONTHLY;UNTIL=19481121"})).await.expect(201);
     // A project the profile does not have was invalid input, not a thing not found.
     me.delete("/api/v1/profile/projects/absent").await.expect_error(404, "PROJECT_NOT_FOUND");
 }

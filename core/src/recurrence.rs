@@ -76,7 +76,9 @@ impl Recurrence {
             .collect::<Vec<_>>()
             .join(";");
         let parsed = Recurrence { rule };
-        parsed.set_from(NaiveDate::default())?;
+        // Checked from a start before any UNTIL a client writes: a rule
+        // that ended long ago is still a rule (it has no next occurrence).
+        parsed.set_from(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default())?;
         Ok(parsed)
     }
 
@@ -142,6 +144,12 @@ mod tests {
     fn monthly_on_the_31st_skips_short_months() {
         let r = Recurrence::parse("FREQ=MONTHLY;BYMONTHDAY=31").unwrap();
         assert_eq!(r.next_after(d(2026, 1, 31), d(2026, 1, 31)), Some(d(2026, 3, 31)));
+    }
+
+    #[test]
+    fn a_rule_that_ended_long_ago_is_a_rule_without_a_next_occurrence() {
+        let r = Recurrence::parse("FREQ=MONTHLY;UNTIL=19481121").unwrap();
+        assert_eq!(r.next_after(d(2026, 1, 1), d(2026, 1, 1)), None);
     }
 
     #[test]
