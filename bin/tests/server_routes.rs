@@ -242,9 +242,11 @@ async fn settings_and_profile(db: Database) {
     );
     let paused = me.put("/api/v1/profile/projects/garden/status", json!({"status": "paused"})).await.expect(200);
     assert_eq!(paused.data()["ongoing_projects"][0]["status"], "paused");
+    // A project the profile does not have is not found, like any other thing named in a path.
     me.put("/api/v1/profile/projects/Nope/status", json!({"status": "paused"}))
         .await
-        .expect_error(422, "INVALID_CONTENT");
+        .expect_error(404, "PROJECT_NOT_FOUND");
+    me.delete("/api/v1/profile/projects/Nope").await.expect_error(404, "PROJECT_NOT_FOUND");
     me.post("/api/v1/profile/projects", json!({"name": ""})).await.expect_error(422, "INVALID_CONTENT");
     me.delete("/api/v1/profile/projects/Garden").await.expect(204);
     assert_eq!(me.get("/api/v1/profile").await.expect(200).data()["ongoing_projects"], json!([]));

@@ -81,7 +81,10 @@ fn profile_fields_are_set_one_at_a_time() {
     let text = stdout(&succeeded(s.run(&["profile", "show"])));
     assert!(text.contains("Garden shed (paused)"), "{text}");
     assert_eq!(s.json(&["profile", "remove-project", "garden shed"])["ongoing_projects"], json!([]));
-    assert_fails(&s.run(&["profile", "remove-project", "garden shed"]), 2);
+    // No such project: not found (3), as over HTTP (404 PROJECT_NOT_FOUND).
+    let absent = s.run(&["profile", "remove-project", "garden shed"]);
+    assert_fails(&absent, 3);
+    assert!(stderr(&absent).contains("project not found"), "{}", stderr(&absent));
 
     let output = s.run(&["profile", "set", "hobbies", "x"]);
     assert_fails(&output, 2);

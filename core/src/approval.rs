@@ -70,6 +70,7 @@ impl Decision {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Approval {
     pub id: ApprovalId,
     pub user_id: UserId,
@@ -82,25 +83,34 @@ pub struct Approval {
     pub requested_by: String,
     pub decided_by: Option<UserId>,
     #[serde(with = "crate::serde_time::micros_opt")]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<chrono::DateTime<chrono::Utc>>"))]
     pub decided_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub expires_at: DateTime<Utc>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", schemars(extend("required" = ["action_type"])))]
 pub struct NewApproval {
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = 100), pattern(crate::validate::patterns::TEXT)))]
     pub action_type: String,
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<serde_json::Map<String, serde_json::Value>>"))]
     pub details: Option<Value>,
     pub task_id: Option<TaskId>,
     pub run_id: Option<RunId>,
     /// Who asks: `agent`, a service name, or a person; defaults to the owner.
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = 200), pattern(crate::validate::patterns::TEXT)))]
     pub requested_by: Option<String>,
     /// Absolute expiry; defaults to 24 hours from now, at most 30 days.
     pub expires_at: Option<DateTime<Utc>>,

@@ -21,6 +21,7 @@ pub const CHECK_SUMMARY_MAX: usize = 5000;
 
 /// `pending → completed | failed`, once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
     Pending,
@@ -41,6 +42,7 @@ enum_text!(CheckStatus, "status", [CheckStatus::Pending, CheckStatus::Completed,
 
 /// One consciousness check and, once completed, what it found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ConsciousnessCheck {
     pub id: CheckId,
     pub user_id: UserId,
@@ -54,10 +56,13 @@ pub struct ConsciousnessCheck {
     pub thoughts_analyzed: i32,
     pub tokens_used: i64,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::serde_time::micros_opt")]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<chrono::DateTime<chrono::Utc>>"))]
     pub completed_at: Option<DateTime<Utc>>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
 }

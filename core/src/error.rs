@@ -29,11 +29,13 @@ pub enum Entity {
     Step,
     ConsciousnessCheck,
     Webhook,
+    /// One of the ongoing projects in a profile, named in a path.
+    Project,
 }
 
 impl Entity {
     /// Every entity, in declaration order.
-    pub const ALL: [Entity; 15] = [
+    pub const ALL: [Entity; 16] = [
         Entity::User,
         Entity::ApiKey,
         Entity::Task,
@@ -49,6 +51,7 @@ impl Entity {
         Entity::Step,
         Entity::ConsciousnessCheck,
         Entity::Webhook,
+        Entity::Project,
     ];
 
     /// The stable snake_case name (`task`, `api_key`, …).
@@ -69,7 +72,20 @@ impl Entity {
             Entity::Step => "step",
             Entity::ConsciousnessCheck => "consciousness_check",
             Entity::Webhook => "webhook",
+            Entity::Project => "project",
         }
+    }
+}
+
+/// The names of [`Entity::as_str`] (feature `openapi`).
+#[cfg(feature = "openapi")]
+impl schemars::JsonSchema for Entity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Entity".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = Entity::ALL.iter().map(|e| e.as_str()).collect();
+        schemars::json_schema!({ "type": "string", "enum": names })
     }
 }
 

@@ -36,6 +36,9 @@ pub mod thought;
 pub mod user;
 mod validate;
 pub mod webhook;
+/// The text rules of validation as JSON Schema patterns (feature `openapi`).
+#[cfg(feature = "openapi")]
+pub use validate::patterns;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

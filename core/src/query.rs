@@ -11,6 +11,8 @@ use crate::thought::ThoughtStatus;
 
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
+/// The largest offset: stores count rows with signed 64-bit integers.
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortOrder {
@@ -47,6 +49,9 @@ impl PageRequest {
     pub fn new(limit: u32, offset: u64) -> Result<PageRequest> {
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(Error::Invalid(vec![FieldError::query("limit", format!("must be between 1 and {MAX_LIMIT}"))]));
+        }
+        if offset > MAX_OFFSET {
+            return Err(Error::Invalid(vec![FieldError::query("offset", format!("must be at most {MAX_OFFSET}"))]));
         }
         Ok(PageRequest { limit, offset })
     }
@@ -216,6 +221,7 @@ impl StatsWindow {
 
 /// One owner's tasks at a glance (`GET /api/v1/tasks/statistics`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TaskStatistics {
     pub total: u64,
     pub by_status: StatusCounts,
@@ -232,6 +238,7 @@ pub struct TaskStatistics {
 
 /// Tasks per status; every status is present, zero included.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StatusCounts {
     pub pending: u64,
     pub in_progress: u64,
@@ -242,6 +249,7 @@ pub struct StatusCounts {
 
 /// Tasks per priority; every priority is present, zero included.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PriorityCounts {
     pub critical: u64,
     pub high: u64,
@@ -283,5 +291,54 @@ impl TaskStatistics {
         self.overdue += group.overdue;
         self.completed_last_7_days += group.completed_last_7_days;
         self.completed_last_30_days += group.completed_last_30_days;
+    }
+}
+
+/// The words each sort key and order is written with in a query string
+/// (feature `openapi`), as the `FromStr` impls above read them.
+#[cfg(feature = "openapi")]
+mod schemas {
+    use std::borrow::Cow;
+
+    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+    use super::{SortOrder, TaskSort, ThoughtSort};
+
+    pub(super) const TASK_SORTS: [&str; 5] = ["created_at", "updated_at", "due_date", "priority", "title"];
+    pub(super) const THOUGHT_SORTS: [&str; 2] = ["created_at", "updated_at"];
+    pub(super) const ORDERS: [&str; 2] = ["asc", "desc"];
+
+    macro_rules! words_schema {
+        ($ty:ty, $name:literal, $words:expr, $default:literal) => {
+            impl JsonSchema for $ty {
+                fn schema_name() -> Cow<'static, str> {
+                    $name.into()
+                }
+                fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                    json_schema!({ "type": "string", "enum": $words, "default": $default })
+                }
+            }
+        };
+    }
+    words_schema!(TaskSort, "TaskSort", TASK_SORTS, "created_at");
+    words_schema!(ThoughtSort, "ThoughtSort", THOUGHT_SORTS, "created_at");
+    words_schema!(SortOrder, "SortOrder", ORDERS, "desc");
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn every_word_in_a_schema_parses() {
+            for word in TASK_SORTS {
+                assert!(word.parse::<TaskSort>().is_ok(), "{word}");
+            }
+            for word in THOUGHT_SORTS {
+                assert!(word.parse::<ThoughtSort>().is_ok(), "{word}");
+            }
+            for word in ORDERS {
+                assert!(word.parse::<SortOrder>().is_ok(), "{word}");
+            }
+        }
     }
 }

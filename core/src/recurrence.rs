@@ -9,6 +9,12 @@ use rrule::{RRuleSet, Tz};
 
 use crate::error::{Error, Result};
 
+/// The rules [`Recurrence::parse`] accepts, as far as a pattern can say
+/// (feature `openapi`): a daily, weekly, monthly or yearly `FREQ` with an
+/// optional interval, weekdays and end date; empty stops the repetition.
+#[cfg(feature = "openapi")]
+pub(crate) const SCHEMA_PATTERN: &str = r"^\s*((RRULE:)?FREQ=(DAILY|WEEKLY|MONTHLY|YEARLY)(;INTERVAL=[1-9][0-9]{0,2})?(;BYDAY=(MO|TU|WE|TH|FR|SA|SU)(,(MO|TU|WE|TH|FR|SA|SU)){0,6})?(;UNTIL=(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]Z)?)?)?\s*$";
+
 /// How far ahead `next_after` looks before giving up on a rule that has no
 /// more occurrences in practice (e.g. `BYMONTHDAY=31;BYMONTH=2`).
 const SEARCH_LIMIT: usize = 50_000;
@@ -56,8 +62,23 @@ impl Recurrence {
         if rule.split(';').any(|part| part.starts_with("COUNT=")) {
             return Err(Error::invalid("recurrence", "COUNT is not supported for tasks; use UNTIL=YYYYMMDD"));
         }
+        // A date-only UNTIL (what the COUNT message suggests) ends with
+        // that whole day; the rule engine wants an instant in UTC, as the
+        // occurrences are.
+        let rule = rule
+            .split(';')
+            .map(|part| match part.strip_prefix("UNTIL=") {
+                Some(date) if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) => {
+                    format!("UNTIL={date}T235959Z")
+                }
+                _ => part.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(";");
         let parsed = Recurrence { rule };
-        parsed.set_from(NaiveDate::default())?;
+        // Checked from a start before any UNTIL a client writes: a rule
+        // that ended long ago is still a rule (it has no next occurrence).
+        parsed.set_from(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default())?;
         Ok(parsed)
     }
 
@@ -123,6 +144,20 @@ mod tests {
     fn monthly_on_the_31st_skips_short_months() {
         let r = Recurrence::parse("FREQ=MONTHLY;BYMONTHDAY=31").unwrap();
         assert_eq!(r.next_after(d(2026, 1, 31), d(2026, 1, 31)), Some(d(2026, 3, 31)));
+    }
+
+    #[test]
+    fn a_rule_that_ended_long_ago_is_a_rule_without_a_next_occurrence() {
+        let r = Recurrence::parse("FREQ=MONTHLY;UNTIL=19481121").unwrap();
+        assert_eq!(r.next_after(d(2026, 1, 1), d(2026, 1, 1)), None);
+    }
+
+    #[test]
+    fn a_date_only_until_ends_with_that_day() {
+        let r = Recurrence::parse("FREQ=DAILY;UNTIL=20260102").unwrap();
+        assert_eq!(r.as_str(), "FREQ=DAILY;UNTIL=20260102T235959Z");
+        assert_eq!(r.next_after(d(2026, 1, 1), d(2026, 1, 1)), Some(d(2026, 1, 2)));
+        assert_eq!(r.next_after(d(2026, 1, 2), d(2026, 1, 2)), None);
     }
 
     #[test]

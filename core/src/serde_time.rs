@@ -18,6 +18,15 @@ pub fn parse_hhmm(s: &str) -> Option<NaiveTime> {
     NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)
 }
 
+/// The schema of an optional `HH:MM` (what [`hhmm_opt`] reads).
+#[cfg(feature = "openapi")]
+pub fn hhmm_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["string", "null"],
+        "pattern": "^\\s*([01][0-9]|2[0-3]):[0-5][0-9]\\s*$"
+    })
+}
+
 pub mod micros {
     use super::*;
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {

@@ -14,6 +14,7 @@ use crate::task::enum_text;
 use crate::validate::Checks;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SuggestionMode {
     #[default]
@@ -38,6 +39,7 @@ enum_text!(
 );
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Settings {
     pub user_id: UserId,
     pub consciousness_check_enabled: bool,
@@ -54,23 +56,31 @@ pub struct Settings {
     #[serde(default)]
     pub date_order: DateOrder,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct SettingsPatch {
     pub consciousness_check_enabled: Option<bool>,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 1, max = 1440)))]
     pub consciousness_check_interval_minutes: Option<i32>,
     pub auto_tagging_enabled: Option<bool>,
     pub auto_task_creation_enabled: Option<bool>,
     pub task_suggestion_mode: Option<SuggestionMode>,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0, max = 1)))]
     pub suggestion_confidence_threshold: Option<f64>,
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "timezone_schema"))]
     pub timezone: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = 100), pattern(crate::validate::patterns::OPTIONAL_TEXT)))]
     pub primary_backend: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = 100), pattern(crate::validate::patterns::OPTIONAL_TEXT)))]
     pub secondary_backend: Option<String>,
     pub date_order: Option<DateOrder>,
 }
@@ -163,8 +173,16 @@ impl Settings {
     }
 }
 
+/// An optional IANA timezone name: one of the names the server knows.
+#[cfg(feature = "openapi")]
+fn timezone_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+    schemars::json_schema!({ "type": ["string", "null"], "enum": names, "description": "An IANA timezone such as Europe/Paris" })
+}
+
 /// One ongoing project in the profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Project {
     pub name: String,
     /// Free text such as `active`, `paused`, `done`.
@@ -175,6 +193,7 @@ pub struct Project {
 
 /// What the assistant knows about its person, used to shape analysis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Profile {
     pub user_id: UserId,
     pub ongoing_projects: Vec<Project>,
@@ -184,19 +203,33 @@ pub struct Profile {
     pub preferred_tone: Option<String>,
     pub detail_level: Option<String>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct ProfilePatch {
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(length(max = 50), inner(length(min = 1, max = 100), pattern(crate::validate::patterns::TEXT)))
+    )]
     pub interests: Option<Vec<String>>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = 500), pattern(crate::validate::patterns::OPTIONAL_TEXT)))]
     pub work_style: Option<String>,
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(length(max = 50), inner(length(min = 1, max = 100), pattern(crate::validate::patterns::TEXT)))
+    )]
     pub themes: Option<Vec<String>>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = 100), pattern(crate::validate::patterns::OPTIONAL_TEXT)))]
     pub preferred_tone: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = 100), pattern(crate::validate::patterns::OPTIONAL_TEXT)))]
     pub detail_level: Option<String>,
 }
 

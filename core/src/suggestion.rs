@@ -12,6 +12,7 @@ use crate::validate::Checks;
 /// `pending → presented → accepted | rejected | expired` (pending may skip
 /// `presented`). Decided suggestions never change status again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SuggestionStatus {
     Pending,
@@ -54,6 +55,7 @@ enum_text!(
 );
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Suggestion {
     pub id: SuggestionId,
     pub user_id: UserId,
@@ -69,15 +71,19 @@ pub struct Suggestion {
     /// What the owner did: `accepted`, `rejected`, or null.
     pub user_action: Option<String>,
     #[serde(with = "crate::serde_time::micros_opt")]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<chrono::DateTime<chrono::Utc>>"))]
     pub user_action_at: Option<DateTime<Utc>>,
     pub created_task_id: Option<TaskId>,
     pub is_deleted: bool,
     #[serde(with = "crate::serde_time::micros_opt")]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<chrono::DateTime<chrono::Utc>>"))]
     pub deleted_at: Option<DateTime<Utc>>,
     pub deletion_reason: Option<String>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
 }
@@ -97,11 +103,15 @@ pub struct NewSuggestion {
 
 /// Optional changes the owner makes while accepting.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct AcceptOverrides {
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = TITLE_MAX), pattern(crate::validate::patterns::LINE)))]
     pub title: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = DESCRIPTION_MAX), pattern(crate::validate::patterns::OPTIONAL_TEXT)))]
     pub description: Option<String>,
     pub priority: Option<Priority>,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 1, max = i32::MAX)))]
     pub estimated_effort_minutes: Option<i32>,
     pub due_date: Option<NaiveDate>,
 }

@@ -102,6 +102,7 @@ impl TaskStatus {
 
 /// Who is expected to do a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Assignee {
     #[default]
@@ -152,6 +153,7 @@ enum_text!(Assignee, "assignee", [Assignee::Me, Assignee::Agent]);
 
 /// A unit of work for a person or the agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Task {
     pub id: TaskId,
     pub user_id: UserId,
@@ -161,6 +163,7 @@ pub struct Task {
     pub status: TaskStatus,
     pub due_date: Option<NaiveDate>,
     #[serde(with = "crate::serde_time::hhmm_opt")]
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "crate::serde_time::hhmm_schema"))]
     pub due_time: Option<NaiveTime>,
     /// An RFC 5545 RRULE without the `RRULE:` prefix.
     pub recurrence: Option<String>,
@@ -171,10 +174,13 @@ pub struct Task {
     pub source_thought_id: Option<ThoughtId>,
     pub metadata: Value,
     #[serde(with = "crate::serde_time::micros_opt")]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<chrono::DateTime<chrono::Utc>>"))]
     pub completed_at: Option<DateTime<Utc>>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
 }
@@ -182,20 +188,29 @@ pub struct Task {
 /// What a caller gives to create a task. Status is not an input: new tasks
 /// are pending.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", schemars(extend("required" = ["title"])))]
 pub struct NewTask {
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = TITLE_MAX), pattern(crate::validate::patterns::LINE)))]
     pub title: String,
+    #[cfg_attr(feature = "openapi", schemars(length(max = DESCRIPTION_MAX), pattern(crate::validate::patterns::OPTIONAL_TEXT)))]
     pub description: Option<String>,
     pub priority: Option<Priority>,
     pub due_date: Option<NaiveDate>,
     #[serde(with = "crate::serde_time::hhmm_opt")]
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "crate::serde_time::hhmm_schema"))]
     pub due_time: Option<NaiveTime>,
+    #[cfg_attr(feature = "openapi", schemars(pattern(crate::recurrence::SCHEMA_PATTERN)))]
     pub recurrence: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = TASK_TAGS_MAX), inner(pattern(crate::validate::patterns::TAG)), extend("uniqueItems" = true)))]
     pub tags: Vec<String>,
     pub parent_id: Option<TaskId>,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 1, max = i32::MAX)))]
     pub estimated_effort_minutes: Option<i32>,
     pub assignee: Option<Assignee>,
     pub source_thought_id: Option<ThoughtId>,
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<serde_json::Map<String, serde_json::Value>>"))]
     pub metadata: Option<Value>,
 }
 
@@ -208,20 +223,28 @@ impl NewTask {
 /// A partial update: `None` leaves a field as it is. An empty description
 /// clears it; an empty recurrence stops the repetition.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct TaskPatch {
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = TITLE_MAX), pattern(crate::validate::patterns::LINE)))]
     pub title: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = DESCRIPTION_MAX), pattern(crate::validate::patterns::OPTIONAL_TEXT)))]
     pub description: Option<String>,
     pub priority: Option<Priority>,
     pub status: Option<TaskStatus>,
     pub due_date: Option<NaiveDate>,
     #[serde(with = "crate::serde_time::hhmm_opt")]
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "crate::serde_time::hhmm_schema"))]
     pub due_time: Option<NaiveTime>,
+    #[cfg_attr(feature = "openapi", schemars(pattern(crate::recurrence::SCHEMA_PATTERN)))]
     pub recurrence: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = TASK_TAGS_MAX), inner(pattern(crate::validate::patterns::TAG)), extend("uniqueItems" = true)))]
     pub tags: Option<Vec<String>>,
     pub parent_id: Option<TaskId>,
+    #[cfg_attr(feature = "openapi", schemars(range(min = 1, max = i32::MAX)))]
     pub estimated_effort_minutes: Option<i32>,
     pub assignee: Option<Assignee>,
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<serde_json::Map<String, serde_json::Value>>"))]
     pub metadata: Option<Value>,
 }
 

@@ -16,6 +16,7 @@ pub const CONTENT_MAX: usize = 5000;
 pub const THOUGHT_TAGS_MAX: usize = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ThoughtStatus {
     #[default]
@@ -36,6 +37,7 @@ impl ThoughtStatus {
 enum_text!(ThoughtStatus, "status", [ThoughtStatus::Active, ThoughtStatus::Archived, ThoughtStatus::Completed]);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ThoughtType {
     Task,
@@ -73,6 +75,7 @@ enum_text!(
 
 /// A captured note and what analysis later learned about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Thought {
     pub id: ThoughtId,
     pub user_id: UserId,
@@ -89,21 +92,29 @@ pub struct Thought {
     pub emotional_tone: Option<String>,
     pub urgency: Option<String>,
     #[serde(with = "crate::serde_time::micros_opt")]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<chrono::DateTime<chrono::Utc>>"))]
     pub analyzed_at: Option<DateTime<Utc>>,
     pub related_thought_ids: Vec<ThoughtId>,
     pub task_id: Option<TaskId>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", schemars(extend("required" = ["content"])))]
 pub struct NewThought {
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = CONTENT_MAX), pattern(crate::validate::patterns::LINES)))]
     pub content: String,
+    #[cfg_attr(feature = "openapi", schemars(length(max = THOUGHT_TAGS_MAX), inner(pattern(crate::validate::patterns::TAG)), extend("uniqueItems" = true)))]
     pub tags: Vec<String>,
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<serde_json::Map<String, serde_json::Value>>"))]
     pub context: Option<Value>,
 }
 
@@ -115,11 +126,15 @@ impl NewThought {
 
 /// A partial update by the owner.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct ThoughtPatch {
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = CONTENT_MAX), pattern(crate::validate::patterns::LINES)))]
     pub content: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(length(max = THOUGHT_TAGS_MAX), inner(pattern(crate::validate::patterns::TAG)), extend("uniqueItems" = true)))]
     pub tags: Option<Vec<String>>,
     pub status: Option<ThoughtStatus>,
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<serde_json::Map<String, serde_json::Value>>"))]
     pub context: Option<Value>,
 }
 

@@ -13,6 +13,7 @@ use crate::task::enum_text;
 use crate::validate::{self, Checks};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Everything, including configuration and other users.
@@ -56,6 +57,7 @@ impl Role {
 enum_text!(Role, "role", [Role::Admin, Role::User, Role::Observer, Role::Api]);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct User {
     pub id: UserId,
     pub email: String,
@@ -65,6 +67,7 @@ pub struct User {
     #[serde(skip_serializing, default)]
     pub password_hash: Option<String>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub created_at: DateTime<Utc>,
 }
 
@@ -112,6 +115,7 @@ pub struct Principal {
 
 /// An API key. Only its SHA-256 is stored; the secret is shown once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ApiKey {
     pub id: ApiKeyId,
     pub user_id: UserId,
@@ -123,8 +127,10 @@ pub struct ApiKey {
     /// The first characters of the secret, to recognise it in a list.
     pub prefix: String,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::serde_time::micros_opt")]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<chrono::DateTime<chrono::Utc>>"))]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

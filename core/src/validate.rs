@@ -6,6 +6,24 @@ use serde_json::Value;
 
 use crate::error::{Error, FieldError, Result};
 
+/// The patterns of the rules below, for the JSON Schemas of the inputs
+/// (feature `openapi`): what a value must look like *before* trimming, so
+/// that a value a schema accepts, these checks accept too.
+#[cfg(feature = "openapi")]
+pub mod patterns {
+    /// [`Checks::line`]: no control character, not blank.
+    pub const LINE: &str =
+        r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$";
+    /// [`Checks::lines`]: no control character but newlines and tabs, not blank.
+    pub const LINES: &str = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$";
+    /// [`Checks::text`] with a minimum of 1: not blank, no NUL.
+    pub const TEXT: &str = r"^[^\u0000]*[^\s\u0000][^\u0000]*$";
+    /// [`Checks::optional_text`]: no NUL.
+    pub const OPTIONAL_TEXT: &str = r"^[^\u0000]*$";
+    /// One tag of [`Checks::tags`], already in its normal form.
+    pub const TAG: &str = r"^[a-z0-9_-]{1,50}$";
+}
+
 /// Collects field errors; `finish` turns them into `Error::Invalid`.
 #[derive(Debug, Default)]
 pub(crate) struct Checks {

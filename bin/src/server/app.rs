@@ -4,7 +4,8 @@
 //! status class, [`telemetry::track`]), request id (an incoming `X-Request-Id` is reused, else a
 //! UUID; echoed on the response), CORS (only the configured origins),
 //! compression, the envelope ([`envelope::render`]) and the body limit;
-//! under `/api/v1` also the rate limit ([`rate_limit`]) when there is one.
+//! under `/api/v1` also the rate limit ([`rate_limit`]). The interactive
+//! docs ([`docs`]) sit beside the health endpoints.
 
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use super::docs;
 use super::envelope;
 use super::rate_limit;
 use super::routes;
@@ -45,6 +47,7 @@ pub(crate) fn router(state: AppState, layers: &Layers) -> Result<Router, steward
     let api = routes::router(routes::api_routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit));
     let app = routes::router(routes::public_routes())
+        .merge(docs::router())
         .nest("/api/v1", api)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

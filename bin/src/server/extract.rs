@@ -38,27 +38,71 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 }
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let mut at = vec!["body".to_string()];
-        for segment in error.path().iter() {
-            match segment {
-                serde_path_to_error::Segment::Seq { index } => at.push(index.to_string()),
-                serde_path_to_error::Segment::Map { key } => at.push(key.clone()),
-                serde_path_to_error::Segment::Enum { variant } => at.push(variant.clone()),
-                serde_path_to_error::Segment::Unknown => {}
-            }
+    // Only no body at all is `{}`: blanks alone are no JSON document.
+    let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
+    // Every body is an object: serde would also read a struct from an
+    // array of its fields in order, which no client means.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'{') {
+        let json_ok = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
+        let msg = if json_ok { "must be a JSON object" } else { "malformed JSON: the body is not a JSON object" };
+        return Err(ApiError::invalid(vec![loc(&["body"], msg)]));
+    }
+    read_json(bytes).or_else(|error| {
+        // JSON has one kind of number: `3.0` is the integer 3 (and JSON
+        // Schema agrees), though serde reads it into no integer field.
+        let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) else { return Err(error) };
+        if integral_floats_to_integers(&mut value) {
+            serde_path_to_error::deserialize(value).map_err(invalid_at)
+        } else {
+            Err(error)
         }
-        let inner = error.into_inner();
-        let msg =
-            if inner.is_syntax() || inner.is_eof() { format!("malformed JSON: {inner}") } else { inner.to_string() };
-        ApiError::invalid(vec![FieldError { loc: at, msg }])
-    })?;
+    })
+}
+
+fn read_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(invalid_at)?;
     deserializer.end().map_err(|e| {
         ApiError::invalid(vec![FieldError { loc: vec!["body".into()], msg: format!("malformed JSON: {e}") }])
     })?;
     Ok(value)
+}
+
+/// A 422 at the place in the body where reading stopped.
+fn invalid_at(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let mut at = vec!["body".to_string()];
+    for segment in error.path().iter() {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => at.push(index.to_string()),
+            serde_path_to_error::Segment::Map { key } => at.push(key.clone()),
+            serde_path_to_error::Segment::Enum { variant } => at.push(variant.clone()),
+            serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    let inner = error.into_inner();
+    let msg = if inner.is_syntax() || inner.is_eof() { format!("malformed JSON: {inner}") } else { inner.to_string() };
+    ApiError::invalid(vec![FieldError { loc: at, msg }])
+}
+
+/// Rewrites every number with no fractional part as an integer; whether
+/// there was one.
+fn integral_floats_to_integers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                // Below 2^53 every integral f64 is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                let integer = f as i64;
+                *value = Value::from(integer);
+                true
+            }
+            _ => false,
+        },
+        Value::Array(items) => items.iter_mut().fold(false, |any, item| integral_floats_to_integers(item) | any),
+        Value::Object(map) => map.values_mut().fold(false, |any, item| integral_floats_to_integers(item) | any),
+        _ => false,
+    }
 }
 
 fn loc(at: &[&str], msg: impl Into<String>) -> FieldError {
@@ -141,12 +185,23 @@ impl QueryReader<'_> {
         self.params.0.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
     }
 
+    /// The text of a value that must be one of a type's (a number, a date,
+    /// a status): given but blank is a value that is none of them.
+    fn typed_text(&mut self, name: &str, what: impl FnOnce() -> String) -> Option<String> {
+        let given = self.params.0.contains_key(name);
+        let text = self.text(name);
+        if given && text.is_none() {
+            self.invalid.push(FieldError::query(name, format!("must be {}, not empty", what())));
+        }
+        text
+    }
+
     /// A value of any `FromStr` type (numbers, dates, ids).
     pub(crate) fn value<T: FromStr>(&mut self, name: &str, what: &str) -> Option<T>
     where
         T::Err: Display,
     {
-        let text = self.text(name)?;
+        let text = self.typed_text(name, || what.to_string())?;
         match text.parse() {
             Ok(value) => Some(value),
             Err(_) => {
@@ -159,7 +214,7 @@ impl QueryReader<'_> {
     /// A value of one of core's enums (status, priority, …): core's words
     /// and core's message.
     pub(crate) fn domain<T: FromStr<Err = steward::Error>>(&mut self, name: &str) -> Option<T> {
-        let text = self.text(name)?;
+        let text = self.typed_text(name, || "one of its allowed values".to_string())?;
         match text.parse() {
             Ok(value) => Some(value),
             Err(error) => {
@@ -171,7 +226,7 @@ impl QueryReader<'_> {
 
     /// A sort key: an unknown one is a 400 `INVALID_FILTER`, not a 422.
     pub(crate) fn sort<T: FromStr<Err = steward::Error> + Default>(&mut self) -> T {
-        let Some(text) = self.text("sort_by") else { return T::default() };
+        let Some(text) = self.typed_text("sort_by", || "a sort key".to_string()) else { return T::default() };
         match text.parse() {
             Ok(value) => value,
             Err(error) => {
@@ -195,6 +250,10 @@ impl QueryReader<'_> {
         let offset = self.value::<u64>("offset", "a whole number, 0 or more").unwrap_or(0);
         match PageRequest::new(limit, offset) {
             Ok(page) => page,
+            Err(steward::Error::Invalid(fields)) => {
+                self.invalid.extend(fields);
+                PageRequest::default()
+            }
             Err(error) => {
                 self.invalid.push(FieldError::query("limit", message_of(error)));
                 PageRequest::default()
@@ -275,6 +334,26 @@ mod tests {
         assert_eq!(loc_of(r#"{"title": "a", "tags": ["x", 3]}"#), json!(["body", "tags", "1"]));
         assert_eq!(loc_of("not json"), json!(["body"]));
         assert_eq!(loc_of(r#"{"title": "a"} trailing"#), json!(["body"]));
+        assert_eq!(loc_of(r#"["a", []]"#), json!(["body"]), "an array of the fields is not the object");
+        assert_eq!(loc_of("[1"), json!(["body"]));
+    }
+
+    #[test]
+    fn a_number_without_a_fraction_is_an_integer() {
+        #[derive(Debug, Deserialize)]
+        struct Minutes {
+            minutes: i32,
+            #[serde(default)]
+            tags: Vec<String>,
+        }
+        let read = parse_json::<Minutes>(br#"{"minutes": 90.0}"#).unwrap();
+        assert_eq!((read.minutes, read.tags.len()), (90, 0));
+        assert_eq!(
+            parse_json::<Minutes>(br#"{"minutes": 90.5}"#).unwrap_err().status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        let error = parse_json::<Minutes>(br#"{"minutes": 1.0, "tags": [2]}"#).unwrap_err();
+        assert_eq!(error.details["validation_errors"][0]["loc"], json!(["body", "tags", "0"]));
     }
 
     #[test]
@@ -286,5 +365,7 @@ mod tests {
             reason: Option<String>,
         }
         assert!(parse_json::<Optional>(b"").is_ok());
+        let blank = parse_json::<Optional>(b"\t").unwrap_err();
+        assert_eq!(blank.details["validation_errors"][0]["loc"], json!(["body"]), "blanks are not an empty body");
     }
 }

@@ -10,6 +10,7 @@
 mod app;
 mod auth;
 mod config;
+mod docs;
 mod envelope;
 mod error;
 mod extract;

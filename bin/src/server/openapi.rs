@@ -1,27 +1,37 @@
-//! The OpenAPI 3.1 document at `/api/v1/openapi.json`, built (with utoipa's
-//! types) from the same route table as the router, so it lists exactly the
-//! routes served: method, path and its parameters, query parameters, body,
-//! success status, the envelope, the error answers and who needs a token.
-//! Bodies and `data` are described as JSON objects; `API.md` has their fields.
+//! The OpenAPI 3.1 document at `/api/v1/openapi.json`, built from the same
+//! route table as the router, so it lists exactly the routes served: method,
+//! path and its parameters, query parameters, body, success status, the
+//! envelope, the error answers and who needs a token.
+//!
+//! The operations are utoipa's types; the schemas of bodies, `data` and
+//! query values are the JSON Schemas (schemars, JSON Schema 2020-12 as
+//! OpenAPI 3.1 has it) of the very Rust types the handlers read and write,
+//! with the limits core's validation enforces. A route that declares no
+//! types still gets a valid operation: any JSON object in, any `data` out.
 
 use std::sync::OnceLock;
 
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use schemars::SchemaGenerator;
+use schemars::generate::{Contract, SchemaSettings};
+use serde_json::{Map, Value, json};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, OpenApi, Paths, Ref, Required, ResponseBuilder};
 
-use super::routes::{self, Route};
+use super::routes::{self, Data, Route};
 
 /// The prefix of the API's routes.
 const API: &str = "/api/v1";
 
+/// Where a schemars `$ref` points: the document's components.
+const COMPONENTS: &str = "/components/schemas";
+
 pub(crate) async fn document() -> Response {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
-    let text = DOCUMENT.get_or_init(|| match build().to_json() {
+    let text = DOCUMENT.get_or_init(|| match serde_json::to_string(&build()) {
         Ok(text) => text,
         Err(e) => {
             tracing::error!(error = %e, "the OpenAPI document could not be written");
@@ -34,63 +44,150 @@ pub(crate) async fn document() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], text.clone()).into_response()
 }
 
-pub(crate) fn build() -> OpenApi {
+/// The whole document.
+pub(crate) fn build() -> Value {
+    let routes: Vec<(String, Route)> = routes::public_routes()
+        .into_iter()
+        .map(|r| (String::new(), r))
+        .chain(routes::api_routes().into_iter().map(|r| (API.to_string(), r)))
+        .collect();
     let mut paths = Paths::new();
-    let routes = routes::public_routes().into_iter().map(|r| (String::new(), r));
-    let api = routes::api_routes().into_iter().map(|r| (API.to_string(), r));
-    for (prefix, route) in routes.chain(api) {
+    for (prefix, route) in &routes {
         paths.add_path_operation(
             format!("{prefix}{}", route.path),
             vec![http_method(&route.method)],
-            operation(&route),
+            operation(route, prefix == API),
         );
     }
-    let skeleton = json!({
+    let mut skeleton = OpenApi::default();
+    skeleton.paths = paths;
+    let mut document = serde_json::to_value(&skeleton).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the OpenAPI operations could not be written");
+        json!({ "paths": {} })
+    });
+    // Requests are read (what `Deserialize` accepts), answers are written
+    // (what `Serialize` produces): one generator for each side.
+    let mut inputs = generator(Contract::Deserialize);
+    let mut outputs = generator(Contract::Serialize);
+    for (prefix, route) in &routes {
+        let at = format!("{prefix}{}", route.path);
+        let method = route.method.as_str().to_ascii_lowercase();
+        if let Some(op) = document.pointer_mut(&format!("/paths/{}/{method}", escape(&at))) {
+            describe(op, route, &mut inputs, &mut outputs);
+        }
+    }
+    let mut schemas = fixed_schemas();
+    let written = outputs.take_definitions(true);
+    let mut read = inputs.take_definitions(true);
+    // A type read and written differently (a role that may not be asked
+    // for) has two components: the read one is `<Name>Input`, and what is
+    // read refers to that one.
+    let renamed: Vec<String> =
+        read.iter().filter(|(k, v)| written.get(*k).is_some_and(|w| w != *v)).map(|(k, _)| k.clone()).collect();
+    if !renamed.is_empty() {
+        read = read
+            .into_iter()
+            .map(|(name, mut schema)| {
+                rewrite(&mut schema, &renamed);
+                let name = if renamed.contains(&name) { format!("{name}Input") } else { name };
+                (name, schema)
+            })
+            .collect();
+        rename_refs(&mut document, &renamed);
+    }
+    schemas.extend(written);
+    schemas.extend(read);
+    json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Steward",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "The REST API of `steward serve`. Every JSON answer is the envelope; see API.md."
         },
-        "paths": {},
+        "paths": document["paths"].take(),
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "A login token (JWT) or an API key (stw_…)"}
             },
-            "schemas": {
-                "Envelope": {
+            "schemas": schemas
+        }
+    })
+}
+
+fn generator(contract: Contract) -> SchemaGenerator {
+    SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.definitions_path = COMPONENTS.into();
+            s.meta_schema = None;
+            s.contract = contract;
+        })
+        .into_generator()
+}
+
+/// `~` and `/` escaped for a JSON pointer.
+fn escape(path: &str) -> String {
+    path.replace('~', "~0").replace('/', "~1")
+}
+
+/// The envelope and the error object, written once.
+fn fixed_schemas() -> Map<String, Value> {
+    let schemas = json!({
+        "Envelope": {
+            "type": "object",
+            "required": ["success", "data", "error", "request_id", "timestamp"],
+            "properties": {
+                "success": {"type": "boolean"},
+                "data": {},
+                "error": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Error"}]},
+                "request_id": {"type": "string"},
+                "timestamp": {"type": "string", "format": "date-time"}
+            }
+        },
+        "ErrorEnvelope": {
+            "allOf": [{"$ref": "#/components/schemas/Envelope"}],
+            "properties": {
+                "success": {"const": false},
+                "data": {"type": "null"},
+                "error": {"$ref": "#/components/schemas/Error"}
+            }
+        },
+        "Error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "description": "INVALID_CONTENT, TASK_NOT_FOUND, VERSION_CONFLICT, …"},
+                "message": {"type": "string"},
+                "details": {
                     "type": "object",
-                    "required": ["success", "data", "error", "request_id", "timestamp"],
                     "properties": {
-                        "success": {"type": "boolean"},
-                        "data": {},
-                        "error": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Error"}]},
-                        "request_id": {"type": "string"},
-                        "timestamp": {"type": "string", "format": "date-time"}
-                    }
-                },
-                "Error": {
-                    "type": "object",
-                    "required": ["code", "message", "details"],
-                    "properties": {
-                        "code": {"type": "string"},
-                        "message": {"type": "string"},
-                        "details": {"type": "object"}
+                        "validation_errors": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}}
                     }
                 }
             }
+        },
+        "ValidationError": {
+            "type": "object",
+            "required": ["loc", "msg"],
+            "properties": {
+                "loc": {"type": "array", "items": {"type": "string"}, "description": "[\"body\", \"title\"], [\"query\", \"limit\"], …"},
+                "msg": {"type": "string"}
+            }
+        },
+        "Pagination": {
+            "type": "object",
+            "required": ["total", "offset", "limit", "has_more"],
+            "properties": {
+                "total": {"type": "integer", "minimum": 0},
+                "offset": {"type": "integer", "minimum": 0},
+                "limit": {"type": "integer", "minimum": 1},
+                "has_more": {"type": "boolean"}
+            }
         }
     });
-    // The fixed parts are plain JSON read into utoipa's types; the paths are built.
-    let mut document: OpenApi = match serde_json::from_value(skeleton) {
-        Ok(document) => document,
-        Err(e) => {
-            tracing::error!(error = %e, "the OpenAPI skeleton does not read");
-            OpenApi::default()
-        }
-    };
-    document.paths = paths;
-    document
+    match schemas {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
 }
 
 fn http_method(method: &Method) -> HttpMethod {
@@ -103,37 +200,26 @@ fn http_method(method: &Method) -> HttpMethod {
     }
 }
 
-fn operation(route: &Route) -> utoipa::openapi::path::Operation {
-    let envelope = || ContentBuilder::new().schema(Some(Ref::from_schema_name("Envelope"))).build();
+/// The operation with generic schemas; [`describe`] puts the typed ones in.
+fn operation(route: &Route, api: bool) -> utoipa::openapi::path::Operation {
+    let envelope = |name: &str| ContentBuilder::new().schema(Some(Ref::from_schema_name(name))).build();
     let id = format!("{} {}", route.method, route.path);
     let mut op = OperationBuilder::new().tag(route.tag).summary(Some(route.summary)).operation_id(Some(id));
-    for name in path_parameters(route.path) {
-        let schema = match name {
-            "name" => json!({"type": "string"}),
-            "date" => json!({"type": "string", "format": "date"}),
-            _ => json!({"type": "string", "format": "uuid"}),
-        };
-        op = op.parameter(
-            ParameterBuilder::new()
-                .name(name)
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .schema(serde_json::from_value::<utoipa::openapi::Schema>(schema).ok()),
-        );
+    let path_parameters = path_parameters(route.path);
+    for name in &path_parameters {
+        op = op.parameter(ParameterBuilder::new().name(*name).parameter_in(ParameterIn::Path).required(Required::True));
     }
-    for name in route.query {
+    for (name, _) in &route.query {
         op = op.parameter(
             ParameterBuilder::new()
                 .name(*name)
                 .parameter_in(ParameterIn::Query)
-                .required(if *name == "q" { Required::True } else { Required::False })
-                .schema(serde_json::from_value::<utoipa::openapi::Schema>(json!({"type": "string"})).ok()),
+                .required(if required_query(route, name) { Required::True } else { Required::False }),
         );
     }
     if route.body {
-        let object = serde_json::from_value::<utoipa::openapi::Schema>(json!({"type": "object"})).ok();
         op = op.request_body(Some(
-            RequestBodyBuilder::new().content("application/json", ContentBuilder::new().schema(object).build()).build(),
+            RequestBodyBuilder::new().content("application/json", ContentBuilder::new().build()).build(),
         ));
     }
     op = if route.success == 204 {
@@ -149,29 +235,235 @@ fn operation(route: &Route) -> utoipa::openapi::path::Operation {
     } else {
         op.response(
             route.success.to_string(),
-            ResponseBuilder::new().description("Success").content("application/json", envelope()),
+            ResponseBuilder::new().description("Success").content("application/json", envelope("Envelope")),
         )
     };
-    let mut errors = vec![("422", "Invalid input (details.validation_errors)"), ("429", "Rate limited (Retry-After)")];
+    let writes = route.method != Method::GET;
+    let mut errors = Vec::new();
+    if api {
+        errors.push(("400", "A filter or sort key that is not allowed, or a state that forbids this"));
+        errors.push(("422", "Invalid input (details.validation_errors)"));
+        errors.push(("429", "Rate limited (Retry-After)"));
+    }
     if route.auth {
         errors.push(("401", "Missing, invalid or expired credentials"));
         errors.push(("403", "The role may not do this"));
         op = op.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+    } else if route.body {
+        // Wrong credentials at login; registration can be switched off.
+        errors.push(("401", "Wrong credentials"));
+        errors.push(("403", "Not allowed on this server"));
     }
-    if !path_parameters(route.path).is_empty() {
+    if route.auth && (!path_parameters.is_empty() || route.body) {
         errors.push(("404", "Not found (or another user's)"));
     }
-    if route.body {
+    if route.auth && writes || route.body {
         errors.push(("409", "Conflict, illegal transition or stale If-Match"));
+    }
+    if route.body {
         errors.push(("413", "Body over the limit"));
     }
+    errors.push(("503", "The database or the model provider is unavailable"));
     for (status, description) in errors {
-        op = op
-            .response(status, ResponseBuilder::new().description(description).content("application/json", envelope()));
+        op = op.response(
+            status,
+            ResponseBuilder::new().description(description).content("application/json", envelope("ErrorEnvelope")),
+        );
     }
     op.build()
 }
 
+/// Puts the schemas of the route's parameters, body and `data` into its
+/// operation (already written as JSON).
+fn describe(op: &mut Value, route: &Route, inputs: &mut SchemaGenerator, outputs: &mut SchemaGenerator) {
+    if let Some(parameters) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+        for parameter in parameters {
+            let name = parameter["name"].as_str().unwrap_or_default().to_string();
+            let schema = if parameter["in"] == "path" {
+                path_schema(&name)
+            } else {
+                match route.query.iter().find(|(n, _)| *n == name).and_then(|(_, s)| *s) {
+                    Some(schema_of) => schema_of(inputs).to_value(),
+                    None => query_schema(route, &name),
+                }
+            };
+            parameter["schema"] = schema;
+        }
+    }
+    if route.body {
+        let schema = match route.body_schema {
+            Some(schema_of) => schema_of(inputs).to_value(),
+            None => json!({"type": "object"}),
+        };
+        // No body reads as `{}`: one is needed only when a field is.
+        let named =
+            schema["$ref"].as_str().and_then(|r| r.rsplit('/').next()).and_then(|n| inputs.definitions().get(n));
+        let fields_required = named.unwrap_or(&schema)["required"].as_array().is_some_and(|r| !r.is_empty());
+        op["requestBody"]["content"]["application/json"]["schema"] = schema;
+        op["requestBody"]["required"] = json!(fields_required);
+    }
+    if route.success != 204 {
+        let data = data_schema(route.data, outputs);
+        op["responses"][route.success.to_string()]["content"]["application/json"]["schema"] = json!({
+            "allOf": [{"$ref": "#/components/schemas/Envelope"}],
+            "properties": {
+                "success": {"const": true},
+                "error": {"type": "null"},
+                "data": data
+            }
+        });
+    }
+}
+
+fn data_schema(data: Data, outputs: &mut SchemaGenerator) -> Value {
+    match data {
+        Data::Any => json!({}),
+        Data::One(schema_of) => schema_of(outputs).to_value(),
+        Data::Page(name, schema_of) => json!({
+            "type": "object",
+            "required": [name, "pagination"],
+            "properties": {
+                name: {"type": "array", "items": schema_of(outputs).to_value()},
+                "pagination": {"$ref": "#/components/schemas/Pagination"}
+            }
+        }),
+        Data::Counted(name, schema_of) => json!({
+            "type": "object",
+            "required": [name, "count"],
+            "properties": {
+                name: {"type": "array", "items": schema_of(outputs).to_value()},
+                "count": {"type": "integer", "minimum": 0}
+            }
+        }),
+    }
+}
+
+/// A path parameter: a UUID (`{id}`, `{thought_id}`) or a name.
+fn path_schema(name: &str) -> Value {
+    match name {
+        "name" => json!({"type": "string", "minLength": 1}),
+        "date" => json!({"type": "string", "format": "date"}),
+        _ => json!({"type": "string", "format": "uuid"}),
+    }
+}
+
+/// Only a search needs its query.
+fn required_query(route: &Route, name: &str) -> bool {
+    name == "q" && route.path.ends_with("/search")
+}
+
+/// A query parameter described by its name: what `extract::QueryReader`
+/// accepts for it on this route.
+fn query_schema(route: &Route, name: &str) -> Value {
+    match name {
+        "limit" => {
+            let max = match route.path {
+                "/activities" => 1000,
+                "/thoughts/{id}/related" => 50,
+                _ => steward::core::query::MAX_LIMIT,
+            };
+            json!({"type": "integer", "minimum": 1, "maximum": max})
+        }
+        "offset" => json!({"type": "integer", "minimum": 0, "maximum": steward::core::query::MAX_OFFSET}),
+        "after" => json!({"type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX}),
+        "q" if required_query(route, name) => json!({"type": "string", "minLength": 1, "pattern": "\\S"}),
+        "parent_id" | "entity_id" => json!({"type": "string", "format": "uuid"}),
+        "due_before" | "due_after" => json!({"type": "string", "format": "date"}),
+        "since" => json!({"type": "string", "format": "date-time"}),
+        "include_deleted" => json!({"type": "boolean"}),
+        "min_confidence" => json!({"type": "number", "minimum": 0, "maximum": 1}),
+        "fields" => json!({
+            "type": "string",
+            "pattern": "^\\s*(content|tags)\\s*(,\\s*(content|tags)\\s*)*$",
+            "description": "A comma list of content, tags"
+        }),
+        _ => json!({"type": "string"}),
+    }
+}
+
 fn path_parameters(path: &str) -> Vec<&str> {
     path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect()
+}
+
+/// Points the `$ref`s to `renamed` components inside request bodies and
+/// parameters at their `<Name>Input` version.
+fn rename_refs(value: &mut Value, renamed: &[String]) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key == "requestBody" || key == "parameters" {
+                    rewrite(child, renamed);
+                } else {
+                    rename_refs(child, renamed);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| rename_refs(item, renamed)),
+        _ => {}
+    }
+}
+
+fn rewrite(value: &mut Value, renamed: &[String]) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get_mut("$ref")
+                && let Some(name) = target.strip_prefix("#/components/schemas/")
+                && renamed.iter().any(|r| r == name)
+            {
+                *target = format!("#/components/schemas/{name}Input");
+            }
+            map.values_mut().for_each(|child| rewrite(child, renamed));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| rewrite(item, renamed)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_ref_points_at_a_component() {
+        let document = build();
+        let schemas = document["components"]["schemas"].as_object().expect("schemas");
+        let mut refs = Vec::new();
+        collect_refs(&document, &mut refs);
+        assert!(!refs.is_empty());
+        for target in refs {
+            let name = target.strip_prefix("#/components/schemas/").unwrap_or(&target);
+            assert!(schemas.contains_key(name), "{target} is not a component");
+        }
+    }
+
+    #[test]
+    fn bodies_and_data_have_their_types_schemas() {
+        let document = build();
+        let create = &document["paths"]["/api/v1/tasks"]["post"];
+        assert_eq!(
+            create["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/NewTask"
+        );
+        let data = &create["responses"]["201"]["content"]["application/json"]["schema"]["properties"]["data"];
+        assert_eq!(data["$ref"], "#/components/schemas/Task");
+        let new_task = &document["components"]["schemas"]["NewTask"];
+        assert_eq!(new_task["required"], json!(["title"]));
+        assert_eq!(new_task["properties"]["title"]["maxLength"], 200);
+        let list = &document["paths"]["/api/v1/tasks"]["get"]["parameters"];
+        let limit = list.as_array().and_then(|p| p.iter().find(|p| p["name"] == "limit")).expect("limit");
+        assert_eq!(limit["schema"]["maximum"], 100);
+    }
+
+    fn collect_refs(value: &Value, refs: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    refs.push(target.clone());
+                }
+                map.values().for_each(|child| collect_refs(child, refs));
+            }
+            Value::Array(items) => items.iter().for_each(|item| collect_refs(item, refs)),
+            _ => {}
+        }
+    }
 }

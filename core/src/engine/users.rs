@@ -278,7 +278,7 @@ impl Engine {
                 .iter()
                 .find(|proj| proj.name.eq_ignore_ascii_case(name.trim()))
                 .cloned()
-                .ok_or_else(|| Error::invalid("name", format!("no project named '{name}'")))?;
+                .ok_or(Error::not_found(Entity::Project))?;
             profile.put_project(Project { status: status.to_string(), ..project })
         })
         .await
@@ -289,11 +289,7 @@ impl Engine {
         self.change_profile(p, |profile| {
             let before = profile.ongoing_projects.len();
             profile.ongoing_projects.retain(|proj| !proj.name.eq_ignore_ascii_case(name.trim()));
-            if profile.ongoing_projects.len() == before {
-                Err(Error::invalid("name", format!("no project named '{name}'")))
-            } else {
-                Ok(())
-            }
+            if profile.ongoing_projects.len() == before { Err(Error::not_found(Entity::Project)) } else { Ok(()) }
         })
         .await
     }

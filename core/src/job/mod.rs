@@ -74,6 +74,7 @@ pub const MAX_LEASE: Duration = Duration::hours(1);
 pub const MAX_CLAIM: u32 = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     /// Waiting to be claimed (from `run_at` on).

@@ -151,6 +151,7 @@ pub enum ParseError {
 
 /// How the user writes numeric dates such as `3/4`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DateOrder {
     /// `3/4` is March 4 (US).

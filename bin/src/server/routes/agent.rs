@@ -26,8 +26,9 @@ use crate::server::extract::{Body, Params, PathId};
 use crate::server::lists;
 use crate::server::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(crate) struct ChatBody {
+    #[schemars(length(min = 1, max = steward::core::agent::run::MESSAGE_MAX), pattern(steward::core::patterns::TEXT))]
     message: String,
     conversation_id: Option<ConversationId>,
 }

@@ -38,7 +38,7 @@ pub(crate) async fn show(
     Ok(Reply::ok(s.steward.approval(&p, id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(crate) struct DecisionBody {
     status: Decision,
     reason: Option<String>,
@@ -53,7 +53,7 @@ pub(crate) async fn decide(
     Ok(Reply::ok(s.steward.decide_approval(&p, id, d.status, d.reason).await?))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub(crate) struct Reason {
     reason: Option<String>,
 }

@@ -11,14 +11,22 @@ use crate::server::error::ApiError;
 use crate::server::extract::Body;
 use crate::server::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(extend("required" = ["email", "password"]))]
 pub(crate) struct Registration {
     #[serde(default)]
+    #[schemars(length(max = 254), pattern(EMAIL))]
     email: String,
+    #[schemars(length(min = 1, max = 100), pattern(steward::core::patterns::TEXT))]
     name: Option<String>,
     #[serde(default)]
+    #[schemars(length(min = steward::MIN_PASSWORD_LEN))]
     password: String,
 }
+
+/// An email address as core accepts it (ASCII here: lowercasing never
+/// changes its length).
+const EMAIL: &str = r"^[!-?A-~]+@[!-?A-~]+$";
 
 pub(crate) async fn register(State(s): State<AppState>, Body(r): Body<Registration>) -> Result<Reply, ApiError> {
     if !s.runtime.registration_open() {
@@ -27,7 +35,8 @@ pub(crate) async fn register(State(s): State<AppState>, Body(r): Body<Registrati
     Ok(Reply::created(s.steward.register(&r.email, r.name.as_deref(), &r.password).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(extend("required" = ["email", "password"]))]
 pub(crate) struct Login {
     #[serde(default)]
     email: String,

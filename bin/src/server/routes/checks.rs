@@ -24,8 +24,11 @@ pub(crate) async fn latest(State(s): State<AppState>, Caller(p): Caller) -> Resu
 
 pub(crate) async fn history(State(s): State<AppState>, Caller(p): Caller, params: Params) -> Result<Reply, ApiError> {
     let mut q = params.reader();
-    let limit = q.value::<u32>("limit", "a whole number from 1 to 100");
-    let limit = q.finish(limit)?.unwrap_or(20).clamp(1, 100);
+    let limit = q.value::<u32>("limit", "a whole number from 1 to 100").unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        q.reject("limit", "must be between 1 and 100");
+    }
+    let limit = q.finish(limit)?;
     Ok(lists::counted("checks", s.steward.consciousness_check_history(&p, limit).await?))
 }
 

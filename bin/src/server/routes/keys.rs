@@ -13,9 +13,11 @@ use crate::server::extract::{Body, PathId};
 use crate::server::lists;
 use crate::server::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(extend("required" = ["name"]))]
 pub(crate) struct NewKey {
     #[serde(default)]
+    #[schemars(length(min = 1, max = 100), pattern(steward::core::patterns::TEXT))]
     name: String,
     role: Option<Role>,
 }

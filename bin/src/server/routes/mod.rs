@@ -27,6 +27,28 @@ use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use super::state::AppState;
 
+/// A JSON Schema of a Rust type (`schemars`), its named parts added to
+/// the document's components on the way.
+pub(crate) type SchemaOf = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+
+/// The schema of `T`: a `$ref` to its component when it has a name.
+pub(crate) fn schema_of<T: schemars::JsonSchema>(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    generator.subschema_for::<T>()
+}
+
+/// What a success puts in the envelope's `data`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Data {
+    /// Not described: any JSON value.
+    Any,
+    /// One value of a type.
+    One(SchemaOf),
+    /// A page of items (`lists::page`): `{"<name>": [...], "pagination"}`.
+    Page(&'static str, SchemaOf),
+    /// A short list (`lists::counted`): `{"<name>": [...], "count"}`.
+    Counted(&'static str, SchemaOf),
+}
+
 /// One method on one path, and what the document says about it.
 #[derive(Debug)]
 pub(crate) struct Route {
@@ -40,7 +62,13 @@ pub(crate) struct Route {
     pub(crate) auth: bool,
     /// Takes a JSON body.
     pub(crate) body: bool,
-    pub(crate) query: &'static [&'static str],
+    /// The body's schema; `None`: any JSON object.
+    pub(crate) body_schema: Option<SchemaOf>,
+    /// The success's `data`.
+    pub(crate) data: Data,
+    /// Query parameters, each with its schema (`None`: by its name, see
+    /// `openapi.rs`).
+    pub(crate) query: Vec<(&'static str, Option<SchemaOf>)>,
     /// Answers plain text, not the envelope.
     pub(crate) text: bool,
     pub(crate) handler: MethodRouter<AppState>,
@@ -55,7 +83,20 @@ fn route(
     handler: MethodRouter<AppState>,
 ) -> Route {
     let body = matches!(method, Method::POST | Method::PUT | Method::PATCH);
-    Route { method, path, success, tag, summary, auth: true, body, query: &[], text: false, handler }
+    Route {
+        method,
+        path,
+        success,
+        tag,
+        summary,
+        auth: true,
+        body,
+        body_schema: None,
+        data: Data::Any,
+        query: Vec::new(),
+        text: false,
+        handler,
+    }
 }
 
 impl Route {
@@ -63,10 +104,33 @@ impl Route {
         Route { auth: false, ..self }
     }
     fn no_body(self) -> Route {
-        Route { body: false, ..self }
+        Route { body: false, body_schema: None, ..self }
     }
-    fn query(self, query: &'static [&'static str]) -> Route {
-        Route { query, ..self }
+    /// Query parameters described by their names alone.
+    fn query(mut self, names: &[&'static str]) -> Route {
+        self.query.extend(names.iter().map(|name| (*name, None)));
+        self
+    }
+    /// A query parameter whose values are those of `T` (an enum of core's).
+    fn param<T: schemars::JsonSchema>(mut self, name: &'static str) -> Route {
+        self.query.push((name, Some(schema_of::<T>)));
+        self
+    }
+    /// The JSON body is a `T`.
+    fn body<T: schemars::JsonSchema>(self) -> Route {
+        Route { body: true, body_schema: Some(schema_of::<T>), ..self }
+    }
+    /// The success's `data` is a `T`.
+    fn data<T: schemars::JsonSchema>(self) -> Route {
+        Route { data: Data::One(schema_of::<T>), ..self }
+    }
+    /// The success's `data` is a page of `T` under `name`.
+    fn page<T: schemars::JsonSchema>(self, name: &'static str) -> Route {
+        Route { data: Data::Page(name, schema_of::<T>), ..self }
+    }
+    /// The success's `data` is a counted list of `T` under `name`.
+    fn counted<T: schemars::JsonSchema>(self, name: &'static str) -> Route {
+        Route { data: Data::Counted(name, schema_of::<T>), ..self }
     }
     fn text(self) -> Route {
         Route { text: true, ..self }
@@ -95,46 +159,58 @@ pub(crate) fn public_routes() -> Vec<Route> {
 /// Everything under `/api/v1`.
 pub(crate) fn api_routes() -> Vec<Route> {
     use Method as M;
+    use steward::core::query::TaskStatistics;
+    use steward::core::{JobState, TaskSort, ThoughtSort};
+    use steward::{
+        AcceptOverrides, Approval, ApprovalStatus, Assignee, ConsciousnessCheck, Entity, NewApproval, NewTask,
+        NewThought, Priority, Profile, ProfilePatch, Settings, SettingsPatch, SortOrder, Suggestion, Task, TaskPatch,
+        TaskStatus, Thought, ThoughtPatch, User,
+    };
+    let thought_status = |r: Route| r.param::<steward::core::thought::ThoughtStatus>("status");
     vec![
         route(M::POST, "/auth/register", 201, "auth", "Register a user (the first one is admin)", post(auth::register))
-            .public(),
-        route(M::POST, "/auth/login", 200, "auth", "Log in: a bearer token", post(auth::login)).public(),
-        route(M::GET, "/auth/me", 200, "auth", "The caller", get(auth::me)),
-        route(M::POST, "/api-keys", 201, "api-keys", "Create an API key (shown once)", post(keys::create)),
-        route(M::GET, "/api-keys", 200, "api-keys", "The caller's API keys", get(keys::list)),
+            .public()
+            .body::<auth::Registration>()
+            .data::<User>(),
+        route(M::POST, "/auth/login", 200, "auth", "Log in: a bearer token", post(auth::login))
+            .public()
+            .body::<auth::Login>(),
+        route(M::GET, "/auth/me", 200, "auth", "The caller", get(auth::me)).data::<User>(),
+        route(M::POST, "/api-keys", 201, "api-keys", "Create an API key (shown once)", post(keys::create))
+            .body::<keys::NewKey>(),
+        route(M::GET, "/api-keys", 200, "api-keys", "The caller's API keys", get(keys::list))
+            .counted::<steward::core::user::ApiKey>("api_keys"),
         route(M::DELETE, "/api-keys/{id}", 204, "api-keys", "Revoke an API key", delete(keys::revoke)),
-        route(M::POST, "/thoughts", 201, "thoughts", "Capture a thought", post(thoughts::capture)),
-        route(M::GET, "/thoughts", 200, "thoughts", "List thoughts", get(thoughts::list)).query(&[
-            "status",
-            "tags",
-            "limit",
-            "offset",
-            "sort_by",
-            "sort_order",
-        ]),
+        route(M::POST, "/thoughts", 201, "thoughts", "Capture a thought", post(thoughts::capture))
+            .body::<NewThought>()
+            .data::<Thought>(),
+        thought_status(route(M::GET, "/thoughts", 200, "thoughts", "List thoughts", get(thoughts::list)))
+            .query(&["tags", "limit", "offset"])
+            .param::<ThoughtSort>("sort_by")
+            .param::<SortOrder>("sort_order")
+            .page::<Thought>("thoughts"),
         route(M::GET, "/thoughts/search", 200, "thoughts", "Full-text search", get(thoughts::search))
             .query(&["q", "fields", "limit", "offset"]),
-        route(M::GET, "/thoughts/{id}", 200, "thoughts", "One thought", get(thoughts::show)),
+        route(M::GET, "/thoughts/{id}", 200, "thoughts", "One thought", get(thoughts::show)).data::<Thought>(),
         route(M::GET, "/thoughts/{id}/related", 200, "thoughts", "The most similar thoughts", get(thoughts::related))
             .query(&["limit"]),
-        route(M::PUT, "/thoughts/{id}", 200, "thoughts", "Update a thought (partial; If-Match)", put(thoughts::update)),
+        route(M::PUT, "/thoughts/{id}", 200, "thoughts", "Update a thought (partial; If-Match)", put(thoughts::update))
+            .body::<ThoughtPatch>()
+            .data::<Thought>(),
         route(M::DELETE, "/thoughts/{id}", 204, "thoughts", "Delete a thought (If-Match)", delete(thoughts::remove)),
-        route(M::POST, "/tasks", 201, "tasks", "Create a task", post(tasks::create)),
-        route(M::POST, "/tasks/quick", 201, "tasks", "Create a task from a quick-add phrase", post(tasks::quick)),
-        route(M::GET, "/tasks", 200, "tasks", "List tasks", get(tasks::list)).query(&[
-            "status",
-            "priority",
-            "tag",
-            "assignee",
-            "parent_id",
-            "due_before",
-            "due_after",
-            "q",
-            "limit",
-            "offset",
-            "sort_by",
-            "sort_order",
-        ]),
+        route(M::POST, "/tasks", 201, "tasks", "Create a task", post(tasks::create)).body::<NewTask>().data::<Task>(),
+        route(M::POST, "/tasks/quick", 201, "tasks", "Create a task from a quick-add phrase", post(tasks::quick))
+            .body::<tasks::Quick>()
+            .data::<Task>(),
+        route(M::GET, "/tasks", 200, "tasks", "List tasks", get(tasks::list))
+            .param::<TaskStatus>("status")
+            .param::<Priority>("priority")
+            .query(&["tag"])
+            .param::<Assignee>("assignee")
+            .query(&["parent_id", "due_before", "due_after", "q", "limit", "offset"])
+            .param::<TaskSort>("sort_by")
+            .param::<SortOrder>("sort_order")
+            .page::<Task>("tasks"),
         route(
             M::GET,
             "/tasks/statistics",
@@ -142,9 +218,12 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "tasks",
             "Counts by status and priority, overdue, completed in 7/30 days, late agent tasks",
             get(tasks::statistics),
-        ),
-        route(M::GET, "/tasks/{id}", 200, "tasks", "One task", get(tasks::show)),
-        route(M::PUT, "/tasks/{id}", 200, "tasks", "Update a task (partial; If-Match)", put(tasks::update)),
+        )
+        .data::<TaskStatistics>(),
+        route(M::GET, "/tasks/{id}", 200, "tasks", "One task", get(tasks::show)).data::<Task>(),
+        route(M::PUT, "/tasks/{id}", 200, "tasks", "Update a task (partial; If-Match)", put(tasks::update))
+            .body::<TaskPatch>()
+            .data::<Task>(),
         route(
             M::DELETE,
             "/tasks/{id}",
@@ -160,7 +239,9 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "tasks",
             "Change a task's status (If-Match)",
             patch(tasks::set_status),
-        ),
+        )
+        .body::<tasks::StatusChange>()
+        .data::<tasks::Completed>(),
         route(
             M::POST,
             "/tasks/{id}/complete",
@@ -169,7 +250,8 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "Complete a task (data.next: the next occurrence)",
             post(tasks::complete),
         )
-        .no_body(),
+        .no_body()
+        .data::<tasks::Completed>(),
         route(
             M::GET,
             "/task-suggestions/pending",
@@ -178,7 +260,8 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "Open suggestions",
             get(suggestions::pending),
         )
-        .query(&["min_confidence"]),
+        .query(&["min_confidence"])
+        .counted::<Suggestion>("suggestions"),
         route(
             M::GET,
             "/task-suggestions/history",
@@ -187,7 +270,8 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "All suggestions",
             get(suggestions::history),
         )
-        .query(&["include_deleted", "limit"]),
+        .query(&["include_deleted", "limit"])
+        .counted::<Suggestion>("suggestions"),
         route(
             M::GET,
             "/task-suggestions/thought/{thought_id}",
@@ -195,8 +279,10 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "task-suggestions",
             "A thought's suggestions",
             get(suggestions::for_thought),
-        ),
-        route(M::GET, "/task-suggestions/{id}", 200, "task-suggestions", "One suggestion", get(suggestions::show)),
+        )
+        .counted::<Suggestion>("suggestions"),
+        route(M::GET, "/task-suggestions/{id}", 200, "task-suggestions", "One suggestion", get(suggestions::show))
+            .data::<Suggestion>(),
         route(
             M::DELETE,
             "/task-suggestions/{id}",
@@ -205,7 +291,8 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "Soft-delete a suggestion",
             delete(suggestions::remove),
         )
-        .query(&["reason"]),
+        .query(&["reason"])
+        .data::<Suggestion>(),
         route(
             M::POST,
             "/task-suggestions/{id}/accept",
@@ -213,7 +300,8 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "task-suggestions",
             "Accept: make the task",
             post(suggestions::accept),
-        ),
+        )
+        .body::<AcceptOverrides>(),
         route(
             M::POST,
             "/task-suggestions/{id}/reject",
@@ -223,7 +311,8 @@ pub(crate) fn api_routes() -> Vec<Route> {
             post(suggestions::reject),
         )
         .no_body()
-        .query(&["reason"]),
+        .query(&["reason"])
+        .data::<Suggestion>(),
         route(
             M::POST,
             "/task-suggestions/{id}/restore",
@@ -232,8 +321,10 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "Undo a soft delete",
             post(suggestions::restore),
         )
-        .no_body(),
-        route(M::GET, "/settings", 200, "settings", "The caller's settings", get(preferences::settings)),
+        .no_body()
+        .data::<Suggestion>(),
+        route(M::GET, "/settings", 200, "settings", "The caller's settings", get(preferences::settings))
+            .data::<Settings>(),
         route(
             M::PUT,
             "/settings",
@@ -241,12 +332,19 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "settings",
             "Update settings (partial; If-Match)",
             put(preferences::update_settings),
-        ),
+        )
+        .body::<SettingsPatch>()
+        .data::<Settings>(),
         route(M::POST, "/settings/reset", 200, "settings", "Back to the defaults", post(preferences::reset_settings))
-            .no_body(),
-        route(M::GET, "/profile", 200, "profile", "The caller's profile", get(preferences::profile)),
-        route(M::PUT, "/profile", 200, "profile", "Update the profile (partial)", put(preferences::update_profile)),
-        route(M::POST, "/profile/projects", 201, "profile", "Add or replace a project", post(preferences::put_project)),
+            .no_body()
+            .data::<Settings>(),
+        route(M::GET, "/profile", 200, "profile", "The caller's profile", get(preferences::profile)).data::<Profile>(),
+        route(M::PUT, "/profile", 200, "profile", "Update the profile (partial)", put(preferences::update_profile))
+            .body::<ProfilePatch>()
+            .data::<Profile>(),
+        route(M::POST, "/profile/projects", 201, "profile", "Add or replace a project", post(preferences::put_project))
+            .body::<preferences::NewProject>()
+            .data::<Profile>(),
         route(
             M::PUT,
             "/profile/projects/{name}/status",
@@ -254,7 +352,9 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "profile",
             "Change a project's status",
             put(preferences::set_project_status),
-        ),
+        )
+        .body::<preferences::ProjectStatus>()
+        .data::<Profile>(),
         route(
             M::DELETE,
             "/profile/projects/{name}",
@@ -264,23 +364,30 @@ pub(crate) fn api_routes() -> Vec<Route> {
             delete(preferences::remove_project),
         ),
         route(M::GET, "/approvals", 200, "approvals", "Approvals (pending by default)", get(approvals::list))
-            .query(&["status", "limit", "offset"]),
-        route(M::POST, "/approvals", 201, "approvals", "Ask for a decision", post(approvals::request)),
-        route(M::GET, "/approvals/{id}", 200, "approvals", "One approval", get(approvals::show)),
-        route(M::PUT, "/approvals/{id}", 200, "approvals", "Decide: approved or rejected", put(approvals::decide)),
-        route(M::POST, "/approvals/{id}/approve", 200, "approvals", "Approve", post(approvals::approve)),
-        route(M::POST, "/approvals/{id}/reject", 200, "approvals", "Reject", post(approvals::reject)),
+            .param::<ApprovalStatus>("status")
+            .query(&["limit", "offset"])
+            .page::<Approval>("approvals"),
+        route(M::POST, "/approvals", 201, "approvals", "Ask for a decision", post(approvals::request))
+            .body::<NewApproval>()
+            .data::<Approval>(),
+        route(M::GET, "/approvals/{id}", 200, "approvals", "One approval", get(approvals::show)).data::<Approval>(),
+        route(M::PUT, "/approvals/{id}", 200, "approvals", "Decide: approved or rejected", put(approvals::decide))
+            .body::<approvals::DecisionBody>()
+            .data::<Approval>(),
+        route(M::POST, "/approvals/{id}/approve", 200, "approvals", "Approve", post(approvals::approve))
+            .body::<approvals::Reason>()
+            .data::<Approval>(),
+        route(M::POST, "/approvals/{id}/reject", 200, "approvals", "Reject", post(approvals::reject))
+            .body::<approvals::Reason>()
+            .data::<Approval>(),
         route(M::GET, "/queue", 200, "queue", "Queue statistics (operators)", get(queue::stats)),
         route(M::GET, "/queue/jobs", 200, "queue", "List jobs (operators)", get(queue::jobs))
-            .query(&["state", "kind", "limit", "offset"]),
+            .param::<JobState>("state")
+            .query(&["kind", "limit", "offset"]),
         route(M::POST, "/queue/jobs/{id}/retry", 200, "queue", "Retry a job", post(queue::retry)).no_body(),
-        route(M::GET, "/activities", 200, "activities", "The caller's audit log", get(activities::list)).query(&[
-            "entity_type",
-            "entity_id",
-            "since",
-            "after",
-            "limit",
-        ]),
+        route(M::GET, "/activities", 200, "activities", "The caller's audit log", get(activities::list))
+            .param::<Entity>("entity_type")
+            .query(&["entity_id", "since", "after", "limit"]),
         route(
             M::POST,
             "/consciousness-check",
@@ -306,8 +413,10 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "Checks, newest first",
             get(checks::history),
         )
-        .query(&["limit"]),
-        route(M::GET, "/consciousness-check/{id}", 200, "consciousness", "One check", get(checks::show)),
+        .query(&["limit"])
+        .counted::<ConsciousnessCheck>("checks"),
+        route(M::GET, "/consciousness-check/{id}", 200, "consciousness", "One check", get(checks::show))
+            .data::<ConsciousnessCheck>(),
         route(
             M::POST,
             "/webhooks",
@@ -326,7 +435,8 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "agent",
             "Ask the agent; it acts through tools and may wait for approvals",
             post(agent::chat),
-        ),
+        )
+        .body::<agent::ChatBody>(),
         route(M::GET, "/conversations", 200, "agent", "Conversations, most recent first", get(agent::conversations))
             .query(&["limit", "offset"]),
         route(M::GET, "/conversations/{id}/messages", 200, "agent", "A conversation's messages", get(agent::messages)),

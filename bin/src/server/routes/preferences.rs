@@ -40,11 +40,15 @@ pub(crate) async fn update_profile(
     Ok(Reply::ok(s.steward.update_profile(&p, patch).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(extend("required" = ["name"]))]
 pub(crate) struct NewProject {
     #[serde(default)]
+    #[schemars(length(min = 1, max = 100), pattern(steward::core::patterns::TEXT))]
     name: String,
+    #[schemars(length(min = 1, max = 50), pattern(steward::core::patterns::TEXT))]
     status: Option<String>,
+    #[schemars(length(max = 1000), pattern(steward::core::patterns::OPTIONAL_TEXT))]
     description: Option<String>,
 }
 
@@ -59,9 +63,11 @@ pub(crate) async fn put_project(
     Ok(Reply::created(s.steward.put_project(&p, project).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(extend("required" = ["status"]))]
 pub(crate) struct ProjectStatus {
     #[serde(default)]
+    #[schemars(length(min = 1, max = 50), pattern(steward::core::patterns::TEXT))]
     status: String,
 }
 

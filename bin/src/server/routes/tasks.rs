@@ -20,9 +20,11 @@ pub(crate) async fn create(
     Ok(Reply::created(s.steward.create_task(&p, new).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(extend("required" = ["text"]))]
 pub(crate) struct Quick {
     #[serde(default)]
+    #[schemars(length(min = 1), pattern(steward::core::patterns::LINE))]
     text: String,
 }
 
@@ -94,14 +96,14 @@ pub(crate) async fn remove(
     Ok(NoContent)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(crate) struct StatusChange {
     status: TaskStatus,
 }
 
 /// The task's fields, and `next`: the occurrence a completion created.
-#[derive(Debug, Serialize)]
-struct Completed {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct Completed {
     #[serde(flatten)]
     task: Task,
     next: Option<Task>,

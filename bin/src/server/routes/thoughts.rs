@@ -97,8 +97,11 @@ pub(crate) async fn related(
     params: Params,
 ) -> Result<Reply, ApiError> {
     let mut q = params.reader();
-    let limit = q.value::<u32>("limit", "a whole number from 1 to 50");
-    let limit = q.finish(limit)?.unwrap_or(10).clamp(1, 50);
+    let limit = q.value::<u32>("limit", "a whole number from 1 to 50").unwrap_or(10);
+    if !(1..=50).contains(&limit) {
+        q.reject("limit", "must be between 1 and 50");
+    }
+    let limit = q.finish(limit)?;
     let related = s.steward.related_thoughts(&p, id, limit).await?;
     Ok(Reply::ok(json!({ "thought_id": id, "related": related })))
 }

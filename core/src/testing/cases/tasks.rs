@@ -234,6 +234,11 @@ pub async fn pagination_reports_totals(store: Arc<dyn Store>) {
     assert_eq!(all, expected, "pages neither overlap nor skip, in order");
     assert!(matches!(PageRequest::new(0, 0), Err(Error::Invalid(_))));
     assert!(matches!(PageRequest::new(101, 0), Err(Error::Invalid(_))));
+    // Stores count rows with signed 64-bit integers: a larger offset is input to refuse.
+    assert!(PageRequest::new(10, crate::query::MAX_OFFSET).is_ok());
+    assert!(
+        matches!(PageRequest::new(10, crate::query::MAX_OFFSET + 1), Err(Error::Invalid(e)) if e[0].loc == ["query", "offset"])
+    );
 }
 
 pub async fn task_update_is_partial_and_versioned(store: Arc<dyn Store>) {
