@@ -78,9 +78,9 @@ pub struct SettingsPatch {
     pub suggestion_confidence_threshold: Option<f64>,
     #[cfg_attr(feature = "openapi", schemars(schema_with = "timezone_schema"))]
     pub timezone: Option<String>,
-    #[cfg_attr(feature = "openapi", schemars(length(max = 100), pattern(crate::validate::patterns::OPTIONAL_TEXT)))]
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "backend_schema"))]
     pub primary_backend: Option<String>,
-    #[cfg_attr(feature = "openapi", schemars(length(max = 100), pattern(crate::validate::patterns::OPTIONAL_TEXT)))]
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "backend_schema"))]
     pub secondary_backend: Option<String>,
     pub date_order: Option<DateOrder>,
 }
@@ -171,6 +171,14 @@ impl Settings {
         self.updated_at = now.max(self.updated_at);
         self.version += 1;
     }
+}
+
+/// A backend name as settings read it (`""` clears the preference).
+#[cfg(feature = "openapi")]
+fn backend_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut names: Vec<&str> = vec![""];
+    names.extend(Backend::ALIASES);
+    schemars::json_schema!({ "type": ["string", "null"], "enum": names, "description": Backend::NAMES })
 }
 
 /// An optional IANA timezone name: one of the names the server knows.

@@ -358,7 +358,7 @@ fn query_schema(route: &Route, name: &str) -> Value {
     match name {
         "limit" => {
             let max = match route.path {
-                "/activities" => 1000,
+                "/activities" | "/logs" | "/logs/{date}" => 1000,
                 "/thoughts/{id}/related" => 50,
                 _ => steward::core::query::MAX_LIMIT,
             };
@@ -370,6 +370,7 @@ fn query_schema(route: &Route, name: &str) -> Value {
         "parent_id" | "entity_id" => json!({"type": "string", "format": "uuid"}),
         "due_before" | "due_after" => json!({"type": "string", "format": "date"}),
         "since" => json!({"type": "string", "format": "date-time"}),
+        "level" => json!({"type": "string", "enum": ["error", "warn", "info", "debug", "trace"]}),
         "include_deleted" => json!({"type": "boolean"}),
         "min_confidence" => json!({"type": "number", "minimum": 0, "maximum": 1}),
         "fields" => json!({

@@ -35,12 +35,28 @@ impl Backend {
         }
     }
 
+    /// Every name a setting may use for a backend (any case, trimmed).
+    pub const ALIASES: [&'static str; 11] = [
+        "anthropic",
+        "claude",
+        "openai",
+        "openai-compatible",
+        "openrouter",
+        "litellm",
+        "ollama",
+        "vllm",
+        "llama.cpp",
+        "local",
+        "offline",
+    ];
+
     /// A setting's value, ignoring case: the canonical names and aliases.
     pub fn parse(name: &str) -> Option<Backend> {
         match name.trim().to_ascii_lowercase().as_str() {
             "anthropic" | "claude" => Some(Backend::Anthropic),
-            "openai" | "openai-compatible" | "openrouter" | "litellm" | "ollama" | "vllm" | "llama.cpp"
-            | "llamacpp" => Some(Backend::OpenAi),
+            "openai" | "openai-compatible" | "openrouter" | "litellm" | "ollama" | "vllm" | "llama.cpp" => {
+                Some(Backend::OpenAi)
+            }
             "local" | "offline" => Some(Backend::Local),
             _ => None,
         }
@@ -85,6 +101,9 @@ mod tests {
         assert_eq!(Backend::parse("OLLAMA"), Some(Backend::OpenAi));
         assert_eq!(Backend::parse("local"), Some(Backend::Local));
         assert_eq!(Backend::parse("gpt-99"), None);
+        for alias in Backend::ALIASES {
+            assert!(Backend::parse(alias).is_some(), "{alias}");
+        }
         for b in Backend::ALL {
             assert_eq!(Backend::parse(b.as_str()), Some(b));
         }

@@ -65,7 +65,11 @@ fn read(q: &mut QueryReader<'_>) -> LogQuery {
     if !(1..=MAX_LIMIT).contains(&limit) {
         q.reject("limit", "must be a whole number from 1 to 1000");
     }
-    let offset = q.value::<usize>("offset", "a whole number, 0 or more").unwrap_or(0);
+    let offset = q.value::<u64>("offset", "a whole number, 0 or more").unwrap_or(0);
+    if offset > steward::core::query::MAX_OFFSET {
+        q.reject("offset", format!("must be at most {}", steward::core::query::MAX_OFFSET));
+    }
+    let offset = usize::try_from(offset).unwrap_or(usize::MAX);
     LogQuery { level, since, until: None, limit, offset }
 }
 

@@ -488,7 +488,8 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "config",
             "Change rate_limit_per_minute or registration_enabled now (admins; partial)",
             put(config::update),
-        ),
+        )
+        .body::<crate::server::config::ConfigPatch>(),
         route(
             M::GET,
             "/config/security",
