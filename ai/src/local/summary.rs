@@ -153,8 +153,10 @@ fn approval_rows(value: &Value) -> Vec<(Uuid, String, String)> {
     walk(value, &mut |obj| {
         let id = obj.get("id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
         if let (Some(id), Some(action)) = (id, obj.get("action_type").and_then(Value::as_str)) {
+            // An agent's call is `tool_call` with the tool in its details.
+            let tool = obj.get("details").and_then(|d| d.get("tool")).and_then(Value::as_str).unwrap_or(action);
             let details = obj.get("details").map(Value::to_string).unwrap_or_default();
-            rows.push((id, action.to_string(), format!("{} {details}", action.replace('_', " "))));
+            rows.push((id, tool.to_string(), format!("{} {details}", tool.replace('_', " "))));
         }
     });
     rows
@@ -209,7 +211,8 @@ pub(crate) fn pick_approval(content: &str, which: &str) -> Result<Uuid, String> 
 }
 
 fn decided(value: &Value) -> String {
-    let action = find_str(value, "action_type").unwrap_or_else(|| "the action".into());
+    let tool = value.pointer("/approval/details/tool").and_then(Value::as_str).map(str::to_string);
+    let action = tool.or_else(|| find_str(value, "action_type")).unwrap_or_else(|| "the action".into());
     match find_str(value, "status").as_deref() {
         Some("approved") => format!("Approved {action}; the agent carries on with it."),
         Some("rejected") => format!("Rejected {action}; it will not happen."),

@@ -174,15 +174,16 @@ fn run(call: &ToolCall) -> ToolResult {
         }
         "add_task" => json!({ "id": "0190f3a0-0000-7000-8000-000000000009", "title": call.arguments["title"] }),
         "list_approvals" => json!({ "approvals": [
-            {"id": DELETE_APPROVAL, "action_type": "delete_task", "status": "pending",
+            {"id": DELETE_APPROVAL, "action_type": "tool_call", "status": "pending",
              "details": {"tool": "delete_task", "arguments": {"task_id": DENTIST}}},
-            {"id": MAIL_APPROVAL, "action_type": "mcp.mail.send", "status": "pending",
+            {"id": MAIL_APPROVAL, "action_type": "tool_call", "status": "pending",
              "details": {"tool": "mcp.mail.send", "arguments": {"to": "bob@example.com"}}},
         ] }),
         "decide_approval" => {
             let status = if call.arguments["decision"] == "approved" { "approved" } else { "rejected" };
-            let action = if call.arguments["approval_id"] == DELETE_APPROVAL { "delete_task" } else { "mcp.mail.send" };
-            json!({ "approval": {"id": call.arguments["approval_id"], "action_type": action, "status": status} })
+            let tool = if call.arguments["approval_id"] == DELETE_APPROVAL { "delete_task" } else { "mcp.mail.send" };
+            json!({ "approval": {"id": call.arguments["approval_id"], "action_type": "tool_call", "status": status,
+                                 "details": {"tool": tool}} })
         }
         "capture_thought" => json!({ "id": "t", "content": call.arguments["content"] }),
         _ => match by_id(&call.arguments["task_id"]) {

@@ -166,7 +166,41 @@ impl Engine {
             self.store.run_steps(p.user_id, run).await?.iter().for_each(|s| watcher.step(s));
         }
         self.advance_run(p, p.user_id, run).await?;
+        self.carry_on_decided_runs(p, run).await?;
         self.chat_outcome(p, run).await
+    }
+
+    /// The runs whose approvals this chat run decided (`decide_approval`)
+    /// are carried on here too, as `steward approval approve` carries on
+    /// the run it decides for; their wake jobs find them moved on.
+    async fn carry_on_decided_runs(&self, p: &Principal, run: RunId) -> Result<()> {
+        let steps = self.store.run_steps(p.user_id, run).await?;
+        let mut woken = Vec::new();
+        for step in &steps {
+            let StepKind::ToolResult { call, outcome: CallOutcome::Executed, content, .. } = &step.kind else {
+                continue;
+            };
+            let Some(StepKind::ModelTurn { reply }) = steps.get(call.turn as usize).map(|s| &s.kind) else { continue };
+            let mut calls = reply.parts.iter().filter_map(|part| match part {
+                crate::agent::model::Part::ToolCall(c) => Some(c.name.as_str()),
+                _ => None,
+            });
+            if calls.nth(call.index as usize) != Some(Builtin::DecideApproval.name()) {
+                continue;
+            }
+            let decided: serde_json::Value = serde_json::from_str(content).unwrap_or_default();
+            let other = decided["approval"]["run_id"].as_str().and_then(|id| id.parse::<uuid::Uuid>().ok()).map(RunId);
+            if let Some(other) = other.filter(|o| *o != run && !woken.contains(o)) {
+                woken.push(other);
+            }
+        }
+        for other in woken {
+            // Not this chat's failure: its wake job is still queued.
+            if let Err(e) = self.advance_run(p, p.user_id, other).await {
+                tracing::warn!(run = %other, error = %e.code(), "a run woken in chat is left for a worker");
+            }
+        }
+        Ok(())
     }
 
     /// The run for the `task.agent` job `job`: started on its first

@@ -592,36 +592,30 @@ pub async fn a_person_decides_in_chat_and_no_run_decides_for_itself(store: Arc<d
     let f = Fixture::new(store);
     let me = f.user("ann@example.com").await;
     let doomed = f.engine.create_task(&me, NewTask::titled("Old plan")).await.unwrap();
-    let asking = Arc::new(ScriptedModel::new([
-        Ok(calls_reply(&[("d", "delete_task", json!({"task_id": doomed.id}))])),
-        Ok(text_reply("Deleted.")),
-    ]));
-    let asking_engine = with_model(&f, &asking);
-    let first = asking_engine.start_run(&me, "delete my old plan", None, None, true).await.unwrap();
-    assert_eq!(asking_engine.advance_run(&me, me.user_id, first.id).await.unwrap().status, RunStatus::WaitingApproval);
-    let asked = approvals_of(&asking_engine.run(&me, first.id).await.unwrap().1)[0];
+    let model = Arc::new(ScriptedModel::new([Ok(calls_reply(&[("d", "delete_task", json!({"task_id": doomed.id}))]))]));
+    let engine = with_model(&f, &model);
+    let first = engine.start_run(&me, "delete my old plan", None, None, true).await.unwrap();
+    assert_eq!(engine.advance_run(&me, me.user_id, first.id).await.unwrap().status, RunStatus::WaitingApproval);
+    let asked = approvals_of(&engine.run(&me, first.id).await.unwrap().1)[0];
 
     // The person answers in the same conversation: the next run decides
-    // the approval that was waiting, and the first run carries on.
+    // the approval that was waiting, and carries the first run on with it.
     f.advance_ms(10);
-    let deciding = Arc::new(ScriptedModel::new([
-        Ok(calls_reply(&[("y", "decide_approval", json!({"approval_id": asked, "decision": "approved"}))])),
-        Ok(text_reply("Approved.")),
-    ]));
-    let engine = with_model(&f, &deciding);
-    let reply = engine.start_run(&me, "yes, approve it", Some(first.conversation_id), None, true).await.unwrap();
-    assert_eq!(engine.advance_run(&me, me.user_id, reply.id).await.unwrap().status, RunStatus::Completed);
-    let (_, steps) = engine.run(&me, reply.id).await.unwrap();
-    let StepKind::ToolResult { outcome, .. } = &steps[2].kind else { panic!("{:?}", steps[2]) };
-    assert_eq!(*outcome, CallOutcome::Executed);
+    model.push(Ok(calls_reply(&[("y", "decide_approval", json!({"approval_id": asked, "decision": "approved"}))])));
+    model.push(Ok(text_reply("Approved.")));
+    model.push(Ok(text_reply("Deleted.")));
+    let reply = engine.chat(&me, "yes, approve it", Some(first.conversation_id)).await.unwrap();
+    assert_eq!(reply.status, RunStatus::Completed);
+    assert_eq!(reply.tool_calls[0].outcome, "executed", "{reply:?}");
     let decided = f.engine.approval(&me, asked).await.unwrap();
     assert_eq!((decided.status, decided.decided_by), (ApprovalStatus::Approved, Some(me.user_id)));
     assert!(decided.reason.as_deref().is_some_and(|r| r.contains("chat")), "{:?}", decided.reason);
     let wake = f.store.jobs(&JobQuery { kind: Some(kinds::AGENT_RUN.into()), ..JobQuery::default() }).await.unwrap();
     assert!(wake.items.iter().any(|j| j.unique_key.as_deref() == Some(&format!("agent.run:{}", first.id))));
-    let resumed = asking_engine.advance_run(&Principal::system(), me.user_id, first.id).await.unwrap();
-    assert_eq!(resumed.status, RunStatus::Completed);
+    let (resumed, _) = engine.run(&me, first.id).await.unwrap();
+    assert_eq!((resumed.status, resumed.response.as_deref()), (RunStatus::Completed, Some("Deleted.")));
     assert_eq!(f.engine.task(&me, doomed.id).await.unwrap_err(), Error::not_found(Entity::Task));
+    assert_eq!(model.remaining(), 0);
 
     // A run working a task on its own speaks for no one.
     let waiting = f.engine.request_approval(&me, super::approvals::request(60, &f)).await.unwrap();
