@@ -269,6 +269,14 @@ pub struct TaskGroup {
 }
 
 impl TaskStatistics {
+    /// The statistics of these groups (as a store reads them, by status and
+    /// priority), with `sla_breaches` late agent tasks.
+    pub fn from_groups(groups: impl IntoIterator<Item = TaskGroup>, sla_breaches: u64) -> TaskStatistics {
+        let mut stats = TaskStatistics { sla_breaches, ..TaskStatistics::default() };
+        groups.into_iter().for_each(|g| stats.add(g));
+        stats
+    }
+
     /// Adds one group's counts (the stores read them grouped by status and
     /// priority, then fold them here).
     pub fn add(&mut self, group: TaskGroup) {

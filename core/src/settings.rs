@@ -177,7 +177,7 @@ impl Settings {
 #[cfg(feature = "openapi")]
 fn backend_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     let mut names: Vec<&str> = vec![""];
-    names.extend(Backend::ALIASES);
+    names.extend(Backend::ALIASES.iter().map(|(alias, _)| *alias));
     schemars::json_schema!({ "type": ["string", "null"], "enum": names, "description": Backend::NAMES })
 }
 

@@ -370,7 +370,10 @@ fn query_schema(route: &Route, name: &str) -> Value {
         "parent_id" | "entity_id" => json!({"type": "string", "format": "uuid"}),
         "due_before" | "due_after" => json!({"type": "string", "format": "date"}),
         "since" => json!({"type": "string", "format": "date-time"}),
-        "level" => json!({"type": "string", "enum": ["error", "warn", "info", "debug", "trace"]}),
+        "level" => {
+            let names: Vec<&str> = super::routes::LOG_LEVELS.iter().map(|(name, _)| *name).collect();
+            json!({"type": "string", "enum": names})
+        }
         "include_deleted" => json!({"type": "boolean"}),
         "min_confidence" => json!({"type": "number", "minimum": 0, "maximum": 1}),
         "fields" => json!({

@@ -35,31 +35,26 @@ impl Backend {
         }
     }
 
-    /// Every name a setting may use for a backend (any case, trimmed).
-    pub const ALIASES: [&'static str; 11] = [
-        "anthropic",
-        "claude",
-        "openai",
-        "openai-compatible",
-        "openrouter",
-        "litellm",
-        "ollama",
-        "vllm",
-        "llama.cpp",
-        "local",
-        "offline",
+    /// Every name a setting may use for a backend (any case, trimmed),
+    /// with the backend it names.
+    pub const ALIASES: [(&'static str, Backend); 11] = [
+        ("anthropic", Backend::Anthropic),
+        ("claude", Backend::Anthropic),
+        ("openai", Backend::OpenAi),
+        ("openai-compatible", Backend::OpenAi),
+        ("openrouter", Backend::OpenAi),
+        ("litellm", Backend::OpenAi),
+        ("ollama", Backend::OpenAi),
+        ("vllm", Backend::OpenAi),
+        ("llama.cpp", Backend::OpenAi),
+        ("local", Backend::Local),
+        ("offline", Backend::Local),
     ];
 
     /// A setting's value, ignoring case: the canonical names and aliases.
     pub fn parse(name: &str) -> Option<Backend> {
-        match name.trim().to_ascii_lowercase().as_str() {
-            "anthropic" | "claude" => Some(Backend::Anthropic),
-            "openai" | "openai-compatible" | "openrouter" | "litellm" | "ollama" | "vllm" | "llama.cpp" => {
-                Some(Backend::OpenAi)
-            }
-            "local" | "offline" => Some(Backend::Local),
-            _ => None,
-        }
+        let name = name.trim();
+        Backend::ALIASES.iter().find(|(alias, _)| alias.eq_ignore_ascii_case(name)).map(|(_, b)| *b)
     }
 
     /// Every accepted spelling, for an error message.
@@ -101,8 +96,8 @@ mod tests {
         assert_eq!(Backend::parse("OLLAMA"), Some(Backend::OpenAi));
         assert_eq!(Backend::parse("local"), Some(Backend::Local));
         assert_eq!(Backend::parse("gpt-99"), None);
-        for alias in Backend::ALIASES {
-            assert!(Backend::parse(alias).is_some(), "{alias}");
+        for (alias, backend) in Backend::ALIASES {
+            assert_eq!(Backend::parse(&alias.to_uppercase()), Some(backend), "{alias}");
         }
         for b in Backend::ALL {
             assert_eq!(Backend::parse(b.as_str()), Some(b));

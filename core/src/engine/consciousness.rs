@@ -136,7 +136,7 @@ impl Engine {
         let thoughts = self.store.thoughts(p.user_id, &query).await?.items;
         let now = self.now();
         let ctx = AnalysisContext::for_settings(&settings, now);
-        let model = self.model_for(p.user_id).await?;
+        let model = self.model_by(Some(&settings));
         let findings = crate::analysis::review_with(model.as_ref(), &thoughts, &ctx).await;
         let mut check = before.clone().unwrap_or_else(|| ConsciousnessCheck::request(target.id(), p.user_id, now));
         check.complete(findings, now)?;

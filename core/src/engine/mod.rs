@@ -42,6 +42,7 @@ use crate::error::{Entity, Error, Result};
 use crate::event::{EventKind, NewEvent};
 use crate::ids::{IdGenerator, UserId};
 use crate::job::QueueConfig;
+use crate::settings::Settings;
 use crate::store::{Store, Write};
 use crate::user::Principal;
 
@@ -147,12 +148,16 @@ impl Engine {
 
     /// The model that answers `owner`, by their settings.
     pub async fn model_for(&self, owner: UserId) -> Result<Option<Arc<dyn LanguageModel>>> {
-        let Some(models) = &self.models else { return Ok(None) };
-        let (primary, secondary) = match self.store.settings(owner).await? {
-            Some(settings) => settings.backends(),
-            None => (None, None),
-        };
-        Ok(Some(models.model_for(primary, secondary)))
+        if self.models.is_none() {
+            return Ok(None);
+        }
+        Ok(self.model_by(self.store.settings(owner).await?.as_ref()))
+    }
+
+    /// The model these settings choose (no settings: no preference).
+    fn model_by(&self, settings: Option<&Settings>) -> Option<Arc<dyn LanguageModel>> {
+        let (primary, secondary) = settings.map(Settings::backends).unwrap_or_default();
+        self.models.as_ref().map(|m| m.model_for(primary, secondary))
     }
 
     pub fn agent_config(&self) -> &AgentConfig {

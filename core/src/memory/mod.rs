@@ -121,29 +121,24 @@ impl Store for MemoryStore {
 
     async fn task_statistics(&self, owner: UserId, window: StatsWindow) -> Result<TaskStatistics> {
         Ok(self.read(|s| {
-            let mut stats = TaskStatistics::default();
-            for (_, t) in s.tasks.rows.values().filter(|(_, t)| t.user_id == owner) {
+            let groups = s.tasks.rows.values().filter(|(_, t)| t.user_id == owner).map(|(_, t)| {
                 let done_since = |from| t.status == TaskStatus::Done && t.completed_at.is_some_and(|at| at >= from);
-                stats.add(TaskGroup {
+                TaskGroup {
                     status: t.status,
                     priority: t.priority,
                     count: 1,
                     overdue: u64::from(t.is_overdue(window.today)),
                     completed_last_7_days: u64::from(done_since(window.week_ago())),
                     completed_last_30_days: u64::from(done_since(window.month_ago())),
-                });
-            }
-            stats.sla_breaches = s
-                .jobs
-                .values()
-                .filter(|j| {
-                    j.owner == Some(owner)
-                        && j.kind == crate::job::kinds::TASK_AGENT
-                        && j.state.is_pending()
-                        && j.deadline < window.now
-                })
-                .count() as u64;
-            stats
+                }
+            });
+            let late = s.jobs.values().filter(|j| {
+                j.owner == Some(owner)
+                    && j.kind == crate::job::kinds::TASK_AGENT
+                    && j.state.is_pending()
+                    && j.deadline < window.now
+            });
+            TaskStatistics::from_groups(groups, late.count() as u64)
         }))
     }
 

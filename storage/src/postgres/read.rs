@@ -133,13 +133,10 @@ const LATE_AGENT_JOBS: &str = "SELECT count(*) AS n FROM jobs WHERE owner_id = $
 pub(crate) async fn task_statistics(pool: &PgPool, owner: UserId, window: StatsWindow) -> Result<TaskStatistics> {
     let args =
         [Arg::Id(owner.0), Arg::Date(window.today), Arg::Instant(window.week_ago()), Arg::Instant(window.month_ago())];
-    let mut stats = TaskStatistics::default();
-    for group in sql::all(pool, TASK_GROUPS, &args, crate::schema::tasks::decode_group).await? {
-        stats.add(group);
-    }
+    let groups = sql::all(pool, TASK_GROUPS, &args, crate::schema::tasks::decode_group).await?;
     let late = [Arg::Id(owner.0), Arg::Instant(window.now)];
-    stats.sla_breaches = sql::one(pool, LATE_AGENT_JOBS, &late, crate::schema::tasks::decode_count).await?.unwrap_or(0);
-    Ok(stats)
+    let late = sql::one(pool, LATE_AGENT_JOBS, &late, crate::schema::tasks::decode_count).await?.unwrap_or(0);
+    Ok(TaskStatistics::from_groups(groups, late))
 }
 
 pub(crate) async fn agent_usage(pool: &PgPool, owner: UserId) -> Result<steward_core::agent::Usage> {

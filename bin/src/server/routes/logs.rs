@@ -13,6 +13,15 @@ use crate::server::error::ApiError;
 use crate::server::extract::{Params, PathText, QueryReader};
 use crate::server::lists;
 
+/// The `level` filter's values, most severe first (`warning` reads as `warn`).
+pub(crate) const LEVELS: [(&str, Level); 5] = [
+    ("error", Level::ERROR),
+    ("warn", Level::WARN),
+    ("info", Level::INFO),
+    ("debug", Level::DEBUG),
+    ("trace", Level::TRACE),
+];
+
 /// The most records one answer holds.
 const MAX_LIMIT: usize = 1000;
 const DEFAULT_LIMIT: usize = 100;
@@ -44,17 +53,14 @@ pub(crate) async fn on_date(Caller(p): Caller, PathText(date): PathText, params:
 /// `level` (at or above; default all), `since` (RFC 3339), `limit` (1–1000,
 /// default 100) and `offset`.
 fn read(q: &mut QueryReader<'_>) -> LogQuery {
-    let level = q.text("level").map(|text| match text.to_ascii_lowercase().as_str() {
-        "error" => Some(Level::ERROR),
-        "warn" | "warning" => Some(Level::WARN),
-        "info" => Some(Level::INFO),
-        "debug" => Some(Level::DEBUG),
-        "trace" => Some(Level::TRACE),
-        _ => None,
+    let level = q.text("level").map(|text| {
+        let text = if text.eq_ignore_ascii_case("warning") { "warn" } else { text.as_str() };
+        LEVELS.iter().find(|(name, _)| name.eq_ignore_ascii_case(text)).map(|(_, level)| *level)
     });
     let level = match level {
         Some(None) => {
-            q.reject("level", "must be one of error, warn, info, debug, trace");
+            let names: Vec<&str> = LEVELS.iter().map(|(name, _)| *name).collect();
+            q.reject("level", format!("must be one of {}", names.join(", ")));
             Level::TRACE
         }
         Some(Some(level)) => level,

@@ -26,6 +26,7 @@ use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use super::state::AppState;
+pub(crate) use logs::LEVELS as LOG_LEVELS;
 
 /// A JSON Schema of a Rust type (`schemars`), its named parts added to
 /// the document's components on the way.

@@ -16,6 +16,7 @@ use crate::approval::{Approval, ApprovalStatus, NewApproval};
 use crate::error::{Entity, Error, Result};
 use crate::event::EventKind;
 use crate::ids::{RunId, UserId};
+use crate::settings::Settings;
 use crate::store::{Record, Write};
 use crate::task::{TaskPatch, TaskStatus};
 use crate::user::Principal;
@@ -259,12 +260,14 @@ impl Engine {
             let reason = format!("the run reached its limit of {} model turns", self.agent.max_turns);
             return self.fail(actor, run, reason).await;
         }
-        let Some(model) = self.model_for(run.user_id).await? else {
+        // One read of the person's settings: their model and their today.
+        let settings = self.store.settings(run.user_id).await?;
+        let Some(model) = self.model_by(settings.as_ref()) else {
             return Err(Error::Unavailable("no language model is configured".into()));
         };
         let messages: Vec<Message> = earlier.iter().chain(&progress.messages).cloned().collect();
         let tools = self.agent_tools().into_iter().filter(|t| t.verdict != Verdict::Deny).map(|t| t.spec).collect();
-        let system = Some(self.system_prompt(run.user_id).await?);
+        let system = Some(self.system_prompt(settings.as_ref()));
         let request = ModelRequest { system, messages, tools, ..ModelRequest::new(None, vec![]) };
         let answer = match &self.watcher {
             Some(watcher) => {
@@ -359,13 +362,13 @@ impl Engine {
         }
     }
 
-    async fn system_prompt(&self, owner: UserId) -> Result<String> {
+    fn system_prompt(&self, settings: Option<&Settings>) -> String {
         if let Some(prompt) = &self.agent.system_prompt {
-            return Ok(prompt.clone());
+            return prompt.clone();
         }
-        let now = self.now();
-        let (tz, today) = self.today(owner, now).await?;
-        Ok(format!(
+        let tz = settings.map_or(chrono_tz::UTC, Settings::tz);
+        let today = self.now().with_timezone(&tz).date_naive();
+        format!(
             "You are Steward, a personal assistant who acts on the person's tasks, thoughts and approvals through \
              the tools given. Use tools rather than guessing; ask before acting when a request is ambiguous. Some \
              tools wait for the person's approval: when a call is refused, say so and do not try to get around it. \
@@ -373,7 +376,7 @@ impl Engine {
             today.format("%Y-%m-%d"),
             today.format("%A"),
             tz.name()
-        ))
+        )
     }
 }
 
