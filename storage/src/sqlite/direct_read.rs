@@ -166,3 +166,89 @@ fn value(arg: &Arg) -> Value {
         Arg::Instant(v) => Value::Integer(codec::micros(*v)),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use rusqlite::StatementStatus;
+    use steward_core::query::{SortOrder, TaskQuery, TaskSort};
+    use steward_core::task::TaskStatus;
+
+    use super::*;
+    use crate::sqlite::connect::open;
+    use crate::sqlite::read::{is_short_task_page, task_page};
+
+    fn short_pages() -> Vec<TaskQuery> {
+        let mut queries = vec![TaskQuery { status: Some(TaskStatus::Pending), ..TaskQuery::default() }];
+        for sort_by in
+            [TaskSort::CreatedAt, TaskSort::UpdatedAt, TaskSort::DueDate, TaskSort::Priority, TaskSort::Title]
+        {
+            for order in [SortOrder::Asc, SortOrder::Desc] {
+                queries.push(TaskQuery { sort_by, order, ..TaskQuery::default() });
+            }
+        }
+        assert!(queries.iter().all(is_short_task_page));
+        queries
+    }
+
+    /// A cached page statement runs as it was planned, whatever the page
+    /// size and offset bound to it: it is never parsed and planned again
+    /// (SQLite re-plans a statement whose plan read a bound value, as it
+    /// did with `LIMIT ?`, on every new binding).
+    #[tokio::test]
+    async fn a_cached_page_statement_is_not_planned_again_for_each_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("reprepare.db").display());
+        let options = SqliteOptions::default();
+        let opened = open(&url, &options).await.unwrap();
+        let reads = DirectReads::new(&opened.target, &options);
+        let owner = UserId(Uuid::from_u128(7));
+        for q in short_pages() {
+            let query = task_page(owner, &q).unwrap();
+            for (limit, offset) in [(20, 0), (5, 0), (20, 40), (100, 900), (1, 3)] {
+                let page = PageRequest { limit, offset };
+                reads.page(&query, page, |row| crate::schema::tasks::decode(row)).unwrap();
+            }
+            let sql = query.total_sql("").unwrap();
+            let replans =
+                reads.with(|conn| Ok(conn.prepare_cached(&sql)?.get_status(StatementStatus::RePrepare))).unwrap();
+            assert_eq!(replans, 0, "{:?} {:?} was planned again", q.sort_by, q.order);
+        }
+    }
+
+    /// The plans those connections choose (without looking at bound
+    /// values) still walk an index for every short page: none sorts.
+    #[tokio::test]
+    async fn short_pages_walk_an_index_on_these_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plans.db").display());
+        let options = SqliteOptions::default();
+        let opened = open(&url, &options).await.unwrap();
+        let reads = DirectReads::new(&opened.target, &options);
+        let owner = UserId(Uuid::from_u128(7));
+        for q in short_pages() {
+            let query = task_page(owner, &q).unwrap();
+            let plan: Vec<String> = reads
+                .with(|conn| {
+                    let mut statement = conn.prepare(&query.total_sql("EXPLAIN QUERY PLAN ").unwrap())?;
+                    let values = query
+                        .count_args
+                        .iter()
+                        .chain(&query.args)
+                        .map(value)
+                        .chain([Value::Integer(20), Value::Integer(0)]);
+                    let rows =
+                        statement.query_map(rusqlite::params_from_iter(values), |row| row.get::<_, String>(3))?;
+                    rows.collect()
+                })
+                .unwrap();
+            assert!(plan.iter().any(|step| step.contains("INDEX")), "{:?} {:?}: {plan:?}", q.sort_by, q.order);
+            assert!(
+                !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+                "{:?} {:?} sorts: {plan:?}",
+                q.sort_by,
+                q.order
+            );
+        }
+    }
+}
