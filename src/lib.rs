@@ -38,7 +38,8 @@ pub use steward_core::{
     NewThought, NewUser, NewWebhook, Outcome, Page, PageRequest, Portable, Principal, Priority, Profile, ProfilePatch,
     Project, QueueConfig, QueueStats, QuickAdd, Result, Role, RunId, Scored, SearchField, Settings, SettingsPatch,
     SortOrder, Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery, TaskSort, TaskStatus, Thought,
-    ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId, Webhook, WebhookId, quickadd,
+    ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId, Webhook, WebhookId, WebhookPatch,
+    quickadd,
 };
 pub use system::{SystemClock, UuidV7};
 
@@ -134,6 +135,14 @@ impl Steward {
     /// [`models_from_env`]).
     pub fn with_models(mut self, models: Arc<dyn ModelChoice>) -> Steward {
         self.engine = self.engine.with_models(models);
+        self
+    }
+
+    /// The same Steward letting webhooks point at `targets`: by default
+    /// public addresses only, checked when a webhook is written and, for
+    /// host names, on every address they resolve to when it is sent.
+    pub fn with_webhook_targets(mut self, targets: steward_core::webhook::Targets) -> Steward {
+        self.engine = self.engine.with_webhook_targets(targets);
         self
     }
 

@@ -64,6 +64,13 @@ pub(crate) struct Global {
     /// Print machine-readable JSON instead of tables.
     #[arg(long, global = true)]
     pub(crate) json: bool,
+    /// Let webhooks point at private, loopback, link-local and unspecified
+    /// addresses (this machine and its network). Without it such URLs are
+    /// refused when a webhook is written (serve, webhook add/edit), and a
+    /// delivery whose host resolves to one fails without retries (serve,
+    /// worker).
+    #[arg(long, global = true, env = "STEWARD_WEBHOOK_ALLOW_PRIVATE")]
+    pub(crate) webhook_allow_private: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,6 +2,7 @@
 //! command acts as. `steward migrate` lives here because opening is all it
 //! does.
 
+use steward::core::webhook::Targets;
 use steward::{Principal, Steward};
 
 use crate::cli::Global;
@@ -9,9 +10,10 @@ use crate::errors::Failure;
 use crate::output::Output;
 
 /// Opens the store named by `--database-url`, migrating it to the current
-/// schema.
+/// schema, with the webhook targets `--webhook-allow-private` allows.
 pub(crate) async fn open(global: &Global) -> Result<Steward, Failure> {
-    Ok(Steward::open(&global.database_url).await?)
+    let targets = if global.webhook_allow_private { Targets::AnyAddress } else { Targets::PublicOnly };
+    Ok(Steward::open(&global.database_url).await?.with_webhook_targets(targets))
 }
 
 /// The opened store and who the command acts as ([`principal`]).

@@ -138,6 +138,7 @@ async fn the_openapi_document_lists_every_route_served(db: Database) {
         ("/api/v1/webhooks", "post"),
         ("/api/v1/webhooks", "get"),
         ("/api/v1/webhooks/{id}", "get"),
+        ("/api/v1/webhooks/{id}", "put"),
         ("/api/v1/webhooks/{id}", "delete"),
         ("/metrics", "get"),
         ("/api/v1/status/metrics", "get"),

@@ -1,7 +1,9 @@
 //! `/api/v1/webhooks` through real HTTP: `steward serve` with its workers
-//! delivers to a receiver listening inside the test, on SQLite and on
-//! PostgreSQL. Signatures are recomputed here from the secret and the exact
-//! body bytes, with an HMAC written out by hand (not Steward's).
+//! delivers to a receiver listening inside the test (on this machine, so
+//! those servers allow private targets), on SQLite and on PostgreSQL.
+//! Signatures are recomputed here from the secret and the exact body bytes,
+//! with an HMAC written out by hand (not Steward's). Without that
+//! allowance, private addresses are refused when written and never sent to.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -103,9 +105,25 @@ fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
 
 const HOOK_SECRET: &str = "whsec-0123456789-abcdef";
 
-/// A server with its workers (they send the deliveries).
+/// A server with its workers (they send the deliveries), allowed to send
+/// to the receivers on this machine.
 fn with_workers(db: &Database) -> Server {
-    Server::start(db, &["--jwt-secret", SECRET])
+    Server::start(db, &["--jwt-secret", SECRET, "--webhook-allow-private"])
+}
+
+/// Waits until every `webhook.deliver` job is `dead` and there are `n`;
+/// returns them.
+async fn dead_deliveries(admin: &serving::Api, n: usize) -> Vec<Value> {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let jobs = admin.get("/api/v1/queue/jobs?kind=webhook.deliver&limit=100").await.expect(200);
+        let jobs = jobs.data()["jobs"].as_array().unwrap().clone();
+        if jobs.len() == n && jobs.iter().all(|j| j["state"] == "dead") {
+            return jobs;
+        }
+        assert!(Instant::now() < until, "the deliveries did not fail in time: {jobs:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn deliveries_are_signed_and_sent_once(db: Database) {
@@ -252,7 +270,147 @@ async fn webhooks_are_scoped_validated_and_closed_to_observers(db: Database) {
     admin.post("/api/v1/webhooks", dup).await.expect_error(409, "CONFLICT");
 }
 
+async fn private_targets_are_refused_unless_the_operator_allows_them(db: Database) {
+    let receiver = Receiver::start(0).await;
+    let port = receiver.base.rsplit(':').next().unwrap().to_string();
+    // Allowed (here by the environment variable): the receiver's own address.
+    let allowing = Server::start_with_env(&db, &[("STEWARD_WEBHOOK_ALLOW_PRIVATE", "true")], &["--jwt-secret", SECRET]);
+    let admin = allowing.api().user("admin@example.com").await;
+    let ann = allowing.api().user("ann@example.com").await;
+    let by_address = json!({"url": receiver.url("/by-address"), "events": ["task.created"], "secret": HOOK_SECRET});
+    ann.post("/api/v1/webhooks", by_address).await.expect(201);
+    drop(allowing);
+
+    // Not allowed (the default): refused by address, at creation and on change...
+    let server = Server::start(&db, &["--jwt-secret", SECRET]);
+    let admin = server.api().with_token(admin.token.as_deref().unwrap());
+    let ann = server.api().with_token(ann.token.as_deref().unwrap());
+    let public = json!({"url": "https://example.com/public", "events": ["task.completed"], "secret": HOOK_SECRET});
+    let public = id(&ann.post("/api/v1/webhooks", public).await.expect(201));
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://10.0.0.8/hook",
+        "http://172.20.1.1/hook",
+        "http://192.168.0.10/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://0.0.0.0:8080/",
+        "http://2130706433/",
+        "http://[::1]:9/hook",
+        "http://[fe80::1]/hook",
+        "http://[fd12:3456::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+    ] {
+        let made = json!({"url": url, "events": ["*"], "secret": HOOK_SECRET});
+        let refused = ann.post("/api/v1/webhooks", made).await.expect_error(422, "INVALID_CONTENT");
+        assert_eq!(refused.loc(), json!(["body", "url"]), "{url}: {}", refused.raw);
+        assert!(refused.raw.contains("private"), "{url}: the message says why: {}", refused.raw);
+        let moved = ann.put(&format!("/api/v1/webhooks/{public}"), json!({"url": url})).await;
+        assert_eq!(moved.expect_error(422, "INVALID_CONTENT").loc(), json!(["body", "url"]), "{url}");
+    }
+    // ...and by name, when the name is resolved to send: nothing is sent, and
+    // the delivery fails at once instead of being retried.
+    let by_name =
+        json!({"url": format!("http://localhost:{port}/by-name"), "events": ["task.created"], "secret": HOOK_SECRET});
+    ann.post("/api/v1/webhooks", by_name).await.expect(201);
+    ann.post("/api/v1/tasks", json!({"title": "ring the bell"})).await.expect(201);
+    let jobs = dead_deliveries(&admin, 2).await;
+    for job in &jobs {
+        assert_eq!(job["attempts"], 1, "not retried: {job}");
+        let error = job["last_error"].as_str().unwrap();
+        assert!(!error.contains("localhost") && !error.contains(&port), "no URL in the error: {error}");
+    }
+    let errors: Vec<&str> = jobs.iter().map(|j| j["last_error"].as_str().unwrap()).collect();
+    assert!(errors.iter().any(|e| e.contains("resolves to a private")), "{errors:?}");
+    assert!(errors.iter().any(|e| e.contains("points at an address")), "{errors:?}");
+    assert!(receiver.got.lock().unwrap().is_empty(), "nothing reached the receiver");
+    assert_eq!(ann.get(&format!("/api/v1/webhooks/{public}")).await.expect(200).data()["version"], 1);
+
+    // `steward serve --help` says how to allow them.
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_steward")).args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--webhook-allow-private") && help.contains("STEWARD_WEBHOOK_ALLOW_PRIVATE"), "{help}");
+}
+
+async fn updates_are_partial_and_deliveries_follow_them(db: Database) {
+    let receiver = Receiver::start(0).await;
+    let server = with_workers(&db);
+    let me = server.api().user("ann@example.com").await;
+    let body = json!({"url": receiver.url("/first"), "events": ["task.created"], "secret": HOOK_SECRET});
+    let made = me.post("/api/v1/webhooks", body).await.expect(201);
+    let kept = json!({"url": receiver.url("/kept"), "events": ["task.completed"], "secret": HOOK_SECRET});
+    me.post("/api/v1/webhooks", kept).await.expect(201);
+    let path = format!("/api/v1/webhooks/{}", id(&made));
+
+    // Moved, resubscribed and given a new secret; absent or null fields stay.
+    let new_secret = "whsec-rotated-0123456789";
+    let patch =
+        json!({"url": receiver.url("/moved"), "events": ["task.completed"], "secret": new_secret, "active": null});
+    let changed = me.put(&path, patch).await.expect(200);
+    let d = changed.data();
+    assert_eq!(
+        (d["url"].as_str(), d["events"].clone(), d["active"].as_bool()),
+        (Some(receiver.url("/moved").as_str()), json!(["task.completed"]), Some(true))
+    );
+    assert_eq!((d["version"].as_i64(), d["created_at"].clone()), (Some(2), made.data()["created_at"].clone()));
+    assert_ne!(d["updated_at"], made.data()["updated_at"]);
+    assert!(
+        !changed.raw.contains(new_secret) && !changed.raw.contains(HOOK_SECRET) && d.get("secret").is_none(),
+        "{}",
+        changed.raw
+    );
+    assert_eq!(me.get(&path).await.expect(200).data(), d);
+
+    let task = id(&me.post("/api/v1/tasks", json!({"title": "first"})).await.expect(201));
+    me.post(&format!("/api/v1/tasks/{task}/complete"), json!({})).await.expect(200);
+    let got = receiver.wait_for("/moved", 1).await;
+    assert_eq!(got[0].header("x-steward-event"), "task.completed");
+    let signature = format!("sha256={}", hmac_sha256_hex(new_secret.as_bytes(), &got[0].body));
+    assert_eq!(got[0].header("x-steward-signature"), signature, "signed with the new secret");
+    receiver.wait_for("/kept", 1).await;
+
+    // Paused: the other webhook hears of the next completion; this one does not.
+    let paused = me.put(&path, json!({"active": false})).await.expect(200);
+    assert_eq!((paused.data()["active"].as_bool(), paused.data()["version"].as_i64()), (Some(false), Some(3)));
+    let task = id(&me.post("/api/v1/tasks", json!({"title": "second"})).await.expect(201));
+    me.post(&format!("/api/v1/tasks/{task}/complete"), json!({})).await.expect(200);
+    receiver.wait_for("/kept", 2).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.at("/moved").len(), 1, "nothing while paused");
+    assert!(receiver.at("/first").is_empty(), "nothing where it was before it moved");
+
+    // Mistakes: the field named, the version checked, the URL unique, the id a UUID.
+    for (patch, field) in [
+        (json!({"url": "ftp://example.com"}), "url"),
+        (json!({"url": ""}), "url"),
+        (json!({"events": []}), "events"),
+        (json!({"events": ["task.exploded"]}), "events"),
+        (json!({"events": "task.created"}), "events"),
+        (json!({"secret": "short"}), "secret"),
+        (json!({"active": "yes"}), "active"),
+    ] {
+        let refused = me.put(&path, patch.clone()).await.expect_error(422, "INVALID_CONTENT");
+        assert_eq!(refused.loc(), json!(["body", field]), "{patch}: {}", refused.raw);
+    }
+    let stale =
+        me.send(me.request(reqwest::Method::PUT, &path).header("If-Match", "2").body(r#"{"active": true}"#)).await;
+    stale.expect_error(409, "VERSION_CONFLICT");
+    let current =
+        me.send(me.request(reqwest::Method::PUT, &path).header("If-Match", "3").body(r#"{"active": true}"#)).await;
+    assert_eq!(current.expect(200).data()["version"], 4);
+    me.put(&path, json!({"url": receiver.url("/kept")})).await.expect_error(409, "CONFLICT");
+    me.put("/api/v1/webhooks/not-a-uuid", json!({})).await.expect_error(422, "INVALID_CONTENT");
+    let unknown = format!("/api/v1/webhooks/{}", uuid::Uuid::new_v4());
+    me.put(&unknown, json!({"active": false})).await.expect_error(404, "WEBHOOK_NOT_FOUND");
+    let key = me.post("/api/v1/api-keys", json!({"name": "viewer", "role": "observer"})).await.expect(201);
+    let observer = server.api().with_token(key.data()["key"].as_str().unwrap());
+    observer.put(&path, json!({"active": false})).await.expect_error(403, "FORBIDDEN");
+    assert_eq!(me.get(&path).await.expect(200).data()["version"], 4, "no refused change was written");
+    assert!(!server.log_text().contains(new_secret), "the secret is never logged");
+}
+
 on_every_store!(
+    private_targets_are_refused_unless_the_operator_allows_them,
+    updates_are_partial_and_deliveries_follow_them,
     deliveries_are_signed_and_sent_once,
     failed_deliveries_are_retried_with_the_same_id,
     deleted_webhooks_get_no_more_deliveries,

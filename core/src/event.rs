@@ -68,6 +68,7 @@ event_kinds! {
     ConsciousnessCheckRequested = "consciousness_check.requested": "A consciousness check was asked for (it runs on the queue).",
     ConsciousnessCheckCompleted = "consciousness_check.completed": "A consciousness check finished; carries its findings.",
     WebhookCreated = "webhook.created": "A webhook was created (its secret is never in the event).",
+    WebhookUpdated = "webhook.updated": "A webhook was changed (its secret is never in the event).",
     WebhookDeleted = "webhook.deleted": "A webhook was deleted.",
 }
 

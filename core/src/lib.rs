@@ -63,4 +63,4 @@ pub use suggestion::{AcceptOverrides, NewSuggestion, Suggestion, SuggestionStatu
 pub use task::{Assignee, NewTask, Priority, Task, TaskPatch, TaskStatus};
 pub use thought::{NewThought, Thought, ThoughtAnalysis, ThoughtPatch, ThoughtStatus, ThoughtType};
 pub use user::{ApiKey, NewUser, Principal, Role, User};
-pub use webhook::{Delivery, NewWebhook, Webhook};
+pub use webhook::{Delivery, NewWebhook, Webhook, WebhookPatch};

@@ -7,6 +7,15 @@
 //! The secret is write-only: the caller chose it, so no answer ever carries
 //! it back (the record's `Serialize` leaves it out, and so does `Debug`).
 //! Stores keep it as given, since a signature needs the secret itself.
+//!
+//! Where a webhook may point is a deployment's choice ([`Targets`]): by
+//! default only public addresses, so that a user cannot make the server
+//! POST into its own network. The rule is here ([`is_public_address`]);
+//! a URL naming an address is judged when it is written and again before a
+//! delivery, and a URL naming a host is judged by the facade on every
+//! address the host resolves to when it sends (DNS may change in between).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
@@ -37,6 +46,81 @@ pub const SIGNATURE_HEADER: &str = "X-Steward-Signature";
 pub const EVENT_HEADER: &str = "X-Steward-Event";
 /// The header carrying the delivery's id (the same on every retry).
 pub const DELIVERY_HEADER: &str = "X-Steward-Delivery";
+
+/// Which addresses webhooks may be sent to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Targets {
+    /// Public unicast addresses only (see [`is_public_address`]).
+    #[default]
+    PublicOnly,
+    /// Any address, the server's own network included: for a deployment
+    /// whose receivers are on it (and for tests with a local receiver).
+    AnyAddress,
+}
+
+impl Targets {
+    /// Whether a delivery may go to `ip`.
+    pub fn allow(self, ip: IpAddr) -> bool {
+        self == Targets::AnyAddress || is_public_address(ip)
+    }
+}
+
+/// Whether `ip` is a public unicast address: not unspecified, loopback,
+/// private (RFC 1918, IPv6 unique-local), link-local, shared (RFC 6598),
+/// benchmarking, multicast, broadcast or reserved. An IPv4 address carried
+/// in IPv6 (mapped, or NAT64's well-known prefix) is judged as itself.
+pub fn is_public_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => public_v4(v4),
+        IpAddr::V6(v6) => public_v6(v6),
+    }
+}
+
+fn public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    let special = a == 0
+        || a == 10
+        || a == 127
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 169 && b == 254)
+        || (a == 172 && (16..32).contains(&b))
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 192 && b == 168)
+        || (a == 198 && (b == 18 || b == 19))
+        // Multicast, the reserved block and the broadcast address.
+        || a >= 224;
+    !special
+}
+
+fn public_v6(ip: Ipv6Addr) -> bool {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return public_v4(v4);
+    }
+    let s = ip.segments();
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        let [.., a, b, c, d] = ip.octets();
+        return public_v4(Ipv4Addr::new(a, b, c, d));
+    }
+    // `::/96` (unspecified, loopback, the deprecated IPv4-compatible
+    // addresses), unique-local, link-local, site-local and multicast.
+    let special = s[..6] == [0; 6]
+        || (s[0] & 0xfe00) == 0xfc00
+        || (s[0] & 0xffc0) == 0xfe80
+        || (s[0] & 0xffc0) == 0xfec0
+        || (s[0] & 0xff00) == 0xff00;
+    !special
+}
+
+/// The address a URL names as its host, if it names one rather than a
+/// host name (read as an HTTP client reads it: `http://2130706433/` is
+/// 127.0.0.1).
+pub fn literal_address(url: &str) -> Option<IpAddr> {
+    match url::Url::parse(url).ok()?.host()? {
+        url::Host::Ipv4(v4) => Some(IpAddr::V4(v4)),
+        url::Host::Ipv6(v6) => Some(IpAddr::V6(v6)),
+        url::Host::Domain(_) => None,
+    }
+}
 
 /// One webhook.
 #[derive(Clone, PartialEq, Serialize)]
@@ -84,19 +168,42 @@ impl std::fmt::Debug for NewWebhook {
     }
 }
 
+/// A partial update of a webhook: absent (or `null`) fields stay as they
+/// are. A new secret is checked like a first one and is never shown either.
+#[derive(Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct WebhookPatch {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub secret: Option<String>,
+    pub active: Option<bool>,
+}
+
+impl std::fmt::Debug for WebhookPatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookPatch")
+            .field("events", &self.events)
+            .field("secret", &self.secret.as_ref().map(|_| "…"))
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Webhook {
-    /// A valid webhook from `new`, or every problem with it.
-    pub fn create(new: NewWebhook, id: WebhookId, owner: UserId, now: DateTime<Utc>) -> Result<Webhook> {
+    /// A valid webhook from `new`, or every problem with it. `targets` says
+    /// whether its URL may name a private address.
+    pub fn create(
+        new: NewWebhook,
+        id: WebhookId,
+        owner: UserId,
+        now: DateTime<Utc>,
+        targets: Targets,
+    ) -> Result<Webhook> {
         let mut checks = Checks::new();
         let url = new.url.trim().to_string();
-        check_url(&mut checks, &url);
+        check_url(&mut checks, &url, targets);
         let events = check_events(&mut checks, &new.events);
-        let chars = new.secret.chars().count();
-        if !(SECRET_MIN..=SECRET_MAX).contains(&chars) {
-            checks.fail("secret", format!("must be {SECRET_MIN}–{SECRET_MAX} characters"));
-        } else if new.secret.chars().any(char::is_control) {
-            checks.fail("secret", "must not contain control characters");
-        }
+        check_secret(&mut checks, &new.secret);
         checks.finish()?;
         Ok(Webhook {
             id,
@@ -111,15 +218,57 @@ impl Webhook {
         })
     }
 
+    /// This webhook with `patch` applied, one version on, or every problem
+    /// with the patch (validated as [`Webhook::create`] validates).
+    pub fn apply(&self, patch: WebhookPatch, now: DateTime<Utc>, targets: Targets) -> Result<Webhook> {
+        let mut checks = Checks::new();
+        let mut next = self.clone();
+        if let Some(url) = patch.url {
+            next.url = url.trim().to_string();
+            check_url(&mut checks, &next.url, targets);
+        }
+        if let Some(events) = patch.events {
+            next.events = check_events(&mut checks, &events);
+        }
+        if let Some(secret) = patch.secret {
+            check_secret(&mut checks, &secret);
+            next.secret = secret;
+        }
+        if let Some(active) = patch.active {
+            next.active = active;
+        }
+        checks.finish()?;
+        next.updated_at = now.max(self.updated_at);
+        next.version += 1;
+        Ok(next)
+    }
+
     /// Whether an event of `kind` goes to this webhook.
     pub fn wants(&self, kind: &str) -> bool {
         self.active && self.events.iter().any(|e| e == ALL_EVENTS || e == kind)
     }
+
+    /// Whether `targets` allow the address this webhook's URL names, if it
+    /// names one (a host name is judged when it is resolved).
+    pub fn addressable(&self, targets: Targets) -> bool {
+        literal_address(&self.url).is_none_or(|ip| targets.allow(ip))
+    }
+}
+
+/// [`SECRET_MIN`]–[`SECRET_MAX`] characters, none of them control characters.
+fn check_secret(checks: &mut Checks, secret: &str) {
+    let chars = secret.chars().count();
+    if !(SECRET_MIN..=SECRET_MAX).contains(&chars) {
+        checks.fail("secret", format!("must be {SECRET_MIN}–{SECRET_MAX} characters"));
+    } else if secret.chars().any(char::is_control) {
+        checks.fail("secret", "must not contain control characters");
+    }
 }
 
 /// `http`/`https`, a host, no spaces or control characters, at most
-/// [`URL_MAX`] characters.
-fn check_url(checks: &mut Checks, url: &str) {
+/// [`URL_MAX`] characters, a URL an HTTP client can read, and, unless
+/// `targets` allow any, no private address as its host.
+fn check_url(checks: &mut Checks, url: &str, targets: Targets) {
     let len = url.chars().count();
     if url.is_empty() {
         return checks.fail("url", "must not be empty");
@@ -139,9 +288,20 @@ fn check_url(checks: &mut Checks, url: &str) {
         None => host.split(':').next().unwrap_or(""),
     };
     if host.is_empty() {
-        checks.fail("url", "must name a host");
-    } else if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        checks.fail("url", "must not contain spaces or control characters");
+        return checks.fail("url", "must name a host");
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return checks.fail("url", "must not contain spaces or control characters");
+    }
+    if let Err(e) = url::Url::parse(url) {
+        return checks.fail("url", format!("is not a valid URL: {e}"));
+    }
+    if literal_address(url).is_some_and(|ip| !targets.allow(ip)) {
+        checks.fail(
+            "url",
+            "must not point at a private, loopback, link-local or unspecified address \
+             (this server sends webhooks to public addresses only)",
+        );
     }
 }
 
@@ -296,10 +456,17 @@ mod tests {
         }
     }
 
+    /// Validation does not depend on the time: any fixed instant will do.
+    fn instant() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default()
+    }
+
+    fn make_for(n: NewWebhook, targets: Targets) -> Result<Webhook> {
+        Webhook::create(n, WebhookId(Uuid::nil()), UserId(Uuid::nil()), instant(), targets)
+    }
+
     fn make(n: NewWebhook) -> Result<Webhook> {
-        // Validation does not depend on the time: any fixed instant will do.
-        let at = DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default();
-        Webhook::create(n, WebhookId(Uuid::nil()), UserId(Uuid::nil()), at)
+        make_for(n, Targets::AnyAddress)
     }
 
     #[test]
@@ -314,6 +481,83 @@ mod tests {
         }
         let long = format!("https://example.com/{}", "a".repeat(URL_MAX));
         assert_eq!(fields(make(new(&long, &["*"]))), ["body.url"]);
+    }
+
+    #[test]
+    fn private_addresses_are_refused_unless_any_address_is_allowed() {
+        for private in [
+            "http://127.0.0.1:9000/hook",
+            "http://localhost.:9000@127.0.0.2/",
+            "http://10.1.2.3/",
+            "http://172.16.0.1/",
+            "http://172.31.255.255/",
+            "http://192.168.1.1/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://100.64.0.1/",
+            "http://0.0.0.0:8080/",
+            "http://255.255.255.255/",
+            "http://224.0.0.1/",
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://[::1]:80/",
+            "http://[::]/",
+            "http://[fe80::1]/",
+            "http://[fd00::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[::ffff:a9fe:a9fe]/",
+            "http://[64:ff9b::a00:1]/",
+        ] {
+            assert_eq!(fields(make_for(new(private, &["*"]), Targets::PublicOnly)), ["body.url"], "{private}");
+            assert!(make_for(new(private, &["*"]), Targets::AnyAddress).is_ok(), "{private}");
+        }
+        for public in [
+            "https://example.com/hook",
+            "http://93.184.215.14/",
+            "http://172.32.0.1/",
+            "http://100.128.0.1/",
+            "http://[2606:4700::1111]/",
+            "http://[64:ff9b::5db8:d70e]/",
+            // A name is judged by what it resolves to, when a delivery is sent.
+            "http://localhost:9000/",
+        ] {
+            assert!(make_for(new(public, &["*"]), Targets::PublicOnly).is_ok(), "{public}");
+        }
+    }
+
+    #[test]
+    fn patches_change_only_what_they_name_and_are_validated() {
+        let hook = make(new("https://x.test/a", &["*"])).unwrap();
+        let later = instant() + chrono::Duration::seconds(5);
+        let off = hook.apply(WebhookPatch { active: Some(false), ..Default::default() }, later, Targets::PublicOnly);
+        let off = off.unwrap();
+        assert_eq!((off.active, off.url.as_str(), off.version, off.updated_at), (false, "https://x.test/a", 2, later));
+        assert_eq!(
+            (off.events.clone(), off.secret.clone(), off.created_at),
+            (hook.events, hook.secret, hook.created_at)
+        );
+        let moved = WebhookPatch {
+            url: Some(" https://y.test/b ".into()),
+            events: Some(vec!["task.created".into()]),
+            secret: Some("another-secret-0123".into()),
+            active: None,
+        };
+        let moved = off.apply(moved, later, Targets::PublicOnly).unwrap();
+        assert_eq!(
+            (moved.url.as_str(), moved.events.as_slice(), moved.active),
+            ("https://y.test/b", &["task.created".to_string()][..], false)
+        );
+        assert_eq!(moved.secret, "another-secret-0123");
+        let bad = WebhookPatch {
+            url: Some("http://127.0.0.1/".into()),
+            events: Some(vec![]),
+            secret: Some("short".into()),
+            active: None,
+        };
+        assert_eq!(fields(moved.apply(bad, later, Targets::PublicOnly)), ["body.url", "body.events", "body.secret"]);
+        assert!(
+            !format!("{:?}", WebhookPatch { secret: Some("hidden-secret".into()), ..Default::default() })
+                .contains("hidden")
+        );
     }
 
     #[test]

@@ -21,6 +21,28 @@ pub(crate) enum WebhookCommand {
     },
     /// Your webhooks, oldest first (secrets are never shown).
     List,
+    /// Change a webhook (its whole id): only what is given changes.
+    Edit {
+        #[arg(value_parser = IdArg::parse)]
+        id: IdArg,
+        /// A new http:// or https:// URL.
+        #[arg(long)]
+        url: Option<String>,
+        /// The event kinds from now on, replacing the old ones; repeat for more.
+        #[arg(long = "event")]
+        events: Vec<String>,
+        /// Send deliveries again.
+        #[arg(long, conflicts_with = "disable")]
+        enable: bool,
+        /// Stop deliveries, keeping the webhook.
+        #[arg(long)]
+        disable: bool,
+        /// Sign from now on with the secret in STEWARD_WEBHOOK_SECRET (read
+        /// only with this flag, so an old value left in the environment
+        /// never replaces the secret by accident).
+        #[arg(long)]
+        new_secret: bool,
+    },
     /// Delete a webhook (its whole id).
     Remove {
         #[arg(value_parser = IdArg::parse)]

@@ -94,6 +94,7 @@ impl Server {
             .env_remove("STEWARD_CONFIG")
             .env_remove("STEWARD_USER")
             .env_remove("STEWARD_JWT_SECRET")
+            .env_remove("STEWARD_WEBHOOK_ALLOW_PRIVATE")
             .env("STEWARD_LOG", "warn,steward=info")
             // Tests make many requests quickly; the one about limits sets its own.
             .env("STEWARD_RATE_LIMIT", "0")

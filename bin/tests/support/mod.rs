@@ -74,6 +74,7 @@ pub(crate) fn steward() -> Command {
         .env_remove("STEWARD_DATABASE_URL")
         .env_remove("STEWARD_CONFIG")
         .env_remove("STEWARD_USER")
+        .env_remove("STEWARD_WEBHOOK_ALLOW_PRIVATE")
         .env_remove("STEWARD_LOG")
         .env_remove("STEWARD_LOG_FORMAT");
     command

@@ -45,6 +45,7 @@ use crate::job::QueueConfig;
 use crate::settings::Settings;
 use crate::store::{Store, Write};
 use crate::user::Principal;
+use crate::webhook::Targets;
 
 /// How many times an unconditional write is recomputed after losing a race.
 const CONFLICT_RETRIES: usize = 16;
@@ -70,6 +71,8 @@ pub struct Engine {
     external: Vec<Arc<dyn ExternalTools>>,
     /// Which webhooks each user has (see `webhooks`), shared by clones.
     webhook_cache: Arc<webhooks::WebhookCache>,
+    /// Where webhooks may point (public addresses by default).
+    webhook_targets: Targets,
 }
 
 impl Engine {
@@ -85,6 +88,7 @@ impl Engine {
             watcher: None,
             external: Vec::new(),
             webhook_cache: Arc::default(),
+            webhook_targets: Targets::default(),
         }
     }
 
@@ -101,6 +105,19 @@ impl Engine {
         config.validate()?;
         self.agent = config;
         Ok(self)
+    }
+
+    /// The same engine letting webhooks point at `targets` (by default
+    /// public addresses only; see [`crate::webhook::Targets`]).
+    pub fn with_webhook_targets(mut self, targets: Targets) -> Engine {
+        self.webhook_targets = targets;
+        self
+    }
+
+    /// Where webhooks may point: what a sender checks every resolved
+    /// address against.
+    pub fn webhook_targets(&self) -> Targets {
+        self.webhook_targets
     }
 
     /// The same engine with `model` answering everyone's agent runs,

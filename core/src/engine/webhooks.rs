@@ -1,4 +1,4 @@
-//! Webhooks as operations: create, list, read and delete one's own; and the
+//! Webhooks as operations: create, list, read, change and delete one's own; and the
 //! two halves of delivery. Choosing deliveries happens in [`Engine::commit`]:
 //! every event a write set appends that one of its owner's webhooks wants
 //! gets a `webhook.deliver` job **in the same write set**, so an event and
@@ -20,7 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{Engine, event};
+use super::{CONFLICT_RETRIES, Engine, check_version, event, retry_on_conflict};
 use crate::access::Access;
 use crate::error::{Conflict, Entity, Error, Result};
 use crate::event::{EventKind, NewEvent};
@@ -29,7 +29,7 @@ use crate::job::{NewJob, kinds};
 use crate::store::{Record, Write};
 use crate::task::Priority;
 use crate::user::Principal;
-use crate::webhook::{Delivery, DeliveryPayload, NewWebhook, WEBHOOKS_MAX, Webhook, delivery_payload};
+use crate::webhook::{Delivery, DeliveryPayload, NewWebhook, WEBHOOKS_MAX, Webhook, WebhookPatch, delivery_payload};
 
 /// How long a user's webhooks are trusted from the cache.
 pub const WEBHOOK_CACHE_TTL: Duration = Duration::seconds(5);
@@ -81,7 +81,7 @@ impl Engine {
     pub async fn create_webhook(&self, p: &Principal, new: NewWebhook) -> Result<Webhook> {
         p.require_write()?;
         let now = self.now();
-        let hook = Webhook::create(new, self.new_id(), p.user_id, now)?;
+        let hook = Webhook::create(new, self.new_id(), p.user_id, now, self.webhook_targets)?;
         let existing = self.store.webhooks(p.user_id).await?;
         if existing.len() >= WEBHOOKS_MAX {
             return Err(Error::invalid("url", format!("a user has at most {WEBHOOKS_MAX} webhooks; delete one first")));
@@ -110,6 +110,48 @@ impl Engine {
         self.store.webhook(p.user_id, id).await?.ok_or(Error::not_found(Entity::Webhook))
     }
 
+    /// Changes one of the caller's webhooks: the fields `patch` names, checked
+    /// as on creation (a URL another of theirs has is a conflict). Deliveries
+    /// already queued go where the webhook points when they are sent, signed
+    /// with the secret it has then. With `if_match`, only from that version.
+    #[tracing::instrument(level = "info", name = "update_webhook", skip_all, fields(user = %p.user_id, role = %p.role))]
+    pub async fn update_webhook(
+        &self,
+        p: &Principal,
+        id: WebhookId,
+        patch: WebhookPatch,
+        if_match: Option<i64>,
+    ) -> Result<Webhook> {
+        p.require_write()?;
+        let result = retry_on_conflict!(if_match, {
+            let now = self.now();
+            let before = self.store.webhook(p.user_id, id).await?.ok_or(Error::not_found(Entity::Webhook))?;
+            check_version(Entity::Webhook, if_match, before.version)?;
+            let after = before.apply(patch.clone(), now, self.webhook_targets)?;
+            if after.url != before.url {
+                let others = self.store.webhooks(p.user_id).await?;
+                if others.iter().any(|w| w.id != id && w.url == after.url) {
+                    return Err(Error::conflict(Conflict::UniqueField { entity: Entity::Webhook, field: "url" }));
+                }
+            }
+            let changed = event(
+                p.user_id,
+                Some(p),
+                EventKind::WebhookUpdated,
+                Entity::Webhook,
+                id.0,
+                Some(&before),
+                Some(&after),
+                now,
+            );
+            let write =
+                Write::Update { record: Record::Webhook(after.clone()), expected_version: Some(before.version) };
+            self.commit(vec![write, changed]).await.map(|()| after)
+        });
+        self.webhook_cache.forget(p.user_id);
+        result
+    }
+
     /// Deletes one of the caller's webhooks. Deliveries already queued for
     /// it find it gone and send nothing.
     #[tracing::instrument(level = "info", name = "delete_webhook", skip_all, fields(user = %p.user_id, role = %p.role))]
@@ -127,7 +169,9 @@ impl Engine {
 
     /// Runs a `webhook.deliver` job: the signed request to send, with the
     /// job's id as the delivery id (the same on every retry), or `None`
-    /// when the webhook is gone or inactive. The queue's operator only.
+    /// when the webhook is gone or inactive. A URL naming an address the
+    /// engine's targets do not allow (it was written under another policy)
+    /// is invalid: no retry can fix it. The queue's operator only.
     #[tracing::instrument(level = "info", name = "webhook_delivery", skip_all, fields(user = %p.user_id, role = %p.role))]
     pub async fn webhook_delivery(&self, p: &Principal, delivery: Uuid, payload: &Value) -> Result<Option<Delivery>> {
         p.require(Access::OperateQueue)?;
@@ -137,6 +181,9 @@ impl Engine {
         };
         if !hook.active {
             return Ok(None);
+        }
+        if !hook.addressable(self.webhook_targets) {
+            return Err(Error::invalid("url", "the webhook points at an address this server does not send to"));
         }
         Delivery::new(&hook, delivery, job.event).map(Some)
     }

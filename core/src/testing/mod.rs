@@ -188,6 +188,8 @@ macro_rules! store_conformance_tests {
             webhooks_round_trip_scoped_and_never_show_their_secret,
             wanted_events_enqueue_one_signed_delivery_each,
             events_too_large_for_a_job_are_delivered_without_snapshots,
+            webhook_updates_are_partial_versioned_and_scoped,
+            private_targets_need_the_deployments_consent,
         );
     };
     (@cases ($attr:meta) $make:expr; $($case:ident),* $(,)?) => {

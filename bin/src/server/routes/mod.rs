@@ -428,6 +428,14 @@ pub(crate) fn api_routes() -> Vec<Route> {
         ),
         route(M::GET, "/webhooks", 200, "webhooks", "The caller's webhooks", get(webhooks::list)),
         route(M::GET, "/webhooks/{id}", 200, "webhooks", "One webhook", get(webhooks::show)),
+        route(
+            M::PUT,
+            "/webhooks/{id}",
+            200,
+            "webhooks",
+            "Update a webhook (partial: url, events, secret, active; If-Match; the secret is never shown)",
+            put(webhooks::update),
+        ),
         route(M::DELETE, "/webhooks/{id}", 204, "webhooks", "Delete a webhook", delete(webhooks::delete)),
         route(
             M::POST,

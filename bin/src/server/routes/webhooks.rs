@@ -1,14 +1,14 @@
-//! `/webhooks`: create, list, read and delete the caller's webhooks. The
-//! secret goes in and never comes back out (the record does not serialise
-//! it); deliveries are the queue's.
+//! `/webhooks`: create, list, read, change and delete the caller's
+//! webhooks. The secret goes in and never comes back out (the record does
+//! not serialise it); deliveries are the queue's.
 
 use axum::extract::State;
-use steward::{NewWebhook, WebhookId};
+use steward::{NewWebhook, WebhookId, WebhookPatch};
 
 use crate::server::auth::Caller;
 use crate::server::envelope::{NoContent, Reply};
 use crate::server::error::ApiError;
-use crate::server::extract::{Body, PathId};
+use crate::server::extract::{Body, IfMatch, PathId};
 use crate::server::lists;
 use crate::server::state::AppState;
 
@@ -30,6 +30,16 @@ pub(crate) async fn show(
     PathId(id): PathId<WebhookId>,
 ) -> Result<Reply, ApiError> {
     Ok(Reply::ok(s.steward.webhook(&p, id).await?))
+}
+
+pub(crate) async fn update(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    PathId(id): PathId<WebhookId>,
+    IfMatch(version): IfMatch,
+    Body(patch): Body<WebhookPatch>,
+) -> Result<Reply, ApiError> {
+    Ok(Reply::ok(s.steward.update_webhook(&p, id, patch, version).await?))
 }
 
 pub(crate) async fn delete(
