@@ -260,6 +260,15 @@ pub struct ApprovalQuery {
 pub trait Store: Send + Sync + std::fmt::Debug {
     async fn apply(&self, writes: Vec<Write>) -> Result<()>;
 
+    /// A number that changes whenever a write commits to this database, by
+    /// this process or any other; `None` when the store cannot tell cheaply
+    /// (then no answer may be kept on its strength). Read it *before* a
+    /// read: the read then sees at least what the stamp saw, so an answer
+    /// kept beside its stamp stays current while the stamp is unchanged.
+    async fn change_stamp(&self) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
     async fn user(&self, id: UserId) -> Result<Option<User>>;
     /// `email` is compared after lower-casing.
     async fn user_by_email(&self, email: &str) -> Result<Option<User>>;

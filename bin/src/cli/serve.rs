@@ -49,6 +49,13 @@ pub(crate) struct ServeArgs {
     /// latencies, queue depth, job outcomes, model tokens): no ids, no content.
     #[arg(long, env = "STEWARD_NO_METRICS")]
     pub(crate) no_metrics: bool,
+    /// List pages (`GET /api/v1/tasks`, `/thoughts`) kept in memory as
+    /// answered, per user and query, and answered again while no write has
+    /// committed to the database (SQLite only: any write, by any process,
+    /// makes them all stale). 0: keep none.
+    #[arg(long, env = "STEWARD_PAGE_CACHE", default_value_t = 1024, value_name = "PAGES",
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub(crate) page_cache: u64,
     /// Serve HTTP only: run no worker pool and no scheduler in this process
     /// (run `steward worker` elsewhere).
     #[arg(long, env = "STEWARD_NO_WORKER")]

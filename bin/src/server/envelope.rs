@@ -45,12 +45,26 @@ impl Reply {
     }
 
     pub(crate) fn with_status(status: StatusCode, data: impl Serialize) -> Reply {
-        let data = serde_json::to_vec(&data).map(Bytes::from).map_err(|e| {
-            tracing::error!(error = %e, "a response could not be serialised");
-            ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR)
-        });
-        Reply { status, data }
+        Reply { status, data: to_json(&data) }
     }
+
+    /// A 200 whose `data` is this JSON text, already serialised.
+    pub(crate) fn json(data: Bytes) -> Reply {
+        Reply { status: StatusCode::OK, data: Ok(data) }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn into_json(self) -> Result<Bytes, ApiError> {
+        self.data
+    }
+}
+
+/// `data` as JSON text.
+pub(crate) fn to_json(data: &impl Serialize) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(data).map(Bytes::from).map_err(|e| {
+        tracing::error!(error = %e, "a response could not be serialised");
+        ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR)
+    })
 }
 
 impl IntoResponse for Reply {

@@ -7,11 +7,19 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use steward::Page;
 
-use super::envelope::Reply;
+use axum::body::Bytes;
+
+use super::envelope::{self, Reply};
+use super::error::ApiError;
 
 /// A page of `name` (`tasks`, `thoughts`, …).
 pub(crate) fn page<T: Serialize>(name: &str, page: Page<T>) -> Reply {
     Reply::ok(Listed { name, items: &page.items, tail: ("pagination", pagination(&page)) })
+}
+
+/// The JSON text of [`page`]'s `data`.
+pub(crate) fn page_json<T: Serialize>(name: &str, page: &Page<T>) -> Result<Bytes, ApiError> {
+    envelope::to_json(&Listed { name, items: &page.items, tail: ("pagination", pagination(page)) })
 }
 
 /// The `pagination` member of a page.

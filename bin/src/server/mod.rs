@@ -16,6 +16,7 @@ mod error;
 mod extract;
 mod lists;
 mod openapi;
+mod page_cache;
 mod rate_limit;
 mod routes;
 mod secret;
@@ -66,6 +67,7 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
     };
     let state = state::AppState::new(state::Shared {
         steward,
+        pages: page_cache::PageCache::new(usize::try_from(args.page_cache).unwrap_or(usize::MAX)),
         tokens: Arc::new(tokens),
         started: std::time::Instant::now(),
         database,

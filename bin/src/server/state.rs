@@ -11,6 +11,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use super::auth::Tokens;
 use super::config::{Runtime, ServerConfig};
+use super::page_cache::PageCache;
 
 /// Shared by every request: cloning it (each `State` extraction does) is
 /// one reference count.
@@ -34,6 +35,8 @@ impl std::ops::Deref for AppState {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) steward: Steward,
+    /// List pages kept while the database is unchanged (`page_cache`).
+    pub(crate) pages: PageCache,
     pub(crate) tokens: Arc<Tokens>,
     pub(crate) started: Instant,
     /// `sqlite`, `postgres` or `memory`: never the URL, which may hold a password.

@@ -65,6 +65,10 @@ pub(crate) fn recorder() -> Option<&'static PrometheusHandle> {
 
 fn describe() {
     metrics::describe_counter!(REQUESTS, "HTTP requests answered, by method, route template and status class");
+    metrics::describe_counter!(
+        super::page_cache::PAGE_CACHE,
+        "List pages answered from the page cache (hit) or read from a store that has a change stamp (miss)"
+    );
     metrics::describe_histogram!(DURATION, metrics::Unit::Seconds, "HTTP request latency by method and route template");
     metrics::describe_gauge!(QUEUE_JOBS, "Jobs per priority class and state (ready, scheduled, running, dead)");
     metrics::describe_gauge!(QUEUE_OLDEST, metrics::Unit::Seconds, "How long the oldest ready job has waited");

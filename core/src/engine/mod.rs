@@ -211,6 +211,14 @@ impl Engine {
         &self.store
     }
 
+    /// The store's change stamp ([`Store::change_stamp`]): unchanged since
+    /// an earlier read means no write has committed since, in any process,
+    /// so an answer built from that read is still current. `None` when the
+    /// store cannot tell.
+    pub async fn change_stamp(&self) -> Result<Option<u64>> {
+        self.store.change_stamp().await
+    }
+
     /// "Now" at the precision stores keep.
     pub fn now(&self) -> DateTime<Utc> {
         to_micros(self.clock.now())

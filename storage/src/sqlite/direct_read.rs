@@ -44,6 +44,9 @@ pub(crate) struct DirectReads {
     idle: Mutex<Vec<Connection>>,
     keep: usize,
     options: SqliteOptions,
+    /// The connection `data_version` asks: SQLite's number is per
+    /// connection, so it is always asked of the same one.
+    stamp: Mutex<Option<Connection>>,
 }
 
 impl DirectReads {
@@ -53,7 +56,23 @@ impl DirectReads {
             idle: Mutex::new(Vec::new()),
             keep: (options.read_connections as usize).max(std::thread::available_parallelism().map_or(1, |n| n.get())),
             options: options.clone(),
+            stamp: Mutex::new(None),
         }
+    }
+
+    /// `PRAGMA data_version` of one kept connection: it changes whenever
+    /// another connection commits to the file (this process's writer, or
+    /// any connection of another process), and starting its read sees
+    /// every commit made before. A failed read drops the connection.
+    pub(crate) fn data_version(&self) -> Result<u64> {
+        let mut kept = self.stamp.lock().map_err(|_| StoreError::Bug("the data version lock was poisoned".into()))?;
+        let conn = match kept.take() {
+            Some(conn) => conn,
+            None => self.open()?,
+        };
+        let version: i64 = conn.prepare_cached("PRAGMA data_version")?.query_row([], |row| row.get(0))?;
+        *kept = Some(conn);
+        Ok(u64::try_from(version).unwrap_or_default())
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {

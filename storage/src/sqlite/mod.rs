@@ -308,6 +308,10 @@ impl Store for SqliteStore {
         self.direct.settings(owner).map_err(public)
     }
 
+    async fn change_stamp(&self) -> Result<Option<u64>> {
+        self.direct.data_version().map(Some).map_err(public)
+    }
+
     async fn profile(&self, owner: UserId) -> Result<Option<Profile>> {
         read::profile(&self.read, owner).await.map_err(public)
     }

@@ -9,7 +9,6 @@ use crate::server::auth::Caller;
 use crate::server::envelope::{NoContent, Reply};
 use crate::server::error::ApiError;
 use crate::server::extract::{Body, IfMatch, Params, PathId};
-use crate::server::lists;
 use crate::server::state::AppState;
 
 pub(crate) async fn create(
@@ -65,7 +64,9 @@ pub(crate) async fn list(State(s): State<AppState>, Caller(p): Caller, params: P
         page: q.page(20),
     };
     let query = q.finish(query)?;
-    Ok(lists::page("tasks", s.steward.tasks(&p, query).await?))
+    // The stamp before the read (see `page_cache`).
+    let stamp = s.steward.change_stamp().await.ok().flatten();
+    s.pages.page(stamp, p.user_id, "tasks", &query, || s.steward.tasks(&p, query.clone())).await
 }
 
 pub(crate) async fn show(
