@@ -33,6 +33,8 @@ pub(crate) enum Outcome {
 pub(crate) struct Reply {
     status: StatusCode,
     data: Result<Bytes, ApiError>,
+    /// Where what a create made can be read (`Location`).
+    location: Option<String>,
 }
 
 impl Reply {
@@ -49,7 +51,19 @@ impl Reply {
             tracing::error!(error = %e, "a response could not be serialised");
             ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR)
         });
-        Reply { status, data }
+        Reply { status, data, location: None }
+    }
+
+    /// A create's answer: 201, `data`, and `Location: /api/v1<path>` where
+    /// it can be read (`path` as the route table writes it, `/tasks/{id}`
+    /// filled in).
+    pub(crate) fn created_at(path: String, data: impl Serialize) -> Reply {
+        Reply::created(data).located(path)
+    }
+
+    /// The same answer with `Location: /api/v1<path>`.
+    pub(crate) fn located(self, path: String) -> Reply {
+        Reply { location: Some(format!("{}{path}", super::openapi::API)), ..self }
     }
 }
 
@@ -58,6 +72,9 @@ impl IntoResponse for Reply {
         match self.data {
             Ok(data) => {
                 let mut response = self.status.into_response();
+                if let Some(location) = self.location.and_then(|l| HeaderValue::try_from(l).ok()) {
+                    response.headers_mut().insert(header::LOCATION, location);
+                }
                 response.extensions_mut().insert(Outcome::Success(data));
                 response
             }
