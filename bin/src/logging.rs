@@ -97,8 +97,10 @@ fn level_name<S: serde::Serializer>(level: &Level, s: S) -> Result<S::Ok, S::Err
 
 /// The names [`level_name`] writes.
 fn level_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let names: Vec<String> =
-        [Level::ERROR, Level::WARN, Level::INFO, Level::DEBUG, Level::TRACE].iter().map(|l| l.as_str().to_ascii_lowercase()).collect();
+    let names: Vec<String> = [Level::ERROR, Level::WARN, Level::INFO, Level::DEBUG, Level::TRACE]
+        .iter()
+        .map(|l| l.as_str().to_ascii_lowercase())
+        .collect();
     schemars::json_schema!({"type": "string", "enum": names})
 }
 

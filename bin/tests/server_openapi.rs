@@ -217,8 +217,18 @@ async fn creates_say_where_the_new_object_is(db: Database) {
     let mut made = vec![
         ("POST /thoughts", "thoughts", thought.data()["id"].clone(), thought),
         ("POST /tasks", "tasks", Value::Null, me.post("/api/v1/tasks", json!({"title": "call mum"})).await),
-        ("POST /tasks/quick", "tasks", Value::Null, me.post("/api/v1/tasks/quick", json!({"text": "water plants #home"})).await),
-        ("POST /approvals", "approvals", Value::Null, me.post("/api/v1/approvals", json!({"action_type": "pay"})).await),
+        (
+            "POST /tasks/quick",
+            "tasks",
+            Value::Null,
+            me.post("/api/v1/tasks/quick", json!({"text": "water plants #home"})).await,
+        ),
+        (
+            "POST /approvals",
+            "approvals",
+            Value::Null,
+            me.post("/api/v1/approvals", json!({"action_type": "pay"})).await,
+        ),
     ];
     let hook = json!({"url": "https://example.com/hook", "events": ["approval.decided"], "secret": "0123456789abcdef"});
     made.push(("POST /webhooks", "webhooks", Value::Null, me.post("/api/v1/webhooks", hook).await));

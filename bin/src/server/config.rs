@@ -234,10 +234,8 @@ pub(crate) fn full(
     scheduler: bool,
 ) -> FullConfig {
     let effects = [Effect::Read, Effect::Write, Effect::Destructive, Effect::External];
-    let default_verdicts = effects
-        .iter()
-        .map(|e| (json!(e).as_str().unwrap_or_default().to_string(), default_verdict(*e)))
-        .collect();
+    let default_verdicts =
+        effects.iter().map(|e| (json!(e).as_str().unwrap_or_default().to_string(), default_verdict(*e))).collect();
     FullConfig {
         security: security(config, runtime),
         listen: config.listen.clone(),

@@ -360,10 +360,8 @@ fn links(creates: routes::Creates, routes: &[(String, Route)]) -> Value {
 /// parameter as a UUID.
 fn location_pattern(path: &str) -> String {
     let uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
-    let parts: Vec<String> = path
-        .split('/')
-        .map(|part| if part.starts_with('{') { uuid.to_string() } else { regex_escape(part) })
-        .collect();
+    let parts: Vec<String> =
+        path.split('/').map(|part| if part.starts_with('{') { uuid.to_string() } else { regex_escape(part) }).collect();
     format!("^{}{}$", regex_escape(API), parts.join("/"))
 }
 

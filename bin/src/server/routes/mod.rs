@@ -203,8 +203,8 @@ pub(crate) fn public_routes() -> Vec<Route> {
 
 /// Everything under `/api/v1`.
 pub(crate) fn api_routes() -> Vec<Route> {
-    use Method as M;
     use crate::logging::LogRecord;
+    use Method as M;
     use steward::core::agent::{AgentRun, ChatOutcome, Conversation};
     use steward::core::query::TaskStatistics;
     use steward::core::{JobState, TaskSort, ThoughtSort};
