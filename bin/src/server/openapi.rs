@@ -518,6 +518,27 @@ mod tests {
         assert_eq!(limit["schema"]["maximum"], 100);
     }
 
+    #[test]
+    fn a_create_links_to_what_it_made_and_that_can_be_read() {
+        let routes = routes::api_routes();
+        let document = build();
+        for route in &routes {
+            let Some(creates) = route.creates else { continue };
+            assert!(
+                routes.iter().any(|r| r.method == Method::GET && r.path == creates.path),
+                "{} {} says it makes {}, which no GET reads",
+                route.method,
+                route.path,
+                creates.path
+            );
+            let answer = &document["paths"][format!("{API}{}", route.path)][route.method.as_str().to_lowercase()]
+                ["responses"][route.success.to_string()];
+            let read = &answer["links"][format!("GET {}", creates.path)];
+            assert_eq!(read["operationId"], format!("GET {}", creates.path));
+            assert_eq!(read["parameters"]["id"], format!("$response.body#/data{}", creates.id));
+        }
+    }
+
     fn collect_refs(value: &Value, refs: &mut Vec<String>) {
         match value {
             Value::Object(map) => {
