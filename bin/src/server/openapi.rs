@@ -77,13 +77,16 @@ pub(crate) fn build() -> Value {
         }
     }
     for (prefix, route) in &routes {
-        if let Some(creates) = route.creates {
-            let at = format!("{prefix}{}", route.path);
-            let method = route.method.as_str().to_ascii_lowercase();
-            let pointer = format!("/paths/{}/{method}/responses/{}", escape(&at), route.success);
-            if let Some(answer) = document.pointer_mut(&pointer) {
-                answer["links"] = links(creates, &routes);
-            }
+        let targets: Vec<routes::Target> = route.creates.into_iter().chain(route.refers.iter().copied()).collect();
+        if targets.is_empty() {
+            continue;
+        }
+        let at = format!("{prefix}{}", route.path);
+        let method = route.method.as_str().to_ascii_lowercase();
+        let pointer = format!("/paths/{}/{method}/responses/{}", escape(&at), route.success);
+        if let Some(answer) = document.pointer_mut(&pointer) {
+            let links: Map<String, Value> = targets.into_iter().flat_map(|target| links(target, &routes)).collect();
+            answer["links"] = Value::Object(links);
         }
     }
     let mut schemas = fixed_schemas();
@@ -337,23 +340,30 @@ fn describe(op: &mut Value, route: &Route, inputs: &mut SchemaGenerator, outputs
     }
 }
 
-/// The operations on what a create made (its path and every path below
-/// it), each given the new id from the answer, named by operation id.
-fn links(creates: routes::Creates, routes: &[(String, Route)]) -> Value {
+/// The operations on an object an answer names (its path and every path
+/// below it), each given the id from the answer.
+fn links(target: routes::Target, routes: &[(String, Route)]) -> Map<String, Value> {
     let mut links = Map::new();
-    let below = format!("{}/", creates.path);
+    let below = format!("{}/", target.path);
     for (prefix, route) in routes {
-        if prefix != API || !(route.path == creates.path || route.path.starts_with(&below)) {
+        if prefix != API || !(route.path == target.path || route.path.starts_with(&below)) {
             continue;
         }
-        let parameters: Map<String, Value> = path_parameters(creates.path)
+        let parameters: Map<String, Value> = path_parameters(target.path)
             .into_iter()
-            .map(|name| (name.to_string(), json!(format!("$response.body#/data{}", creates.id))))
+            .map(|name| (name.to_string(), json!(format!("$response.body#/data{}", target.id))))
             .collect();
         let id = format!("{} {}", route.method, route.path);
-        links.insert(id.clone(), json!({ "operationId": id, "parameters": parameters }));
+        links.insert(link_name(route), json!({ "operationId": id, "parameters": parameters }));
     }
-    Value::Object(links)
+    links
+}
+
+/// A link's name as OpenAPI allows it (letters, digits, `.`, `-`, `_`):
+/// `get_tasks_id` for `GET /tasks/{id}`.
+fn link_name(route: &Route) -> String {
+    let path = route.path.replace(['{', '}'], "").replace(['/', '-'], "_");
+    format!("{}{path}", route.method.as_str().to_ascii_lowercase())
 }
 
 /// A pattern `Location` values of `path` match: the prefix, then each
@@ -531,11 +541,15 @@ mod tests {
                 route.path,
                 creates.path
             );
-            let answer = &document["paths"][format!("{API}{}", route.path)][route.method.as_str().to_lowercase()]
-                ["responses"][route.success.to_string()];
-            let read = &answer["links"][format!("GET {}", creates.path)];
+            let answer = &document["paths"][format!("{API}{}", route.path)][route.method.as_str().to_lowercase()]["responses"]
+                [route.success.to_string()];
+            let read =
+                &answer["links"][format!("get{}", creates.path.replace(['{', '}'], "").replace(['/', '-'], "_"))];
             assert_eq!(read["operationId"], format!("GET {}", creates.path));
             assert_eq!(read["parameters"]["id"], format!("$response.body#/data{}", creates.id));
+            for name in answer["links"].as_object().into_iter().flat_map(|links| links.keys()) {
+                assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)), "link name {name}");
+            }
         }
     }
 

@@ -63,12 +63,12 @@ pub(crate) enum Content {
     Document,
 }
 
-/// Where a create's answer says the made thing is: `Location` is `path`
-/// (under `/api/v1`) with its one parameter filled in from the value at
-/// `id` (a JSON pointer into `data`). The document links the create to
-/// every operation on that path and below it.
+/// An object an answer names: its path (under `/api/v1`, one parameter)
+/// and where its id is in `data` (a JSON pointer). The document links the
+/// operation to every operation on that path and below it, the parameter
+/// taken from the answer.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Creates {
+pub(crate) struct Target {
     pub(crate) path: &'static str,
     pub(crate) id: &'static str,
 }
@@ -95,8 +95,10 @@ pub(crate) struct Route {
     pub(crate) query: Vec<(&'static str, Option<SchemaOf>)>,
     /// What a success answers.
     pub(crate) content: Content,
-    /// A create's `Location`.
-    pub(crate) creates: Option<Creates>,
+    /// What a create made: its `Location`, and links to it.
+    pub(crate) creates: Option<Target>,
+    /// Other objects a success names, linked to as well.
+    pub(crate) refers: Vec<Target>,
     pub(crate) handler: MethodRouter<AppState>,
 }
 
@@ -122,6 +124,7 @@ fn route(
         query: Vec::new(),
         content: Content::Envelope,
         creates: None,
+        refers: Vec::new(),
         handler,
     }
 }
@@ -174,7 +177,12 @@ impl Route {
     }
     /// Answers `Location: /api/v1<path>`, the id from `data` at `id`.
     fn creates_at(self, path: &'static str, id: &'static str) -> Route {
-        Route { creates: Some(Creates { path, id }), ..self }
+        Route { creates: Some(Target { path, id }), ..self }
+    }
+    /// A success names an object of `path`, its id in `data` at `id`.
+    fn refers_to(mut self, path: &'static str, id: &'static str) -> Route {
+        self.refers.push(Target { path, id });
+        self
     }
 }
 
@@ -233,7 +241,8 @@ pub(crate) fn api_routes() -> Vec<Route> {
         route(M::POST, "/thoughts", 201, "thoughts", "Capture a thought", post(thoughts::capture))
             .body::<NewThought>()
             .data::<Thought>()
-            .creates("/thoughts/{id}"),
+            .creates("/thoughts/{id}")
+            .refers_to("/task-suggestions/thought/{thought_id}", "/id"),
         thought_status(route(M::GET, "/thoughts", 200, "thoughts", "List thoughts", get(thoughts::list)))
             .query(&["tags", "limit", "offset"])
             .param::<ThoughtSort>("sort_by")
@@ -507,7 +516,9 @@ pub(crate) fn api_routes() -> Vec<Route> {
             post(agent::chat),
         )
         .body::<agent::ChatBody>()
-        .data::<ChatOutcome>(),
+        .data::<ChatOutcome>()
+        .refers_to("/runs/{id}", "/run_id")
+        .refers_to("/conversations/{id}", "/conversation_id"),
         route(M::GET, "/conversations", 200, "agent", "Conversations, most recent first", get(agent::conversations))
             .query(&["limit", "offset"])
             .page::<Conversation>("conversations"),
