@@ -69,9 +69,9 @@ token=$(curl -sf -X POST "$base/api/v1/auth/login" -H 'content-type: application
   -d '{"email":"fuzz@example.com","password":"fuzz-password"}' | json '["data"]["access_token"]')
 
 # The run signs in with the login token, not an API key: schemathesis
-# reads the ids GET /api-keys lists and feeds them to DELETE
-# /api-keys/{id}, which would revoke its own key halfway through and
-# leave every later request a 401. A token cannot be revoked that way.
+# reuses ids it reads in answers, and once the key answers were typed it
+# revoked its own key through DELETE /api-keys/{id} halfway through (29
+# operations then saw only 401s). A token cannot be revoked that way.
 # /events is a stream that never ends by design: a request to it would only
 # time out. Its status and headers are covered by the HTTP tests.
 # PUT /config changes the server's own rate limit and registration for every
