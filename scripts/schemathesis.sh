@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Schemathesis against a live `steward serve`: builds the binary, starts it
 # on a fresh SQLite file on a free loopback port (no rate limit), registers
-# a user, makes an API key, and runs every check of schemathesis on every
-# operation of /api/v1/openapi.json with that key. Any failure (a server
+# a user, logs in, and runs every check of schemathesis on every
+# operation of /api/v1/openapi.json with that token. Any failure (a server
 # error, an answer that breaks the document, a status it does not list,
 # valid input refused or invalid input accepted) fails the script.
 #
@@ -67,9 +67,11 @@ curl -sf -X POST "$base/api/v1/auth/register" -H 'content-type: application/json
   -d '{"email":"fuzz@example.com","name":"Fuzz","password":"fuzz-password"}' >/dev/null
 token=$(curl -sf -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
   -d '{"email":"fuzz@example.com","password":"fuzz-password"}' | json '["data"]["access_token"]')
-key=$(curl -sf -X POST "$base/api/v1/api-keys" -H "authorization: Bearer $token" -H 'content-type: application/json' \
-  -d '{"name":"schemathesis"}' | json '["data"]["key"]')
 
+# The run signs in with the login token, not an API key: schemathesis
+# reuses ids it reads in answers, and once the key answers were typed it
+# revoked its own key through DELETE /api-keys/{id} halfway through (29
+# operations then saw only 401s). A token cannot be revoked that way.
 # /events is a stream that never ends by design: a request to it would only
 # time out. Its status and headers are covered by the HTTP tests.
 # PUT /config changes the server's own rate limit and registration for every
@@ -80,7 +82,7 @@ config="$PWD/scripts/schemathesis.toml"
 status=0
 (cd "$work" && "$schemathesis" --no-color --config-file "$config" run "$base/api/v1/openapi.json" \
   --checks all \
-  --header "Authorization: Bearer $key" \
+  --header "Authorization: Bearer $token" \
   --max-examples "$examples" \
   --seed "$seed" \
   --exclude-path /api/v1/events \

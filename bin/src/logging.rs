@@ -74,11 +74,13 @@ pub(crate) fn recent() -> Option<&'static RecentLog> {
 }
 
 /// One log record as `GET /api/v1/logs` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub(crate) struct LogRecord {
     #[serde(serialize_with = "micros")]
+    #[schemars(with = "DateTime<Utc>")]
     pub(crate) timestamp: DateTime<Utc>,
     #[serde(serialize_with = "level_name")]
+    #[schemars(schema_with = "level_schema")]
     pub(crate) level: Level,
     pub(crate) target: String,
     pub(crate) message: String,
@@ -91,6 +93,15 @@ fn micros<S: serde::Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Er
 
 fn level_name<S: serde::Serializer>(level: &Level, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&level.as_str().to_ascii_lowercase())
+}
+
+/// The names [`level_name`] writes.
+fn level_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<String> = [Level::ERROR, Level::WARN, Level::INFO, Level::DEBUG, Level::TRACE]
+        .iter()
+        .map(|l| l.as_str().to_ascii_lowercase())
+        .collect();
+    schemars::json_schema!({"type": "string", "enum": names})
 }
 
 /// The most recent records, oldest dropped first once full.

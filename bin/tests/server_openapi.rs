@@ -99,9 +99,61 @@ async fn bodies_data_and_parameters_have_the_schemas_of_their_types(db: Database
     assert!(role.contains("#/components/schemas/RoleInput"), "{role}");
     assert!(!schemas["RoleInput"].to_string().contains("\"system\""), "{}", schemas["RoleInput"]);
     assert!(schemas["Role"].to_string().contains("\"system\""), "answers may carry it");
-    // A route that declares no types still has a valid operation.
     let status = &doc["paths"]["/api/v1/status"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
-    assert_eq!(status["properties"]["data"], json!({}));
+    assert_eq!(status["properties"]["data"]["$ref"], "#/components/schemas/Status");
+}
+
+/// Every JSON success but the document itself is the envelope, and its
+/// `data` has a schema that says something: a type, a reference, a choice
+/// or a value (and a list's items too). Text, streams and 204s have no `data`.
+async fn every_json_success_says_what_its_data_is(db: Database) {
+    let server = Server::start(&db, &["--no-worker"]);
+    let doc = server.api().get("/api/v1/openapi.json").await.expect(200).body;
+    let schemas = &doc["components"]["schemas"];
+    let (mut checked, mut untyped) = (0, Vec::new());
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            for (status, answer) in operation["responses"].as_object().unwrap() {
+                if !status.starts_with('2') || status == "204" {
+                    continue;
+                }
+                let content = answer["content"].as_object().unwrap_or_else(|| panic!("{method} {path}: no content"));
+                let Some(json) = content.get("application/json") else {
+                    assert!(content.contains_key("text/plain") || content.contains_key("text/event-stream"));
+                    continue;
+                };
+                if path == "/api/v1/openapi.json" {
+                    assert_eq!(json["schema"]["type"], "object");
+                    continue;
+                }
+                assert_eq!(json["schema"]["allOf"][0]["$ref"], "#/components/schemas/Envelope", "{method} {path}");
+                checked += 1;
+                let data = &json["schema"]["properties"]["data"];
+                let items: Vec<&Value> = resolve(data, schemas)["properties"]
+                    .as_object()
+                    .map(|p| p.values().filter(|v| v["type"] == "array").map(|v| &v["items"]).collect())
+                    .unwrap_or_default();
+                if !says_something(data, schemas) || items.iter().any(|i| !says_something(i, schemas)) {
+                    untyped.push(format!("{} {path} {status}: {data}", method.to_uppercase()));
+                }
+            }
+        }
+    }
+    assert!(untyped.is_empty(), "successes without a typed `data`:\n{}", untyped.join("\n"));
+    assert!(checked > 60, "only {checked} JSON successes in the document");
+}
+
+/// The component a `$ref` names, or the schema itself.
+fn resolve<'a>(schema: &'a Value, schemas: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
+        Some(name) => &schemas[name],
+        None => schema,
+    }
+}
+
+fn says_something(schema: &Value, schemas: &Value) -> bool {
+    let schema = resolve(schema, schemas);
+    ["type", "$ref", "oneOf", "anyOf", "allOf", "enum", "const", "properties"].iter().any(|k| schema.get(k).is_some())
 }
 
 fn param<'a>(doc: &'a Value, path: &str, method: &str, name: &str) -> &'a Value {
@@ -153,8 +205,80 @@ async fn what_schemathesis_found_stays_fixed(db: Database) {
     me.delete("/api/v1/profile/projects/absent").await.expect_error(404, "PROJECT_NOT_FOUND");
 }
 
+/// Every create that makes something one can read answers `Location`, a
+/// GET there reads the very object, and the document declares the header
+/// on exactly those operations.
+async fn creates_say_where_the_new_object_is(db: Database) {
+    // Workers analyse the thought: its suggestion is accepted below.
+    let server = Server::start(&db, &[]);
+    let me = server.api().user("where@example.com").await;
+    let thought = me.post("/api/v1/thoughts", json!({"content": "I need to pay the electricity bill tomorrow"})).await;
+    let thought = thought.expect(201);
+    let mut made = vec![
+        ("POST /thoughts", "thoughts", thought.data()["id"].clone(), thought),
+        ("POST /tasks", "tasks", Value::Null, me.post("/api/v1/tasks", json!({"title": "call mum"})).await),
+        (
+            "POST /tasks/quick",
+            "tasks",
+            Value::Null,
+            me.post("/api/v1/tasks/quick", json!({"text": "water plants #home"})).await,
+        ),
+        (
+            "POST /approvals",
+            "approvals",
+            Value::Null,
+            me.post("/api/v1/approvals", json!({"action_type": "pay"})).await,
+        ),
+    ];
+    let hook = json!({"url": "https://example.com/hook", "events": ["approval.decided"], "secret": "0123456789abcdef"});
+    made.push(("POST /webhooks", "webhooks", Value::Null, me.post("/api/v1/webhooks", hook).await));
+    let check = me.post("/api/v1/consciousness-check", json!({})).await.expect(202);
+    made.push(("POST /consciousness-check", "consciousness-check", check.data()["analysis_id"].clone(), check));
+    let thought_id = id(&made[0].3);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let suggestion = loop {
+        let of_thought = me.get(&format!("/api/v1/task-suggestions/thought/{thought_id}")).await.expect(200);
+        if let Some(first) = of_thought.data()["suggestions"].get(0) {
+            break first["id"].as_str().unwrap().to_string();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no worker suggested a task: {}", of_thought.raw);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let accepted = me.post(&format!("/api/v1/task-suggestions/{suggestion}/accept"), json!({})).await.expect(201);
+    made.push(("POST /task-suggestions/{id}/accept", "tasks", accepted.data()["task"]["id"].clone(), accepted));
+    for (operation, collection, made_id, answer) in &made {
+        assert!(matches!(answer.status, 201 | 202), "{operation}: {}", answer.raw);
+        let made_id = if made_id.is_null() { answer.data()["id"].clone() } else { made_id.clone() };
+        let made_id = made_id.as_str().unwrap_or_else(|| panic!("{operation}: no id in {}", answer.raw));
+        let location = answer.headers.get("location").unwrap_or_else(|| panic!("{operation}: no Location"));
+        assert_eq!(location.to_str().unwrap(), format!("/api/v1/{collection}/{made_id}"), "{operation}");
+        let read = me.get(location.to_str().unwrap()).await.expect(200);
+        assert_eq!(read.data()["id"], made_id, "{operation}");
+    }
+    // Creates of what has no address of its own say nothing.
+    let key = me.post("/api/v1/api-keys", json!({"name": "ci"})).await.expect(201);
+    assert!(key.headers.get("location").is_none());
+    let doc = me.get("/api/v1/openapi.json").await.expect(200).body;
+    let mut declared = Vec::new();
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            for answer in operation["responses"].as_object().unwrap().values() {
+                if answer["headers"].get("Location").is_some() {
+                    declared.push(format!("{} {}", method.to_uppercase(), path.trim_start_matches("/api/v1")));
+                }
+            }
+        }
+    }
+    let mut exercised: Vec<String> = made.iter().map(|(operation, ..)| operation.to_string()).collect();
+    declared.sort();
+    exercised.sort();
+    assert_eq!(declared, exercised);
+}
+
 on_every_store!(
     the_docs_work_offline_and_load_nothing_from_elsewhere,
     bodies_data_and_parameters_have_the_schemas_of_their_types,
+    every_json_success_says_what_its_data_is,
+    creates_say_where_the_new_object_is,
     what_schemathesis_found_stays_fixed,
 );

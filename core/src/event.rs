@@ -93,6 +93,7 @@ impl std::str::FromStr for EventKind {
 /// A stored event. `seq` is assigned by the store: strictly increasing in
 /// commit order across the whole store, never reused.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Event {
     pub seq: i64,
     pub user_id: UserId,
@@ -107,6 +108,7 @@ pub struct Event {
     pub before: Option<Value>,
     pub after: Option<Value>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub at: DateTime<Utc>,
 }
 

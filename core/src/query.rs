@@ -165,6 +165,7 @@ pub struct ThoughtQuery {
 
 /// Fields a thought search looks in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SearchField {
     Content,
@@ -192,6 +193,7 @@ pub struct ThoughtSearch {
 /// A search hit: the item, a relevance in (0, 1] (1 for the best hit), and
 /// the fields the words were found in.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Scored<T> {
     #[serde(flatten)]
     pub item: T,

@@ -124,6 +124,7 @@ pub fn literal_address(url: &str) -> Option<IpAddr> {
 
 /// One webhook.
 #[derive(Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Webhook {
     pub id: WebhookId,
     pub user_id: UserId,
@@ -135,8 +136,10 @@ pub struct Webhook {
     pub secret: String,
     pub active: bool,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
 }
@@ -155,11 +158,46 @@ impl std::fmt::Debug for Webhook {
 /// A webhook as a caller asks for it. Absent fields are empty, so that
 /// validation reports every missing one at once.
 #[derive(Clone, Default, PartialEq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(extend("required" = ["url", "events", "secret"])))]
 #[serde(default)]
 pub struct NewWebhook {
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = URL_MAX), pattern(URL_PATTERN)))]
     pub url: String,
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "events_schema"))]
     pub events: Vec<String>,
+    #[cfg_attr(feature = "openapi", schemars(length(min = SECRET_MIN, max = SECRET_MAX), pattern(SECRET_PATTERN)))]
     pub secret: String,
+}
+
+/// The URLs [`Webhook::create`] accepts, as a JSON Schema pattern: http or
+/// https, an optional user part, a host, an optional port, then no blanks
+/// or control characters. A bracketed IPv6 host is accepted too but not
+/// offered here: most URL parsers refuse a bracket that holds no address.
+#[cfg(feature = "openapi")]
+const URL_PATTERN: &str = concat!(
+    r"^[Hh][Tt][Tt][Pp][Ss]?://",
+    r"([^\s/?#@\[\]\u0000-\u001f\u007f-\u009f]*@)?",
+    r"[^\s/?#@:\[\]\u0000-\u001f\u007f-\u009f]+",
+    r"(:[0-9]*)?",
+    r"([/?#][^\s\u0000-\u001f\u007f-\u009f]*)?$"
+);
+
+/// A secret [`Webhook::create`] accepts: no control characters.
+#[cfg(feature = "openapi")]
+const SECRET_PATTERN: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
+
+/// `events`: known kinds without repeats, or `*` alone.
+#[cfg(feature = "openapi")]
+fn events_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+    schemars::json_schema!({
+        "anyOf": [
+            {"type": "array", "items": {"enum": kinds}, "minItems": 1, "maxItems": EVENTS_MAX, "uniqueItems": true},
+            {"type": "array", "items": {"const": ALL_EVENTS}, "minItems": 1, "maxItems": 1}
+        ],
+        "description": "Event kinds (task.created, …), or [\"*\"] for every kind"
+    })
 }
 
 impl std::fmt::Debug for NewWebhook {
@@ -171,12 +209,23 @@ impl std::fmt::Debug for NewWebhook {
 /// A partial update of a webhook: absent (or `null`) fields stay as they
 /// are. A new secret is checked like a first one and is never shown either.
 #[derive(Clone, Default, PartialEq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct WebhookPatch {
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = URL_MAX), pattern(URL_PATTERN)))]
     pub url: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "events_patch_schema"))]
     pub events: Option<Vec<String>>,
+    #[cfg_attr(feature = "openapi", schemars(length(min = SECRET_MIN, max = SECRET_MAX), pattern(SECRET_PATTERN)))]
     pub secret: Option<String>,
     pub active: Option<bool>,
+}
+
+/// `events` of a patch: as [`events_schema`], or `null` (unchanged).
+#[cfg(feature = "openapi")]
+fn events_patch_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let events = events_schema(generator);
+    schemars::json_schema!({ "anyOf": [events, {"type": "null"}] })
 }
 
 impl std::fmt::Debug for WebhookPatch {

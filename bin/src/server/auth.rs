@@ -43,9 +43,10 @@ impl std::fmt::Debug for Tokens {
 }
 
 /// A login token and how many seconds it lives.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct Issued {
     pub(crate) access_token: String,
+    #[schemars(extend("const" = "bearer"))]
     pub(crate) token_type: &'static str,
     pub(crate) expires_in: u64,
 }

@@ -11,12 +11,16 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use steward::FieldError;
 use steward::core::agent::policy::default_verdict;
-use steward::core::agent::{AgentConfig, Effect};
+use steward::core::agent::{AgentConfig, Effect, PolicyRule, Verdict};
 
 use super::rate_limit::RateLimit;
+use super::state::WorkerInfo;
 
 /// What `steward serve` was started with, minus its secrets.
 #[derive(Debug, Clone)]
@@ -32,7 +36,7 @@ pub(crate) struct ServerConfig {
     pub(crate) log_keep: u64,
     pub(crate) metrics_public: bool,
     /// Names and models only, in the order tried.
-    pub(crate) model_providers: Vec<Value>,
+    pub(crate) model_providers: Vec<ModelProvider>,
     /// Days finished jobs are kept (the scheduler's `retention` sweep).
     pub(crate) keep_finished_days: i64,
 }
@@ -159,52 +163,108 @@ const FIXED: [&str; 11] = [
 /// What the API accepts as credentials.
 const AUTH_METHODS: [&str; 2] = ["bearer_jwt", "api_key"];
 
+/// The security-relevant part of the configuration (any authenticated
+/// caller): how to authenticate, token lifetime, limits, CORS.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct Security {
+    auth_methods: [&'static str; 2],
+    token_lifetime_seconds: u64,
+    /// 0: no limit.
+    rate_limit_per_minute: u32,
+    max_body_bytes: u64,
+    cors_origins: Vec<String>,
+    registration_enabled: bool,
+}
+
+/// The whole configuration (admins), secrets left out.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct FullConfig {
+    #[serde(flatten)]
+    security: Security,
+    listen: String,
+    database: DatabaseView,
+    /// Null when this process runs no workers.
+    workers: Option<WorkerInfo>,
+    approval_policy: ApprovalPolicy,
+    model_providers: Vec<ModelProvider>,
+    retention: Retention,
+    log_keep: u64,
+    metrics_public: bool,
+    /// What `PUT /config` changes.
+    adjustable: [&'static str; 2],
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct DatabaseView {
+    /// `sqlite`, `postgres` or `memory`.
+    kind: &'static str,
+    /// Without user, password or query string.
+    url: String,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct ApprovalPolicy {
+    rules: Vec<PolicyRule>,
+    /// What each effect gets when no rule matches.
+    default_verdicts: BTreeMap<String, Verdict>,
+    approval_ttl_seconds: i64,
+    max_turns: u32,
+}
+
+/// A model provider by name and model; keys and URLs are left out.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub(crate) struct ModelProvider {
+    name: &'static str,
+    model: Option<String>,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct Retention {
+    finished_jobs_days: i64,
+    /// Whether this process's scheduler sweeps them.
+    swept_here: bool,
+}
+
 /// The whole configuration (admins).
 pub(crate) fn full(
     config: &ServerConfig,
     runtime: &Runtime,
-    workers: Option<Value>,
+    workers: Option<WorkerInfo>,
     agent: &AgentConfig,
     scheduler: bool,
-) -> Value {
-    let mut view = security(config, runtime);
+) -> FullConfig {
     let effects = [Effect::Read, Effect::Write, Effect::Destructive, Effect::External];
-    let defaults: Map<String, Value> = effects
-        .iter()
-        .map(|e| (json!(e).as_str().unwrap_or_default().to_string(), json!(default_verdict(*e))))
-        .collect();
-    let more = json!({
-        "listen": config.listen,
-        "database": { "kind": config.database, "url": config.database_url },
-        "workers": workers,
-        "approval_policy": {
-            "rules": agent.policy.rules,
-            "default_verdicts": defaults,
-            "approval_ttl_seconds": agent.approval_ttl.num_seconds(),
-            "max_turns": agent.max_turns,
+    let default_verdicts =
+        effects.iter().map(|e| (json!(e).as_str().unwrap_or_default().to_string(), default_verdict(*e))).collect();
+    FullConfig {
+        security: security(config, runtime),
+        listen: config.listen.clone(),
+        database: DatabaseView { kind: config.database, url: config.database_url.clone() },
+        workers,
+        approval_policy: ApprovalPolicy {
+            rules: agent.policy.rules.clone(),
+            default_verdicts,
+            approval_ttl_seconds: agent.approval_ttl.num_seconds(),
+            max_turns: agent.max_turns,
         },
-        "model_providers": config.model_providers,
-        "retention": { "finished_jobs_days": config.keep_finished_days, "swept_here": scheduler },
-        "log_keep": config.log_keep,
-        "metrics_public": config.metrics_public,
-        "adjustable": ADJUSTABLE,
-    });
-    if let (Value::Object(view), Value::Object(more)) = (&mut view, more) {
-        view.extend(more);
+        model_providers: config.model_providers.clone(),
+        retention: Retention { finished_jobs_days: config.keep_finished_days, swept_here: scheduler },
+        log_keep: config.log_keep,
+        metrics_public: config.metrics_public,
+        adjustable: ADJUSTABLE,
     }
-    view
 }
 
 /// The security-relevant subset (any authenticated caller).
-pub(crate) fn security(config: &ServerConfig, runtime: &Runtime) -> Value {
-    json!({
-        "auth_methods": AUTH_METHODS,
-        "token_lifetime_seconds": config.token_lifetime_seconds,
-        "rate_limit_per_minute": runtime.rate_limit_per_minute(),
-        "max_body_bytes": config.max_body_bytes,
-        "cors_origins": config.cors_origins,
-        "registration_enabled": runtime.registration_open(),
-    })
+pub(crate) fn security(config: &ServerConfig, runtime: &Runtime) -> Security {
+    Security {
+        auth_methods: AUTH_METHODS,
+        token_lifetime_seconds: config.token_lifetime_seconds,
+        rate_limit_per_minute: runtime.rate_limit_per_minute(),
+        max_body_bytes: config.max_body_bytes,
+        cors_origins: config.cors_origins.clone(),
+        registration_enabled: runtime.registration_open(),
+    }
 }
 
 /// `url` without what may be secret: the user and password before `@`
@@ -225,21 +285,21 @@ pub(crate) fn redact_url(url: &str) -> String {
 
 /// The providers of `STEWARD_AI_*` by name and model, the local model last
 /// (it ends every chain); keys and URLs are left out.
-pub(crate) fn model_providers() -> Vec<Value> {
+pub(crate) fn model_providers() -> Vec<ModelProvider> {
     use steward_ai::ProviderKind;
     let Ok(ai) = steward_ai::AiConfig::from_env() else {
-        return vec![json!({ "name": "misconfigured", "model": null })];
+        return vec![ModelProvider { name: "misconfigured", model: None }];
     };
-    let mut providers: Vec<Value> = ai
+    let mut providers: Vec<ModelProvider> = ai
         .providers
         .iter()
         .filter(|kind| **kind != ProviderKind::Local)
         .map(|kind| match kind {
-            ProviderKind::Anthropic => json!({ "name": "anthropic", "model": ai.anthropic_model }),
-            _ => json!({ "name": "openai", "model": ai.openai_model }),
+            ProviderKind::Anthropic => ModelProvider { name: "anthropic", model: ai.anthropic_model.clone() },
+            _ => ModelProvider { name: "openai", model: ai.openai_model.clone() },
         })
         .collect();
-    providers.push(json!({ "name": "local", "model": "local" }));
+    providers.push(ModelProvider { name: "local", model: Some("local".into()) });
     providers
 }
 

@@ -33,6 +33,8 @@ pub(crate) enum Outcome {
 pub(crate) struct Reply {
     status: StatusCode,
     data: Result<Bytes, ApiError>,
+    /// Where what a create made can be read (`Location`).
+    location: Option<String>,
 }
 
 impl Reply {
@@ -45,12 +47,24 @@ impl Reply {
     }
 
     pub(crate) fn with_status(status: StatusCode, data: impl Serialize) -> Reply {
-        Reply { status, data: to_json(&data) }
+        Reply { status, data: to_json(&data), location: None }
+    }
+
+    /// A create's answer: 201, `data`, and `Location: /api/v1<path>` where
+    /// it can be read (`path` as the route table writes it, `/tasks/{id}`
+    /// filled in).
+    pub(crate) fn created_at(path: String, data: impl Serialize) -> Reply {
+        Reply::created(data).located(path)
+    }
+
+    /// The same answer with `Location: /api/v1<path>`.
+    pub(crate) fn located(self, path: String) -> Reply {
+        Reply { location: Some(format!("{}{path}", super::openapi::API)), ..self }
     }
 
     /// A 200 whose `data` is this JSON text, already serialised.
     pub(crate) fn json(data: Bytes) -> Reply {
-        Reply { status: StatusCode::OK, data: Ok(data) }
+        Reply { status: StatusCode::OK, data: Ok(data), location: None }
     }
 
     #[cfg(test)]
@@ -72,6 +86,9 @@ impl IntoResponse for Reply {
         match self.data {
             Ok(data) => {
                 let mut response = self.status.into_response();
+                if let Some(location) = self.location.and_then(|l| HeaderValue::try_from(l).ok()) {
+                    response.headers_mut().insert(header::LOCATION, location);
+                }
                 response.extensions_mut().insert(Outcome::Success(data));
                 response
             }

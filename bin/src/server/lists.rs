@@ -23,10 +23,11 @@ pub(crate) fn page_json<T: Serialize>(name: &str, page: &Page<T>) -> Result<Byte
 }
 
 /// The `pagination` member of a page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct Pagination {
     total: u64,
     offset: u64,
+    #[schemars(range(min = 1))]
     limit: u32,
     has_more: bool,
 }

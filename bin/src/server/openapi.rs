@@ -21,10 +21,10 @@ use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, OpenApi, Paths, Ref, Required, ResponseBuilder};
 
-use super::routes::{self, Data, Route};
+use super::routes::{self, Content, Data, Route};
 
 /// The prefix of the API's routes.
-const API: &str = "/api/v1";
+pub(crate) const API: &str = "/api/v1";
 
 /// Where a schemars `$ref` points: the document's components.
 const COMPONENTS: &str = "/components/schemas";
@@ -74,6 +74,19 @@ pub(crate) fn build() -> Value {
         let method = route.method.as_str().to_ascii_lowercase();
         if let Some(op) = document.pointer_mut(&format!("/paths/{}/{method}", escape(&at))) {
             describe(op, route, &mut inputs, &mut outputs);
+        }
+    }
+    for (prefix, route) in &routes {
+        let targets: Vec<routes::Target> = route.creates.into_iter().chain(route.refers.iter().copied()).collect();
+        if targets.is_empty() {
+            continue;
+        }
+        let at = format!("{prefix}{}", route.path);
+        let method = route.method.as_str().to_ascii_lowercase();
+        let pointer = format!("/paths/{}/{method}/responses/{}", escape(&at), route.success);
+        if let Some(answer) = document.pointer_mut(&pointer) {
+            let links: Map<String, Value> = targets.into_iter().flat_map(|target| links(target, &routes)).collect();
+            answer["links"] = Value::Object(links);
         }
     }
     let mut schemas = fixed_schemas();
@@ -172,16 +185,6 @@ fn fixed_schemas() -> Map<String, Value> {
                 "loc": {"type": "array", "items": {"type": "string"}, "description": "[\"body\", \"title\"], [\"query\", \"limit\"], …"},
                 "msg": {"type": "string"}
             }
-        },
-        "Pagination": {
-            "type": "object",
-            "required": ["total", "offset", "limit", "has_more"],
-            "properties": {
-                "total": {"type": "integer", "minimum": 0},
-                "offset": {"type": "integer", "minimum": 0},
-                "limit": {"type": "integer", "minimum": 1},
-                "has_more": {"type": "boolean"}
-            }
         }
     });
     match schemas {
@@ -222,21 +225,34 @@ fn operation(route: &Route, api: bool) -> utoipa::openapi::path::Operation {
             RequestBodyBuilder::new().content("application/json", ContentBuilder::new().build()).build(),
         ));
     }
-    op = if route.success == 204 {
-        op.response("204", ResponseBuilder::new().description("Done; no body"))
-    } else if route.text {
-        let text = serde_json::from_value::<utoipa::openapi::Schema>(json!({"type": "string"})).ok();
-        op.response(
+    let string = || serde_json::from_value::<utoipa::openapi::Schema>(json!({"type": "string"})).ok();
+    op = match route.content {
+        _ if route.success == 204 => op.response("204", ResponseBuilder::new().description("Done; no body")),
+        Content::Text => op.response(
             route.success.to_string(),
             ResponseBuilder::new()
                 .description("Prometheus text exposition format 0.0.4")
-                .content("text/plain", ContentBuilder::new().schema(text).build()),
-        )
-    } else {
-        op.response(
+                .content("text/plain", ContentBuilder::new().schema(string()).build()),
+        ),
+        Content::Stream => op.response(
+            route.success.to_string(),
+            ResponseBuilder::new()
+                .description("Server-Sent Events, until the client hangs up")
+                .content("text/event-stream", ContentBuilder::new().schema(string()).build()),
+        ),
+        Content::Document => {
+            let object = serde_json::from_value::<utoipa::openapi::Schema>(json!({"type": "object"})).ok();
+            op.response(
+                route.success.to_string(),
+                ResponseBuilder::new()
+                    .description("The OpenAPI 3.1 document (no envelope)")
+                    .content("application/json", ContentBuilder::new().schema(object).build()),
+            )
+        }
+        Content::Envelope => op.response(
             route.success.to_string(),
             ResponseBuilder::new().description("Success").content("application/json", envelope("Envelope")),
-        )
+        ),
     };
     let writes = route.method != Method::GET;
     let mut errors = Vec::new();
@@ -302,7 +318,16 @@ fn describe(op: &mut Value, route: &Route, inputs: &mut SchemaGenerator, outputs
         op["requestBody"]["content"]["application/json"]["schema"] = schema;
         op["requestBody"]["required"] = json!(fields_required);
     }
-    if route.success != 204 {
+    if let Some(creates) = route.creates {
+        op["responses"][route.success.to_string()]["headers"] = json!({
+            "Location": {
+                "description": format!("Where the new object is: {API}{}", creates.path),
+                "required": true,
+                "schema": {"type": "string", "pattern": location_pattern(creates.path)}
+            }
+        });
+    }
+    if route.success != 204 && route.content == Content::Envelope {
         let data = data_schema(route.data, outputs);
         op["responses"][route.success.to_string()]["content"]["application/json"]["schema"] = json!({
             "allOf": [{"$ref": "#/components/schemas/Envelope"}],
@@ -315,6 +340,51 @@ fn describe(op: &mut Value, route: &Route, inputs: &mut SchemaGenerator, outputs
     }
 }
 
+/// The operations on an object an answer names (its path and every path
+/// below it), each given the id from the answer.
+fn links(target: routes::Target, routes: &[(String, Route)]) -> Map<String, Value> {
+    let mut links = Map::new();
+    let below = format!("{}/", target.path);
+    for (prefix, route) in routes {
+        if prefix != API || !(route.path == target.path || route.path.starts_with(&below)) {
+            continue;
+        }
+        let parameters: Map<String, Value> = path_parameters(target.path)
+            .into_iter()
+            .map(|name| (name.to_string(), json!(format!("$response.body#/data{}", target.id))))
+            .collect();
+        let id = format!("{} {}", route.method, route.path);
+        links.insert(link_name(route), json!({ "operationId": id, "parameters": parameters }));
+    }
+    links
+}
+
+/// A link's name as OpenAPI allows it (letters, digits, `.`, `-`, `_`):
+/// `get_tasks_id` for `GET /tasks/{id}`.
+fn link_name(route: &Route) -> String {
+    let path = route.path.replace(['{', '}'], "").replace(['/', '-'], "_");
+    format!("{}{path}", route.method.as_str().to_ascii_lowercase())
+}
+
+/// A pattern `Location` values of `path` match: the prefix, then each
+/// parameter as a UUID.
+fn location_pattern(path: &str) -> String {
+    let uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+    let parts: Vec<String> =
+        path.split('/').map(|part| if part.starts_with('{') { uuid.to_string() } else { regex_escape(part) }).collect();
+    format!("^{}{}$", regex_escape(API), parts.join("/"))
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars().fold(String::new(), |mut out, c| {
+        if r".^$*+?()[]{}|\".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
+}
+
 fn data_schema(data: Data, outputs: &mut SchemaGenerator) -> Value {
     match data {
         Data::Any => json!({}),
@@ -324,7 +394,7 @@ fn data_schema(data: Data, outputs: &mut SchemaGenerator) -> Value {
             "required": [name, "pagination"],
             "properties": {
                 name: {"type": "array", "items": schema_of(outputs).to_value()},
-                "pagination": {"$ref": "#/components/schemas/Pagination"}
+                "pagination": outputs.subschema_for::<super::lists::Pagination>().to_value()
             }
         }),
         Data::Counted(name, schema_of) => json!({
@@ -456,6 +526,31 @@ mod tests {
         let list = &document["paths"]["/api/v1/tasks"]["get"]["parameters"];
         let limit = list.as_array().and_then(|p| p.iter().find(|p| p["name"] == "limit")).expect("limit");
         assert_eq!(limit["schema"]["maximum"], 100);
+    }
+
+    #[test]
+    fn a_create_links_to_what_it_made_and_that_can_be_read() {
+        let routes = routes::api_routes();
+        let document = build();
+        for route in &routes {
+            let Some(creates) = route.creates else { continue };
+            assert!(
+                routes.iter().any(|r| r.method == Method::GET && r.path == creates.path),
+                "{} {} says it makes {}, which no GET reads",
+                route.method,
+                route.path,
+                creates.path
+            );
+            let answer = &document["paths"][format!("{API}{}", route.path)][route.method.as_str().to_lowercase()]["responses"]
+                [route.success.to_string()];
+            let read =
+                &answer["links"][format!("get{}", creates.path.replace(['{', '}'], "").replace(['/', '-'], "_"))];
+            assert_eq!(read["operationId"], format!("GET {}", creates.path));
+            assert_eq!(read["parameters"]["id"], format!("$response.body#/data{}", creates.id));
+            for name in answer["links"].as_object().into_iter().flat_map(|links| links.keys()) {
+                assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)), "link name {name}");
+            }
+        }
     }
 
     fn collect_refs(value: &Value, refs: &mut Vec<String>) {

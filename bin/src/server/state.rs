@@ -49,7 +49,8 @@ pub(crate) struct Shared {
     pub(crate) metrics: Option<&'static PrometheusHandle>,
 }
 
-#[derive(Debug, Clone)]
+/// The workers this process runs, as `/status` and `/config` show them.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub(crate) struct WorkerInfo {
     pub(crate) name: String,
     pub(crate) concurrency: usize,

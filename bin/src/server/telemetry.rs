@@ -11,7 +11,7 @@
 //! `steward_queue_sla_breaches{class}`, `steward_jobs_finished_total{outcome}`
 //! (counted by the worker pool) and `steward_model_tokens_total{direction}`.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,7 @@ use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 use steward::QueueStats;
 use steward::core::agent::{Backend, LanguageModel, ModelChoice, ModelError, ModelReply, ModelRequest, TextSink};
 
@@ -145,32 +145,39 @@ pub(crate) fn record_queue(stats: &QueueStats) {
 
 /// The rendered exposition as JSON: `{metric: [{labels, value}]}`, the
 /// queue's series left out, histograms as their `_sum` and `_count`.
-pub(crate) fn as_json(exposition: &str) -> Value {
-    let mut metrics: Map<String, Value> = Map::new();
+pub(crate) fn as_json(exposition: &str) -> Series {
+    let mut metrics = Series::new();
     for line in exposition.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
         let Some((series, value)) = line.rsplit_once(' ') else { continue };
         let Ok(value) = value.parse::<f64>() else { continue };
         let (name, labels) = match series.split_once('{') {
             Some((name, rest)) => (name, labels_of(rest.trim_end_matches('}'))),
-            None => (series, Map::new()),
+            None => (series, BTreeMap::new()),
         };
         if name.starts_with(QUEUE_PREFIX) || name.ends_with("_bucket") {
             continue;
         }
-        let entry = metrics.entry(name.to_string()).or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(items) = entry {
-            items.push(json!({ "labels": labels, "value": value }));
-        }
+        metrics.entry(name.to_string()).or_default().push(Sample { labels, value });
     }
-    Value::Object(metrics)
+    metrics
+}
+
+/// Every metric by name, each with its samples.
+pub(crate) type Series = BTreeMap<String, Vec<Sample>>;
+
+/// One sample of a metric: its labels and value.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub(crate) struct Sample {
+    labels: BTreeMap<String, String>,
+    value: f64,
 }
 
 /// `a="x",b="y"` (label values here are route templates and words: no
 /// quotes or commas inside them).
-fn labels_of(text: &str) -> Map<String, Value> {
+fn labels_of(text: &str) -> BTreeMap<String, String> {
     text.split(',')
         .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.trim().to_string(), Value::String(v.trim().trim_matches('"').to_string())))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
         .collect()
 }
 
@@ -230,7 +237,7 @@ mod tests {
             steward_http_request_duration_seconds_sum{method=\"GET\",route=\"/health\"} 0.002\n\
             steward_queue_jobs{class=\"high\",state=\"ready\"} 4\n\
             steward_model_tokens_total{direction=\"input\"} 12\n";
-        let json = as_json(text);
+        let json = serde_json::to_value(as_json(text)).unwrap();
         assert_eq!(json["steward_http_requests_total"][0]["labels"]["route"], "/api/v1/tasks/{id}");
         assert_eq!(json["steward_http_requests_total"][0]["value"], 3.0);
         assert_eq!(json["steward_model_tokens_total"][0]["value"], 12.0);

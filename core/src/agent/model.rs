@@ -17,6 +17,7 @@ use serde_json::Value;
 /// Who said a message. The system prompt is not a message: it is
 /// [`ModelRequest::system`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Speaker {
     User,
@@ -27,6 +28,7 @@ pub enum Speaker {
 /// echoed back in the matching [`ToolResult`]; models repeat ids, so the
 /// agent never keys anything by it (calls are keyed by run, step and index).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ToolCall {
     pub id: String,
     pub name: String,
@@ -36,6 +38,7 @@ pub struct ToolCall {
 
 /// What a tool call produced, told back to the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ToolResult {
     /// The [`ToolCall::id`] this answers.
     pub call_id: String,
@@ -48,6 +51,7 @@ pub struct ToolResult {
 
 /// One piece of a message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Part {
     Text { text: String },
@@ -59,6 +63,7 @@ pub enum Part {
 /// messages; tool results only in user messages, answering the calls of the
 /// assistant message just before, in the same order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Message {
     pub speaker: Speaker,
     pub parts: Vec<Part>,
@@ -97,6 +102,7 @@ impl Message {
 
 /// A tool as the model sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ToolSpec {
     pub name: String,
     pub description: String,
@@ -127,6 +133,7 @@ pub const DEFAULT_MAX_TOKENS: u32 = 1024;
 
 /// Why the model stopped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// It finished its answer.
@@ -143,6 +150,7 @@ pub enum StopReason {
 
 /// Tokens one turn used.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Usage {
     pub input_tokens: u64,
     pub output_tokens: u64,
@@ -172,6 +180,7 @@ impl std::ops::AddAssign for Usage {
 
 /// One assistant turn.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ModelReply {
     /// Text and tool calls, in the order the model wrote them.
     pub parts: Vec<Part>,

@@ -16,6 +16,7 @@ pub const DEFAULT_MAX_TURNS: u32 = 12;
 /// One rule: tools whose name matches `pattern` (`*` any run of
 /// characters, `?` one character; `mcp.github.*`) get `verdict`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PolicyRule {
     pub pattern: String,
     pub verdict: Verdict,

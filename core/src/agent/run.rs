@@ -23,14 +23,17 @@ pub const MESSAGE_MAX: usize = 20_000;
 
 /// A chat thread: the runs that share one conversation, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Conversation {
     pub id: ConversationId,
     pub user_id: UserId,
     /// The start of the first message.
     pub title: String,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
 }
@@ -44,6 +47,7 @@ impl Conversation {
 
 /// Where a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// Waiting for a worker.
@@ -101,6 +105,7 @@ impl std::fmt::Display for RunStatus {
 /// One request to the agent, worked until it completes, fails or is
 /// cancelled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AgentRun {
     pub id: RunId,
     pub user_id: UserId,
@@ -120,10 +125,13 @@ pub struct AgentRun {
     /// Why it failed or was cancelled.
     pub error: Option<String>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub updated_at: DateTime<Utc>,
     #[serde(with = "crate::serde_time::micros_opt")]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<chrono::DateTime<chrono::Utc>>"))]
     pub finished_at: Option<DateTime<Utc>>,
     pub version: i64,
 }
@@ -182,6 +190,7 @@ pub(crate) fn checked_message(text: &str) -> Result<String> {
 
 /// What the policy said about one tool call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Allow,
@@ -213,6 +222,7 @@ impl std::str::FromStr for Verdict {
 
 /// How a tool call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CallOutcome {
     /// It ran and did what it says.
@@ -247,6 +257,7 @@ impl CallOutcome {
 /// the call's index in it. The model's own call id is never the key: models
 /// repeat them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CallKey {
     pub turn: u32,
     pub index: u32,
@@ -254,6 +265,7 @@ pub struct CallKey {
 
 /// What one step records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StepKind {
     /// The person's message that started the run.
@@ -291,6 +303,7 @@ impl StepKind {
 
 /// One persisted step of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RunStep {
     pub id: StepId,
     pub user_id: UserId,
@@ -300,6 +313,7 @@ pub struct RunStep {
     #[serde(flatten)]
     pub kind: StepKind,
     #[serde(with = "crate::serde_time::micros")]
+    #[cfg_attr(feature = "openapi", schemars(with = "chrono::DateTime<chrono::Utc>"))]
     pub created_at: DateTime<Utc>,
 }
 

@@ -17,6 +17,7 @@ use crate::task::{Priority, TaskStatus};
 
 /// What a tool may do to a person's data: what the default policy reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
     /// Reads only.

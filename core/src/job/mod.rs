@@ -205,6 +205,7 @@ impl NewJob {
 
 /// A job as the queue keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Job {
     pub id: JobId,
     pub owner: Option<UserId>,

@@ -16,6 +16,7 @@ pub struct JobQuery {
 
 /// The queue at a glance, per priority class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ClassStats {
     pub class: Priority,
     /// Claimable now (available or retrying with `run_at` passed).
@@ -56,6 +57,7 @@ impl ClassStats {
 
 /// Stats for every class, critical first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QueueStats {
     pub as_of: DateTime<Utc>,
     pub classes: Vec<ClassStats>,

@@ -117,6 +117,7 @@ use chrono_tz::Tz;
 
 /// A task read from a quick-add phrase.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ParsedTask {
     /// What is left once the grammar is taken out: never empty, trimmed,
     /// single-spaced, with the words as typed.
@@ -124,9 +125,11 @@ pub struct ParsedTask {
     pub priority: Option<Priority>,
     /// The due date, in the user's time zone; JSON `"YYYY-MM-DD"` or null.
     #[serde(with = "json_date")]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<NaiveDate>"))]
     pub due_date: Option<NaiveDate>,
     /// The due wall-clock time, in the user's time zone; JSON `"HH:MM"` or null.
     #[serde(with = "json_time")]
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "crate::serde_time::hhmm_schema"))]
     pub due_time: Option<NaiveTime>,
     /// Lowercase, without `#`, de-duplicated, in order of appearance.
     pub tags: Vec<String>,

@@ -12,10 +12,10 @@ use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::stream;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use steward::RunId;
-use steward::core::agent::{RunStep, RunWatcher};
+use steward::core::agent::{AgentRun, AgentTool, Effect, Message, RunStep, RunWatcher, ToolSpec, Verdict};
 use steward::core::ids::ConversationId;
 use tokio::sync::mpsc;
 
@@ -127,7 +127,14 @@ pub(crate) async fn messages(
     PathId(id): PathId<ConversationId>,
 ) -> Result<Reply, ApiError> {
     let messages = s.steward.conversation_messages(&p, id).await?;
-    Ok(Reply::ok(json!({ "conversation_id": id, "messages": messages })))
+    Ok(Reply::ok(Messages { conversation_id: id, messages }))
+}
+
+/// A conversation's messages, oldest first.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct Messages {
+    conversation_id: ConversationId,
+    messages: Vec<Message>,
 }
 
 pub(crate) async fn remove_conversation(
@@ -145,10 +152,38 @@ pub(crate) async fn run(
     PathId(id): PathId<RunId>,
 ) -> Result<Reply, ApiError> {
     let (run, steps) = s.steward.run(&p, id).await?;
-    let internal = |e: serde_json::Error| ApiError::from(steward::Error::Internal(e.to_string()));
-    let mut data = serde_json::to_value(&run).map_err(internal)?;
-    data["steps"] = serde_json::to_value(&steps).map_err(internal)?;
-    Ok(Reply::ok(data))
+    Ok(Reply::ok(RunWithSteps { run, steps }))
+}
+
+/// A run's fields with `steps` the steps themselves (where the run alone
+/// has their count).
+#[derive(Debug)]
+pub(crate) struct RunWithSteps {
+    run: AgentRun,
+    steps: Vec<RunStep>,
+}
+
+impl Serialize for RunWithSteps {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut run = serde_json::to_value(&self.run).map_err(serde::ser::Error::custom)?;
+        run["steps"] = serde_json::to_value(&self.steps).map_err(serde::ser::Error::custom)?;
+        run.serialize(serializer)
+    }
+}
+
+impl schemars::JsonSchema for RunWithSteps {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RunWithSteps".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut schema = AgentRun::json_schema(generator);
+        let steps = schemars::json_schema!({"type": "array", "items": generator.subschema_for::<RunStep>()});
+        if let Some(properties) = schema.get_mut("properties").and_then(serde_json::Value::as_object_mut) {
+            properties.insert("steps".into(), steps.to_value());
+        }
+        schema
+    }
 }
 
 pub(crate) async fn cancel(
@@ -160,20 +195,22 @@ pub(crate) async fn cancel(
 }
 
 pub(crate) async fn tools(State(s): State<AppState>, Caller(_p): Caller) -> Result<Reply, ApiError> {
-    let tools: Vec<serde_json::Value> = s
-        .steward
-        .agent_tools()
-        .into_iter()
-        .map(|t| {
-            json!({
-                "name": t.spec.name,
-                "description": t.spec.description,
-                "input_schema": t.spec.input_schema,
-                "effect": t.effect,
-                "policy": t.verdict,
-                "needs_approval": t.verdict == steward::core::agent::Verdict::NeedsApproval,
-            })
-        })
-        .collect();
+    let tools: Vec<Tool> = s.steward.agent_tools().into_iter().map(Tool::from).collect();
     Ok(lists::counted("tools", tools))
+}
+
+/// A tool as `GET /tools` shows it: what the model sees, and the policy.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct Tool {
+    #[serde(flatten)]
+    spec: ToolSpec,
+    effect: Effect,
+    policy: Verdict,
+    needs_approval: bool,
+}
+
+impl From<AgentTool> for Tool {
+    fn from(t: AgentTool) -> Tool {
+        Tool { spec: t.spec, effect: t.effect, policy: t.verdict, needs_approval: t.verdict == Verdict::NeedsApproval }
+    }
 }

@@ -27,7 +27,8 @@ pub(crate) async fn request(
     Caller(p): Caller,
     Body(new): Body<NewApproval>,
 ) -> Result<Reply, ApiError> {
-    Ok(Reply::created(s.steward.request_approval(&p, new).await?))
+    let approval = s.steward.request_approval(&p, new).await?;
+    Ok(Reply::created_at(format!("/approvals/{}", approval.id), approval))
 }
 
 pub(crate) async fn show(

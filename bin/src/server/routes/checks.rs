@@ -3,8 +3,8 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde_json::json;
-use steward::CheckId;
+use serde::Serialize;
+use steward::{CheckId, CheckStatus};
 
 use crate::server::auth::Caller;
 use crate::server::envelope::Reply;
@@ -15,7 +15,15 @@ use crate::server::state::AppState;
 
 pub(crate) async fn request(State(s): State<AppState>, Caller(p): Caller) -> Result<Reply, ApiError> {
     let check = s.steward.request_consciousness_check(&p).await?;
-    Ok(Reply::with_status(StatusCode::ACCEPTED, json!({ "analysis_id": check.id, "status": check.status })))
+    let requested = Requested { analysis_id: check.id, status: check.status };
+    Ok(Reply::with_status(StatusCode::ACCEPTED, requested).located(format!("/consciousness-check/{}", check.id)))
+}
+
+/// A check asked for: its id (`Location` names it) and where it is.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct Requested {
+    analysis_id: CheckId,
+    status: CheckStatus,
 }
 
 pub(crate) async fn latest(State(s): State<AppState>, Caller(p): Caller) -> Result<Reply, ApiError> {

@@ -4,7 +4,7 @@
 //! must know to behave: how to authenticate, token lifetime, limits, CORS).
 
 use axum::extract::State;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use steward::core::access::Access;
 
 use crate::server::auth::Caller;
@@ -40,9 +40,7 @@ pub(crate) async fn security(State(s): State<AppState>, Caller(_): Caller) -> Re
     Reply::ok(config::security(&s.config, &s.runtime))
 }
 
-fn view(s: &AppState) -> Value {
-    let workers =
-        s.workers.as_ref().map(|w| json!({ "name": w.name, "concurrency": w.concurrency, "scheduler": w.scheduler }));
+fn view(s: &AppState) -> config::FullConfig {
     let scheduler = s.workers.as_ref().is_some_and(|w| w.scheduler);
-    config::full(&s.config, &s.runtime, workers, s.steward.agent_config(), scheduler)
+    config::full(&s.config, &s.runtime, s.workers.clone(), s.steward.agent_config(), scheduler)
 }

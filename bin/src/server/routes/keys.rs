@@ -1,10 +1,10 @@
 //! `/api-keys`: create (the secret is in this one answer), list, revoke.
 
 use axum::extract::State;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use steward::Role;
 use steward::core::ids::ApiKeyId;
+use steward::core::user::ApiKey;
 
 use crate::server::auth::Caller;
 use crate::server::envelope::{NoContent, Reply};
@@ -28,10 +28,16 @@ pub(crate) async fn create(
     Body(k): Body<NewKey>,
 ) -> Result<Reply, ApiError> {
     let (key, secret) = s.steward.create_api_key(&p, &k.name, k.role).await?;
-    Ok(Reply::created(json!({
-        "id": key.id, "name": key.name, "role": key.role, "prefix": key.prefix, "key": secret,
-        "created_at": key.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-    })))
+    Ok(Reply::created(CreatedKey { api_key: key, key: secret }))
+}
+
+/// A new key with its secret: the only answer that ever shows it.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct CreatedKey {
+    #[serde(flatten)]
+    api_key: ApiKey,
+    /// The secret to send as `Authorization: Bearer`; never shown again.
+    key: String,
 }
 
 pub(crate) async fn list(State(s): State<AppState>, Caller(p): Caller) -> Result<Reply, ApiError> {

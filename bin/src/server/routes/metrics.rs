@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 use steward::Principal;
 
 use super::health::visible_queue;
@@ -38,9 +38,15 @@ pub(crate) async fn json(State(s): State<AppState>, Caller(p): Caller) -> Result
         handle.run_upkeep();
         telemetry::as_json(&handle.render())
     });
-    Ok(Reply::ok(json!({
-        "uptime_seconds": s.started.elapsed().as_secs(),
-        "metrics": metrics,
-        "queue": queue,
-    })))
+    Ok(Reply::ok(StatusMetrics { uptime_seconds: s.started.elapsed().as_secs(), metrics, queue }))
+}
+
+/// `/api/v1/status/metrics`.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct StatusMetrics {
+    uptime_seconds: u64,
+    /// Null when metrics are off (`--no-metrics`).
+    metrics: Option<telemetry::Series>,
+    /// For operators only (null for others).
+    queue: Option<steward::QueueStats>,
 }

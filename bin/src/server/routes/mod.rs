@@ -50,6 +50,29 @@ pub(crate) enum Data {
     Counted(&'static str, SchemaOf),
 }
 
+/// What a success answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Content {
+    /// The JSON envelope around `data`.
+    Envelope,
+    /// Prometheus text.
+    Text,
+    /// Server-Sent Events.
+    Stream,
+    /// A JSON document of its own (the OpenAPI document), no envelope.
+    Document,
+}
+
+/// An object an answer names: its path (under `/api/v1`, one parameter)
+/// and where its id is in `data` (a JSON pointer). The document links the
+/// operation to every operation on that path and below it, the parameter
+/// taken from the answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target {
+    pub(crate) path: &'static str,
+    pub(crate) id: &'static str,
+}
+
 /// One method on one path, and what the document says about it.
 #[derive(Debug)]
 pub(crate) struct Route {
@@ -70,8 +93,12 @@ pub(crate) struct Route {
     /// Query parameters, each with its schema (`None`: by its name, see
     /// `openapi.rs`).
     pub(crate) query: Vec<(&'static str, Option<SchemaOf>)>,
-    /// Answers plain text, not the envelope.
-    pub(crate) text: bool,
+    /// What a success answers.
+    pub(crate) content: Content,
+    /// What a create made: its `Location`, and links to it.
+    pub(crate) creates: Option<Target>,
+    /// Other objects a success names, linked to as well.
+    pub(crate) refers: Vec<Target>,
     pub(crate) handler: MethodRouter<AppState>,
 }
 
@@ -95,7 +122,9 @@ fn route(
         body_schema: None,
         data: Data::Any,
         query: Vec::new(),
-        text: false,
+        content: Content::Envelope,
+        creates: None,
+        refers: Vec::new(),
         handler,
     }
 }
@@ -134,7 +163,26 @@ impl Route {
         Route { data: Data::Counted(name, schema_of::<T>), ..self }
     }
     fn text(self) -> Route {
-        Route { text: true, ..self }
+        Route { content: Content::Text, ..self }
+    }
+    fn stream(self) -> Route {
+        Route { content: Content::Stream, ..self }
+    }
+    fn document(self) -> Route {
+        Route { content: Content::Document, ..self }
+    }
+    /// Answers `Location: /api/v1<path>`, the id from `data.id`.
+    fn creates(self, path: &'static str) -> Route {
+        self.creates_at(path, "/id")
+    }
+    /// Answers `Location: /api/v1<path>`, the id from `data` at `id`.
+    fn creates_at(self, path: &'static str, id: &'static str) -> Route {
+        Route { creates: Some(Target { path, id }), ..self }
+    }
+    /// A success names an object of `path`, its id in `data` at `id`.
+    fn refers_to(mut self, path: &'static str, id: &'static str) -> Route {
+        self.refers.push(Target { path, id });
+        self
     }
 }
 
@@ -142,8 +190,12 @@ impl Route {
 pub(crate) fn public_routes() -> Vec<Route> {
     use Method as M;
     vec![
-        route(M::GET, "/health", 200, "health", "The process answers", get(health::health)).public(),
-        route(M::GET, "/ready", 200, "health", "The database answers", get(health::ready)).public(),
+        route(M::GET, "/health", 200, "health", "The process answers", get(health::health))
+            .public()
+            .data::<health::Health>(),
+        route(M::GET, "/ready", 200, "health", "The database answers", get(health::ready))
+            .public()
+            .data::<health::Ready>(),
         route(
             M::GET,
             "/metrics",
@@ -159,13 +211,15 @@ pub(crate) fn public_routes() -> Vec<Route> {
 
 /// Everything under `/api/v1`.
 pub(crate) fn api_routes() -> Vec<Route> {
+    use crate::logging::LogRecord;
     use Method as M;
+    use steward::core::agent::{AgentRun, ChatOutcome, Conversation};
     use steward::core::query::TaskStatistics;
     use steward::core::{JobState, TaskSort, ThoughtSort};
     use steward::{
-        AcceptOverrides, Approval, ApprovalStatus, Assignee, ConsciousnessCheck, Entity, NewApproval, NewTask,
-        NewThought, Priority, Profile, ProfilePatch, Settings, SettingsPatch, SortOrder, Suggestion, Task, TaskPatch,
-        TaskStatus, Thought, ThoughtPatch, User,
+        AcceptOverrides, Approval, ApprovalStatus, Assignee, ConsciousnessCheck, Entity, Event, Job, NewApproval,
+        NewTask, NewThought, NewWebhook, Priority, Profile, ProfilePatch, QueueStats, Settings, SettingsPatch,
+        SortOrder, Suggestion, Task, TaskPatch, TaskStatus, Thought, ThoughtPatch, User, Webhook, WebhookPatch,
     };
     let thought_status = |r: Route| r.param::<steward::core::thought::ThoughtStatus>("status");
     vec![
@@ -175,34 +229,44 @@ pub(crate) fn api_routes() -> Vec<Route> {
             .data::<User>(),
         route(M::POST, "/auth/login", 200, "auth", "Log in: a bearer token", post(auth::login))
             .public()
-            .body::<auth::Login>(),
+            .body::<auth::Login>()
+            .data::<crate::server::auth::Issued>(),
         route(M::GET, "/auth/me", 200, "auth", "The caller", get(auth::me)).data::<User>(),
         route(M::POST, "/api-keys", 201, "api-keys", "Create an API key (shown once)", post(keys::create))
-            .body::<keys::NewKey>(),
+            .body::<keys::NewKey>()
+            .data::<keys::CreatedKey>(),
         route(M::GET, "/api-keys", 200, "api-keys", "The caller's API keys", get(keys::list))
             .counted::<steward::core::user::ApiKey>("api_keys"),
         route(M::DELETE, "/api-keys/{id}", 204, "api-keys", "Revoke an API key", delete(keys::revoke)),
         route(M::POST, "/thoughts", 201, "thoughts", "Capture a thought", post(thoughts::capture))
             .body::<NewThought>()
-            .data::<Thought>(),
+            .data::<Thought>()
+            .creates("/thoughts/{id}")
+            .refers_to("/task-suggestions/thought/{thought_id}", "/id"),
         thought_status(route(M::GET, "/thoughts", 200, "thoughts", "List thoughts", get(thoughts::list)))
             .query(&["tags", "limit", "offset"])
             .param::<ThoughtSort>("sort_by")
             .param::<SortOrder>("sort_order")
             .page::<Thought>("thoughts"),
         route(M::GET, "/thoughts/search", 200, "thoughts", "Full-text search", get(thoughts::search))
-            .query(&["q", "fields", "limit", "offset"]),
+            .query(&["q", "fields", "limit", "offset"])
+            .data::<thoughts::SearchResults>(),
         route(M::GET, "/thoughts/{id}", 200, "thoughts", "One thought", get(thoughts::show)).data::<Thought>(),
         route(M::GET, "/thoughts/{id}/related", 200, "thoughts", "The most similar thoughts", get(thoughts::related))
-            .query(&["limit"]),
+            .query(&["limit"])
+            .data::<thoughts::Related>(),
         route(M::PUT, "/thoughts/{id}", 200, "thoughts", "Update a thought (partial; If-Match)", put(thoughts::update))
             .body::<ThoughtPatch>()
             .data::<Thought>(),
         route(M::DELETE, "/thoughts/{id}", 204, "thoughts", "Delete a thought (If-Match)", delete(thoughts::remove)),
-        route(M::POST, "/tasks", 201, "tasks", "Create a task", post(tasks::create)).body::<NewTask>().data::<Task>(),
+        route(M::POST, "/tasks", 201, "tasks", "Create a task", post(tasks::create))
+            .body::<NewTask>()
+            .data::<Task>()
+            .creates("/tasks/{id}"),
         route(M::POST, "/tasks/quick", 201, "tasks", "Create a task from a quick-add phrase", post(tasks::quick))
             .body::<tasks::Quick>()
-            .data::<Task>(),
+            .data::<tasks::QuickAdded>()
+            .creates("/tasks/{id}"),
         route(M::GET, "/tasks", 200, "tasks", "List tasks", get(tasks::list))
             .param::<TaskStatus>("status")
             .param::<Priority>("priority")
@@ -302,7 +366,9 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "Accept: make the task",
             post(suggestions::accept),
         )
-        .body::<AcceptOverrides>(),
+        .body::<AcceptOverrides>()
+        .data::<suggestions::Accepted>()
+        .creates_at("/tasks/{id}", "/task/id"),
         route(
             M::POST,
             "/task-suggestions/{id}/reject",
@@ -370,7 +436,8 @@ pub(crate) fn api_routes() -> Vec<Route> {
             .page::<Approval>("approvals"),
         route(M::POST, "/approvals", 201, "approvals", "Ask for a decision", post(approvals::request))
             .body::<NewApproval>()
-            .data::<Approval>(),
+            .data::<Approval>()
+            .creates("/approvals/{id}"),
         route(M::GET, "/approvals/{id}", 200, "approvals", "One approval", get(approvals::show)).data::<Approval>(),
         route(M::PUT, "/approvals/{id}", 200, "approvals", "Decide: approved or rejected", put(approvals::decide))
             .body::<approvals::DecisionBody>()
@@ -381,14 +448,18 @@ pub(crate) fn api_routes() -> Vec<Route> {
         route(M::POST, "/approvals/{id}/reject", 200, "approvals", "Reject", post(approvals::reject))
             .body::<approvals::Reason>()
             .data::<Approval>(),
-        route(M::GET, "/queue", 200, "queue", "Queue statistics (operators)", get(queue::stats)),
+        route(M::GET, "/queue", 200, "queue", "Queue statistics (operators)", get(queue::stats)).data::<QueueStats>(),
         route(M::GET, "/queue/jobs", 200, "queue", "List jobs (operators)", get(queue::jobs))
             .param::<JobState>("state")
-            .query(&["kind", "limit", "offset"]),
-        route(M::POST, "/queue/jobs/{id}/retry", 200, "queue", "Retry a job", post(queue::retry)).no_body(),
+            .query(&["kind", "limit", "offset"])
+            .page::<Job>("jobs"),
+        route(M::POST, "/queue/jobs/{id}/retry", 200, "queue", "Retry a job", post(queue::retry))
+            .no_body()
+            .data::<Job>(),
         route(M::GET, "/activities", 200, "activities", "The caller's audit log", get(activities::list))
             .param::<Entity>("entity_type")
-            .query(&["entity_id", "since", "after", "limit"]),
+            .query(&["entity_id", "since", "after", "limit"])
+            .counted::<Event>("activities"),
         route(
             M::POST,
             "/consciousness-check",
@@ -397,7 +468,9 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "Ask for a consciousness check (runs on the queue)",
             post(checks::request),
         )
-        .no_body(),
+        .no_body()
+        .data::<checks::Requested>()
+        .creates_at("/consciousness-check/{id}", "/analysis_id"),
         route(
             M::GET,
             "/consciousness-check/latest",
@@ -405,7 +478,8 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "consciousness",
             "The latest completed check",
             get(checks::latest),
-        ),
+        )
+        .data::<Option<ConsciousnessCheck>>(),
         route(
             M::GET,
             "/consciousness-check/history",
@@ -425,9 +499,13 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "webhooks",
             "Add a webhook: signed deliveries of the caller's events (the secret is never shown again)",
             post(webhooks::create),
-        ),
-        route(M::GET, "/webhooks", 200, "webhooks", "The caller's webhooks", get(webhooks::list)),
-        route(M::GET, "/webhooks/{id}", 200, "webhooks", "One webhook", get(webhooks::show)),
+        )
+        .body::<NewWebhook>()
+        .data::<Webhook>()
+        .creates("/webhooks/{id}"),
+        route(M::GET, "/webhooks", 200, "webhooks", "The caller's webhooks", get(webhooks::list))
+            .counted::<Webhook>("webhooks"),
+        route(M::GET, "/webhooks/{id}", 200, "webhooks", "One webhook", get(webhooks::show)).data::<Webhook>(),
         route(
             M::PUT,
             "/webhooks/{id}",
@@ -435,7 +513,9 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "webhooks",
             "Update a webhook (partial: url, events, secret, active; If-Match; the secret is never shown)",
             put(webhooks::update),
-        ),
+        )
+        .body::<WebhookPatch>()
+        .data::<Webhook>(),
         route(M::DELETE, "/webhooks/{id}", 204, "webhooks", "Delete a webhook", delete(webhooks::delete)),
         route(
             M::POST,
@@ -445,10 +525,15 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "Ask the agent; it acts through tools and may wait for approvals",
             post(agent::chat),
         )
-        .body::<agent::ChatBody>(),
+        .body::<agent::ChatBody>()
+        .data::<ChatOutcome>()
+        .refers_to("/runs/{id}", "/run_id")
+        .refers_to("/conversations/{id}", "/conversation_id"),
         route(M::GET, "/conversations", 200, "agent", "Conversations, most recent first", get(agent::conversations))
-            .query(&["limit", "offset"]),
-        route(M::GET, "/conversations/{id}/messages", 200, "agent", "A conversation's messages", get(agent::messages)),
+            .query(&["limit", "offset"])
+            .page::<Conversation>("conversations"),
+        route(M::GET, "/conversations/{id}/messages", 200, "agent", "A conversation's messages", get(agent::messages))
+            .data::<agent::Messages>(),
         route(
             M::DELETE,
             "/conversations/{id}",
@@ -457,9 +542,13 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "Delete a conversation and its runs",
             delete(agent::remove_conversation),
         ),
-        route(M::GET, "/runs/{id}", 200, "agent", "A run with its steps", get(agent::run)),
-        route(M::POST, "/runs/{id}/cancel", 200, "agent", "Cancel a run", post(agent::cancel)).no_body(),
-        route(M::GET, "/tools", 200, "agent", "The agent's tools and whether each needs approval", get(agent::tools)),
+        route(M::GET, "/runs/{id}", 200, "agent", "A run with its steps", get(agent::run))
+            .data::<agent::RunWithSteps>(),
+        route(M::POST, "/runs/{id}/cancel", 200, "agent", "Cancel a run", post(agent::cancel))
+            .no_body()
+            .data::<AgentRun>(),
+        route(M::GET, "/tools", 200, "agent", "The agent's tools and whether each needs approval", get(agent::tools))
+            .counted::<agent::Tool>("tools"),
         route(
             M::GET,
             "/events",
@@ -468,8 +557,10 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "Live events (Server-Sent Events; Last-Event-ID resumes)",
             get(events::stream),
         )
-        .query(&["after"]),
-        route(M::GET, "/status", 200, "health", "Version, uptime, database, queue, workers", get(health::status)),
+        .query(&["after"])
+        .stream(),
+        route(M::GET, "/status", 200, "health", "Version, uptime, database, queue, workers", get(health::status))
+            .data::<health::Status>(),
         route(
             M::GET,
             "/status/metrics",
@@ -477,11 +568,14 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "health",
             "Request, job and token figures as JSON (the queue's for operators)",
             get(metrics::json),
-        ),
+        )
+        .data::<metrics::StatusMetrics>(),
         route(M::GET, "/logs", 200, "logs", "The system log, newest first (admins)", get(logs::list))
-            .query(&["level", "since", "limit", "offset"]),
+            .query(&["level", "since", "limit", "offset"])
+            .page::<LogRecord>("logs"),
         route(M::GET, "/logs/{date}", 200, "logs", "The system log of one UTC day (admins)", get(logs::on_date))
-            .query(&["level", "since", "limit", "offset"]),
+            .query(&["level", "since", "limit", "offset"])
+            .page::<LogRecord>("logs"),
         route(
             M::GET,
             "/config",
@@ -489,7 +583,8 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "config",
             "The server's configuration, secrets left out (admins)",
             get(config::show),
-        ),
+        )
+        .data::<crate::server::config::FullConfig>(),
         route(
             M::PUT,
             "/config",
@@ -498,7 +593,8 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "Change rate_limit_per_minute or registration_enabled now (admins; partial)",
             put(config::update),
         )
-        .body::<crate::server::config::ConfigPatch>(),
+        .body::<crate::server::config::ConfigPatch>()
+        .data::<crate::server::config::FullConfig>(),
         route(
             M::GET,
             "/config/security",
@@ -506,8 +602,11 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "config",
             "Auth methods, token lifetime, limits, CORS, registration",
             get(config::security),
-        ),
-        route(M::GET, "/openapi.json", 200, "health", "This document", get(super::openapi::document)).public(),
+        )
+        .data::<crate::server::config::Security>(),
+        route(M::GET, "/openapi.json", 200, "health", "This document", get(super::openapi::document))
+            .public()
+            .document(),
     ]
 }
 

@@ -2,9 +2,9 @@
 //! the task), reject, soft delete and restore.
 
 use axum::extract::State;
-use serde_json::json;
+use serde::Serialize;
 use steward::core::ids::SuggestionId;
-use steward::{AcceptOverrides, ThoughtId};
+use steward::{AcceptOverrides, Suggestion, Task, ThoughtId};
 
 use crate::server::auth::Caller;
 use crate::server::envelope::Reply;
@@ -51,7 +51,14 @@ pub(crate) async fn accept(
     Body(overrides): Body<AcceptOverrides>,
 ) -> Result<Reply, ApiError> {
     let (task, suggestion) = s.steward.accept_suggestion(&p, id, overrides).await?;
-    Ok(Reply::created(json!({ "task": task, "suggestion": suggestion })))
+    Ok(Reply::created_at(format!("/tasks/{}", task.id), Accepted { task, suggestion }))
+}
+
+/// An accepted suggestion and the task it made (`Location` names the task).
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct Accepted {
+    task: Task,
+    suggestion: Suggestion,
 }
 
 fn reason(params: &Params) -> Option<String> {

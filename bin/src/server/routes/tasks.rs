@@ -3,6 +3,7 @@
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use steward::core::quickadd::ParsedTask;
 use steward::{Completion, NewTask, Task, TaskId, TaskPatch, TaskQuery, TaskStatus};
 
 use crate::server::auth::Caller;
@@ -16,7 +17,8 @@ pub(crate) async fn create(
     Caller(p): Caller,
     Body(new): Body<NewTask>,
 ) -> Result<Reply, ApiError> {
-    Ok(Reply::created(s.steward.create_task(&p, new).await?))
+    let task = s.steward.create_task(&p, new).await?;
+    Ok(Reply::created_at(format!("/tasks/{}", task.id), task))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -28,11 +30,11 @@ pub(crate) struct Quick {
 }
 
 /// A task with what the quick-add parser understood beside its fields.
-#[derive(Debug, Serialize)]
-struct Parsed<'a, P> {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct QuickAdded {
     #[serde(flatten)]
-    task: &'a Task,
-    parsed: P,
+    task: Task,
+    parsed: ParsedTask,
 }
 
 pub(crate) async fn quick(
@@ -41,7 +43,8 @@ pub(crate) async fn quick(
     Body(q): Body<Quick>,
 ) -> Result<Reply, ApiError> {
     let added = s.steward.quick_add(&p, &q.text).await?;
-    Ok(Reply::created(Parsed { task: &added.task, parsed: &added.parsed }))
+    let at = format!("/tasks/{}", added.task.id);
+    Ok(Reply::created_at(at, QuickAdded { task: added.task, parsed: added.parsed }))
 }
 
 pub(crate) async fn statistics(State(s): State<AppState>, Caller(p): Caller) -> Result<Reply, ApiError> {

@@ -1,8 +1,8 @@
 //! `/thoughts`: capture, list, search, show, update, delete.
 
 use axum::extract::State;
-use serde_json::json;
-use steward::{NewThought, SearchField, ThoughtId, ThoughtPatch, ThoughtQuery};
+use serde::Serialize;
+use steward::{NewThought, Scored, SearchField, Thought, ThoughtId, ThoughtPatch, ThoughtQuery};
 
 use crate::server::auth::Caller;
 use crate::server::envelope::{NoContent, Reply};
@@ -19,7 +19,8 @@ pub(crate) async fn capture(
     Caller(p): Caller,
     Body(new): Body<NewThought>,
 ) -> Result<Reply, ApiError> {
-    Ok(Reply::created(s.steward.capture_thought(&p, new).await?))
+    let thought = s.steward.capture_thought(&p, new).await?;
+    Ok(Reply::created_at(format!("/thoughts/{}", thought.id), thought))
 }
 
 pub(crate) async fn list(State(s): State<AppState>, Caller(p): Caller, params: Params) -> Result<Reply, ApiError> {
@@ -50,7 +51,15 @@ pub(crate) async fn search(State(s): State<AppState>, Caller(p): Caller, params:
     };
     let found = s.steward.search_thoughts(&p, &text, &fields, page).await?;
     let pagination = lists::pagination(&found);
-    Ok(Reply::ok(json!({ "query": text, "results": found.items, "pagination": pagination })))
+    Ok(Reply::ok(SearchResults { query: text, results: found.items, pagination }))
+}
+
+/// A search's answer: the query as read, the hits best first, the page.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct SearchResults {
+    query: String,
+    results: Vec<Scored<Thought>>,
+    pagination: lists::Pagination,
 }
 
 fn search_field(q: &mut crate::server::extract::QueryReader<'_>, name: &str) -> Option<SearchField> {
@@ -105,5 +114,12 @@ pub(crate) async fn related(
     }
     let limit = q.finish(limit)?;
     let related = s.steward.related_thoughts(&p, id, limit).await?;
-    Ok(Reply::ok(json!({ "thought_id": id, "related": related })))
+    Ok(Reply::ok(Related { thought_id: id, related }))
+}
+
+/// The thoughts most like one, most similar first.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct Related {
+    thought_id: ThoughtId,
+    related: Vec<Scored<Thought>>,
 }

@@ -17,7 +17,8 @@ pub(crate) async fn create(
     Caller(p): Caller,
     Body(new): Body<NewWebhook>,
 ) -> Result<Reply, ApiError> {
-    Ok(Reply::created(s.steward.create_webhook(&p, new).await?))
+    let webhook = s.steward.create_webhook(&p, new).await?;
+    Ok(Reply::created_at(format!("/webhooks/{}", webhook.id), webhook))
 }
 
 pub(crate) async fn list(State(s): State<AppState>, Caller(p): Caller) -> Result<Reply, ApiError> {

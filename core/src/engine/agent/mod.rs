@@ -39,6 +39,7 @@ pub const RUN_GRACE: Duration = Duration::seconds(60);
 
 /// A run after a frontend moved it on, in the shape chat answers with.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChatOutcome {
     pub conversation_id: ConversationId,
     pub run_id: RunId,
@@ -53,6 +54,7 @@ pub struct ChatOutcome {
 
 /// One tool call of a run and how it ended (`pending` while it waits).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CallSummary {
     pub tool: String,
     pub arguments: serde_json::Value,
