@@ -22,6 +22,8 @@
 #   RATE=1000 RATE_CONN=16  loadgen's requests per second and connections
 #   PRELOAD=100000          tasks each server holds for the GET runs
 #   SKIP_PG=                1: leave PostgreSQL out
+#   SERVE_ARGS=             more options for both `steward serve`s
+#                           (e.g. "--page-cache 0": every GET page read)
 #   PG_URL=postgres://postgres@127.0.0.1:5432/postgres
 #                           where the fresh database is created (and dropped)
 #   STEWARD_BIN=$CARGO_TARGET_DIR/release/steward (target/ without CARGO_TARGET_DIR)
@@ -43,6 +45,7 @@ RATE="${RATE:-1000}"
 RATE_CONN="${RATE_CONN:-16}"
 PRELOAD="${PRELOAD:-100000}"
 SKIP_PG="${SKIP_PG:-}"
+SERVE_ARGS="${SERVE_ARGS:-}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 STEWARD_BIN="${STEWARD_BIN:-$TARGET/release/steward}"
 LOADGEN_BIN="${LOADGEN_BIN:-$TARGET/release/loadgen}"
@@ -239,7 +242,7 @@ EPFILE[naive]="$BENCH_KIT/endpoints.naive"
 AUTH[naive]=""
 start sqlite "$((PORT + 1))" "steward SQLite" /health \
   "$STEWARD_BIN" --database-url "sqlite://$WORK_DIR/steward.db" serve \
-  --listen "127.0.0.1:$((PORT + 1))" --no-worker --rate-limit 0
+  --listen "127.0.0.1:$((PORT + 1))" --no-worker --rate-limit 0 $SERVE_ARGS
 EPFILE[sqlite]="$BENCH_KIT/endpoints.steward"
 authenticate sqlite
 
@@ -254,7 +257,7 @@ else
   psql "$PG_URL" -qAtc "CREATE DATABASE \"$PG_DB\"" >/dev/null || die "cannot create database $PG_DB"
   start pg "$((PORT + 2))" "steward PostgreSQL" /health \
     "$STEWARD_BIN" --database-url "${PG_URL%/*}/$PG_DB" serve \
-    --listen "127.0.0.1:$((PORT + 2))" --no-worker --rate-limit 0
+    --listen "127.0.0.1:$((PORT + 2))" --no-worker --rate-limit 0 $SERVE_ARGS
   EPFILE[pg]="$BENCH_KIT/endpoints.steward"
   authenticate pg
   PG_NOTE="PostgreSQL $(psql "$PG_URL" -qAtc 'SHOW server_version'), a fresh database."
