@@ -11,7 +11,11 @@ use crate::output::Output;
 /// Opens the store named by `--database-url`, migrating it to the current
 /// schema.
 pub(crate) async fn open(global: &Global) -> Result<Steward, Failure> {
-    Ok(Steward::open(&global.database_url).await?)
+    let steward = Steward::open(&global.database_url).await?;
+    Ok(match global.webhook_cache_ttl {
+        Some(seconds) => steward.with_webhook_cache_ttl(std::time::Duration::from_secs(seconds)),
+        None => steward,
+    })
 }
 
 /// The opened store and who the command acts as ([`principal`]).
