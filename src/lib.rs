@@ -30,6 +30,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use steward_core::agent::{LanguageModel, ModelChoice};
 
+pub use live::{EventSignal, EventWaiter};
 pub use passwords::{MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use steward_core as core;
 pub use steward_core::{
@@ -41,7 +42,6 @@ pub use steward_core::{
     SortOrder, Store, Suggestion, SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery, TaskSort, TaskStatus, Thought,
     ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId, Webhook, WebhookId, quickadd,
 };
-pub use live::{EventSignal, EventWaiter};
 pub use system::{SystemClock, UuidV7};
 
 /// The email of the operator user the CLI acts as when none is named.

@@ -377,8 +377,10 @@ impl EventStream {
             if (n == 0 && self.live) || (n > 0 && events.len() >= n) {
                 return events;
             }
-            let chunk =
-                tokio::time::timeout_at(deadline, self.body.next()).await.expect("events in time").expect("open stream");
+            let chunk = tokio::time::timeout_at(deadline, self.body.next())
+                .await
+                .expect("events in time")
+                .expect("open stream");
             self.text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
         }
     }

@@ -135,7 +135,14 @@ async fn send_notices(pool: PgPool, instance: Uuid, mut queue: mpsc::UnboundedRe
             add(more);
         }
         let text = payload(instance, &events, &webhooks);
-        if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)").bind(EVENTS).bind(text).execute(&pool).await {
+        // Without waiting for the WAL flush: a notice lost to a server crash
+        // is one the subscribers' safety poll makes up for.
+        let sent = sqlx::query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)")
+            .bind(EVENTS)
+            .bind(text)
+            .execute(&pool)
+            .await;
+        if let Err(e) = sent {
             // Other processes' subscribers find the events by their safety poll.
             tracing::warn!(error = %e, "could not announce committed events to other processes");
         }
