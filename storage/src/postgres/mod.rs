@@ -313,7 +313,16 @@ impl Store for PostgresStore {
     }
 
     async fn events(&self, owner: UserId, query: &EventQuery) -> Result<Vec<Event>> {
-        read::events(&self.pool, owner, query).await.map_err(public)
+        // Finished on a task of its own even when the caller stops waiting
+        // (a live stream whose client left mid-read): a read dropped halfway
+        // leaves its transaction open, holding the owner's event barrier,
+        // until its pooled connection is next used, and the owner's next
+        // readers wait for it.
+        let (pool, query) = (self.pool.clone(), query.clone());
+        match tokio::spawn(async move { read::events(&pool, owner, &query).await }).await {
+            Ok(read) => read.map_err(public),
+            Err(_) => Err(public(crate::error::StoreError::Stopped("the event read stopped"))),
+        }
     }
 
     async fn enqueue(&self, jobs: Vec<Job>) -> Result<Vec<Job>> {
