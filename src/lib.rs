@@ -204,7 +204,9 @@ impl Steward {
     }
 
     /// The same instance trusting cached webhooks for `ttl` (see
-    /// [`Engine::with_webhook_cache_ttl`]).
+    /// [`Engine::with_webhook_cache_ttl`]). It starts a new cache: call it
+    /// before [`Steward::event_signal`], whose notices clear the cache in
+    /// use at that call.
     pub fn with_webhook_cache_ttl(mut self, ttl: std::time::Duration) -> Steward {
         let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
         self.engine = self.engine.with_webhook_cache_ttl(ttl);
