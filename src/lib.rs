@@ -18,6 +18,7 @@
 
 pub mod agent;
 pub mod jobs;
+mod live;
 mod passwords;
 pub mod scheduler;
 mod system;
@@ -29,6 +30,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use steward_core::agent::{LanguageModel, ModelChoice};
 
+pub use live::{EventSignal, EventWaiter};
 pub use passwords::{MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use steward_core as core;
 pub use steward_core::{
@@ -56,6 +58,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://steward.db";
 pub struct Steward {
     engine: Engine,
     backend: Backend,
+    /// Woken when events are appended (see [`Steward::event_signal`]).
+    events: EventSignal,
 }
 
 /// Which store is underneath, for the operations that are not the same
@@ -162,8 +166,60 @@ impl Steward {
     }
 
     /// Wraps an engine built with your own ports (a fixed clock in tests).
+    /// Its commits wake [`Steward::event_signal`] (any commit observer the
+    /// engine had is replaced).
     pub fn with_engine(engine: Engine) -> Steward {
-        Steward { engine, backend: Backend::Other }
+        Steward { engine, backend: Backend::Other, events: EventSignal::default() }.observed()
+    }
+
+    /// The engine telling this instance's subscribers, and on PostgreSQL the
+    /// other processes, of what each write set committed.
+    fn observed(mut self) -> Steward {
+        let observer: Arc<dyn steward_core::live::CommitObserver> = match &self.backend {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(store) => {
+                Arc::new(live::Announce { signal: self.events.clone(), postgres: store.clone() })
+            }
+            _ => Arc::new(self.events.clone()),
+        };
+        self.engine = self.engine.with_commit_observer(observer);
+        self
+    }
+
+    /// The wake-up for live subscribers of events (an SSE stream): take a
+    /// waiter for an owner with [`EventSignal::subscribe`] before reading
+    /// the log, read it by `seq` ([`Engine::activities`] with `after_seq`)
+    /// until nothing is new, then wait on [`EventWaiter::woken`], and read
+    /// again. It fires right after this process commits events, whatever
+    /// the store; on PostgreSQL also when another process does
+    /// (`LISTEN/NOTIFY`). Changes by another process on a SQLite file, or a
+    /// notice lost while the PostgreSQL listener reconnects, do not wake
+    /// it: keep a slow safety poll beside it.
+    ///
+    /// On PostgreSQL the first call starts this process's listener (one
+    /// connection, shared with [`Steward::job_signal`]), which also drops
+    /// this engine's cached webhooks of users whose webhooks another
+    /// process changed. Long-running processes (a server, a worker) call it
+    /// once at start.
+    pub fn event_signal(&self) -> EventSignal {
+        #[cfg(feature = "postgres")]
+        if let Backend::Postgres(store) = &self.backend {
+            let (signal, webhooks) = (self.events.clone(), self.engine.webhook_cache());
+            store.follow_notices(Arc::new(move |notice: &steward_storage::postgres::Notice| {
+                live::heard(&signal, &webhooks, notice)
+            }));
+        }
+        self.events.clone()
+    }
+
+    /// The same instance trusting cached webhooks for `ttl` (see
+    /// [`Engine::with_webhook_cache_ttl`]). It starts a new cache: call it
+    /// before [`Steward::event_signal`], whose notices clear the cache in
+    /// use at that call.
+    pub fn with_webhook_cache_ttl(mut self, ttl: std::time::Duration) -> Steward {
+        let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
+        self.engine = self.engine.with_webhook_cache_ttl(ttl);
+        self
     }
 
     pub fn engine(&self) -> &Engine {
@@ -316,7 +372,7 @@ async fn open_sqlite(url: &str) -> Result<Steward> {
     let store = Arc::new(steward_storage::SqliteStore::open(url).await?);
     let mut steward = Steward::with_store(store.clone());
     steward.backend = Backend::Sqlite(store);
-    Ok(steward)
+    Ok(steward.observed())
 }
 
 #[cfg(feature = "postgres")]
@@ -324,7 +380,7 @@ async fn open_postgres(url: &str) -> Result<Steward> {
     let store = Arc::new(steward_storage::PostgresStore::open(url).await?);
     let mut steward = Steward::with_store(store.clone());
     steward.backend = Backend::Postgres(store);
-    Ok(steward)
+    Ok(steward.observed())
 }
 
 #[cfg(not(feature = "postgres"))]

@@ -71,6 +71,13 @@ pub(crate) struct Global {
     /// worker).
     #[arg(long, global = true, env = "STEWARD_WEBHOOK_ALLOW_PRIVATE")]
     pub(crate) webhook_allow_private: bool,
+    /// How long a user's webhooks are trusted from this process's cache, in
+    /// seconds (default 5): how late a webhook created or deleted by
+    /// another process is seen when no notice of it arrives (SQLite; a lost
+    /// PostgreSQL notice). Tests set it very long.
+    #[arg(long, global = true, env = "STEWARD_WEBHOOK_CACHE_TTL", value_name = "SECONDS", hide = true,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) webhook_cache_ttl: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

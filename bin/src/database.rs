@@ -13,7 +13,11 @@ use crate::output::Output;
 /// schema, with the webhook targets `--webhook-allow-private` allows.
 pub(crate) async fn open(global: &Global) -> Result<Steward, Failure> {
     let targets = if global.webhook_allow_private { Targets::AnyAddress } else { Targets::PublicOnly };
-    Ok(Steward::open(&global.database_url).await?.with_webhook_targets(targets))
+    let steward = Steward::open(&global.database_url).await?.with_webhook_targets(targets);
+    Ok(match global.webhook_cache_ttl {
+        Some(seconds) => steward.with_webhook_cache_ttl(std::time::Duration::from_secs(seconds)),
+        None => steward,
+    })
 }
 
 /// The opened store and who the command acts as ([`principal`]).

@@ -8,38 +8,17 @@ mod serving;
 
 use std::time::Duration;
 
-use futures::StreamExt;
 use serde_json::json;
-use serving::{Database, Server};
+use serving::{Database, EventStream, Server, SseEvent};
 
 /// Reads SSE events (id, event, data) from a response until `n` arrived.
-async fn read_events(response: reqwest::Response, n: usize) -> Vec<(i64, String, serde_json::Value)> {
-    let mut body = response.bytes_stream();
-    let mut text = String::new();
-    let mut events = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while events.len() < n {
-        let chunk = tokio::time::timeout_at(deadline, body.next()).await.expect("events in time").expect("open stream");
-        text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
-        while let Some(end) = text.find("\n\n") {
-            let block: String = text.drain(..end + 2).collect();
-            let (mut id, mut kind, mut data) = (None, String::new(), String::new());
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().parse().ok();
-                } else if let Some(v) = line.strip_prefix("event:") {
-                    kind = v.trim().to_string();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim());
-                }
-            }
-            if let Some(id) = id {
-                events.push((id, kind, serde_json::from_str(&data).unwrap()));
-            }
-        }
-    }
-    events
+async fn read_events(response: reqwest::Response, n: usize) -> Vec<SseEvent> {
+    EventStream::new(response).read(n).await
 }
+
+/// The safety poll the wake-up tests set: an hour, so an event that
+/// arrives within the stream's read timeout (20 s) came by a wake-up.
+const NO_POLL: (&str, &str) = ("STEWARD_EVENTS_SAFETY_POLL", "3600");
 
 async fn live_events_resume_without_gaps(db: Database) {
     // No workers: the only events are the ones these requests make.
@@ -77,7 +56,34 @@ async fn live_events_resume_without_gaps(db: Database) {
     api.get("/api/v1/events").await.expect_error(401, "UNAUTHORIZED");
 }
 
-on_every_store!(live_events_resume_without_gaps);
+/// A write through the server a subscriber is connected to wakes the
+/// subscriber right after its commit: with the safety poll an hour long,
+/// nothing else could bring it within the read's timeout.
+async fn a_commit_wakes_the_subscribers_of_its_owner(db: Database) {
+    let server = Server::start_with_env(&db, &[NO_POLL], &["--no-worker"]);
+    let ann = server.api().user("ann@example.com").await;
+    let bob = server.api().user("bob@example.com").await;
+    let mut live = EventStream::new(ann.send_raw(ann.request(reqwest::Method::GET, "/api/v1/events")).await);
+    live.until_live().await;
+
+    bob.post("/api/v1/tasks", json!({"title": "bob's"})).await.expect(201);
+    ann.post("/api/v1/tasks", json!({"title": "woken"})).await.expect(201);
+    let seen = live.read(1).await;
+    assert_eq!((seen[0].1.as_str(), &seen[0].2["after"]["title"]), ("task.created", &json!("woken")));
+
+    // And again, from a stream that resumed by Last-Event-ID.
+    let resumed = ann
+        .send_raw(ann.request(reqwest::Method::GET, "/api/v1/events").header("Last-Event-ID", seen[0].0.to_string()))
+        .await;
+    let mut resumed = EventStream::new(resumed);
+    resumed.until_live().await;
+    ann.post("/api/v1/thoughts", json!({"content": "after the resume"})).await.expect(201);
+    let next = resumed.read(1).await;
+    assert_eq!(next[0].1, "thought.captured");
+    assert!(next[0].0 > seen[0].0);
+}
+
+on_every_store!(live_events_resume_without_gaps, a_commit_wakes_the_subscribers_of_its_owner);
 
 /// Two `steward serve` processes on one PostgreSQL database: a token made
 /// by one is good at the other (the generated signing secret lives in the
@@ -88,24 +94,35 @@ on_every_store!(live_events_resume_without_gaps);
 #[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
 async fn two_servers_on_one_postgres_share_tokens_data_jobs_and_live_events() {
     let db = Database::postgres();
-    let front = Server::start(&db, &["--no-worker"]);
-    let back = Server::start(&db, &[]);
+    // Streams read the log again only when woken: an event from the other
+    // server arrives by its notice (LISTEN/NOTIFY) or not in time.
+    let front = Server::start_with_env(&db, &[NO_POLL], &["--no-worker"]);
+    let back = Server::start_with_env(&db, &[NO_POLL], &[]);
     let ann_front = front.api().user("ann@example.com").await;
     let ann_back = back.api().with_token(ann_front.token.as_deref().unwrap());
     assert_eq!(ann_back.get("/api/v1/auth/me").await.expect(200).data()["email"], "ann@example.com");
 
-    let live = ann_back.send_raw(ann_back.request(reqwest::Method::GET, "/api/v1/events")).await;
-    assert_eq!(live.status(), 200);
+    let mut live = EventStream::new(ann_back.send_raw(ann_back.request(reqwest::Method::GET, "/api/v1/events")).await);
+    live.until_live().await;
     let made = ann_front.post("/api/v1/tasks", json!({"title": "written at the front"})).await.expect(201);
     let task = made.data()["id"].as_str().unwrap().to_string();
-    let seen = read_events(live, 1).await;
+    let seen = live.read(1).await;
     assert_eq!((seen[0].1.as_str(), seen[0].2["entity_id"].as_str()), ("task.created", Some(task.as_str())));
     let read = ann_back.get(&format!("/api/v1/tasks/{task}")).await.expect(200);
     assert_eq!(read.data()["title"], "written at the front");
 
-    // The front has no workers: the back's analyse the thought.
+    // The front has no workers: the back's analyse the thought, and a
+    // subscriber of the front hears of it from the back.
+    let mut at_front =
+        EventStream::new(ann_front.send_raw(ann_front.request(reqwest::Method::GET, "/api/v1/events")).await);
+    at_front.until_live().await;
     let thought = ann_front.post("/api/v1/thoughts", json!({"content": "call the dentist tomorrow"})).await.expect(201);
     let thought = thought.data()["id"].as_str().unwrap().to_string();
+    let mut kinds = Vec::new();
+    while !kinds.iter().any(|k| k == "thought.analyzed") {
+        kinds.extend(at_front.read(1).await.into_iter().map(|e| e.1));
+    }
+    assert_eq!(kinds[0], "thought.captured", "{kinds:?}");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let shown = ann_front.get(&format!("/api/v1/thoughts/{thought}")).await.expect(200);

@@ -18,7 +18,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use serde_json::{Value, json};
-use serving::{Database, SECRET, Server, id};
+use serving::{Database, EventStream, SECRET, Server, id};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
@@ -416,3 +416,38 @@ on_every_store!(
     deleted_webhooks_get_no_more_deliveries,
     webhooks_are_scoped_validated_and_closed_to_observers,
 );
+
+/// Two servers on one PostgreSQL database, the back one trusting its cache
+/// of who has webhooks for an hour: a webhook created through the front
+/// reaches the back by the front's notice, so the back's very next write
+/// is delivered. The back's event stream (also woken only by notices)
+/// shows when the notice has arrived: the cache is dropped before the
+/// stream is woken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
+async fn a_webhook_created_through_one_server_gets_the_next_write_through_another() {
+    let receiver = Receiver::start(0).await;
+    let db = Database::postgres();
+    let hour = [("STEWARD_WEBHOOK_CACHE_TTL", "3600"), ("STEWARD_EVENTS_SAFETY_POLL", "3600")];
+    let front = Server::start_with_env(&db, &hour, &["--jwt-secret", SECRET, "--no-worker", "--webhook-allow-private"]);
+    let back = Server::start_with_env(&db, &hour, &["--jwt-secret", SECRET, "--webhook-allow-private"]);
+    let ann_front = front.api().user("ann@example.com").await;
+    let ann_back = back.api().with_token(ann_front.token.as_deref().unwrap());
+    // The back reads ann's webhooks (none) and keeps the answer.
+    ann_back.post("/api/v1/tasks", json!({"title": "before any webhook"})).await.expect(201);
+    let mut live = EventStream::new(ann_back.send_raw(ann_back.request(reqwest::Method::GET, "/api/v1/events")).await);
+    live.until_live().await;
+
+    let body = json!({"url": receiver.url("/across"), "events": ["task.created"], "secret": HOOK_SECRET});
+    let hook = ann_front.post("/api/v1/webhooks", body).await.expect(201);
+    let heard = live.read(1).await;
+    assert_eq!((heard[0].1.as_str(), heard[0].2["entity_id"].as_str()), ("webhook.created", Some(id(&hook).as_str())));
+
+    let task = ann_back.post("/api/v1/tasks", json!({"title": "after the webhook"})).await.expect(201);
+    let got = receiver.wait_for("/across", 1).await;
+    let event = got[0].json();
+    assert_eq!(event["entity_id"].as_str(), Some(id(&task).as_str()));
+    assert_eq!(event["after"]["title"], "after the webhook");
+    assert_eq!(event["webhook_id"].as_str(), Some(id(&hook).as_str()));
+    drop((front, back));
+}

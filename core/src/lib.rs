@@ -22,6 +22,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod job;
+pub mod live;
 pub mod memory;
 pub mod query;
 pub mod quickadd;

@@ -66,9 +66,13 @@ pub struct WorkerPool {
 impl WorkerPool {
     /// Starts `options.concurrency` workers for `handlers`' kinds on the
     /// current tokio runtime. Wake-ups from the store (new jobs committed)
-    /// are wired in when the store offers them.
+    /// are wired in when the store offers them, and so are other processes'
+    /// notices (on PostgreSQL: the webhooks they change reach the webhook
+    /// deliveries this pool's jobs enqueue at once; see
+    /// [`crate::Steward::event_signal`]).
     pub fn start(steward: &crate::Steward, handlers: Handlers, options: WorkerOptions) -> Result<WorkerPool> {
         let wake = steward.job_signal();
+        steward.event_signal();
         Self::start_with(steward.engine().clone(), handlers, options, wake)
     }
 

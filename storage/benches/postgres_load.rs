@@ -2,7 +2,9 @@
 //! owner (bulk-loaded with `generate_series`), then p50/p99 of the reads the
 //! API serves, and task-create throughput from 1 and 8 concurrent clients
 //! through the engine. Prints one line per measurement; asserts nothing
-//! about time.
+//! about time. The engine announces its commits as a server's does (one
+//! `steward_events` notice per batch, outside the data transactions), and
+//! the count of notices each create round sent is printed beside its rate.
 //!
 //! `cargo bench -p steward-storage --features postgres --bench postgres_load`
 //! Runs on the server named by `STEWARD_TEST_POSTGRES_URL`, in a database
@@ -19,10 +21,12 @@
 mod postgres_support;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use postgres_support::{TestDatabase, admin_execute, database_exists, database_url};
 use sqlx::{Connection, PgConnection};
+use steward_core::live::{CommitObserver, Committed};
 use steward_core::query::{PageRequest, SearchField, SortOrder, TaskQuery, TaskSort, ThoughtSearch};
 use steward_core::task::{NewTask, TaskStatus};
 use steward_core::testing::Fixture;
@@ -30,6 +34,31 @@ use steward_core::{Store, UserId};
 use steward_storage::{PostgresOptions, PostgresStore};
 
 const OWNER_EMAIL: &str = "bench@example.com";
+
+/// Announces every commit to other processes, as the facade does on
+/// PostgreSQL.
+#[derive(Debug)]
+struct Announcing(Arc<PostgresStore>);
+
+impl CommitObserver for Announcing {
+    fn committed(&self, change: &Committed) {
+        self.0.announce(change);
+    }
+}
+
+/// Counts the `steward_events` notices this database carries.
+async fn count_notices(url: &str) -> Arc<AtomicUsize> {
+    let heard = Arc::new(AtomicUsize::new(0));
+    let mut listener = sqlx::postgres::PgListener::connect(url).await.unwrap();
+    listener.listen("steward_events").await.unwrap();
+    let counter = heard.clone();
+    tokio::spawn(async move {
+        while listener.recv().await.is_ok() {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    heard
+}
 
 fn report(label: &str, mut samples: Vec<Duration>) {
     samples.sort();
@@ -126,7 +155,9 @@ async fn main() {
     let db = TestDatabase::from_template(&template).await;
     let store = Arc::new(PostgresStore::open_with(db.url(), PostgresOptions::default()).await.unwrap());
     println!("copied {template} and migrated the copy in {:.1?}", copied.elapsed());
-    let f = Fixture::new(store.clone());
+    let mut f = Fixture::new(store.clone());
+    f.engine = f.engine.clone().with_commit_observer(Arc::new(Announcing(store.clone())));
+    let notices = count_notices(db.url()).await;
     let me = store.user_by_email(OWNER_EMAIL).await.unwrap().expect("the template has its owner").principal();
     let owner: UserId = me.user_id;
 
@@ -152,6 +183,7 @@ async fn main() {
     for clients in [1usize, 8] {
         for (round, per_client) in [("warm-up", 50), ("timed", 8000 / clients)] {
             let started = Instant::now();
+            let notices_before = notices.load(Ordering::Relaxed);
             let handles: Vec<_> = (0..clients)
                 .map(|c| {
                     let engine = f.engine.clone();
@@ -167,7 +199,11 @@ async fn main() {
             }
             if round == "timed" {
                 let n = (per_client * clients) as f64;
-                println!("create task, {clients} client(s): {:.0} tasks/s", n / started.elapsed().as_secs_f64());
+                let rate = n / started.elapsed().as_secs_f64();
+                // The last notices are still on their way: let them land.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let sent = notices.load(Ordering::Relaxed) - notices_before;
+                println!("create task, {clients} client(s): {rate:.0} tasks/s ({sent} notices for {n} creates)");
             }
         }
     }

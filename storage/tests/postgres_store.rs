@@ -659,3 +659,53 @@ async fn search_ranks_and_pages_like_the_memory_store() {
         }
     }
 }
+
+/// Two stores on one database stand for two processes. Each has one
+/// listener for both channels: a job enqueued through one wakes the
+/// other's job signal, and what one announces reaches the other's handler
+/// (a store skips its own notices). Listeners connect in the background,
+/// so each side repeats until the other has heard (within 20 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
+async fn notices_and_job_wake_ups_cross_between_stores_on_one_database() {
+    use steward_core::live::Committed;
+    use steward_core::testing::Fixture;
+    use steward_storage::postgres::Notice;
+
+    let db = TestDatabase::create().await;
+    let here = Arc::new(PostgresStore::open(db.url()).await.unwrap());
+    let there = Arc::new(PostgresStore::open(db.url()).await.unwrap());
+    let (heard, mut hearing) = tokio::sync::mpsc::unbounded_channel::<(&str, Notice)>();
+    for (name, store) in [("here", &here), ("there", &there)] {
+        let heard = heard.clone();
+        store.follow_notices(Arc::new(move |n: &Notice| {
+            let _ = heard.send((name, n.clone()));
+        }));
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+
+    let owner = UserId(id(1));
+    let change = Committed { events: vec![owner], webhooks: vec![] };
+    let first = loop {
+        here.announce(&change);
+        match tokio::time::timeout(Duration::from_millis(200), hearing.recv()).await {
+            Ok(got) => break got.unwrap(),
+            Err(_) => assert!(Instant::now() < deadline, "no notice crossed"),
+        }
+    };
+    assert_eq!(first, ("there", Notice { events: Some(vec![owner]), webhooks: Some(vec![]) }));
+
+    let jobs = there.job_signal();
+    let f = Fixture::new(here.clone());
+    loop {
+        let woken = jobs.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        let job = steward_core::NewJob::new("noop", json!({}));
+        f.engine.enqueue(&steward_core::Principal::system(), job).await.unwrap();
+        if tokio::time::timeout(Duration::from_millis(200), woken).await.is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no job wake-up crossed");
+    }
+}

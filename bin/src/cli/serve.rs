@@ -60,6 +60,14 @@ pub(crate) struct ServeArgs {
     /// (run `steward worker` elsewhere).
     #[arg(long, env = "STEWARD_NO_WORKER")]
     pub(crate) no_worker: bool,
+    /// How often a live event stream (`GET /api/v1/events`) reads the log
+    /// when nothing woke it, in seconds: the safety net for changes whose
+    /// wake-up cannot reach this process (another process writing the same
+    /// SQLite file; a notice lost while the PostgreSQL listener reconnects).
+    /// Tests set it very long to show the wake-ups alone suffice.
+    #[arg(long, env = "STEWARD_EVENTS_SAFETY_POLL", default_value_t = 5, value_name = "SECONDS", hide = true,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) events_safety_poll: u64,
     /// The worker pool run beside the server (unless --no-worker); `--grace`
     /// also bounds how long in-flight requests may take to finish at shutdown.
     #[command(flatten, next_help_heading = "Worker")]

@@ -51,6 +51,8 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
     if let Some(handle) = metrics {
         telemetry::spawn_upkeep(handle);
     }
+    // Before the workers start: on PostgreSQL this starts the listener.
+    let events = steward.event_signal();
     let workers = if args.no_worker { None } else { Some(Workers::start(&steward, &args.worker)?) };
     let database = state::database_kind(&global.database_url);
     let server_config = config::ServerConfig {
@@ -74,6 +76,8 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
         runtime: Arc::new(config::Runtime::new(args.rate_limit, !args.no_registration)),
         config: Arc::new(server_config),
         metrics,
+        events,
+        events_safety_poll: Duration::from_secs(args.events_safety_poll),
         workers: workers.as_ref().map(|w| state::WorkerInfo {
             name: w.name.clone(),
             concurrency: args.worker.concurrency,

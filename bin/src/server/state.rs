@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use steward::Steward;
+use steward::{EventSignal, Steward};
 
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -47,6 +47,10 @@ pub(crate) struct Shared {
     pub(crate) config: Arc<ServerConfig>,
     /// `None`: `/metrics` is off (`--no-metrics`) or another recorder was first.
     pub(crate) metrics: Option<&'static PrometheusHandle>,
+    /// Wakes live event streams (see `routes::events`).
+    pub(crate) events: EventSignal,
+    /// How often a live event stream reads the log when nothing woke it.
+    pub(crate) events_safety_poll: std::time::Duration,
 }
 
 /// The workers this process runs, as `/status` and `/config` show them.

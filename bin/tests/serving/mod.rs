@@ -329,3 +329,67 @@ macro_rules! on_every_store {
         }
     };
 }
+
+/// A live event stream (`GET /api/v1/events`) being read.
+pub(crate) struct EventStream {
+    body: futures::stream::BoxStream<'static, reqwest::Result<Vec<u8>>>,
+    text: String,
+    /// Whether the `: live` comment came.
+    pub(crate) live: bool,
+}
+
+/// An SSE event: its id (`seq`), kind and data.
+pub(crate) type SseEvent = (i64, String, Value);
+
+impl EventStream {
+    pub(crate) fn new(response: reqwest::Response) -> EventStream {
+        use futures::StreamExt;
+        assert_eq!(response.status(), 200);
+        let body = response.bytes_stream().map(|chunk| chunk.map(|b| b.to_vec())).boxed();
+        EventStream { body, text: String::new(), live: false }
+    }
+
+    /// Reads until `n` events came, or the `: live` comment when `n` is 0
+    /// (at most 20 s: far longer than any wake-up takes, far shorter than
+    /// the safety poll the wake-up tests set).
+    pub(crate) async fn read(&mut self, n: usize) -> Vec<SseEvent> {
+        use futures::StreamExt;
+        let mut events = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            while let Some(end) = self.text.find("\n\n") {
+                let block: String = self.text.drain(..end + 2).collect();
+                let (mut id, mut kind, mut data) = (None, String::new(), String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse().ok();
+                    } else if let Some(v) = line.strip_prefix("event:") {
+                        kind = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim());
+                    } else if line.strip_prefix(':').is_some_and(|c| c.trim() == "live") {
+                        self.live = true;
+                    }
+                }
+                if let Some(id) = id {
+                    events.push((id, kind, serde_json::from_str(&data).unwrap()));
+                }
+            }
+            if (n == 0 && self.live) || (n > 0 && events.len() >= n) {
+                return events;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.body.next())
+                .await
+                .expect("events in time")
+                .expect("open stream");
+            self.text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        }
+    }
+
+    /// Reads until the stream says it has caught up: whatever comes next
+    /// happened after it subscribed, and reaches it only by a wake-up (or
+    /// the safety poll).
+    pub(crate) async fn until_live(&mut self) {
+        self.read(0).await;
+    }
+}

@@ -34,7 +34,7 @@ pub use jobs::Finished;
 pub use schedule::{CONSCIOUSNESS_JOB, REMINDER_WINDOW};
 pub use tasks::{Completion, QuickAdd};
 pub use transfer::{ExportCursor, ImportReport, Portable};
-pub use webhooks::WEBHOOK_CACHE_TTL;
+pub use webhooks::{WEBHOOK_CACHE_TTL, WebhookCache};
 
 use crate::agent::{AgentConfig, Backend, ExternalTools, LanguageModel, ModelChoice, OneModel, RunWatcher};
 use crate::clock::{Clock, to_micros};
@@ -42,6 +42,7 @@ use crate::error::{Entity, Error, Result};
 use crate::event::{EventKind, NewEvent};
 use crate::ids::{IdGenerator, UserId};
 use crate::job::QueueConfig;
+use crate::live::{CommitObserver, Committed};
 use crate::settings::Settings;
 use crate::store::{Store, Write};
 use crate::user::Principal;
@@ -73,6 +74,8 @@ pub struct Engine {
     webhook_cache: Arc<webhooks::WebhookCache>,
     /// Where webhooks may point (public addresses by default).
     webhook_targets: Targets,
+    /// Told of each committed write set that live subscribers care about.
+    observer: Option<Arc<dyn CommitObserver>>,
 }
 
 impl Engine {
@@ -89,7 +92,16 @@ impl Engine {
             external: Vec::new(),
             webhook_cache: Arc::default(),
             webhook_targets: Targets::default(),
+            observer: None,
         }
+    }
+
+    /// The same engine telling `observer` of each write set it commits that
+    /// appended events or changed webhooks (see [`crate::live`]); replaces
+    /// any observer it had.
+    pub fn with_commit_observer(mut self, observer: Arc<dyn CommitObserver>) -> Engine {
+        self.observer = Some(observer);
+        self
     }
 
     /// The same engine with another queue policy (SLAs, backoff, attempts).
@@ -195,8 +207,18 @@ impl Engine {
     /// Applies one write set with the webhook deliveries of its events
     /// (added here, where a set is applied, and never to a captured set,
     /// so no event is delivered twice).
+    /// The observer, if any, hears of the set once it has committed.
     async fn apply_now(&self, writes: Vec<Write>) -> Result<()> {
-        self.store.apply(self.with_deliveries(writes).await?).await
+        let writes = self.with_deliveries(writes).await?;
+        let Some(observer) = &self.observer else {
+            return self.store.apply(writes).await;
+        };
+        let change = Committed::of(&writes);
+        self.store.apply(writes).await?;
+        if !change.is_empty() {
+            observer.committed(&change);
+        }
+        Ok(())
     }
 
     /// The same engine (clock, ids, configuration, model) over another

@@ -10,7 +10,10 @@
 //! Which webhooks a user has is cached per engine (shared by its clones), so
 //! a write by a user without webhooks costs one map lookup. Creating or
 //! deleting a webhook through this engine refreshes the cache at once; one
-//! created through another process is seen within [`WEBHOOK_CACHE_TTL`].
+//! created through another process is seen when that process's notice
+//! arrives (the facade forwards PostgreSQL's, see [`WebhookCache::forget`])
+//! and at the latest after [`WEBHOOK_CACHE_TTL`] (or the engine's own
+//! [`Engine::with_webhook_cache_ttl`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,18 +42,32 @@ const CACHE_USERS: usize = 10_000;
 /// A user's webhooks and when they were read.
 type Cached = (DateTime<Utc>, Arc<[Webhook]>);
 
-/// The cache of which webhooks each user has (see the module doc).
-#[derive(Debug, Default)]
-pub(crate) struct WebhookCache {
+/// An engine's cache of which webhooks each user has (see the module doc),
+/// shared by its clones. Its handle ([`Engine::webhook_cache`]) lets a
+/// frontend drop entries that another process made stale.
+#[derive(Debug)]
+pub struct WebhookCache {
     users: RwLock<HashMap<UserId, Cached>>,
     /// Bumped by every change, so a read that raced one is not kept.
     generation: AtomicU64,
+    /// How long an entry is trusted.
+    ttl: Duration,
+}
+
+impl Default for WebhookCache {
+    fn default() -> WebhookCache {
+        WebhookCache::with_ttl(WEBHOOK_CACHE_TTL)
+    }
 }
 
 impl WebhookCache {
+    fn with_ttl(ttl: Duration) -> WebhookCache {
+        WebhookCache { users: RwLock::default(), generation: AtomicU64::default(), ttl }
+    }
+
     fn fresh(&self, owner: UserId, now: DateTime<Utc>) -> Option<Arc<[Webhook]>> {
         let users = self.users.read().unwrap_or_else(|p| p.into_inner());
-        users.get(&owner).filter(|(at, _)| now - *at < WEBHOOK_CACHE_TTL).map(|(_, hooks)| hooks.clone())
+        users.get(&owner).filter(|(at, _)| now - *at < self.ttl).map(|(_, hooks)| hooks.clone())
     }
 
     fn keep(&self, owner: UserId, hooks: Arc<[Webhook]>, read_at: DateTime<Utc>, generation: u64) {
@@ -59,7 +76,7 @@ impl WebhookCache {
             return;
         }
         if users.len() >= CACHE_USERS {
-            users.retain(|_, (at, _)| read_at - *at < WEBHOOK_CACHE_TTL);
+            users.retain(|_, (at, _)| read_at - *at < self.ttl);
             if users.len() >= CACHE_USERS {
                 users.clear();
             }
@@ -67,14 +84,38 @@ impl WebhookCache {
         users.insert(owner, (read_at, hooks));
     }
 
-    fn forget(&self, owner: UserId) {
+    /// Drops what is known of `owner`'s webhooks: the next write of theirs
+    /// reads them again.
+    pub fn forget(&self, owner: UserId) {
         let mut users = self.users.write().unwrap_or_else(|p| p.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
         users.remove(&owner);
     }
+
+    /// Drops everything (a notice about some owners may have been lost).
+    pub fn forget_all(&self) {
+        let mut users = self.users.write().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        users.clear();
+    }
 }
 
 impl Engine {
+    /// This engine's webhook cache (shared by its clones).
+    pub fn webhook_cache(&self) -> Arc<WebhookCache> {
+        self.webhook_cache.clone()
+    }
+
+    /// The same engine trusting a user's cached webhooks for `ttl` (the
+    /// default is [`WEBHOOK_CACHE_TTL`]); with a fresh, empty cache. A
+    /// process told of other processes' webhook changes (PostgreSQL) can
+    /// afford a long one; the TTL only bounds how late a lost notice makes
+    /// deliveries start or stop.
+    pub fn with_webhook_cache_ttl(mut self, ttl: Duration) -> Engine {
+        self.webhook_cache = Arc::new(WebhookCache::with_ttl(ttl));
+        self
+    }
+
     /// Adds a webhook for the caller's own events. `events` are kinds from
     /// the event catalogue or `*`; the secret is kept and never shown again.
     #[tracing::instrument(level = "info", name = "create_webhook", skip_all, fields(user = %p.user_id, role = %p.role))]

@@ -7,13 +7,16 @@
 //! concurrent plain creates are written together (see `batch`). Schema changes
 //! are the migrations in `storage/migrations/postgres`, embedded and run on
 //! open. Full-text search uses generated `tsvector` columns (see `search`);
-//! task-list totals come from trigger-kept counters.
+//! task-list totals come from trigger-kept counters. Processes tell each
+//! other of enqueued jobs and committed events with `LISTEN/NOTIFY` (see
+//! `notice`).
 
 mod apply;
 mod batch;
 mod codec;
 mod connect;
 mod error;
+mod notice;
 mod queue;
 mod read;
 mod search;
@@ -49,14 +52,17 @@ use steward_core::user::{ApiKey, User};
 use steward_core::webhook::Webhook;
 
 pub use connect::PostgresOptions;
+pub use notice::{Notice, NoticeHandler};
 
 /// A [`Store`] in a PostgreSQL database.
 pub struct PostgresStore {
     pool: PgPool,
     /// Where concurrent plain creates are written together.
     batcher: batch::Batcher,
-    /// The job-notification listener, started on first use.
-    listener: std::sync::Mutex<Option<(Arc<Notify>, tokio::task::JoinHandle<()>)>>,
+    /// The listener of other processes' notices, started on first use.
+    listener: std::sync::Mutex<Option<(notice::Listening, tokio::task::JoinHandle<()>)>>,
+    /// Sends this process's notices of committed events.
+    announcer: notice::Announcer,
 }
 
 impl Drop for PostgresStore {
@@ -91,6 +97,7 @@ impl PostgresStore {
             pool: connect::open(url, &options).await?,
             batcher: batch::Batcher::default(),
             listener: std::sync::Mutex::new(None),
+            announcer: notice::Announcer::default(),
         })
     }
 
@@ -99,16 +106,41 @@ impl PostgresStore {
     /// on it instead of polling. The first call starts the listener on the
     /// current tokio runtime; outside one, the signal never fires.
     pub fn job_signal(&self) -> Arc<Notify> {
+        self.listening().map(|l| l.jobs).unwrap_or_default()
+    }
+
+    /// Hands other processes' notices (LISTEN `steward_events`: whose events
+    /// they committed, whose webhooks they changed) to `handler`, on the
+    /// listener's task: it must return at once. The first handler given
+    /// stays; the listener starts as for [`PostgresStore::job_signal`].
+    /// After a lost connection the handler is told [`Notice::everything`].
+    pub fn follow_notices(&self, handler: NoticeHandler) {
+        if let Some(listening) = self.listening() {
+            listening.handler.write().unwrap_or_else(|p| p.into_inner()).get_or_insert(handler);
+        }
+    }
+
+    /// Tells the other processes on this database what `change` (committed
+    /// through this store) changed: queued, and sent outside any data
+    /// transaction, one `pg_notify` for whatever committed meanwhile (see
+    /// `notice`). Returns at once.
+    pub fn announce(&self, change: &steward_core::live::Committed) {
+        if !change.is_empty() {
+            self.announcer.announce(&self.pool, change);
+        }
+    }
+
+    /// The listener's two halves, started on the current runtime if need be.
+    fn listening(&self) -> Option<notice::Listening> {
         let mut listener = self.listener.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((signal, _)) = listener.as_ref() {
-            return signal.clone();
+        if let Some((listening, _)) = listener.as_ref() {
+            return Some(listening.clone());
         }
-        let signal = Arc::new(Notify::new());
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let task = runtime.spawn(queue::listen(self.pool.clone(), signal.clone()));
-            *listener = Some((signal.clone(), task));
-        }
-        signal
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let listening = notice::Listening { jobs: Arc::default(), handler: Arc::default() };
+        let task = runtime.spawn(notice::listen(self.pool.clone(), self.announcer.instance, listening.clone()));
+        *listener = Some((listening.clone(), task));
+        Some(listening)
     }
 
     /// The server secret `name`: `candidate` if none was kept yet (it is
@@ -135,6 +167,7 @@ impl PostgresStore {
             task.abort();
         }
         self.batcher.close();
+        self.announcer.close();
         self.pool.close().await;
     }
 }
@@ -280,7 +313,16 @@ impl Store for PostgresStore {
     }
 
     async fn events(&self, owner: UserId, query: &EventQuery) -> Result<Vec<Event>> {
-        read::events(&self.pool, owner, query).await.map_err(public)
+        // Finished on a task of its own even when the caller stops waiting
+        // (a live stream whose client left mid-read): a read dropped halfway
+        // leaves its transaction open, holding the owner's event barrier,
+        // until its pooled connection is next used, and the owner's next
+        // readers wait for it.
+        let (pool, query) = (self.pool.clone(), query.clone());
+        match tokio::spawn(async move { read::events(&pool, owner, &query).await }).await {
+            Ok(read) => read.map_err(public),
+            Err(_) => Err(public(crate::error::StoreError::Stopped("the event read stopped"))),
+        }
     }
 
     async fn enqueue(&self, jobs: Vec<Job>) -> Result<Vec<Job>> {

@@ -314,19 +314,3 @@ pub(crate) async fn stats(pool: &PgPool, now: DateTime<Utc>) -> Result<QueueStat
     }
     Ok(QueueStats { as_of: now, classes })
 }
-
-/// Wakes `signal`'s waiters whenever a job is enqueued anywhere on this
-/// database (the `steward_jobs` notification). Runs until aborted; a lost
-/// connection is re-established after a pause (workers poll meanwhile).
-pub(crate) async fn listen(pool: PgPool, signal: std::sync::Arc<tokio::sync::Notify>) {
-    loop {
-        if let Ok(mut listener) = sqlx::postgres::PgListener::connect_with(&pool).await
-            && listener.listen("steward_jobs").await.is_ok()
-        {
-            while listener.recv().await.is_ok() {
-                signal.notify_waiters();
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    }
-}

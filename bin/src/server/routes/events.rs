@@ -1,8 +1,13 @@
 //! `GET /api/v1/events`: the caller's events as Server-Sent Events, read
 //! from the event log. Each event's SSE id is its `seq`; a client that
 //! reconnects with `Last-Event-ID` (or `?after=`) gets every later event,
-//! in order, without gaps or repeats. New events are found by reading the
-//! log again every [`POLL`]; keep-alive comments hold idle connections.
+//! in order, without gaps or repeats. Once a stream has read everything
+//! it waits on the process's event signal (woken right after this process
+//! commits events for the caller, and on PostgreSQL when another process
+//! does), or at the latest the safety interval (`--events-safety-poll`),
+//! then reads the log again. The first time a stream finds nothing more to
+//! send it says so with the comment `: live` (what comes after it happened
+//! after the subscription); keep-alive comments hold idle connections.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -12,17 +17,30 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures::Stream;
 use futures::stream::{self, StreamExt};
-use steward::EventQuery;
+use steward::{EventQuery, EventWaiter, Principal};
 
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::extract::Params;
 use crate::server::state::AppState;
 
-/// How often the log is read for new events.
-const POLL: Duration = Duration::from_millis(200);
+/// How long to wait before reading again when the database failed a read.
+const RETRY: Duration = Duration::from_secs(1);
 /// Events read per round trip.
 const BATCH: u32 = 200;
+/// The comment a stream sends once it has read the log up to now.
+const LIVE: &str = "live";
+
+/// One stream's place in the log.
+struct Reader {
+    s: AppState,
+    p: Principal,
+    /// The last `seq` sent; `None` before the first event.
+    last: Option<i64>,
+    waiter: EventWaiter,
+    /// Whether the `: live` comment was sent.
+    caught_up: bool,
+}
 
 pub(crate) async fn stream(
     State(s): State<AppState>,
@@ -38,15 +56,17 @@ pub(crate) async fn stream(
     let from = resume.or(after);
     // Without a position: what happens from now on.
     let since = s.steward.now();
-    let events = stream::unfold((s, p, from), move |(s, p, last)| async move {
+    // Taken before the first read, so a wake-up after it is never missed.
+    let reader = Reader { s: s.clone(), p, last: from, waiter: s.events.subscribe(p.user_id), caught_up: false };
+    let events = stream::unfold(reader, move |mut r| async move {
         loop {
-            let query = match last {
+            let query = match r.last {
                 Some(seq) => EventQuery { after_seq: Some(seq), limit: BATCH, ..EventQuery::default() },
                 None => EventQuery { since: Some(since), limit: BATCH, ..EventQuery::default() },
             };
-            match s.steward.activities(&p, query).await {
+            match r.s.steward.activities(&r.p, query).await {
                 Ok(batch) if !batch.is_empty() => {
-                    let next = batch.last().map(|e| e.seq).or(last);
+                    r.last = batch.last().map(|e| e.seq).or(r.last);
                     let items: Vec<Result<SseEvent, Infallible>> = batch
                         .into_iter()
                         .map(|e| {
@@ -54,10 +74,22 @@ pub(crate) async fn stream(
                             Ok(SseEvent::default().id(e.seq.to_string()).event(e.kind.clone()).data(data))
                         })
                         .collect();
-                    return Some((stream::iter(items), (s, p, next)));
+                    return Some((stream::iter(items), r));
                 }
-                // Nothing new, or the database is away for a moment: look again.
-                Ok(_) | Err(_) => tokio::time::sleep(POLL).await,
+                // Once, the first time the log has nothing more: a comment
+                // (clients ignore it) saying that what follows is live.
+                Ok(_) if !r.caught_up => {
+                    r.caught_up = true;
+                    return Some((stream::iter(vec![Ok(SseEvent::default().comment(LIVE))]), r));
+                }
+                Ok(_) => {
+                    tokio::select! {
+                        () = r.waiter.woken() => {}
+                        () = tokio::time::sleep(r.s.events_safety_poll) => {}
+                    }
+                }
+                // The database is away for a moment: look again soon.
+                Err(_) => tokio::time::sleep(RETRY).await,
             }
         }
     })
