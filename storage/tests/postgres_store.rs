@@ -708,4 +708,25 @@ async fn notices_and_job_wake_ups_cross_between_stores_on_one_database() {
         }
         assert!(Instant::now() < deadline, "no job wake-up crossed");
     }
+
+    // A write set that enqueues (a thought and its analysis job) wakes them
+    // too: the notice goes out after its commit (no trigger inside it, 0022).
+    let ann = f.user("ann@example.com").await;
+    loop {
+        let woken = jobs.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        let thought = steward_core::thought::NewThought { content: "call the bank".into(), ..Default::default() };
+        f.engine.capture_thought(&ann, thought).await.unwrap();
+        if tokio::time::timeout(Duration::from_millis(200), woken).await.is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no job wake-up crossed for a write set that enqueues");
+    }
+    let mut conn = PgConnection::connect(db.url()).await.unwrap();
+    let triggers: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_trigger WHERE tgname = 'jobs_added'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(triggers, 0, "enqueues are announced after the commit, not by a trigger inside it");
 }

@@ -126,8 +126,14 @@ impl PostgresStore {
     /// `notice`). Returns at once.
     pub fn announce(&self, change: &steward_core::live::Committed) {
         if !change.is_empty() {
-            self.announcer.announce(&self.pool, change);
+            self.announcer.announce(&self.pool, notice::Announced::Committed(change.clone()));
         }
+    }
+
+    /// Wakes idle workers of every process on this database: jobs were
+    /// enqueued (sent after the commit, as `announce` is).
+    fn announce_jobs(&self) {
+        self.announcer.announce(&self.pool, notice::Announced::Jobs);
     }
 
     /// The listener's two halves, started on the current runtime if need be.
@@ -178,10 +184,16 @@ impl Store for PostgresStore {
         if writes.is_empty() {
             return Ok(());
         }
+        let enqueues = writes.iter().any(|w| matches!(w, Write::Enqueue(_)));
         if crate::schema::plain(&writes).is_some() {
-            return self.batcher.apply(&self.pool, writes).await;
+            self.batcher.apply(&self.pool, writes).await?;
+        } else {
+            apply::apply_set(&self.pool, &writes).await.map_err(public)?;
         }
-        apply::apply_set(&self.pool, &writes).await.map_err(public)
+        if enqueues {
+            self.announce_jobs();
+        }
+        Ok(())
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {
@@ -329,7 +341,9 @@ impl Store for PostgresStore {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
-        queue::enqueue_all(&self.pool, &jobs).await.map_err(public)
+        let enqueued = queue::enqueue_all(&self.pool, &jobs).await.map_err(public)?;
+        self.announce_jobs();
+        Ok(enqueued)
     }
 
     async fn claim_jobs(&self, claim: &Claim) -> Result<Vec<Job>> {

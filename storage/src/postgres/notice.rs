@@ -1,12 +1,14 @@
 //! Notices between the processes sharing one PostgreSQL database.
 //!
-//! Two channels: `steward_jobs` (sent by a trigger in the enqueueing
-//! transaction; wakes idle workers) and `steward_events`, on which a process
-//! says, after the fact, whose event log grew and whose webhooks changed.
+//! Two channels: `steward_jobs` (jobs were enqueued: wakes idle workers)
+//! and `steward_events`, on which a process says, after the fact, whose
+//! event log grew and whose webhooks changed.
 //!
 //! A `NOTIFY` inside a data transaction would take PostgreSQL's commit-time
-//! notification lock in every write, serialising commits; so event notices
-//! are sent *outside* the data transactions, by one task per process, after
+//! notification lock in every write, serialising commits (migration 0010's
+//! trigger did that for every enqueue, so thought captures, which enqueue
+//! their analysis, committed one at a time; 0022 drops it); so both kinds
+//! of notice are sent *outside* the data transactions, by one task per process, after
 //! the commits they describe. The task takes whatever committed while its
 //! last notice was in flight and sends one notice for all of it, so there is
 //! one `pg_notify` per short batch, never one per write, and at most one at
@@ -31,7 +33,7 @@ use steward_core::live::Committed;
 use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
-/// The channel job enqueues are announced on (migration 0010's trigger).
+/// The channel job enqueues are announced on.
 const JOBS: &str = "steward_jobs";
 /// The channel committed events and webhook changes are announced on.
 const EVENTS: &str = "steward_events";
@@ -88,7 +90,7 @@ pub type NoticeHandler = Arc<dyn Fn(&Notice) + Send + Sync>;
 /// The sending half: a queue to the task that sends this process's notices.
 #[derive(Debug)]
 pub(crate) struct Announcer {
-    queue: std::sync::Mutex<Option<mpsc::UnboundedSender<Committed>>>,
+    queue: std::sync::Mutex<Option<mpsc::UnboundedSender<Announced>>>,
     /// This process's (this store's) id in its notices.
     pub(crate) instance: Uuid,
 }
@@ -99,18 +101,27 @@ impl Default for Announcer {
     }
 }
 
+/// What one commit gives the next notices.
+#[derive(Debug)]
+pub(crate) enum Announced {
+    /// Events appended, webhooks changed.
+    Committed(Committed),
+    /// Jobs enqueued.
+    Jobs,
+}
+
 impl Announcer {
     /// Queues `change` (committed) for the next notice. Outside a tokio
     /// runtime nothing is sent (other processes' safety polls find it).
-    pub(crate) fn announce(&self, pool: &PgPool, change: &Committed) {
+    pub(crate) fn announce(&self, pool: &PgPool, change: Announced) {
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(sender) = queue.as_ref().filter(|s| !s.is_closed()) {
-            let _ = sender.send(change.clone());
+            let _ = sender.send(change);
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         let (sender, receiver) = mpsc::unbounded_channel();
-        let _ = sender.send(change.clone());
+        let _ = sender.send(change);
         runtime.spawn(send_notices(pool.clone(), self.instance, receiver));
         *queue = Some(sender);
     }
@@ -121,12 +132,15 @@ impl Announcer {
     }
 }
 
-async fn send_notices(pool: PgPool, instance: Uuid, mut queue: mpsc::UnboundedReceiver<Committed>) {
+async fn send_notices(pool: PgPool, instance: Uuid, mut queue: mpsc::UnboundedReceiver<Announced>) {
     while let Some(first) = queue.recv().await {
-        let (mut events, mut webhooks) = (BTreeSet::new(), BTreeSet::new());
-        let mut add = |c: Committed| {
-            events.extend(c.events);
-            webhooks.extend(c.webhooks);
+        let (mut events, mut webhooks, mut jobs) = (BTreeSet::new(), BTreeSet::new(), false);
+        let mut add = |a: Announced| match a {
+            Announced::Committed(c) => {
+                events.extend(c.events);
+                webhooks.extend(c.webhooks);
+            }
+            Announced::Jobs => jobs = true,
         };
         add(first);
         // One pass of the runtime: commits answered just now join this notice.
@@ -134,18 +148,28 @@ async fn send_notices(pool: PgPool, instance: Uuid, mut queue: mpsc::UnboundedRe
         while let Ok(more) = queue.try_recv() {
             add(more);
         }
-        let text = payload(instance, &events, &webhooks);
-        // Without waiting for the WAL flush: a notice lost to a server crash
-        // is one the subscribers' safety poll makes up for.
-        let sent = sqlx::query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)")
-            .bind(EVENTS)
-            .bind(text)
-            .execute(&pool)
-            .await;
-        if let Err(e) = sent {
+        if !events.is_empty() || !webhooks.is_empty() {
+            let text = payload(instance, &events, &webhooks);
             // Other processes' subscribers find the events by their safety poll.
-            tracing::warn!(error = %e, "could not announce committed events to other processes");
+            notify(&pool, EVENTS, &text, "could not announce committed events to other processes").await;
         }
+        if jobs {
+            // Idle workers elsewhere find the jobs by their idle poll.
+            notify(&pool, JOBS, "", "could not announce enqueued jobs to idle workers").await;
+        }
+    }
+}
+
+/// One `pg_notify`, without waiting for the WAL flush: a notice lost to a
+/// server crash is a hint the receivers' polls make up for.
+async fn notify(pool: &PgPool, channel: &str, text: &str, failed: &'static str) {
+    let sent = sqlx::query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)")
+        .bind(channel)
+        .bind(text)
+        .execute(pool)
+        .await;
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, "{failed}");
     }
 }
 
