@@ -377,3 +377,27 @@ async fn counted_lists_agree_with_row_counts() {
         }
     }
 }
+
+/// The change stamp moves with every commit: one through this store, on a
+/// file and in memory, and one by a second store on the same file (as
+/// another process would write it), and stands still while nothing commits.
+#[tokio::test]
+async fn the_change_stamp_moves_with_every_commit_from_any_connection() {
+    use steward_core::testing::Fixture;
+    let dir = tempfile::tempdir().unwrap();
+    let file = temp_url(&dir);
+    for url in [file.as_str(), "sqlite::memory:"] {
+        let store = Arc::new(SqliteStore::open(url).await.unwrap());
+        let f = Fixture::new(store.clone());
+        let before = store.change_stamp().await.unwrap().expect("SQLite has a stamp");
+        assert_eq!(store.change_stamp().await.unwrap(), Some(before), "{url}: moved with nothing committed");
+        f.user("ann@example.com").await;
+        let after = store.change_stamp().await.unwrap().unwrap();
+        assert_ne!(after, before, "{url}: a commit through this store");
+        if url == file {
+            let other = Arc::new(SqliteStore::open(url).await.unwrap());
+            Fixture::new(other).user("bob@example.com").await;
+            assert_ne!(store.change_stamp().await.unwrap().unwrap(), after, "a commit by another store on the file");
+        }
+    }
+}

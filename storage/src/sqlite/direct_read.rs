@@ -190,25 +190,23 @@ fn value(arg: &Arg) -> Value {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use rusqlite::StatementStatus;
-    use steward_core::query::{SortOrder, TaskQuery, TaskSort};
-    use steward_core::task::TaskStatus;
 
     use super::*;
-    use crate::sqlite::connect::open;
-    use crate::sqlite::read::{is_short_task_page, task_page};
+    use crate::sqlite::connect::{Opened, open};
+    use crate::sqlite::read::task_page;
+    use crate::sqlite::read::tests::short_pages;
 
-    fn short_pages() -> Vec<TaskQuery> {
-        let mut queries = vec![TaskQuery { status: Some(TaskStatus::Pending), ..TaskQuery::default() }];
-        for sort_by in
-            [TaskSort::CreatedAt, TaskSort::UpdatedAt, TaskSort::DueDate, TaskSort::Priority, TaskSort::Title]
-        {
-            for order in [SortOrder::Asc, SortOrder::Desc] {
-                queries.push(TaskQuery { sort_by, order, ..TaskQuery::default() });
-            }
-        }
-        assert!(queries.iter().all(is_short_task_page));
-        queries
+    /// A new database file (kept open by the returned parts) and its direct reads.
+    async fn reads() -> (tempfile::TempDir, Opened, DirectReads) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("direct.db").display());
+        let options = SqliteOptions::default();
+        let opened = open(&url, &options).await.unwrap();
+        let reads = DirectReads::new(&opened.target, &options);
+        (dir, opened, reads)
     }
+
+    const OWNER: UserId = UserId(Uuid::from_u128(7));
 
     /// A cached page statement runs as it was planned, whatever the page
     /// size and offset bound to it: it is never parsed and planned again
@@ -216,14 +214,9 @@ mod tests {
     /// did with `LIMIT ?`, on every new binding).
     #[tokio::test]
     async fn a_cached_page_statement_is_not_planned_again_for_each_page() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("reprepare.db").display());
-        let options = SqliteOptions::default();
-        let opened = open(&url, &options).await.unwrap();
-        let reads = DirectReads::new(&opened.target, &options);
-        let owner = UserId(Uuid::from_u128(7));
+        let (_dir, _opened, reads) = reads().await;
         for q in short_pages() {
-            let query = task_page(owner, &q).unwrap();
+            let query = task_page(OWNER, &q).unwrap();
             for (limit, offset) in [(20, 0), (5, 0), (20, 40), (100, 900), (1, 3)] {
                 let page = PageRequest { limit, offset };
                 reads.page(&query, page, |row| crate::schema::tasks::decode(row)).unwrap();
@@ -239,14 +232,9 @@ mod tests {
     /// values) still walk an index for every short page: none sorts.
     #[tokio::test]
     async fn short_pages_walk_an_index_on_these_connections() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("plans.db").display());
-        let options = SqliteOptions::default();
-        let opened = open(&url, &options).await.unwrap();
-        let reads = DirectReads::new(&opened.target, &options);
-        let owner = UserId(Uuid::from_u128(7));
+        let (_dir, _opened, reads) = reads().await;
         for q in short_pages() {
-            let query = task_page(owner, &q).unwrap();
+            let query = task_page(OWNER, &q).unwrap();
             let plan: Vec<String> = reads
                 .with(|conn| {
                     let mut statement = conn.prepare(&query.total_sql("EXPLAIN QUERY PLAN ").unwrap())?;

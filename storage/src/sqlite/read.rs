@@ -340,13 +340,27 @@ pub(crate) async fn consciousness_checks(
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use steward_core::task::TaskStatus;
 
     use sqlx::AssertSqlSafe;
 
     use super::*;
     use crate::sqlite::connect::{SqliteOptions, open};
+
+    /// Every short page (`is_short_task_page`): one status in creation
+    /// order, and the owner's tasks in each order.
+    pub(crate) fn short_pages() -> Vec<TaskQuery> {
+        let sorts = [TaskSort::CreatedAt, TaskSort::UpdatedAt, TaskSort::DueDate, TaskSort::Priority, TaskSort::Title];
+        let mut queries = vec![TaskQuery { status: Some(TaskStatus::Pending), ..TaskQuery::default() }];
+        for sort_by in sorts {
+            for order in [SortOrder::Asc, SortOrder::Desc] {
+                queries.push(TaskQuery { sort_by, order, ..TaskQuery::default() });
+            }
+        }
+        assert!(queries.iter().all(is_short_task_page));
+        queries
+    }
 
     /// What SQLite plans for the statement of one task list page.
     async fn plan(pool: &SqlitePool, q: &TaskQuery) -> Vec<String> {
@@ -366,14 +380,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("plans.db").display());
         let opened = open(&url, &SqliteOptions::default()).await.unwrap();
-        let sorts = [TaskSort::CreatedAt, TaskSort::UpdatedAt, TaskSort::DueDate, TaskSort::Priority, TaskSort::Title];
-        let mut queries = vec![TaskQuery { status: Some(TaskStatus::Pending), ..TaskQuery::default() }];
-        for sort_by in sorts {
-            for order in [SortOrder::Asc, SortOrder::Desc] {
-                queries.push(TaskQuery { sort_by, order, ..TaskQuery::default() });
-            }
-        }
-        for q in &queries {
+        for q in &short_pages() {
             let plan = plan(&opened.read, q).await;
             assert!(plan.iter().any(|step| step.contains("INDEX")), "{:?} {:?}: {plan:?}", q.sort_by, q.order);
             assert!(
