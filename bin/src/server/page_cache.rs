@@ -19,7 +19,7 @@ use std::sync::Mutex;
 
 use axum::body::Bytes;
 use serde::Serialize;
-use steward::{Page, UserId};
+use steward::{Page, Steward, UserId};
 
 use super::envelope::Reply;
 use super::error::ApiError;
@@ -59,8 +59,28 @@ impl PageCache {
     }
 
     /// The page of `list` that `read` gives for `query`, as `lists::page`
-    /// answers it; from the cache when the stamp (read first) has not moved.
+    /// answers it; from the cache when the store's change stamp, read here
+    /// before anything else, has not moved since the page was kept.
     pub(crate) async fn page<T, F, Fut>(
+        &self,
+        steward: &Steward,
+        user: UserId,
+        list: &'static str,
+        query: &impl Debug,
+        read: F,
+    ) -> Result<Reply, ApiError>
+    where
+        T: Serialize,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Page<T>, steward::Error>>,
+    {
+        // A failed stamp read only means nothing is kept or answered from here.
+        let stamp = steward.change_stamp().await.ok().flatten();
+        self.page_at(stamp, user, list, query, read).await
+    }
+
+    /// [`PageCache::page`] with the stamp already read (before `read` runs).
+    async fn page_at<T, F, Fut>(
         &self,
         stamp: Option<u64>,
         user: UserId,
@@ -127,7 +147,7 @@ mod tests {
 
     async fn ask(cache: &PageCache, stamp: Option<u64>, user: u128, query: &str, reads: &AtomicUsize, n: u64) -> Bytes {
         let reply = cache
-            .page(stamp, UserId(Uuid::from_u128(user)), "items", &query, || async {
+            .page_at(stamp, UserId(Uuid::from_u128(user)), "items", &query, || async {
                 reads.fetch_add(1, Ordering::SeqCst);
                 Ok(page(n))
             })
@@ -189,7 +209,7 @@ mod tests {
     async fn a_failed_read_is_the_answer_and_nothing_is_kept() {
         let cache = PageCache::new(8);
         let failed = cache
-            .page(Some(1), UserId(Uuid::from_u128(1)), "items", &"q", || async {
+            .page_at(Some(1), UserId(Uuid::from_u128(1)), "items", &"q", || async {
                 Err::<Page<u64>, _>(steward::Error::Unavailable("down".into()))
             })
             .await;

@@ -67,9 +67,7 @@ pub(crate) async fn list(State(s): State<AppState>, Caller(p): Caller, params: P
         page: q.page(20),
     };
     let query = q.finish(query)?;
-    // The stamp before the read (see `page_cache`).
-    let stamp = s.steward.change_stamp().await.ok().flatten();
-    s.pages.page(stamp, p.user_id, "tasks", &query, || s.steward.tasks(&p, query.clone())).await
+    s.pages.page(&s.steward, p.user_id, "tasks", &query, || s.steward.tasks(&p, query.clone())).await
 }
 
 pub(crate) async fn show(

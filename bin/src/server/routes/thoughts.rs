@@ -29,9 +29,7 @@ pub(crate) async fn list(State(s): State<AppState>, Caller(p): Caller, params: P
     let query =
         ThoughtQuery { status: q.domain("status"), tags, sort_by: q.sort(), order: q.order(), page: q.page(20) };
     let query = q.finish(query)?;
-    // The stamp before the read (see `page_cache`).
-    let stamp = s.steward.change_stamp().await.ok().flatten();
-    s.pages.page(stamp, p.user_id, "thoughts", &query, || s.steward.thoughts(&p, query.clone())).await
+    s.pages.page(&s.steward, p.user_id, "thoughts", &query, || s.steward.thoughts(&p, query.clone())).await
 }
 
 pub(crate) async fn search(State(s): State<AppState>, Caller(p): Caller, params: Params) -> Result<Reply, ApiError> {
