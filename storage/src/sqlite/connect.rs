@@ -36,11 +36,20 @@ pub struct SqliteOptions {
     pub cache_kib: u32,
     /// How much of the file to memory-map, in bytes (0 turns it off).
     pub mmap_bytes: u64,
-    /// WAL pages after which the writer itself checkpoints, should the
-    /// background checkpointer fall behind (0 leaves it all to that thread).
+    /// WAL pages after which the writer itself checkpoints on commit, should
+    /// the background checkpointer and the restarts below both fall behind
+    /// (0: never).
     pub wal_autocheckpoint: i64,
     /// Least time between two background checkpoints while writes go on.
     pub checkpoint_pace: Duration,
+    /// WAL pages after which a background checkpoint asks the writer to
+    /// finish it, so that the WAL starts over from its beginning (see
+    /// `checkpoint`). Under a steady stream of writes the WAL is otherwise
+    /// never wholly copied back when a transaction begins, and only grows.
+    /// Keep it well under the 64 MB the WAL is cut back to after a restart
+    /// (16,384 pages), or every restart shortens the file and the writes
+    /// after it grow it again.
+    pub wal_restart_frames: i64,
 }
 
 impl Default for SqliteOptions {
@@ -51,8 +60,9 @@ impl Default for SqliteOptions {
             busy_timeout: Duration::from_secs(5),
             cache_kib: 16 * 1024,
             mmap_bytes: 256 * 1024 * 1024,
-            wal_autocheckpoint: 10_000,
+            wal_autocheckpoint: 40_000,
             checkpoint_pace: Duration::from_millis(100),
+            wal_restart_frames: 8_192,
         }
     }
 }
@@ -208,8 +218,9 @@ fn prepare_for_writes(write: &mut Connection, target: &Target, o: &SqliteOptions
         write.pragma_update(None, "journal_mode", "WAL")?;
         write.pragma_update(None, "synchronous", "NORMAL")?;
         // The background checkpointer (see `checkpoint`) copies the WAL back
-        // while the writer goes on; this threshold is the writer's own
-        // fallback, when readers keep the WAL from being reset.
+        // while the writer goes on, and has the writer start it over; this
+        // threshold is the writer's own fallback, should both fall behind
+        // (readers holding old snapshots keep either from completing).
         write.pragma_update(None, "wal_autocheckpoint", o.wal_autocheckpoint)?;
         write.pragma_update(None, "journal_size_limit", 64i64 << 20)?;
     }

@@ -114,7 +114,8 @@ pub(crate) struct Writer {
     /// Woken (`notify_waiters`) after each batch that may have added
     /// claimable jobs.
     pub(crate) jobs_added: Arc<Notify>,
-    /// Told after each commit, to copy the WAL back in the background.
+    /// Told after each commit, to copy the WAL back in the background; asks
+    /// back, now and then, for the checkpoint that restarts the WAL.
     pub(crate) checkpoints: Option<Checkpointer>,
 }
 
@@ -149,6 +150,7 @@ impl Writer {
                 self.jobs_added.notify_waiters();
             }
             if let Some(checkpoints) = &self.checkpoints {
+                checkpoints.finish_if_asked(&self.conn);
                 checkpoints.committed();
             }
         }
