@@ -408,6 +408,41 @@ pub(crate) mod tests {
         }
     }
 
+    /// What a deleted task's foreign keys look for (its sub-steps, its
+    /// thoughts) is found through the partial indexes, which hold only rows
+    /// that have a value: `col = ?` implies `col IS NOT NULL` to SQLite's
+    /// planner, so a delete never scans every task or thought.
+    #[tokio::test]
+    async fn cascades_of_a_deleted_task_use_the_partial_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plans.db").display());
+        let opened = open(&url, &SqliteOptions::default()).await.unwrap();
+        let lookups = [
+            ("SELECT seq FROM tasks WHERE parent_id = ?", "INDEX tasks_by_parent (parent_id=?)"),
+            ("UPDATE thoughts SET task_id = NULL WHERE task_id = ?", "INDEX thoughts_by_task (task_id=?)"),
+        ];
+        for (sql, index) in lookups {
+            let rows = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                .bind(Uuid::from_u128(8))
+                .fetch_all(&opened.read)
+                .await
+                .unwrap();
+            let plan: Vec<String> = rows.iter().map(|row| sqlx::Row::get::<String, _>(row, "detail")).collect();
+            assert!(plan.iter().any(|step| step.contains(index)), "{sql}: {plan:?}");
+        }
+        for (table, index) in
+            [("tasks", "tasks_by_parent"), ("tasks", "tasks_by_source"), ("thoughts", "thoughts_by_task")]
+        {
+            let partial: bool = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT partial FROM pragma_index_list('{table}') WHERE name = '{index}'"
+            )))
+            .fetch_one(&opened.read)
+            .await
+            .unwrap();
+            assert!(partial, "{index} holds every {table} row, those without a value too");
+        }
+    }
+
     /// The agent's reads walk their indexes: the conversation list by
     /// `conversations_by_updated` (backwards), a conversation's runs by
     /// `runs_by_conversation`, a run's steps by its `(run_id, seq)` key;
