@@ -21,11 +21,12 @@ use serde_json::json;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use steward_core::event::{EventQuery, NewEvent};
+use steward_core::job::{Job, JobQuery, NewJob, QueueConfig};
 use steward_core::query::{PageRequest, SearchField, SortOrder, TaskQuery, ThoughtQuery, ThoughtSearch};
 use steward_core::store::{Record, Store, Write};
 use steward_core::task::{Assignee, Priority, Task, TaskStatus};
 use steward_core::thought::{Thought, ThoughtStatus};
-use steward_core::{Entity, Error, TaskId, ThoughtId, UserId};
+use steward_core::{Entity, Error, JobId, TaskId, ThoughtId, UserId};
 use steward_storage::PostgresStore;
 use uuid::Uuid;
 
@@ -253,9 +254,21 @@ async fn event_readers_never_skip_a_concurrently_committed_event() {
     assert_eq!(seen, all, "the polling reader saw every event once, in order");
 }
 
+/// A job owned by `owner`, as the engine builds one.
+fn job_for(job: JobId, owner: UserId, key: Option<String>) -> Job {
+    let mut new = NewJob::new("thought.analyse", json!({})).owner(owner);
+    if let Some(key) = key {
+        new = new.unique_key(key);
+    }
+    Job::build(new, job, at(0), &QueueConfig::default()).unwrap()
+}
+
 /// Concurrent plain creates are written together (one statement per table
 /// for a batch); a batch with a failing create is redone set by set, so
 /// each caller gets its own result and a failed create leaves nothing.
+/// Thoughts queue a job each, as a capture queues its analysis, and are
+/// batched too: every written thought has its one job, and a thought whose
+/// job cannot be queued (its id is taken) is not written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
 async fn concurrent_creates_each_get_their_own_result() {
@@ -269,6 +282,16 @@ async fn concurrent_creates_each_get_their_own_result() {
         t.tags = vec!["original".into()];
         store.apply(vec![insert(&t), Write::Append(event(owner, 90_000 + k))]).await.unwrap();
     }
+    let taken_job = JobId(id(6_000_000));
+    store.apply(vec![Write::Enqueue(job_for(taken_job, owners[1], None))]).await.unwrap();
+    // The job a thought of worker `w`'s `n`th create queues.
+    fn thought_job(w: u64, n: u64, thought: Uuid) -> (JobId, Option<String>) {
+        if n == 25 && w % 4 == 1 {
+            (JobId(id(6_000_000)), None)
+        } else {
+            (JobId(id(5_000_000 + w * 1_000 + n)), Some(format!("analyse:{thought}")))
+        }
+    }
     // What a worker's `n`th create writes, and whether it must succeed
     // (`Some`), fail as a duplicate (`Some(false)`), or race the same id
     // from another worker (`None`, exactly one of the two wins).
@@ -277,6 +300,8 @@ async fn concurrent_creates_each_get_their_own_result() {
             (id(90_000 + (w + n) % 4), Entity::Task, Some(false))
         } else if n == 7 {
             (id(70_000 + w % 8), Entity::Task, None)
+        } else if n == 25 && w % 4 == 1 {
+            (id(w * 1_000 + n), Entity::Thought, Some(false))
         } else if n.is_multiple_of(5) {
             (id(w * 1_000 + n), Entity::Thought, Some(true))
         } else {
@@ -307,7 +332,12 @@ async fn concurrent_creates_each_get_their_own_result() {
                     e.entity = entity;
                     e.entity_id = uuid;
                     e.after = Some(json!({"w": w, "n": n}));
-                    results.push(store.apply(vec![Write::Insert(record), Write::Append(e)]).await);
+                    let mut writes = vec![Write::Insert(record), Write::Append(e)];
+                    if entity == Entity::Thought {
+                        let (job, key) = thought_job(w, n, uuid);
+                        writes.push(Write::Enqueue(job_for(job, owner, key)));
+                    }
+                    results.push(store.apply(writes).await);
                 }
                 results
             })
@@ -334,11 +364,16 @@ async fn concurrent_creates_each_get_their_own_result() {
     let duplicates = (0..16).flat_map(|w| (0..30).map(move |n| create(w, n))).filter(|c| c.2 == Some(false)).count();
     assert!(duplicates > 0);
     assert_eq!(written.len(), 16 * 30 - duplicates - 8, "successful creates");
+    let mut thoughts_written = 0;
     for (uuid, (owner, entity, w, n)) in &written {
         match entity {
             Entity::Thought => {
                 let t = store.thought(*owner, ThoughtId(*uuid)).await.unwrap().unwrap();
                 assert_eq!(t.content, format!("thought {w}/{n}"));
+                let (job, key) = thought_job(*w, *n, *uuid);
+                let job = store.job(job).await.unwrap().expect("a written thought has its job");
+                assert_eq!((job.unique_key, job.owner), (key, Some(*owner)), "thought {w}/{n}");
+                thoughts_written += 1;
             }
             _ => {
                 let t = store.task(*owner, TaskId(*uuid)).await.unwrap().unwrap();
@@ -350,6 +385,11 @@ async fn concurrent_creates_each_get_their_own_result() {
         let t = store.task(owners[(k % 2) as usize], TaskId(id(90_000 + k))).await.unwrap().unwrap();
         assert_eq!(t.title, "original", "a failed create changed nothing");
     }
+    let failed_thoughts = (0..16).filter(|w| w % 4 == 1).count();
+    assert!(failed_thoughts > 0 && thoughts_written > 0);
+    let jobs = store.jobs(&JobQuery { page: PageRequest { offset: 0, limit: 1 }, ..Default::default() }).await.unwrap();
+    assert_eq!(jobs.total, thoughts_written + 1, "one job per written thought, beside the one taken before");
+    assert_eq!(store.job(taken_job).await.unwrap().unwrap().unique_key, None, "the taken job is unchanged");
     for (o, owner) in owners.iter().enumerate() {
         let tasks = written.values().filter(|(ow, e, _, _)| ow == owner && *e == Entity::Task).count() as u64;
         let thoughts = written.values().filter(|(ow, e, _, _)| ow == owner && *e == Entity::Thought).count() as u64;

@@ -41,6 +41,7 @@ use std::time::Duration;
 
 use sqlx::{PgConnection, PgPool, Row};
 use steward_core::event::NewEvent;
+use steward_core::job::Job;
 use steward_core::store::{Record, Write};
 use steward_core::{Entity, Error, UserId};
 
@@ -262,7 +263,8 @@ async fn check_references(conn: &mut PgConnection, record: &Record) -> Result<()
 /// this bounds how many there are.
 const ONE_STATEMENT: usize = 16;
 
-/// Applies several callers' plain creates (see `schema::plain`) at once. The
+/// Applies several callers' plain creates (see `schema::plain_queueing`:
+/// with the jobs some of them queue) at once. The
 /// executor's fixed cost per statement, not the commit, is most of what a
 /// create costs the server, so this is where concurrent creates save:
 ///
@@ -270,15 +272,16 @@ const ONE_STATEMENT: usize = 16;
 ///   implicit transaction (one round trip), like a single create: a
 ///   multi-row `INSERT` in a `WITH` clause, then every set's events in one
 ///   append, in the callers' order;
-/// - otherwise one transaction: multi-row `INSERT`s per table, in runs of
-///   64, 16, 4 and 1 rows, then the events.
+/// - otherwise (several tables, more rows, or jobs) one transaction:
+///   multi-row `INSERT`s per table, in runs of 64, 16, 4 and 1 rows, one
+///   insert of every set's jobs, then the events.
 ///
 /// All or nothing, and an error does not tell whose set failed: the caller
 /// redoes the sets one by one then.
 pub(crate) async fn apply_plain(pool: &PgPool, sets: &[&[Write]]) -> Result<()> {
     let mut tables: Vec<Vec<&Record>> = Vec::new();
     for set in sets {
-        let Some(record) = schema::plain(set) else {
+        let Some(record) = schema::plain_queueing(set) else {
             return Err(StoreError::Bug("only plain creates are written together".into()));
         };
         match tables.iter_mut().find(|t| t.first().map(|r| r.entity()) == Some(record.entity())) {
@@ -287,8 +290,17 @@ pub(crate) async fn apply_plain(pool: &PgPool, sets: &[&[Write]]) -> Result<()> 
         }
     }
     let events: Vec<&NewEvent> = sets.iter().flat_map(|set| appended(set)).collect();
+    let jobs: Vec<Job> = sets
+        .iter()
+        .flat_map(|set| set.iter())
+        .filter_map(|w| match w {
+            Write::Enqueue(job) => Some(job.clone()),
+            _ => None,
+        })
+        .collect();
     if let [rows] = tables.as_slice()
         && rows.len() <= ONE_STATEMENT
+        && jobs.is_empty()
     {
         let (insert, bound) = statements::insert_rows(rows[0], rows.len());
         let sql = if events.is_empty() {
@@ -322,6 +334,12 @@ pub(crate) async fn apply_plain(pool: &PgPool, sets: &[&[Write]]) -> Result<()> 
                 }
                 query.execute(&mut *tx).await.map_err(write_failure)?;
             }
+        }
+        // One multi-row insert for every set's jobs, with each job's own
+        // outcome (a pending job of the same key is kept, a duplicate id
+        // fails the batch, which is then redone set by set).
+        if !jobs.is_empty() {
+            super::queue::enqueue(&mut tx, &jobs).await?;
         }
         if !events.is_empty() {
             append(&mut tx, &events).await?;

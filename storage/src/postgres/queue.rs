@@ -90,7 +90,8 @@ pub(crate) async fn enqueue(conn: &mut PgConnection, jobs: &[Job]) -> Result<Vec
     .bind(&created)
     .fetch_all(&mut *conn)
     .await
-    ?;
+    // A job id taken already is a conflict, as a record's is.
+    .map_err(super::error::write_failure)?;
     let mut queued = Vec::with_capacity(n);
     for job in jobs {
         if inserted.contains(&job.id.0) {

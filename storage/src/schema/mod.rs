@@ -294,6 +294,22 @@ pub(crate) fn plain(writes: &[Write]) -> Option<&Record> {
     }
 }
 
+/// [`plain`], or a plain create that also queues jobs (a thought capture
+/// and its analysis job): one insert that references nothing, then only
+/// events and enqueues. PostgreSQL writes several callers' sets of this
+/// shape together.
+pub(crate) fn plain_queueing(writes: &[Write]) -> Option<&Record> {
+    match writes.split_first() {
+        Some((Write::Insert(record), rest))
+            if record.references().next().is_none()
+                && rest.iter().all(|w| matches!(w, Write::Append(_) | Write::Enqueue(_))) =>
+        {
+            Some(record)
+        }
+        _ => None,
+    }
+}
+
 /// The row counts multi-row statements come in: few shapes, so each stays
 /// prepared.
 const RUN_SIZES: [usize; 4] = [64, 16, 4, 1];
