@@ -26,8 +26,9 @@
 #                           (e.g. "--page-cache 0": every GET page read)
 #   PG_URL=postgres://postgres@127.0.0.1:5432/postgres
 #                           where the fresh database is created (and dropped)
-#   STEWARD_BIN=$CARGO_TARGET_DIR/release/steward (target/ without CARGO_TARGET_DIR)
-#   LOADGEN_BIN=$CARGO_TARGET_DIR/release/loadgen
+#   STEWARD_BIN=<cargo's target directory>/release/steward (CARGO_TARGET_DIR,
+#                           cargo's configured target-dir, or target/)
+#   LOADGEN_BIN=<cargo's target directory>/release/loadgen
 #   NAIVE_BIN=$HOME/.cache/naive-axum/release/naive_axum (built when missing)
 #   BENCH_KIT=<repository>/../shared/bench   run_load.sh, Lua scripts, endpoints files
 #   PORT=18380              the first of three ports (naive, SQLite, PostgreSQL)
@@ -36,7 +37,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+# Where cargo builds: CARGO_TARGET_DIR, else what cargo's configuration says
+# (a `target-dir` in ~/.cargo/config.toml included), else target/.
+TARGET="${CARGO_TARGET_DIR:-$(cargo metadata --format-version 1 --no-deps --manifest-path "$ROOT/Cargo.toml" 2>/dev/null | jq -r .target_directory 2>/dev/null || true)}"
+TARGET="${TARGET:-$ROOT/target}"
 DURATION="${DURATION:-10s}"
 WARMUP="${WARMUP:-2s}"
 CONN="${CONN:-16}"
