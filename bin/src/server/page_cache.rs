@@ -74,8 +74,9 @@ impl PageCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Page<T>, steward::Error>>,
     {
-        // A failed stamp read only means nothing is kept or answered from here.
-        let stamp = steward.change_stamp().await.ok().flatten();
+        // A failed stamp read only means nothing is kept or answered from
+        // here; with no room to keep anything, it is not read at all.
+        let stamp = if self.capacity == 0 { None } else { steward.change_stamp().await.ok().flatten() };
         self.page_at(stamp, user, list, query, read).await
     }
 

@@ -284,14 +284,7 @@ impl WriteSql {
 /// The record of a plain create: one insert that references nothing, then
 /// only events. Stores may write several callers' plain creates together.
 pub(crate) fn plain(writes: &[Write]) -> Option<&Record> {
-    match writes.split_first() {
-        Some((Write::Insert(record), events))
-            if record.references().next().is_none() && events.iter().all(|w| matches!(w, Write::Append(_))) =>
-        {
-            Some(record)
-        }
-        _ => None,
-    }
+    plain_queueing(writes).filter(|_| !writes.iter().any(|w| matches!(w, Write::Enqueue(_))))
 }
 
 /// [`plain`], or a plain create that also queues jobs (a thought capture

@@ -194,7 +194,7 @@ mod tests {
     use super::*;
     use crate::sqlite::connect::{Opened, open};
     use crate::sqlite::read::task_page;
-    use crate::sqlite::read::tests::short_pages;
+    use crate::sqlite::read::tests::{assert_walks_an_index, short_pages};
 
     /// A new database file (kept open by the returned parts) and its direct reads.
     async fn reads() -> (tempfile::TempDir, Opened, DirectReads) {
@@ -249,13 +249,7 @@ mod tests {
                     rows.collect()
                 })
                 .unwrap();
-            assert!(plan.iter().any(|step| step.contains("INDEX")), "{:?} {:?}: {plan:?}", q.sort_by, q.order);
-            assert!(
-                !plan.iter().any(|step| step.contains("TEMP B-TREE")),
-                "{:?} {:?} sorts: {plan:?}",
-                q.sort_by,
-                q.order
-            );
+            assert_walks_an_index(&q, &plan);
         }
     }
 }

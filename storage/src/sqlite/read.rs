@@ -362,6 +362,12 @@ pub(crate) mod tests {
         queries
     }
 
+    /// `plan`, the plan of `q`'s page, walks an index and sorts nothing.
+    pub(crate) fn assert_walks_an_index(q: &TaskQuery, plan: &[String]) {
+        assert!(plan.iter().any(|step| step.contains("INDEX")), "{:?} {:?}: {plan:?}", q.sort_by, q.order);
+        assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{:?} {:?} sorts: {plan:?}", q.sort_by, q.order);
+    }
+
     /// What SQLite plans for the statement of one task list page.
     async fn plan(pool: &SqlitePool, q: &TaskQuery) -> Vec<String> {
         let query = task_page(UserId(Uuid::from_u128(7)), q).unwrap();
@@ -381,14 +387,7 @@ pub(crate) mod tests {
         let url = format!("sqlite://{}", dir.path().join("plans.db").display());
         let opened = open(&url, &SqliteOptions::default()).await.unwrap();
         for q in &short_pages() {
-            let plan = plan(&opened.read, q).await;
-            assert!(plan.iter().any(|step| step.contains("INDEX")), "{:?} {:?}: {plan:?}", q.sort_by, q.order);
-            assert!(
-                !plan.iter().any(|step| step.contains("TEMP B-TREE")),
-                "{:?} {:?} sorts: {plan:?}",
-                q.sort_by,
-                q.order
-            );
+            assert_walks_an_index(q, &plan(&opened.read, q).await);
         }
         for order in [SortOrder::Asc, SortOrder::Desc] {
             let q = TaskQuery {
