@@ -611,6 +611,69 @@ pub(crate) fn api_routes() -> Vec<Route> {
 }
 
 /// A router of `routes`; methods on one path are merged.
+///
+/// Where two paths match one request (`/tasks/statistics` and
+/// `/tasks/{id}`), axum answers with the one whose segment is literal
+/// first, so a method only the other has would be a 405 that no operation
+/// of the document describes. Those methods answer here what the other
+/// route would: its id, the literal, is no UUID (422 at `["path", name]`,
+/// after the caller is known, as every handler does).
 pub(crate) fn router(routes: Vec<Route>) -> Router<AppState> {
-    routes.into_iter().fold(Router::new(), |router, r| router.route(r.path, r.handler))
+    let shadowed = shadowed(&routes);
+    let router = routes.into_iter().fold(Router::new(), |router, r| router.route(r.path, r.handler));
+    shadowed.into_iter().fold(router, |router, shadow| {
+        let Shadowed { path, method, name } = shadow;
+        let Ok(filter) = axum::routing::MethodFilter::try_from(method) else { return router };
+        let not_an_id = move |_: super::auth::Caller| async move {
+            Err::<(), _>(super::error::ApiError::invalid(vec![steward::FieldError {
+                loc: vec!["path".into(), name.into()],
+                msg: "must be a UUID".into(),
+            }]))
+        };
+        router.route(path, axum::routing::on(filter, not_an_id))
+    })
+}
+
+/// A method a request to `path` cannot reach because `path` takes its
+/// requests first, and the id parameter the reachable route would read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Shadowed {
+    pub(crate) path: &'static str,
+    pub(crate) method: Method,
+    pub(crate) name: &'static str,
+}
+
+fn is_param(segment: &str) -> bool {
+    segment.starts_with('{')
+}
+
+/// Every method that the matching order of paths hides, on the path that
+/// hides it. Only id parameters (`{id}`, `{…_id}`) are answered: a text
+/// parameter would take the literal as a value, which no stand-in can do.
+pub(crate) fn shadowed(routes: &[Route]) -> Vec<Shadowed> {
+    let mut found: Vec<Shadowed> = Vec::new();
+    for first in routes {
+        for other in routes {
+            let (a, b): (Vec<&str>, Vec<&str>) = (first.path.split('/').collect(), other.path.split('/').collect());
+            let overlap = a.len() == b.len()
+                && first.path != other.path
+                && a.iter().zip(&b).all(|(x, y)| x == y || is_param(x) || is_param(y));
+            // `first` wins where the two first differ in kind: its segment is literal.
+            let wins = a.iter().zip(&b).find(|(x, y)| is_param(x) != is_param(y)).is_some_and(|(x, _)| !is_param(x));
+            if !overlap || !wins || routes.iter().any(|r| r.path == first.path && r.method == other.method) {
+                continue;
+            }
+            let name = a
+                .iter()
+                .zip(&b)
+                .find(|(x, y)| !is_param(x) && is_param(y))
+                .map(|(_, y)| y.trim_start_matches('{').trim_end_matches('}'));
+            let Some(name) = name.filter(|n| *n == "id" || n.ends_with("_id")) else { continue };
+            let shadow = Shadowed { path: first.path, method: other.method.clone(), name };
+            if !found.contains(&shadow) {
+                found.push(shadow);
+            }
+        }
+    }
+    found
 }
