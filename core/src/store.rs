@@ -279,7 +279,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn first_admin(&self) -> Result<Option<User>>;
 
     async fn api_key(&self, owner: UserId, id: ApiKeyId) -> Result<Option<ApiKey>>;
-    /// Looks a key up by the hash of its secret (revoked ones included).
+    /// Looks a key up by the hash of its secret (revoked ones included),
+    /// the earliest such key whose user still exists: one read is all an
+    /// authentication by key needs.
     async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>>;
     /// The owner's keys, oldest first.
     async fn api_keys(&self, owner: UserId) -> Result<Vec<ApiKey>>;

@@ -770,3 +770,26 @@ async fn notices_and_job_wake_ups_cross_between_stores_on_one_database() {
         .unwrap();
     assert_eq!(triggers, 0, "enqueues are announced after the commit, not by a trigger inside it");
 }
+
+/// A key whose user was removed from the database by hand authenticates
+/// no one: the key's one read checks that its user exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
+async fn a_key_of_a_user_removed_by_hand_authenticates_no_one() {
+    use steward_core::testing::Fixture;
+    use steward_core::user::ApiKey;
+    let db = TestDatabase::create().await;
+    let store = Arc::new(PostgresStore::open(db.url()).await.unwrap());
+    let f = Fixture::new(store.clone());
+    let ann = f.user("ann@example.com").await;
+    let bob = f.user("bob@example.com").await;
+    let (_, secret) = f.engine.create_api_key(&ann, "cli", None).await.unwrap();
+    let (_, kept) = f.engine.create_api_key(&bob, "cli", None).await.unwrap();
+    assert_eq!(f.engine.authenticate_key(&secret).await.unwrap().user_id, ann.user_id);
+    let mut conn = PgConnection::connect(db.url()).await.unwrap();
+    let removed = sqlx::query("DELETE FROM users WHERE id = $1").bind(ann.user_id.0).execute(&mut conn).await.unwrap();
+    assert_eq!(removed.rows_affected(), 1);
+    assert!(matches!(f.engine.authenticate_key(&secret).await, Err(Error::Unauthorized)));
+    assert!(store.api_key_by_hash(&ApiKey::hash_secret(&secret)).await.unwrap().is_none());
+    assert_eq!(f.engine.authenticate_key(&kept).await.unwrap().user_id, bob.user_id, "another user's key still works");
+}

@@ -457,3 +457,30 @@ async fn the_change_stamp_moves_with_every_commit_from_any_connection() {
         }
     }
 }
+
+/// A key whose user was removed from the file by hand authenticates no
+/// one: the key's one read checks that its user exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_of_a_user_removed_by_hand_authenticates_no_one() {
+    use steward_core::testing::Fixture;
+    use steward_core::user::ApiKey;
+    let dir = tempfile::tempdir().unwrap();
+    let url = temp_url(&dir);
+    let store = Arc::new(SqliteStore::open(&url).await.unwrap());
+    let f = Fixture::new(store.clone());
+    let ann = f.user("ann@example.com").await;
+    let bob = f.user("bob@example.com").await;
+    let (_, secret) = f.engine.create_api_key(&ann, "cli", None).await.unwrap();
+    let (_, kept) = f.engine.create_api_key(&bob, "cli", None).await.unwrap();
+    assert_eq!(f.engine.authenticate_key(&secret).await.unwrap().user_id, ann.user_id);
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let removed = sqlx::query("DELETE FROM users WHERE id = ?")
+        .bind(ann.user_id.0.as_bytes().to_vec())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(removed.rows_affected(), 1);
+    assert!(matches!(f.engine.authenticate_key(&secret).await, Err(Error::Unauthorized)));
+    assert!(store.api_key_by_hash(&ApiKey::hash_secret(&secret)).await.unwrap().is_none());
+    assert_eq!(f.engine.authenticate_key(&kept).await.unwrap().user_id, bob.user_id, "another user's key still works");
+}

@@ -96,7 +96,10 @@ impl Store for MemoryStore {
     }
 
     async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>> {
-        Ok(self.read(|s| s.keys.rows.values().find(|(_, k)| k.key_hash == key_hash).map(|(_, k)| k.clone())))
+        Ok(self.read(|s| {
+            let keys = s.keys.sorted(|k| k.key_hash == key_hash && s.users.get(&k.user_id).is_some());
+            keys.into_iter().next().map(|(_, k)| k)
+        }))
     }
 
     async fn api_keys(&self, owner: UserId) -> Result<Vec<ApiKey>> {

@@ -72,8 +72,11 @@ pub(crate) async fn api_key(pool: &PgPool, owner: UserId, id: Uuid) -> Result<Op
 }
 
 pub(crate) async fn api_key_by_hash(pool: &PgPool, key_hash: &str) -> Result<Option<ApiKey>> {
-    let sql =
-        once!(format!("SELECT {} FROM api_keys WHERE key_hash = $1 ORDER BY seq LIMIT 1", API_KEYS.select_list()));
+    let sql = once!(format!(
+        "SELECT {} FROM api_keys WHERE key_hash = $1 \
+             AND EXISTS (SELECT 1 FROM users WHERE users.id = api_keys.user_id) ORDER BY seq LIMIT 1",
+        API_KEYS.select_list()
+    ));
     sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], crate::schema::api_keys::decode).await
 }
 

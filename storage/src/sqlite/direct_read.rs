@@ -32,8 +32,9 @@ use super::sql::{Arg, PageQuery};
 
 const TASK: &str = "SELECT * FROM tasks WHERE id = ? AND user_id = ?";
 const USER: &str = "SELECT * FROM users WHERE id = ?";
-/// The earliest key with this hash (`api_keys_by_hash`), as the pool's read.
-const API_KEY_BY_HASH: &str = "SELECT * FROM api_keys WHERE key_hash = ? ORDER BY seq LIMIT 1";
+/// The earliest key with this hash (`api_keys_by_hash`) whose user exists.
+const API_KEY_BY_HASH: &str = "SELECT * FROM api_keys WHERE key_hash = ? \
+     AND EXISTS (SELECT 1 FROM users WHERE users.id = api_keys.user_id) ORDER BY seq LIMIT 1";
 const SETTINGS: &str = "SELECT * FROM settings WHERE user_id = ?";
 
 /// Read-only connections to one database file, opened on demand; at most
