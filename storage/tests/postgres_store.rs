@@ -763,6 +763,25 @@ async fn notices_and_job_wake_ups_cross_between_stores_on_one_database() {
         }
         assert!(Instant::now() < deadline, "no job wake-up crossed for a write set that enqueues");
     }
+    // Jobs and events due at once (one statement, when they meet in one
+    // batch: `notice::tests`) are both heard.
+    let both = Committed { events: vec![ann.user_id], webhooks: vec![] };
+    loop {
+        let woken = jobs.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        f.engine.enqueue(&steward_core::Principal::system(), NewJob::new("noop", json!({}))).await.unwrap();
+        here.announce(&both);
+        let job_heard = tokio::time::timeout(Duration::from_millis(200), woken).await.is_ok();
+        let mut events_heard = false;
+        while let Ok(Some((name, notice))) = tokio::time::timeout(Duration::from_millis(200), hearing.recv()).await {
+            events_heard |= name == "there" && notice.events.is_some_and(|e| e.contains(&ann.user_id));
+        }
+        if job_heard && events_heard {
+            break;
+        }
+        assert!(Instant::now() < deadline, "jobs and events announced together did not both cross");
+    }
     let mut conn = PgConnection::connect(db.url()).await.unwrap();
     let triggers: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_trigger WHERE tgname = 'jobs_added'")
         .fetch_one(&mut conn)

@@ -148,28 +148,34 @@ async fn send_notices(pool: PgPool, instance: Uuid, mut queue: mpsc::UnboundedRe
         while let Ok(more) = queue.try_recv() {
             add(more);
         }
-        if !events.is_empty() || !webhooks.is_empty() {
-            let text = payload(instance, &events, &webhooks);
-            // Other processes' subscribers find the events by their safety poll.
-            notify(&pool, EVENTS, &text, "could not announce committed events to other processes").await;
-        }
-        if jobs {
-            // Idle workers elsewhere find the jobs by their idle poll.
-            notify(&pool, JOBS, "", "could not announce enqueued jobs to idle workers").await;
-        }
+        let events = (!events.is_empty() || !webhooks.is_empty()).then(|| payload(instance, &events, &webhooks));
+        notify(&pool, events.as_deref(), jobs).await;
     }
 }
 
-/// One `pg_notify`, without waiting for the WAL flush: a notice lost to a
-/// server crash is a hint the receivers' polls make up for.
-async fn notify(pool: &PgPool, channel: &str, text: &str, failed: &'static str) {
-    let sent = sqlx::query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)")
-        .bind(channel)
-        .bind(text)
-        .execute(pool)
-        .await;
-    if let Err(e) = sent {
-        tracing::warn!(error = %e, "{failed}");
+/// Sends the events notice (its payload) and the jobs notice, whichever
+/// are due, in one statement (one round trip), without waiting for the WAL
+/// flush: a notice lost to a server crash is a hint the receivers' polls
+/// make up for (other processes' subscribers poll for events, idle workers
+/// for jobs).
+async fn notify(pool: &PgPool, events: Option<&str>, jobs: bool) {
+    let query = match (events, jobs) {
+        (None, false) => return,
+        (Some(text), false) => sqlx::query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)")
+            .bind(EVENTS)
+            .bind(text),
+        (None, true) => {
+            sqlx::query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')").bind(JOBS)
+        }
+        (Some(text), true) => {
+            sqlx::query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2), pg_notify($3, '')")
+                .bind(EVENTS)
+                .bind(text)
+                .bind(JOBS)
+        }
+    };
+    if let Err(e) = query.execute(pool).await {
+        tracing::warn!(error = %e, events = events.is_some(), jobs, "could not announce commits to other processes");
     }
 }
 
@@ -238,6 +244,31 @@ mod tests {
 
     fn read(text: &str) -> Notice {
         serde_json::from_str::<Payload>(text).unwrap().notice
+    }
+
+    /// Events and jobs due at once are one statement with both notices:
+    /// a listener hears each, on its channel, with its payload.
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
+    async fn both_notices_go_out_in_one_statement() {
+        let url = std::env::var("STEWARD_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let pool = PgPool::connect(&url).await.unwrap();
+        let mut listener = PgListener::connect_with(&pool).await.unwrap();
+        listener.listen_all([EVENTS, JOBS]).await.unwrap();
+        async fn heard(listener: &mut PgListener) -> (String, String) {
+            let got = tokio::time::timeout(Duration::from_secs(5), listener.recv()).await.unwrap().unwrap();
+            (got.channel().to_string(), got.payload().to_string())
+        }
+        let text = payload(Uuid::now_v7(), &owners(2), &BTreeSet::new());
+        notify(&pool, Some(&text), true).await;
+        let mut both = vec![heard(&mut listener).await, heard(&mut listener).await];
+        both.sort();
+        assert_eq!(both, [(EVENTS.to_string(), text.clone()), (JOBS.to_string(), String::new())]);
+        notify(&pool, None, true).await;
+        assert_eq!(heard(&mut listener).await, (JOBS.to_string(), String::new()));
+        notify(&pool, Some(&text), false).await;
+        assert_eq!(heard(&mut listener).await, (EVENTS.to_string(), text));
     }
 
     #[test]
