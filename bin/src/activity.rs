@@ -1,7 +1,10 @@
 //! `steward log`: the acting user's activity feed (the engine's event
-//! record), and `--follow`, which polls it for events after the last one
-//! shown until Ctrl-C. Each event is one line; with `--json`, `--follow`
-//! writes one JSON object per line (JSON Lines).
+//! record), and `--follow`, which reads it for events after the last one
+//! shown until Ctrl-C: whenever the facade's event signal says the user's
+//! log grew (on PostgreSQL that includes other processes' commits, by
+//! `LISTEN/NOTIFY`), and every `--poll` milliseconds besides (on a SQLite
+//! file, how other processes' writes are seen). Each event is one line;
+//! with `--json`, `--follow` writes one JSON object per line (JSON Lines).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -13,12 +16,12 @@ use crate::cli::LogArgs;
 use crate::errors::Failure;
 use crate::output::{self, Output};
 
-/// How often `--follow` asks for new events.
-const POLL: Duration = Duration::from_millis(500);
 /// Events read per request while looking for the end of the feed.
 const PAGE: u32 = 1000;
 
 pub(crate) async fn log(args: LogArgs, steward: &Steward, p: &Principal, out: Output) -> Result<(), Failure> {
+    // Taken before the first read: a wake-up after it is never lost.
+    let mut woken = args.follow.then(|| steward.event_signal().subscribe(p.user_id));
     let events = match args.after {
         Some(after) => read(steward, p, Some(after), args.limit).await?,
         None => latest(steward, p, args.limit).await?,
@@ -37,17 +40,33 @@ pub(crate) async fn log(args: LogArgs, steward: &Steward, p: &Principal, out: Ou
         // An empty feed: start from its beginning.
         last = Some(0);
     }
+    let poll = Duration::from_millis(args.poll);
     // One listener for the whole run, so a Ctrl-C during a read is not lost.
     let stop = tokio::signal::ctrl_c();
     tokio::pin!(stop);
     loop {
+        let wake = async {
+            match woken.as_mut() {
+                Some(waiter) => waiter.woken().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = &mut stop => return Ok(()),
-            () = tokio::time::sleep(POLL) => {}
+            () = wake => {}
+            () = tokio::time::sleep(poll) => {}
         }
-        for event in read(steward, p, last, PAGE).await? {
-            last = Some(event.seq);
-            follow_line(&event, out)?;
+        // Everything new, however many pages.
+        loop {
+            let page = read(steward, p, last, PAGE).await?;
+            let full = page.len() == PAGE as usize;
+            for event in page {
+                last = Some(event.seq);
+                follow_line(&event, out)?;
+            }
+            if !full {
+                break;
+            }
         }
     }
 }

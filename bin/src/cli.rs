@@ -318,9 +318,17 @@ pub(crate) struct LogArgs {
     /// Show the events after this sequence number instead of the latest.
     #[arg(long, value_name = "SEQ")]
     pub(crate) after: Option<i64>,
-    /// Keep printing new events (checked every 500 ms) until Ctrl-C.
+    /// Keep printing new events until Ctrl-C. This process's own writes and,
+    /// on PostgreSQL, every other process's wake it at once; the feed is
+    /// also read every --poll milliseconds (how writes by other processes
+    /// on a SQLite file are seen).
     #[arg(long, short)]
     pub(crate) follow: bool,
+    /// With --follow: milliseconds between reads of the feed when nothing
+    /// woke it.
+    #[arg(long, value_name = "MS", default_value_t = 500, requires = "follow",
+          value_parser = clap::value_parser!(u64).range(10..=86_400_000))]
+    pub(crate) poll: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -102,3 +102,51 @@ fn processes_opening_a_new_postgres_database_at_once_all_succeed() {
         assert_eq!(db.steward(&["task", "list"])["pagination"]["total"], 4, "trial {trial}");
     }
 }
+
+/// `steward log --follow` on PostgreSQL hears another process's write at
+/// once (LISTEN/NOTIFY), its own poll set to an hour. Its listener connects
+/// in the background, so the other process writes until one is heard.
+#[test]
+#[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
+fn log_follow_hears_another_process_at_once() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    let db = Database::create();
+    db.steward(&["task", "add", "before following"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_steward"))
+        .env_remove("STEWARD_USER")
+        .env("STEWARD_DATABASE_URL", &db.url)
+        .args(["--json", "log", "--follow", "--limit", "1", "--poll", "3600000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn steward log --follow");
+    let (lines, received) = mpsc::channel();
+    let out = child.stdout.take().expect("piped stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let event = |line: String| -> Value { serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}")) };
+    let first = received.recv_timeout(Duration::from_secs(20)).expect("the latest event");
+    assert_eq!(event(first)["after"]["title"], "before following");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let heard = loop {
+        db.steward(&["task", "add", "while following"]);
+        if let Ok(line) = received.recv_timeout(Duration::from_secs(1)) {
+            break event(line);
+        }
+        assert!(Instant::now() < deadline, "no write by another process woke the follower");
+    };
+    assert_eq!(heard["kind"], "task.created");
+    assert_eq!(heard["after"]["title"], "while following");
+    child.kill().expect("stop the follower");
+    child.wait().expect("reap the follower");
+}

@@ -143,6 +143,11 @@ fn log_follow_prints_events_made_by_another_process() {
 
     child.kill().expect("stop the follower");
     child.wait().expect("reap the follower");
+
+    // `--poll` paces a follower only.
+    let alone = s.run(&["log", "--poll", "100"]);
+    assert_eq!(alone.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&alone.stderr).contains("--follow"));
 }
 
 #[test]
