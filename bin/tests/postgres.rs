@@ -5,6 +5,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod support;
+
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -109,9 +111,7 @@ fn processes_opening_a_new_postgres_database_at_once_all_succeed() {
 #[test]
 #[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
 fn log_follow_hears_another_process_at_once() {
-    use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    use std::sync::mpsc;
     use std::time::{Duration, Instant};
 
     let db = Database::create();
@@ -124,15 +124,7 @@ fn log_follow_hears_another_process_at_once() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn steward log --follow");
-    let (lines, received) = mpsc::channel();
-    let out = child.stdout.take().expect("piped stdout");
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if lines.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let received = support::lines_of(&mut child);
     let event = |line: String| -> Value { serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}")) };
     let first = received.recv_timeout(Duration::from_secs(20)).expect("the latest event");
     assert_eq!(event(first)["after"]["title"], "before following");

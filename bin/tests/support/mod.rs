@@ -130,3 +130,19 @@ pub(crate) fn assert_usage_error(output: &Output, mentions: &str) {
     assert!(first.starts_with("error:") && first.contains(mentions), "stderr: {err}");
     assert!(output.stdout.is_empty(), "stdout: {}", stdout(output));
 }
+
+/// The lines a spawned child writes to its piped stdout, as they come
+/// (read on a thread of their own; the channel closes when the child does).
+pub(crate) fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (lines, received) = std::sync::mpsc::channel();
+    let out = child.stdout.take().expect("piped stdout");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    received
+}
