@@ -122,30 +122,23 @@ pub fn literal_address(url: &str) -> Option<IpAddr> {
     }
 }
 
-/// Whether `url`'s host is `localhost` or a name under it: names that
-/// resolve to the loopback address wherever they are looked up (RFC 6761
-/// §6.3), so they can be judged before any lookup.
-pub fn names_loopback(url: &str) -> bool {
-    let Ok(parsed) = url::Url::parse(url) else { return false };
-    match parsed.host() {
-        Some(url::Host::Domain(name)) => {
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
-            name == "localhost" || name.ends_with(".localhost")
-        }
-        _ => false,
-    }
-}
-
 /// Whether `targets` allow what `url` names before it is resolved: its
-/// literal address, or a name of the loopback address. Any other name is
-/// judged by the addresses it resolves to, when a delivery is sent.
+/// literal address, or `localhost` or a name under it, which resolve to
+/// the loopback address wherever they are looked up (RFC 6761 §6.3). Any
+/// other name is judged by the addresses it resolves to, when a delivery
+/// is sent.
 pub fn allows_before_lookup(url: &str, targets: Targets) -> bool {
     if targets == Targets::AnyAddress {
         return true;
     }
-    match literal_address(url) {
-        Some(ip) => targets.allow(ip),
-        None => !names_loopback(url),
+    match url::Url::parse(url).ok().as_ref().and_then(url::Url::host) {
+        Some(url::Host::Ipv4(v4)) => targets.allow(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => targets.allow(IpAddr::V6(v6)),
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name != "localhost" && !name.ends_with(".localhost")
+        }
+        None => true,
     }
 }
 
