@@ -269,7 +269,88 @@ async fn config_shows_no_secret_and_changes_take_effect(db: Database) {
     }
 }
 
+/// `GET /config/security` of `api` until `field` reads `want` (each server
+/// reads the kept settings every second), or a panic after 10 s. A 429
+/// (the caller over a limit being tested) is asked again.
+async fn until_setting(api: &Api, field: &str, want: serde_json::Value) {
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = api.get("/api/v1/config/security").await;
+        if answer.status != 429 && answer.expect(200).data()[field] == want {
+            return;
+        }
+        assert!(Instant::now() < until, "{field} never became {want}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn config_changes_reach_every_server_and_outlive_restarts(db: Database) {
+    let args = ["--jwt-secret", SECRET, "--no-worker", "--rate-limit", "0"];
+    let mut first = Server::start(&db, &args);
+    let second = Server::start(&db, &args);
+    let (one, two) = (first.api(), second.api());
+    let admin = one.user("admin@example.com").await;
+    let ann_here = two.user("ann@example.com").await;
+
+    // Nothing kept: each server goes by what it was started with.
+    let shown = admin.get("/api/v1/config").await.expect(200);
+    assert_eq!(shown.data()["kept_settings"], json!([]));
+    assert_eq!(shown.data()["started_with"], json!({"rate_limit_per_minute": 0, "registration_enabled": true}));
+
+    // A change through the first server applies there at once and reaches
+    // the second within its refresh.
+    let changed = admin.put("/api/v1/config", json!({"registration_enabled": false, "rate_limit_per_minute": 3})).await;
+    let c = changed.expect(200);
+    assert_eq!(
+        (c.data()["registration_enabled"].clone(), c.data()["rate_limit_per_minute"].clone()),
+        (json!(false), json!(3))
+    );
+    let kept = c.data()["kept_settings"].as_array().unwrap().clone();
+    let names: Vec<&str> = kept.iter().map(|k| k["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["rate_limit_per_minute", "registration_enabled"]);
+    let admin_id = admin.get("/api/v1/auth/me").await.expect(200).data()["id"].clone();
+    assert!(kept.iter().all(|k| k["changed_by"] == admin_id && k["changed_at"].is_string()), "{kept:?}");
+    assert_eq!(c.data()["started_with"]["rate_limit_per_minute"], 0, "what it started with is still shown");
+    until_setting(&ann_here, "registration_enabled", json!(false)).await;
+    until_setting(&ann_here, "rate_limit_per_minute", json!(3)).await;
+    let bob = json!({"email": "bob@example.com", "name": "Bob", "password": "password-123"});
+    two.post("/api/v1/auth/register", bob.clone()).await.expect_error(403, "FORBIDDEN");
+    // The second server counts its own quota of 3 a minute.
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(ann_here.get("/api/v1/tasks").await.status);
+    }
+    assert!(statuses.contains(&429), "the kept limit applies on the second server: {statuses:?}");
+
+    // A restart with the same options keeps the change, and says so.
+    first.terminate();
+    first.wait(Duration::from_secs(30));
+    let third = Server::start(&db, &args);
+    let three = third.api();
+    let login =
+        three.post("/api/v1/auth/login", json!({"email": "admin@example.com", "password": "password-123"})).await;
+    let admin = three.with_token(login.expect(200).data()["access_token"].as_str().unwrap());
+    let after = admin.get("/api/v1/config").await.expect(200);
+    assert_eq!(after.data()["registration_enabled"], false);
+    assert_eq!(after.data()["rate_limit_per_minute"], 3);
+    let log = third.log_text();
+    assert!(
+        log.contains("wins over this server's option") && log.contains("registration_enabled"),
+        "the restart names the kept settings overriding its options:\n{log}"
+    );
+
+    // `null` forgets a kept value: every server goes back to its own start.
+    admin.put("/api/v1/config", json!({"rate_limit_per_minute": null, "registration_enabled": null})).await.expect(200);
+    until_setting(&ann_here, "rate_limit_per_minute", json!(0)).await;
+    until_setting(&ann_here, "registration_enabled", json!(true)).await;
+    let back = admin.get("/api/v1/config").await.expect(200);
+    assert_eq!(back.data()["kept_settings"], json!([]));
+    assert_eq!(back.data()["rate_limit_per_minute"], 0);
+    two.post("/api/v1/auth/register", bob).await.expect(201);
+}
+
 on_every_store!(
+    config_changes_reach_every_server_and_outlive_restarts,
     metrics_count_routes_queue_jobs_and_tokens,
     metrics_are_exempt_from_the_rate_limit_and_can_be_turned_off,
     logs_are_for_admins_newest_first_and_filtered,

@@ -29,6 +29,7 @@ pub mod quickadd;
 pub mod recurrence;
 pub mod search;
 pub mod serde_time;
+pub mod server_settings;
 pub mod settings;
 pub mod store;
 pub mod suggestion;
@@ -58,6 +59,7 @@ pub use ids::{
 pub use job::{Job, JobState, NewJob, Outcome, QueueConfig, QueueStats};
 pub use memory::MemoryStore;
 pub use query::{Page, PageRequest, Scored, SearchField, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
+pub use server_settings::{ServerSetting, ServerSettingsChange};
 pub use settings::{Profile, ProfilePatch, Project, Settings, SettingsPatch, SuggestionMode};
 pub use store::{Record, Reference, Store, Write};
 pub use suggestion::{AcceptOverrides, NewSuggestion, Suggestion, SuggestionStatus};

@@ -1,23 +1,24 @@
 //! The server's configuration as `/api/v1/config` shows it: the facts fixed
 //! at start ([`ServerConfig`]), the part an admin may change while it runs
 //! ([`Runtime`]: the rate limit and whether registration is open), and the
-//! validated change ([`ConfigChange`]).
+//! validated change ([`parse_change`]).
 //!
 //! Secrets are never held here: not the token-signing secret, not a
 //! provider's key, and the database URL only with its credentials and
-//! query string removed. A change lives in this process only: a restart,
-//! or another server on the same database, goes by its own flags.
+//! query string removed. A change is kept in the database: every server on
+//! it applies the change within [`REFRESH_EVERY`], and a restart keeps it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use steward::FieldError;
 use steward::core::agent::policy::default_verdict;
 use steward::core::agent::{AgentConfig, Effect, PolicyRule, Verdict};
+use steward::{FieldError, ServerSetting, ServerSettingsChange, Steward};
 
 use super::rate_limit::RateLimit;
 use super::state::WorkerInfo;
@@ -42,17 +43,45 @@ pub(crate) struct ServerConfig {
 }
 
 /// The settings `PUT /api/v1/config` changes, read by every request.
+///
+/// What applies is what this process was started with (flag, environment,
+/// file or default), overlaid with the settings kept in the database
+/// ([`Steward::server_settings`]): a `PUT` keeps its values there, so they
+/// reach every server on the database ([`Runtime::refresh`], which each
+/// server runs every [`REFRESH_EVERY`]) and outlive restarts, until a `PUT`
+/// of `null` forgets them.
 #[derive(Debug)]
 pub(crate) struct Runtime {
+    started_with: Adjustable,
     registration_open: AtomicBool,
     rate_limit: RwLock<(u32, Option<Arc<RateLimit>>)>,
+    /// The kept settings last read, as `GET /config` shows them.
+    kept: RwLock<Vec<ServerSetting>>,
+    /// One refresh at a time, so an older read is never applied after a
+    /// newer one.
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+/// How often each server reads the kept settings, to apply what another
+/// server changed.
+pub(crate) const REFRESH_EVERY: Duration = Duration::from_secs(1);
+
+/// The values of the adjustable settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub(crate) struct Adjustable {
+    /// Requests a minute per caller; 0 is no limit.
+    rate_limit_per_minute: u32,
+    registration_enabled: bool,
 }
 
 impl Runtime {
     pub(crate) fn new(rate_limit_per_minute: u32, registration_open: bool) -> Runtime {
         Runtime {
+            started_with: Adjustable { rate_limit_per_minute, registration_enabled: registration_open },
             registration_open: AtomicBool::new(registration_open),
             rate_limit: RwLock::new((rate_limit_per_minute, RateLimit::per_minute(rate_limit_per_minute))),
+            kept: RwLock::default(),
+            refreshing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -62,25 +91,132 @@ impl Runtime {
 
     /// The limiter in force; `None`: no limit.
     pub(crate) fn rate_limit(&self) -> Option<Arc<RateLimit>> {
-        self.rate_limit.read().unwrap_or_else(std::sync::PoisonError::into_inner).1.clone()
+        self.rate_limit.read().unwrap_or_else(PoisonError::into_inner).1.clone()
     }
 
     pub(crate) fn rate_limit_per_minute(&self) -> u32 {
-        self.rate_limit.read().unwrap_or_else(std::sync::PoisonError::into_inner).0
+        self.rate_limit.read().unwrap_or_else(PoisonError::into_inner).0
     }
 
-    /// Applies `change` for the requests that come after it. A new rate
-    /// limit starts with fresh quotas for every caller.
-    pub(crate) fn apply(&self, change: &ConfigChange) {
-        if let Some(open) = change.registration_enabled {
-            self.registration_open.store(open, Ordering::Relaxed);
+    fn in_force(&self) -> Adjustable {
+        Adjustable {
+            rate_limit_per_minute: self.rate_limit_per_minute(),
+            registration_enabled: self.registration_open(),
         }
-        if let Some(per_minute) = change.rate_limit_per_minute {
-            let mut slot = self.rate_limit.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if slot.0 != per_minute {
-                *slot = (per_minute, RateLimit::per_minute(per_minute));
+    }
+
+    fn kept(&self) -> Vec<ServerSetting> {
+        self.kept.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Reads the kept settings and applies them over what this process was
+    /// started with; answers what changed here (empty when nothing did).
+    pub(crate) async fn refresh(&self, steward: &Steward) -> steward::Result<Vec<&'static str>> {
+        let _one_at_a_time = self.refreshing.lock().await;
+        let kept = steward.server_settings().await?;
+        Ok(self.apply(kept))
+    }
+
+    /// `kept` over the values started with, for the requests that come
+    /// after. A new rate limit starts with fresh quotas for every caller. A
+    /// kept value this version cannot read (written by hand, or by a newer
+    /// version with other rules) is left out, with a warning.
+    fn apply(&self, kept: Vec<ServerSetting>) -> Vec<&'static str> {
+        let mut wanted = self.started_with;
+        for setting in &kept {
+            match Setting::read(&setting.name, &setting.value) {
+                Some(Ok(Setting::RateLimit(n))) => wanted.rate_limit_per_minute = n,
+                Some(Ok(Setting::Registration(open))) => wanted.registration_enabled = open,
+                Some(Err(problem)) => {
+                    tracing::warn!(setting = %setting.name, %problem, "a kept server setting is left out")
+                }
+                None => {}
             }
         }
+        let before = self.in_force();
+        let mut changed = Vec::new();
+        if wanted.registration_enabled != before.registration_enabled {
+            self.registration_open.store(wanted.registration_enabled, Ordering::Relaxed);
+            changed.push("registration_enabled");
+        }
+        if wanted.rate_limit_per_minute != before.rate_limit_per_minute {
+            let mut slot = self.rate_limit.write().unwrap_or_else(PoisonError::into_inner);
+            *slot = (wanted.rate_limit_per_minute, RateLimit::per_minute(wanted.rate_limit_per_minute));
+            changed.push("rate_limit_per_minute");
+        }
+        *self.kept.write().unwrap_or_else(PoisonError::into_inner) = kept;
+        changed
+    }
+
+    /// The kept settings that differ from what this process was started
+    /// with, each as `name` with both values (for the warning at start).
+    pub(crate) fn overriding(&self) -> Vec<(&'static str, String, String)> {
+        let (now, started) = (self.in_force(), self.started_with);
+        let mut out = Vec::new();
+        if now.rate_limit_per_minute != started.rate_limit_per_minute {
+            let (kept, given) = (now.rate_limit_per_minute, started.rate_limit_per_minute);
+            out.push(("rate_limit_per_minute", kept.to_string(), given.to_string()));
+        }
+        if now.registration_enabled != started.registration_enabled {
+            let (kept, given) = (now.registration_enabled, started.registration_enabled);
+            out.push(("registration_enabled", kept.to_string(), given.to_string()));
+        }
+        out
+    }
+}
+
+/// Keeps this server's runtime settings in step with the database: every
+/// [`REFRESH_EVERY`], what another server (or a restart) kept is applied
+/// here. Runs until the process ends.
+pub(crate) fn spawn_refresh(steward: Steward, runtime: Arc<Runtime>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(REFRESH_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        let mut failing = false;
+        loop {
+            every.tick().await;
+            match runtime.refresh(&steward).await {
+                Ok(changed) => {
+                    if !changed.is_empty() {
+                        tracing::info!(settings = ?changed, "runtime configuration changed elsewhere, applied here");
+                    }
+                    failing = false;
+                }
+                // Said once per outage: the database's own trouble shows
+                // everywhere else too.
+                Err(error) if !failing => {
+                    tracing::warn!(%error, "cannot read the kept server settings; keeping the ones in force");
+                    failing = true;
+                }
+                Err(_) => {}
+            }
+        }
+    })
+}
+
+/// One adjustable setting's value, read and checked.
+enum Setting {
+    RateLimit(u32),
+    Registration(bool),
+}
+
+impl Setting {
+    /// `None` for a name that is not adjustable; else the value, or what is
+    /// wrong with it.
+    fn read(name: &str, value: &Value) -> Option<Result<Setting, String>> {
+        Some(match name {
+            "rate_limit_per_minute" => value
+                .as_u64()
+                .filter(|n| *n <= MAX_RATE_LIMIT)
+                .and_then(|n| u32::try_from(n).ok())
+                .map(Setting::RateLimit)
+                .ok_or_else(|| format!("must be a whole number from 0 (no limit) to {MAX_RATE_LIMIT}")),
+            "registration_enabled" => {
+                value.as_bool().map(Setting::Registration).ok_or_else(|| "must be true or false".to_string())
+            }
+            _ => return None,
+        })
     }
 }
 
@@ -90,59 +226,50 @@ pub(crate) const ADJUSTABLE: [&str; 2] = ["rate_limit_per_minute", "registration
 const MAX_RATE_LIMIT: u64 = 1_000_000;
 
 /// What `PUT /api/v1/config` takes, for the OpenAPI document (the handler
-/// reads the body field by field, see [`ConfigChange::parse`]).
+/// reads the body field by field, see [`parse_change`]). A value is
+/// kept for every server on the database, across restarts; `null` forgets
+/// it, so each server goes back to what it was started with.
 #[derive(Debug, schemars::JsonSchema)]
 #[allow(dead_code, reason = "describes the body; never built")]
 pub(crate) struct ConfigPatch {
-    /// Requests a minute per caller; 0 is no limit.
+    /// Requests a minute per caller; 0 is no limit; `null` forgets the kept value.
     #[schemars(range(min = 0, max = 1_000_000))]
     rate_limit_per_minute: Option<u32>,
+    /// Whether `POST /auth/register` is open; `null` forgets the kept value.
     registration_enabled: Option<bool>,
 }
 
-/// A validated partial change: absent or `null` fields stay as they are.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct ConfigChange {
-    pub(crate) rate_limit_per_minute: Option<u32>,
-    pub(crate) registration_enabled: Option<bool>,
-}
-
-impl ConfigChange {
-    /// Every field of `body` checked; each problem at `["body", field]`.
-    pub(crate) fn parse(body: &Map<String, Value>) -> Result<ConfigChange, Vec<FieldError>> {
-        let mut change = ConfigChange::default();
-        let mut problems = Vec::new();
-        for (field, value) in body {
-            if value.is_null() {
-                continue;
-            }
-            match field.as_str() {
-                "rate_limit_per_minute" => match value.as_u64().filter(|n| *n <= MAX_RATE_LIMIT) {
-                    Some(n) => change.rate_limit_per_minute = u32::try_from(n).ok(),
-                    None => problems.push(FieldError::body(
-                        field,
-                        format!("must be a whole number from 0 (no limit) to {MAX_RATE_LIMIT}"),
-                    )),
-                },
-                "registration_enabled" => match value.as_bool() {
-                    Some(open) => change.registration_enabled = Some(open),
-                    None => problems.push(FieldError::body(field, "must be true or false")),
-                },
-                // A setting fixed at start is named, so nobody believes it
-                // changed; any other field is ignored, like every request's
-                // unknown fields (API.md §1).
-                fixed if FIXED.contains(&fixed) => problems.push(FieldError::body(
-                    fixed,
-                    format!(
-                        "is fixed when the server starts (a flag of `steward serve`); what can change while it runs: {}",
-                        ADJUSTABLE.join(", ")
-                    ),
-                )),
-                _ => {}
-            }
+/// The change `body` asks for, as the settings to keep (`Some`) or forget
+/// (`None`), every field checked, each problem at `["body", field]`.
+/// Absent fields stay as they are; unknown fields are ignored.
+pub(crate) fn parse_change(body: &Map<String, Value>) -> Result<ServerSettingsChange, Vec<FieldError>> {
+    let mut changes = Vec::new();
+    let mut problems = Vec::new();
+    for (field, value) in body {
+        match Setting::read(field, value) {
+            Some(_) if value.is_null() => changes.push((field.clone(), None)),
+            Some(Ok(_)) => changes.push((field.clone(), Some(value.clone()))),
+            Some(Err(problem)) => problems.push(FieldError::body(field, problem)),
+            // A setting fixed at start is named, so nobody believes it
+            // changed; any other field is ignored, like every request's
+            // unknown fields (API.md §1).
+            None if FIXED.contains(&field.as_str()) => problems.push(FieldError::body(
+                field,
+                format!(
+                    "is fixed when the server starts (a flag of `steward serve`); what can change while it runs: {}",
+                    ADJUSTABLE.join(", ")
+                ),
+            )),
+            None => {}
         }
-        if problems.is_empty() { Ok(change) } else { Err(problems) }
     }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    ServerSettingsChange::new(changes).map_err(|e| match e {
+        steward::Error::Invalid(fields) => fields,
+        other => vec![FieldError::body("body", other.to_string())],
+    })
 }
 
 /// Settings `GET /api/v1/config` shows that only a restart changes.
@@ -192,6 +319,25 @@ pub(crate) struct FullConfig {
     metrics_public: bool,
     /// What `PUT /config` changes.
     adjustable: [&'static str; 2],
+    /// The adjustable settings as this server was started (flag,
+    /// environment, file or default): what applies where nothing is kept.
+    started_with: Adjustable,
+    /// What `PUT /config` kept in the database, for every server on it and
+    /// across restarts; each wins over `started_with` until a `PUT` of
+    /// `null` forgets it.
+    kept_settings: Vec<KeptSetting>,
+}
+
+/// One setting `PUT /config` kept.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct KeptSetting {
+    name: String,
+    value: Value,
+    #[serde(with = "steward::core::serde_time::micros")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
+    changed_at: chrono::DateTime<chrono::Utc>,
+    /// The admin who changed it; null for a row written by hand.
+    changed_by: Option<steward::UserId>,
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -252,6 +398,12 @@ pub(crate) fn full(
         log_keep: config.log_keep,
         metrics_public: config.metrics_public,
         adjustable: ADJUSTABLE,
+        started_with: runtime.started_with,
+        kept_settings: runtime
+            .kept()
+            .into_iter()
+            .map(|k| KeptSetting { name: k.name, value: k.value, changed_at: k.changed_at, changed_by: k.changed_by })
+            .collect(),
     }
 }
 
@@ -319,14 +471,51 @@ mod tests {
     #[test]
     fn a_change_names_each_bad_field() {
         let body = |v: Value| v.as_object().cloned().unwrap_or_default();
-        let ok = ConfigChange::parse(&body(json!({"rate_limit_per_minute": 5, "registration_enabled": null})));
-        assert_eq!(ok, Ok(ConfigChange { rate_limit_per_minute: Some(5), registration_enabled: None }));
-        let bad =
-            ConfigChange::parse(&body(json!({"rate_limit_per_minute": -1, "listen": "x", "colour": 1}))).unwrap_err();
+        let ok = parse_change(&body(json!({"rate_limit_per_minute": 5, "registration_enabled": null}))).unwrap();
+        assert_eq!(
+            ok.changes,
+            vec![("rate_limit_per_minute".to_string(), Some(json!(5))), ("registration_enabled".to_string(), None)]
+        );
+        let bad = parse_change(&body(json!({"rate_limit_per_minute": -1, "listen": "x", "colour": 1}))).unwrap_err();
         let locs: Vec<_> = bad.iter().map(|f| f.loc.join(".")).collect();
         assert!(locs.contains(&"body.rate_limit_per_minute".to_string()), "{locs:?}");
         assert!(locs.contains(&"body.listen".to_string()));
         assert!(!locs.contains(&"body.colour".to_string()), "unknown fields are ignored");
-        assert!(ConfigChange::parse(&body(json!({"registration_enabled": "yes"}))).is_err());
+        assert!(parse_change(&body(json!({"registration_enabled": "yes"}))).is_err());
+        assert!(parse_change(&body(json!({"colour": 1}))).unwrap().is_empty());
+    }
+
+    fn kept(name: &str, value: Value) -> ServerSetting {
+        ServerSetting { name: name.into(), value, changed_at: chrono::Utc::now(), changed_by: None }
+    }
+
+    #[tokio::test]
+    async fn kept_settings_win_over_the_start_until_forgotten() {
+        let runtime = Runtime::new(60, true);
+        assert!(runtime.apply(vec![]).is_empty(), "nothing kept: what it started with");
+        let changed =
+            runtime.apply(vec![kept("rate_limit_per_minute", json!(5)), kept("registration_enabled", json!(false))]);
+        assert_eq!(changed, vec!["registration_enabled", "rate_limit_per_minute"]);
+        assert_eq!((runtime.rate_limit_per_minute(), runtime.registration_open()), (5, false));
+        assert!(runtime.rate_limit().is_some());
+        assert_eq!(runtime.overriding().len(), 2);
+        // The same again changes nothing (the quotas are not reset).
+        let limiter = runtime.rate_limit().unwrap();
+        assert!(
+            runtime
+                .apply(vec![kept("rate_limit_per_minute", json!(5)), kept("registration_enabled", json!(false))])
+                .is_empty()
+        );
+        assert!(Arc::ptr_eq(&limiter, &runtime.rate_limit().unwrap()));
+        // Forgotten: back to the start.
+        assert_eq!(runtime.apply(vec![kept("rate_limit_per_minute", json!(5))]), vec!["registration_enabled"]);
+        assert_eq!(runtime.apply(vec![]), vec!["rate_limit_per_minute"]);
+        assert_eq!((runtime.rate_limit_per_minute(), runtime.registration_open()), (60, true));
+        assert!(runtime.overriding().is_empty());
+        // A value this version cannot read, or a name it does not know, is left out.
+        let odd = vec![kept("rate_limit_per_minute", json!("fast")), kept("from_a_newer_version", json!(1))];
+        assert!(runtime.apply(odd).is_empty());
+        assert_eq!(runtime.rate_limit_per_minute(), 60);
+        assert_eq!(runtime.kept().len(), 2, "shown as kept all the same");
     }
 }

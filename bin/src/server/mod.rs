@@ -51,6 +51,17 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
     if let Some(handle) = metrics {
         telemetry::spawn_upkeep(handle);
     }
+    // Before the workers start, so a failure leaves nothing running.
+    let runtime = Arc::new(config::Runtime::new(args.rate_limit, !args.no_registration));
+    runtime.refresh(&steward).await?;
+    for (setting, kept, given) in runtime.overriding() {
+        tracing::warn!(
+            setting,
+            kept = %kept,
+            started_with = %given,
+            "a setting kept by PUT /api/v1/config wins over this server's option; PUT it as null to forget it"
+        );
+    }
     // Before the workers start: on PostgreSQL this starts the listener.
     let events = steward.event_signal();
     let workers = if args.no_worker { None } else { Some(Workers::start(&steward, &args.worker)?) };
@@ -67,13 +78,14 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
         model_providers: config::model_providers(),
         keep_finished_days: steward::scheduler::SchedulerOptions::default().keep_finished.num_days(),
     };
+    let refresh = config::spawn_refresh(steward.clone(), runtime.clone());
     let state = state::AppState::new(state::Shared {
         steward,
         pages: page_cache::PageCache::new(usize::try_from(args.page_cache).unwrap_or(usize::MAX)),
         tokens: Arc::new(tokens),
         started: std::time::Instant::now(),
         database,
-        runtime: Arc::new(config::Runtime::new(args.rate_limit, !args.no_registration)),
+        runtime,
         config: Arc::new(server_config),
         metrics,
         events,
@@ -120,6 +132,7 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
             }
         }
     };
+    refresh.abort();
     if let Some(workers) = workers {
         let report = workers.stop().await;
         eprintln!(

@@ -43,6 +43,7 @@ use steward_core::ids::{
 };
 use steward_core::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use steward_core::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
+use steward_core::server_settings::{ServerSetting, ServerSettingsChange};
 use steward_core::settings::{Profile, Settings};
 use steward_core::store::{ApprovalQuery, Store, SuggestionQuery, Write};
 use steward_core::suggestion::Suggestion;
@@ -164,6 +165,46 @@ impl PostgresStore {
                 .await
         };
         kept.await.map_err(|e| public(crate::error::StoreError::Sqlx(e)))
+    }
+
+    /// Every kept server setting, by name.
+    pub async fn server_settings(&self) -> Result<Vec<ServerSetting>> {
+        read::server_settings(&self.pool).await.map_err(public)
+    }
+
+    /// Keeps or forgets the settings of `change` in one transaction, as
+    /// changed by `by` at `at`.
+    pub async fn change_server_settings(
+        &self,
+        change: ServerSettingsChange,
+        by: Option<UserId>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let applied = async {
+            let mut tx = self.pool.begin().await?;
+            for (name, value) in &change.changes {
+                match value {
+                    Some(value) => {
+                        sqlx::query(
+                            "INSERT INTO server_settings (name, value, changed_at, changed_by) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = excluded.changed_at, \
+                         changed_by = excluded.changed_by",
+                        )
+                        .bind(name)
+                        .bind(sqlx::types::Json(value))
+                        .bind(at)
+                        .bind(by.map(|u| u.0))
+                        .execute(&mut *tx)
+                        .await?
+                    }
+                    None => {
+                        sqlx::query("DELETE FROM server_settings WHERE name = $1").bind(name).execute(&mut *tx).await?
+                    }
+                };
+            }
+            tx.commit().await
+        };
+        applied.await.map_err(|e| public(crate::error::StoreError::Sqlx(e)))
     }
 
     /// Waits for borrowed connections to come back and closes them all.

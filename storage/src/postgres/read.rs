@@ -80,6 +80,10 @@ pub(crate) async fn api_key_by_hash(pool: &PgPool, key_hash: &str) -> Result<Opt
     sql::one(pool, sql, &[Arg::Text(key_hash.to_string())], crate::schema::api_keys::decode).await
 }
 
+pub(crate) async fn server_settings(pool: &PgPool) -> Result<Vec<steward_core::server_settings::ServerSetting>> {
+    sql::all(pool, crate::schema::server_settings::SELECT, &[], crate::schema::server_settings::decode).await
+}
+
 pub(crate) async fn webhooks(pool: &PgPool, owner: UserId) -> Result<Vec<Webhook>> {
     let sql = once!(format!("SELECT {} FROM webhooks WHERE user_id = $1 ORDER BY seq", WEBHOOKS.select_list()));
     sql::all(pool, sql, &[Arg::Id(owner.0)], crate::schema::webhooks::decode).await

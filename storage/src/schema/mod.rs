@@ -61,6 +61,7 @@ pub(crate) mod consciousness_checks;
 pub(crate) mod conversations;
 pub(crate) mod profiles;
 pub(crate) mod runs;
+pub(crate) mod server_settings;
 pub(crate) mod settings;
 pub(crate) mod steps;
 pub(crate) mod suggestions;

@@ -37,6 +37,7 @@ use steward_core::ids::{
 };
 use steward_core::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use steward_core::query::{Page, PageRequest, Scored, TaskQuery, ThoughtQuery, ThoughtSearch};
+use steward_core::server_settings::{ServerSetting, ServerSettingsChange};
 use steward_core::settings::{Profile, Settings};
 use steward_core::store::{ApprovalQuery, Store, SuggestionQuery, Write};
 use steward_core::suggestion::Suggestion;
@@ -169,6 +170,25 @@ impl SqliteStore {
         match self.write(WriteOp::Secret { name: name.into(), candidate: candidate.into() }).await? {
             WriteOutcome::Text(value) => Ok(value),
             other => Err(public(StoreError::Bug(format!("the writer answered {other:?} for a secret")))),
+        }
+    }
+
+    /// Every kept server setting, by name.
+    pub async fn server_settings(&self) -> Result<Vec<ServerSetting>> {
+        read::server_settings(&self.read).await.map_err(public)
+    }
+
+    /// Keeps or forgets the settings of `change` together, as changed by
+    /// `by` at `at`.
+    pub async fn change_server_settings(
+        &self,
+        change: ServerSettingsChange,
+        by: Option<UserId>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        match self.write(WriteOp::Settings { change, by, at }).await? {
+            WriteOutcome::Applied => Ok(()),
+            other => Err(public(StoreError::Bug(format!("the writer answered {other:?} for settings")))),
         }
     }
 

@@ -55,6 +55,11 @@ pub(crate) async fn first_admin(pool: &SqlitePool) -> Result<Option<User>> {
     sql::one(pool, sql, &[Arg::Text(Role::Admin.as_str().into())], crate::schema::users::decode).await
 }
 
+pub(crate) async fn server_settings(pool: &SqlitePool) -> Result<Vec<steward_core::server_settings::ServerSetting>> {
+    let schema = crate::schema::server_settings::SELECT;
+    sql::all(pool, schema, &[], crate::schema::server_settings::decode).await
+}
+
 pub(crate) async fn api_key(pool: &SqlitePool, owner: UserId, id: Uuid) -> Result<Option<ApiKey>> {
     let sql = "SELECT * FROM api_keys WHERE id = ? AND user_id = ?";
     sql::one(pool, sql, &[Arg::Id(id), Arg::Id(owner.0)], crate::schema::api_keys::decode).await

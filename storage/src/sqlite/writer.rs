@@ -17,8 +17,9 @@ use std::thread::JoinHandle;
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
-use steward_core::ids::JobId;
+use steward_core::ids::{JobId, UserId};
 use steward_core::job::{Claim, Job, JobChange, JobState, LeaseToken};
+use steward_core::server_settings::ServerSettingsChange;
 use steward_core::store::Write;
 use steward_core::{Error, Result};
 
@@ -44,6 +45,12 @@ pub(crate) enum WriteOp {
     Secret {
         name: String,
         candidate: String,
+    },
+    /// Keep or forget server settings, all or none.
+    Settings {
+        change: ServerSettingsChange,
+        by: Option<UserId>,
+        at: DateTime<Utc>,
     },
 }
 
@@ -103,6 +110,25 @@ fn perform_inner(conn: &Connection, op: &WriteOp) -> crate::error::Result<WriteO
                 rusqlite::params![name],
                 |row| row.get(0),
             )?)
+        }
+        WriteOp::Settings { change, by, at } => {
+            for (name, value) in &change.changes {
+                match value {
+                    Some(value) => conn.execute(
+                        "INSERT INTO server_settings (name, value, changed_at, changed_by) VALUES (?1, ?2, ?3, ?4) \
+                         ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = excluded.changed_at, \
+                         changed_by = excluded.changed_by",
+                        rusqlite::params![
+                            name,
+                            value.to_string(),
+                            at.timestamp_micros(),
+                            by.as_ref().map(|u| u.0.as_bytes().as_slice())
+                        ],
+                    )?,
+                    None => conn.execute("DELETE FROM server_settings WHERE name = ?1", rusqlite::params![name])?,
+                };
+            }
+            WriteOutcome::Applied
         }
     })
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use steward::core::access::Access;
 
 use crate::server::auth::Caller;
-use crate::server::config::{self, ConfigChange};
+use crate::server::config;
 use crate::server::envelope::Reply;
 use crate::server::error::ApiError;
 use crate::server::extract::Body;
@@ -25,14 +25,23 @@ pub(crate) async fn update(
     Body(body): Body<Map<String, Value>>,
 ) -> Result<Reply, ApiError> {
     p.require(Access::Administer)?;
-    let change = ConfigChange::parse(&body).map_err(ApiError::invalid)?;
-    s.runtime.apply(&change);
-    tracing::info!(
-        by = %p.user_id,
-        rate_limit_per_minute = change.rate_limit_per_minute,
-        registration_enabled = change.registration_enabled,
-        "runtime configuration changed"
-    );
+    let change = config::parse_change(&body).map_err(ApiError::invalid)?;
+    if !change.is_empty() {
+        let kept = |name: &str| change.changes.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.clone());
+        let forgotten: Vec<&str> =
+            change.changes.iter().filter(|(_, v)| v.is_none()).map(|(n, _)| n.as_str()).collect();
+        tracing::info!(
+            by = %p.user_id,
+            rate_limit_per_minute = kept("rate_limit_per_minute").and_then(|v| v.as_u64()),
+            registration_enabled = kept("registration_enabled").and_then(|v| v.as_bool()),
+            forgotten = ?forgotten,
+            "runtime configuration changed"
+        );
+        s.steward.change_server_settings(&p, change).await?;
+    }
+    // Read back what is kept (a change by another server included) and
+    // apply it here at once; the others apply it within a second.
+    s.runtime.refresh(&s.steward).await?;
     Ok(Reply::ok(view(&s)))
 }
 
