@@ -590,7 +590,7 @@ pub(crate) fn api_routes() -> Vec<Route> {
             "/config",
             200,
             "config",
-            "Change rate_limit_per_minute or registration_enabled now (admins; partial)",
+            "Change rate_limit_per_minute or registration_enabled for every server on the database, kept across restarts; null forgets a kept value (admins; partial)",
             put(config::update),
         )
         .body::<crate::server::config::ConfigPatch>()
