@@ -286,7 +286,7 @@ impl Steward {
             Backend::Postgres(store) => store.change_server_settings(change, by, at).await?,
             Backend::Other(kept) => {
                 let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
-                for (name, value) in change.changes {
+                for (name, value) in change.into_changes() {
                     kept.retain(|s| s.name != name);
                     if let Some(value) = value {
                         kept.push(ServerSetting { name, value, changed_at: at, changed_by: by });

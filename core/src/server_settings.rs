@@ -28,7 +28,7 @@ pub struct ServerSetting {
 /// being whatever each process was started with).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServerSettingsChange {
-    pub changes: Vec<(String, Option<Value>)>,
+    changes: Vec<(String, Option<Value>)>,
 }
 
 /// The longest setting name kept.
@@ -69,6 +69,15 @@ impl ServerSettingsChange {
         Ok(ServerSettingsChange { changes: kept })
     }
 
+    /// Each name with the value to keep, or `None` to forget it.
+    pub fn changes(&self) -> &[(String, Option<Value>)] {
+        &self.changes
+    }
+
+    pub fn into_changes(self) -> Vec<(String, Option<Value>)> {
+        self.changes
+    }
+
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
@@ -97,6 +106,6 @@ mod tests {
         let change =
             ServerSettingsChange::new([("a".into(), Some(json!(1))), ("b".into(), None), ("a".into(), Some(json!(2)))])
                 .unwrap();
-        assert_eq!(change.changes, vec![("b".to_string(), None), ("a".to_string(), Some(json!(2)))]);
+        assert_eq!(change.changes(), vec![("b".to_string(), None), ("a".to_string(), Some(json!(2)))]);
     }
 }

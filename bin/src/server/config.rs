@@ -473,7 +473,7 @@ mod tests {
         let body = |v: Value| v.as_object().cloned().unwrap_or_default();
         let ok = parse_change(&body(json!({"rate_limit_per_minute": 5, "registration_enabled": null}))).unwrap();
         assert_eq!(
-            ok.changes,
+            ok.changes(),
             vec![("rate_limit_per_minute".to_string(), Some(json!(5))), ("registration_enabled".to_string(), None)]
         );
         let bad = parse_change(&body(json!({"rate_limit_per_minute": -1, "listen": "x", "colour": 1}))).unwrap_err();

@@ -182,7 +182,7 @@ impl PostgresStore {
     ) -> Result<()> {
         let applied = async {
             let mut tx = self.pool.begin().await?;
-            for (name, value) in &change.changes {
+            for (name, value) in change.changes() {
                 match value {
                     Some(value) => {
                         sqlx::query(

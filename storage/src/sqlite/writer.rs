@@ -112,7 +112,7 @@ fn perform_inner(conn: &Connection, op: &WriteOp) -> crate::error::Result<WriteO
             )?)
         }
         WriteOp::Settings { change, by, at } => {
-            for (name, value) in &change.changes {
+            for (name, value) in change.changes() {
                 match value {
                     Some(value) => conn.execute(
                         "INSERT INTO server_settings (name, value, changed_at, changed_by) VALUES (?1, ?2, ?3, ?4) \

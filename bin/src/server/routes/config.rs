@@ -27,9 +27,9 @@ pub(crate) async fn update(
     p.require(Access::Administer)?;
     let change = config::parse_change(&body).map_err(ApiError::invalid)?;
     if !change.is_empty() {
-        let kept = |name: &str| change.changes.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.clone());
+        let kept = |name: &str| change.changes().iter().find(|(n, _)| n == name).and_then(|(_, v)| v.clone());
         let forgotten: Vec<&str> =
-            change.changes.iter().filter(|(_, v)| v.is_none()).map(|(n, _)| n.as_str()).collect();
+            change.changes().iter().filter(|(_, v)| v.is_none()).map(|(n, _)| n.as_str()).collect();
         tracing::info!(
             by = %p.user_id,
             rate_limit_per_minute = kept("rate_limit_per_minute").and_then(|v| v.as_u64()),
