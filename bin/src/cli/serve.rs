@@ -23,6 +23,7 @@ pub(crate) struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
     pub(crate) jwt_lifetime: u64,
     /// Refuse `POST /api/v1/auth/register` (create users with `steward user add`).
+    /// A value kept by `PUT /api/v1/config` wins over this until it is forgotten.
     #[arg(long, env = "STEWARD_NO_REGISTRATION")]
     pub(crate) no_registration: bool,
     /// Browser origins allowed to call the API (CORS), comma-separated or
@@ -35,7 +36,8 @@ pub(crate) struct ServeArgs {
     pub(crate) max_body_bytes: u64,
     /// Requests a minute per caller under /api/v1 (a user's login tokens
     /// count together; each API key, and each address without credentials,
-    /// on its own); over it is 429 with Retry-After. 0: no limit.
+    /// on its own); over it is 429 with Retry-After. 0: no limit. A value
+    /// kept by `PUT /api/v1/config` wins over this until it is forgotten.
     #[arg(long, env = "STEWARD_RATE_LIMIT", default_value_t = 100, value_name = "PER_MINUTE")]
     pub(crate) rate_limit: u32,
     /// Log records kept in memory for `GET /api/v1/logs` (admins; the
