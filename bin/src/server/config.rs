@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -60,6 +60,9 @@ pub(crate) struct Runtime {
     /// One refresh at a time, so an older read is never applied after a
     /// newer one.
     refreshing: tokio::sync::Mutex<()>,
+    /// Kept values left out at the last refresh (name, problem): each is
+    /// warned about once, not every second.
+    unreadable: std::sync::Mutex<BTreeSet<(String, String)>>,
 }
 
 /// How often each server reads the kept settings, to apply what another
@@ -82,6 +85,7 @@ impl Runtime {
             rate_limit: RwLock::new((rate_limit_per_minute, RateLimit::per_minute(rate_limit_per_minute))),
             kept: RwLock::default(),
             refreshing: tokio::sync::Mutex::new(()),
+            unreadable: std::sync::Mutex::default(),
         }
     }
 
@@ -123,16 +127,23 @@ impl Runtime {
     /// version with other rules) is left out, with a warning.
     fn apply(&self, kept: Vec<ServerSetting>) -> Vec<&'static str> {
         let mut wanted = self.started_with;
+        let mut unreadable = BTreeSet::new();
         for setting in &kept {
             match Setting::read(&setting.name, &setting.value) {
                 Some(Ok(Setting::RateLimit(n))) => wanted.rate_limit_per_minute = n,
                 Some(Ok(Setting::Registration(open))) => wanted.registration_enabled = open,
                 Some(Err(problem)) => {
-                    tracing::warn!(setting = %setting.name, %problem, "a kept server setting is left out")
+                    unreadable.insert((setting.name.clone(), problem));
                 }
                 None => {}
             }
         }
+        let mut known = self.unreadable.lock().unwrap_or_else(PoisonError::into_inner);
+        for (setting, problem) in unreadable.difference(&known) {
+            tracing::warn!(%setting, %problem, "a kept server setting is left out");
+        }
+        *known = unreadable;
+        drop(known);
         let before = self.in_force();
         let mut changed = Vec::new();
         if wanted.registration_enabled != before.registration_enabled {
@@ -514,8 +525,15 @@ mod tests {
         assert!(runtime.overriding().is_empty());
         // A value this version cannot read, or a name it does not know, is left out.
         let odd = vec![kept("rate_limit_per_minute", json!("fast")), kept("from_a_newer_version", json!(1))];
-        assert!(runtime.apply(odd).is_empty());
+        assert!(runtime.apply(odd.clone()).is_empty());
         assert_eq!(runtime.rate_limit_per_minute(), 60);
         assert_eq!(runtime.kept().len(), 2, "shown as kept all the same");
+        // Warned about once while it stays unreadable, not at every refresh.
+        let unreadable = || runtime.unreadable.lock().unwrap().iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(unreadable(), ["rate_limit_per_minute"]);
+        runtime.apply(odd);
+        assert_eq!(unreadable(), ["rate_limit_per_minute"]);
+        runtime.apply(vec![]);
+        assert!(unreadable().is_empty(), "mended or forgotten: warned again if it comes back");
     }
 }
