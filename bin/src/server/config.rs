@@ -121,6 +121,22 @@ impl Runtime {
         Ok(self.apply(kept))
     }
 
+    /// Keeps `change` for every server on the database (as `by`, an admin)
+    /// and applies what is kept afterwards here at once, from the one read
+    /// the change answers with; the other servers apply it at their next
+    /// refresh. Under the refresh lock, so a refresh that read before the
+    /// change committed cannot be applied after it.
+    pub(crate) async fn change(
+        &self,
+        steward: &Steward,
+        by: &steward::Principal,
+        change: ServerSettingsChange,
+    ) -> steward::Result<Vec<&'static str>> {
+        let _one_at_a_time = self.refreshing.lock().await;
+        let kept = steward.change_server_settings(by, change).await?;
+        Ok(self.apply(kept))
+    }
+
     /// `kept` over the values started with, for the requests that come
     /// after. A new rate limit starts with fresh quotas for every caller. A
     /// kept value this version cannot read (written by hand, or by a newer

@@ -37,11 +37,12 @@ pub(crate) async fn update(
             forgotten = ?forgotten,
             "runtime configuration changed"
         );
-        s.steward.change_server_settings(&p, change).await?;
+        s.runtime.change(&s.steward, &p, change).await?;
+    } else {
+        // Nothing to keep: what is kept now (another server's change
+        // included) is what the answer shows.
+        s.runtime.refresh(&s.steward).await?;
     }
-    // Read back what is kept (a change by another server included) and
-    // apply it here at once; the others apply it within a second.
-    s.runtime.refresh(&s.steward).await?;
     Ok(Reply::ok(view(&s)))
 }
 
