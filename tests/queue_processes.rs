@@ -365,8 +365,12 @@ mod postgres {
 
     impl Database {
         fn create() -> Database {
+            // The clock alone is not unique between tests running at once
+            // in one process: a counter is.
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let nanos = std::time::UNIX_EPOCH.elapsed().unwrap().as_nanos();
-            let name = format!("steward_queue_{}_{nanos}", std::process::id());
+            let name = format!("steward_queue_{}_{nanos}_{n}", std::process::id());
             let made = psql(&format!("CREATE DATABASE {name}"));
             assert!(
                 made.status.success(),
