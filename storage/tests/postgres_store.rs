@@ -9,6 +9,7 @@
 #![cfg(feature = "postgres")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod batching;
 mod postgres_support;
 
 use std::str::FromStr;
@@ -21,12 +22,12 @@ use serde_json::json;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use steward_core::event::{EventQuery, NewEvent};
-use steward_core::job::{Job, JobQuery, NewJob, QueueConfig};
-use steward_core::query::{PageRequest, SearchField, SortOrder, TaskQuery, ThoughtQuery, ThoughtSearch};
+use steward_core::job::NewJob;
+use steward_core::query::{PageRequest, SearchField, SortOrder, TaskQuery, ThoughtSearch};
 use steward_core::store::{Record, Store, Write};
 use steward_core::task::{Assignee, Priority, Task, TaskStatus};
 use steward_core::thought::{Thought, ThoughtStatus};
-use steward_core::{Entity, Error, JobId, TaskId, ThoughtId, UserId};
+use steward_core::{Entity, Error, TaskId, ThoughtId, UserId};
 use steward_storage::PostgresStore;
 use uuid::Uuid;
 
@@ -255,162 +256,13 @@ async fn event_readers_never_skip_a_concurrently_committed_event() {
 }
 
 /// A job owned by `owner`, as the engine builds one.
-fn job_for(job: JobId, owner: UserId, key: Option<String>) -> Job {
-    let mut new = NewJob::new("thought.analyse", json!({})).owner(owner);
-    if let Some(key) = key {
-        new = new.unique_key(key);
-    }
-    Job::build(new, job, at(0), &QueueConfig::default()).unwrap()
-}
 
-/// Concurrent plain creates are written together (one statement per table
-/// for a batch); a batch with a failing create is redone set by set, so
-/// each caller gets its own result and a failed create leaves nothing.
-/// Thoughts queue a job each, as a capture queues its analysis, and are
-/// batched too: every written thought has its one job, and a thought whose
-/// job cannot be queued (its id is taken) is not written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs PostgreSQL at STEWARD_TEST_POSTGRES_URL; ./scripts/test runs it"]
 async fn concurrent_creates_each_get_their_own_result() {
     let db = TestDatabase::create().await;
     let store = Arc::new(PostgresStore::open(db.url()).await.unwrap());
-    let owners = [UserId(id(800_000)), UserId(id(800_001))];
-    // Tasks that exist already: creating them again must fail.
-    for k in 0..4u64 {
-        let owner = owners[(k % 2) as usize];
-        let mut t = task(owner, 90_000 + k, "original");
-        t.tags = vec!["original".into()];
-        store.apply(vec![insert(&t), Write::Append(event(owner, 90_000 + k))]).await.unwrap();
-    }
-    let taken_job = JobId(id(6_000_000));
-    store.apply(vec![Write::Enqueue(job_for(taken_job, owners[1], None))]).await.unwrap();
-    // The job a thought of worker `w`'s `n`th create queues.
-    fn thought_job(w: u64, n: u64, thought: Uuid) -> (JobId, Option<String>) {
-        if n == 25 && w % 4 == 1 {
-            (JobId(id(6_000_000)), None)
-        } else {
-            (JobId(id(5_000_000 + w * 1_000 + n)), Some(format!("analyse:{thought}")))
-        }
-    }
-    // What a worker's `n`th create writes, and whether it must succeed
-    // (`Some`), fail as a duplicate (`Some(false)`), or race the same id
-    // from another worker (`None`, exactly one of the two wins).
-    fn create(w: u64, n: u64) -> (Uuid, Entity, Option<bool>) {
-        if n % 9 == 4 && w.is_multiple_of(3) {
-            (id(90_000 + (w + n) % 4), Entity::Task, Some(false))
-        } else if n == 7 {
-            (id(70_000 + w % 8), Entity::Task, None)
-        } else if n == 25 && w % 4 == 1 {
-            (id(w * 1_000 + n), Entity::Thought, Some(false))
-        } else if n.is_multiple_of(5) {
-            (id(w * 1_000 + n), Entity::Thought, Some(true))
-        } else {
-            (id(w * 1_000 + n), Entity::Task, Some(true))
-        }
-    }
-    let workers: Vec<_> = (0..16u64)
-        .map(|w| {
-            let store = store.clone();
-            let owner = owners[(w % 2) as usize];
-            tokio::spawn(async move {
-                let mut results = Vec::new();
-                for n in 0..30u64 {
-                    let (uuid, entity, _) = create(w, n);
-                    let record = match entity {
-                        Entity::Thought => {
-                            let mut t = thought(owner, 0, &format!("thought {w}/{n}"), &["batch"]);
-                            t.id = ThoughtId(uuid);
-                            Record::Thought(t)
-                        }
-                        _ => {
-                            let mut t = task(owner, 0, &format!("task {w}/{n}"));
-                            t.id = TaskId(uuid);
-                            Record::Task(t)
-                        }
-                    };
-                    let mut e = event(owner, 0);
-                    e.entity = entity;
-                    e.entity_id = uuid;
-                    e.after = Some(json!({"w": w, "n": n}));
-                    let mut writes = vec![Write::Insert(record), Write::Append(e)];
-                    if entity == Entity::Thought {
-                        let (job, key) = thought_job(w, n, uuid);
-                        writes.push(Write::Enqueue(job_for(job, owner, key)));
-                    }
-                    results.push(store.apply(writes).await);
-                }
-                results
-            })
-        })
-        .collect();
-    // (owner, id) → the (worker, n) whose create succeeded.
-    let mut written = std::collections::HashMap::new();
-    for (w, worker) in workers.into_iter().enumerate() {
-        let w = w as u64;
-        for (n, result) in worker.await.unwrap().into_iter().enumerate() {
-            let n = n as u64;
-            let (uuid, entity, expected) = create(w, n);
-            match (expected, result) {
-                (Some(true) | None, Ok(())) => {
-                    assert!(written.insert(uuid, (owners[(w % 2) as usize], entity, w, n)).is_none(), "{w}/{n}");
-                }
-                (Some(false) | None, Err(Error::Conflict(_))) => {}
-                (expected, result) => panic!("create {w}/{n}: expected {expected:?}, got {result:?}"),
-            }
-        }
-    }
-    let raced: Vec<Uuid> = (0..8).map(|k| id(70_000 + k)).collect();
-    assert!(raced.iter().all(|r| written.contains_key(r)), "one of each racing pair wins");
-    let duplicates = (0..16).flat_map(|w| (0..30).map(move |n| create(w, n))).filter(|c| c.2 == Some(false)).count();
-    assert!(duplicates > 0);
-    assert_eq!(written.len(), 16 * 30 - duplicates - 8, "successful creates");
-    let mut thoughts_written = 0;
-    for (uuid, (owner, entity, w, n)) in &written {
-        match entity {
-            Entity::Thought => {
-                let t = store.thought(*owner, ThoughtId(*uuid)).await.unwrap().unwrap();
-                assert_eq!(t.content, format!("thought {w}/{n}"));
-                let (job, key) = thought_job(*w, *n, *uuid);
-                let job = store.job(job).await.unwrap().expect("a written thought has its job");
-                assert_eq!((job.unique_key, job.owner), (key, Some(*owner)), "thought {w}/{n}");
-                thoughts_written += 1;
-            }
-            _ => {
-                let t = store.task(*owner, TaskId(*uuid)).await.unwrap().unwrap();
-                assert_eq!(t.title, format!("task {w}/{n}"));
-            }
-        }
-    }
-    for k in 0..4u64 {
-        let t = store.task(owners[(k % 2) as usize], TaskId(id(90_000 + k))).await.unwrap().unwrap();
-        assert_eq!(t.title, "original", "a failed create changed nothing");
-    }
-    let failed_thoughts = (0..16).filter(|w| w % 4 == 1).count();
-    assert!(failed_thoughts > 0 && thoughts_written > 0);
-    let jobs = store.jobs(&JobQuery { page: PageRequest { offset: 0, limit: 1 }, ..Default::default() }).await.unwrap();
-    assert_eq!(jobs.total, thoughts_written + 1, "one job per written thought, beside the one taken before");
-    assert_eq!(store.job(taken_job).await.unwrap().unwrap().unique_key, None, "the taken job is unchanged");
-    for (o, owner) in owners.iter().enumerate() {
-        let tasks = written.values().filter(|(ow, e, _, _)| ow == owner && *e == Entity::Task).count() as u64;
-        let thoughts = written.values().filter(|(ow, e, _, _)| ow == owner && *e == Entity::Thought).count() as u64;
-        assert_eq!(store.tasks(*owner, &TaskQuery::default()).await.unwrap().total, tasks + 2, "owner {o}");
-        let thought_page = ThoughtQuery { page: PageRequest { offset: 0, limit: 1 }, ..Default::default() };
-        assert_eq!(store.thoughts(*owner, &thought_page).await.unwrap().total, thoughts, "owner {o}");
-        let events = store.events(*owner, &EventQuery { limit: 1000, ..Default::default() }).await.unwrap();
-        assert!(events.windows(2).all(|e| e[0].seq < e[1].seq));
-        let (originals, created) = events.split_at(2);
-        assert!(originals.iter().all(|e| e.after.as_ref().and_then(|a| a["n"].as_u64()).is_some_and(|n| n >= 90_000)));
-        // Exactly one event per successful create, and each worker's in the order it created.
-        let mut last = std::collections::HashMap::new();
-        for e in created {
-            let (ow, entity, w, n) = written[&e.entity_id];
-            assert_eq!((ow, entity), (*owner, e.entity));
-            assert_eq!(e.after, Some(json!({"w": w, "n": n})), "the winner's event");
-            assert!(last.insert(w, n).is_none_or(|before| before < n), "worker {w} in order");
-        }
-        let owned = written.values().filter(|(ow, _, _, _)| ow == owner).count();
-        assert_eq!(created.len(), owned, "owner {o}: one event per create");
-    }
+    batching::concurrent_creates_each_get_their_own_result(store).await;
 }
 
 #[tokio::test]

@@ -5,6 +5,8 @@
 #![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod batching;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -265,6 +267,15 @@ async fn batched_creates_on_a_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn batched_creates_in_memory() {
     batched_creates_keep_each_callers_result("sqlite::memory:").await;
+}
+
+/// Thought captures with their analysis jobs are batched like task creates
+/// (multi-row inserts per table), each caller keeping its own result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_and_captures_on_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&temp_url(&dir)).await.unwrap());
+    batching::concurrent_creates_each_get_their_own_result(store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -263,7 +263,7 @@ async fn check_references(conn: &mut PgConnection, record: &Record) -> Result<()
 /// this bounds how many there are.
 const ONE_STATEMENT: usize = 16;
 
-/// Applies several callers' plain creates (see `schema::plain_queueing`:
+/// Applies several callers' plain creates (see `schema::plain`:
 /// with the jobs some of them queue) at once. The
 /// executor's fixed cost per statement, not the commit, is most of what a
 /// create costs the server, so this is where concurrent creates save:
@@ -281,7 +281,7 @@ const ONE_STATEMENT: usize = 16;
 pub(crate) async fn apply_plain(pool: &PgPool, sets: &[&[Write]]) -> Result<()> {
     let mut tables: Vec<Vec<&Record>> = Vec::new();
     for set in sets {
-        let Some(record) = schema::plain_queueing(set) else {
+        let Some(record) = schema::plain(set) else {
             return Err(StoreError::Bug("only plain creates are written together".into()));
         };
         match tables.iter_mut().find(|t| t.first().map(|r| r.entity()) == Some(record.entity())) {

@@ -4,7 +4,7 @@
 //! executor's fixed work per statement (start-up over three tables and
 //! their indexes, the count trigger), not the commit: the same work for
 //! eight rows in one statement costs about a third per row. So callers'
-//! plain creates (`schema::plain_queueing`: one insert referencing nothing,
+//! plain creates (`schema::plain`: one insert referencing nothing,
 //! then its events and any jobs it queues, as a thought capture does) are
 //! queued to a batching task, which, when it has a free slot,
 //! takes whatever is queued, lets the runtime run once (callers just

@@ -226,7 +226,7 @@ impl Store for PostgresStore {
             return Ok(());
         }
         let enqueues = writes.iter().any(|w| matches!(w, Write::Enqueue(_)));
-        if crate::schema::plain_queueing(&writes).is_some() {
+        if crate::schema::plain(&writes).is_some() {
             self.batcher.apply(&self.pool, writes).await?;
         } else {
             apply::apply_set(&self.pool, &writes).await.map_err(public)?;

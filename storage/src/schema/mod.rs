@@ -283,16 +283,10 @@ impl WriteSql {
 }
 
 /// The record of a plain create: one insert that references nothing, then
-/// only events. Stores may write several callers' plain creates together.
+/// only events and enqueues (a task create and its event; a thought capture,
+/// its event and its analysis job). Both stores write several callers'
+/// plain creates together.
 pub(crate) fn plain(writes: &[Write]) -> Option<&Record> {
-    plain_queueing(writes).filter(|_| !writes.iter().any(|w| matches!(w, Write::Enqueue(_))))
-}
-
-/// [`plain`], or a plain create that also queues jobs (a thought capture
-/// and its analysis job): one insert that references nothing, then only
-/// events and enqueues. PostgreSQL writes several callers' sets of this
-/// shape together.
-pub(crate) fn plain_queueing(writes: &[Write]) -> Option<&Record> {
     match writes.split_first() {
         Some((Write::Insert(record), rest))
             if record.references().next().is_none()

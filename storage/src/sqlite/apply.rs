@@ -9,6 +9,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 use steward_core::event::NewEvent;
+use steward_core::job::Job;
 use steward_core::store::{Record, Reference, Write};
 use steward_core::{Entity, Error, UserId};
 
@@ -47,6 +48,17 @@ impl WriteSet {
         Ok(WriteSet { writes, snapshots })
     }
 
+    /// Every event of `writes`, each with its snapshots.
+    fn all_events(&self) -> impl Iterator<Item = Event<'_>> {
+        self.writes
+            .iter()
+            .filter_map(|w| match w {
+                Write::Append(event) => Some(event),
+                _ => None,
+            })
+            .zip(&self.snapshots)
+    }
+
     /// The events of `writes[from..]` that are consecutive appends, each with
     /// its snapshots; `first_event` is how many appends come before `from`.
     fn events(&self, from: usize, first_event: usize) -> Vec<Event<'_>> {
@@ -65,11 +77,19 @@ impl WriteSet {
 type Event<'a> = (&'a NewEvent, &'a Snapshots);
 
 /// Applies several callers' sets in one go. When every set is a plain create
-/// (one insert that references nothing, then its events), the records go in
-/// as multi-row `INSERT`s per table and the events likewise: a handful of
-/// statements for the whole batch instead of one or two per set. Otherwise,
-/// or with a single set, each set is applied on its own. On failure nothing
-/// tells which set failed: the writer redoes the batch set by set.
+/// (one insert that references nothing, then only its events and the jobs it
+/// queues, as a thought capture and its analysis job), the records go in as
+/// multi-row `INSERT`s per table, the jobs and the events likewise: a handful
+/// of statements for the whole batch instead of two or three per set.
+/// Otherwise, or with a single set, each set is applied on its own. On
+/// failure nothing tells which set failed: the writer redoes the batch set
+/// by set.
+///
+/// Fewer statements matter beyond their own cost: a statement that writes
+/// through a full-text trigger opens a statement savepoint, and FTS5 writes
+/// its pending terms out as a new segment at every savepoint. Applied one by
+/// one, each captured thought left a segment of its own (and the merges
+/// that follow); together, a batch leaves one per statement.
 pub(crate) fn apply_sets(conn: &Connection, sets: &[&WriteSet]) -> Result<()> {
     let plain: Option<Vec<&Record>> = sets.iter().map(|set| schema::plain(&set.writes)).collect();
     let Some(plain) = plain.filter(|p| p.len() > 1) else {
@@ -96,7 +116,16 @@ pub(crate) fn apply_sets(conn: &Connection, sets: &[&WriteSet]) -> Result<()> {
             run(conn, &sql, &binds).map_err(|e| write_failure(conn, e, rows[0]))?;
         }
     }
-    let events: Vec<Event<'_>> = sets.iter().flat_map(|set| set.events(1, 0)).collect();
+    let jobs: Vec<&Job> = sets
+        .iter()
+        .flat_map(|set| &set.writes)
+        .filter_map(|w| match w {
+            Write::Enqueue(job) => Some(job),
+            _ => None,
+        })
+        .collect();
+    super::queue::enqueue_rows(conn, &jobs)?;
+    let events: Vec<Event<'_>> = sets.iter().flat_map(|set| set.all_events()).collect();
     append(conn, &events)
 }
 

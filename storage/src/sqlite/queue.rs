@@ -22,6 +22,7 @@ use super::codec::{json, micros, opt_micros};
 use super::error::is_unique_violation;
 use super::statements::Binds;
 use crate::decode;
+use crate::schema::chunks;
 
 /// Runs one cached statement; returns the rows it changed.
 fn run(conn: &Connection, sql: &str, binds: &Binds<'_>) -> Result<usize> {
@@ -45,38 +46,67 @@ pub(crate) fn enqueue(conn: &Connection, jobs: &[Job]) -> Result<Vec<Job>> {
     jobs.iter().map(|job| enqueue_one(conn, job)).collect()
 }
 
+/// The head of a job insert; [`ENQUEUE_ROW`]s and [`ENQUEUE_TAIL`] follow.
+const ENQUEUE_HEAD: &str = "INSERT INTO jobs (id, owner_id, kind, payload, class, state, run_at, deadline, attempts, \
+     max_attempts, last_error, unique_key, locked_by, lease_until, created_at, updated_at, finished_at) VALUES ";
+const ENQUEUE_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+/// A pending job holding the key wins; the new one is skipped.
+const ENQUEUE_TAIL: &str = " ON CONFLICT (unique_key) \
+     WHERE unique_key IS NOT NULL AND state IN ('available', 'failed_retrying', 'running') DO NOTHING";
+
+/// Binds one job's [`ENQUEUE_ROW`].
+fn bind_job<'a>(binds: &mut Binds<'a>, job: &'a Job) -> Result<()> {
+    binds.push(&job.id.0);
+    binds.push(job.owner.as_ref().map(|o| &o.0));
+    binds.push(&job.kind);
+    binds.push(json(&job.payload)?);
+    binds.push(job.class.rank());
+    binds.push(job.state.as_str());
+    binds.push(micros(job.run_at));
+    binds.push(micros(job.deadline));
+    binds.push(i64::from(job.attempts));
+    binds.push(i64::from(job.max_attempts));
+    binds.push(job.last_error.as_ref());
+    binds.push(job.unique_key.as_ref());
+    binds.push(job.locked_by.as_ref());
+    binds.push(opt_micros(job.lease_until));
+    binds.push(micros(job.created_at));
+    binds.push(micros(job.updated_at));
+    binds.push(opt_micros(job.finished_at));
+    Ok(())
+}
+
+/// A duplicate job id is [`Conflict::DuplicateId`]; anything else as it is.
+fn enqueue_failure(e: rusqlite::Error) -> StoreError {
+    match is_unique_violation(&e) {
+        true => Error::Conflict(Conflict::DuplicateId { entity: Entity::Job }).into(),
+        false => StoreError::from(e),
+    }
+}
+
+/// Inserts `jobs` in order as multi-row inserts, for write sets applied
+/// together: a job whose unique key a pending job holds (queued before, or
+/// earlier in `jobs`) is skipped, as [`enqueue_one`] skips it; a write set
+/// does not answer with the job as queued, so nothing more is read.
+pub(crate) fn enqueue_rows(conn: &Connection, jobs: &[&Job]) -> Result<()> {
+    for rows in chunks(jobs) {
+        let mut binds = Binds::with_capacity(rows.len() * 17);
+        for job in rows {
+            bind_job(&mut binds, job)?;
+        }
+        let sql = format!("{ENQUEUE_HEAD}{}{ENQUEUE_TAIL}", vec![ENQUEUE_ROW; rows.len()].join(", "));
+        conn.prepare_cached(&sql).and_then(|mut stmt| stmt.execute(binds.params())).map_err(enqueue_failure)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn enqueue_one(conn: &Connection, job: &Job) -> Result<Job> {
-    let binds = Binds::with_capacity(17)
-        .bind(&job.id.0)
-        .bind(job.owner.as_ref().map(|o| &o.0))
-        .bind(&job.kind)
-        .bind(json(&job.payload)?)
-        .bind(job.class.rank())
-        .bind(job.state.as_str())
-        .bind(micros(job.run_at))
-        .bind(micros(job.deadline))
-        .bind(i64::from(job.attempts))
-        .bind(i64::from(job.max_attempts))
-        .bind(job.last_error.as_ref())
-        .bind(job.unique_key.as_ref())
-        .bind(job.locked_by.as_ref())
-        .bind(opt_micros(job.lease_until))
-        .bind(micros(job.created_at))
-        .bind(micros(job.updated_at))
-        .bind(opt_micros(job.finished_at));
+    let mut binds = Binds::with_capacity(17);
+    bind_job(&mut binds, job)?;
     let inserted = conn
-        .prepare_cached(
-            "INSERT INTO jobs (id, owner_id, kind, payload, class, state, run_at, deadline, attempts, max_attempts, \
-             last_error, unique_key, locked_by, lease_until, created_at, updated_at, finished_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('available', 'failed_retrying', 'running') \
-             DO NOTHING",
-        )
+        .prepare_cached(&format!("{ENQUEUE_HEAD}{ENQUEUE_ROW}{ENQUEUE_TAIL}"))
         .and_then(|mut stmt| stmt.execute(binds.params()))
-        .map_err(|e| match is_unique_violation(&e) {
-            true => Error::Conflict(Conflict::DuplicateId { entity: Entity::Job }).into(),
-            false => StoreError::from(e),
-        })?;
+        .map_err(enqueue_failure)?;
     if inserted == 1 {
         return Ok(job.clone());
     }
