@@ -97,6 +97,17 @@ impl Target {
         }
     }
 
+    /// The writer's connection: on a file, through the VFS that writes each
+    /// commit's WAL frames in one call (`wal_buffer`), when it registered.
+    pub(crate) fn open_writer(&self, flags: OpenFlags) -> rusqlite::Result<Connection> {
+        match self {
+            Target::File(path) if super::wal_buffer::register() => {
+                Connection::open_with_flags_and_vfs(path, flags, super::wal_buffer::NAME)
+            }
+            _ => self.open(flags),
+        }
+    }
+
     /// The settings every connection of `o` gets, on a new one.
     pub(crate) fn configure(conn: &Connection, o: &SqliteOptions) -> rusqlite::Result<()> {
         conn.busy_timeout(o.busy_timeout)?;
@@ -167,7 +178,7 @@ pub(crate) async fn open(url: &str, o: &SqliteOptions) -> Result<Opened> {
     } else {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
-    let mut write = target.open(flags).map_err(unavailable)?;
+    let mut write = if read_only { target.open(flags) } else { target.open_writer(flags) }.map_err(unavailable)?;
     Target::configure(&write, o).map_err(unavailable)?;
     if read_only {
         // Nothing is written: the schema must already be current.

@@ -19,6 +19,7 @@ mod read;
 mod search;
 mod sql;
 mod statements;
+mod wal_buffer;
 mod writer;
 
 use std::fmt;
