@@ -216,7 +216,7 @@ unsafe fn flush(file: *mut ffi::sqlite3_file) -> c_int {
 }
 
 unsafe extern "C" fn write(file: *mut ffi::sqlite3_file, data: *const c_void, amount: c_int, offset: i64) -> c_int {
-    // SAFETY: SQLite passes one of our WAL files and `amount` readable bytes.
+    // SAFETY: SQLite passes one of our files and `amount` readable bytes.
     unsafe {
         let Ok(len) = usize::try_from(amount) else { return ffi::SQLITE_IOERR_WRITE };
         let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len);
@@ -285,101 +285,43 @@ unsafe fn flush_wal_of(file: *mut ffi::sqlite3_file) -> c_int {
     }
 }
 
-unsafe extern "C" fn read(file: *mut ffi::sqlite3_file, data: *mut c_void, amount: c_int, offset: i64) -> c_int {
-    // SAFETY: as every method here: `file` is one of our WAL files.
-    unsafe {
-        let rc = flush(file);
-        if rc != ffi::SQLITE_OK {
-            return rc;
+/// Defines a method that writes the buffer out (see [`flush`]) and then
+/// calls the default VFS's method of the same name with its arguments.
+macro_rules! flushed_then_forwarded {
+    ($(#[$doc:meta])* $name:ident, $method:ident, $missing:expr, $($arg:ident: $ty:ty),*) => {
+        $(#[$doc])*
+        unsafe extern "C" fn $name(file: *mut ffi::sqlite3_file, $($arg: $ty),*) -> c_int {
+            // SAFETY: SQLite calls a file's methods with that file, one of ours.
+            unsafe {
+                let rc = flush(file);
+                if rc != ffi::SQLITE_OK {
+                    return rc;
+                }
+                forward!(file, $method, $missing $(, $arg)*)
+            }
         }
-        forward!(file, xRead, ffi::SQLITE_IOERR_READ, data, amount, offset)
-    }
+    };
 }
 
-unsafe extern "C" fn truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
-    // SAFETY: see `read`.
-    unsafe {
-        let rc = flush(file);
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        forward!(file, xTruncate, ffi::SQLITE_IOERR_TRUNCATE, size)
-    }
-}
-
-unsafe extern "C" fn sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
-    // SAFETY: see `read`.
-    unsafe {
-        let rc = flush(file);
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        forward!(file, xSync, ffi::SQLITE_IOERR_FSYNC, flags)
-    }
-}
-
-unsafe extern "C" fn file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
-    // SAFETY: see `read`.
-    unsafe {
-        let rc = flush(file);
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        forward!(file, xFileSize, ffi::SQLITE_IOERR_FSTAT, size)
-    }
-}
-
-unsafe extern "C" fn lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    // SAFETY: see `read`.
-    unsafe {
-        let rc = flush(file);
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        forward!(file, xLock, ffi::SQLITE_IOERR_LOCK, level)
-    }
-}
-
-unsafe extern "C" fn unlock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    // SAFETY: see `read`.
-    unsafe {
-        let rc = flush(file);
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        forward!(file, xUnlock, ffi::SQLITE_IOERR_UNLOCK, level)
-    }
-}
-
-unsafe extern "C" fn check_reserved_lock(file: *mut ffi::sqlite3_file, out: *mut c_int) -> c_int {
-    // SAFETY: see `read`.
-    unsafe {
-        let rc = flush(file);
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        forward!(file, xCheckReservedLock, ffi::SQLITE_IOERR_CHECKRESERVEDLOCK, out)
-    }
-}
-
-unsafe extern "C" fn file_control(file: *mut ffi::sqlite3_file, op: c_int, arg: *mut c_void) -> c_int {
-    // SAFETY: see `read`.
-    unsafe {
-        let rc = flush(file);
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        forward!(file, xFileControl, ffi::SQLITE_NOTFOUND, op, arg)
-    }
-}
+flushed_then_forwarded!(
+    /// SQLite reads back frames it wrote earlier in a large transaction.
+    read, xRead, ffi::SQLITE_IOERR_READ, data: *mut c_void, amount: c_int, offset: i64
+);
+flushed_then_forwarded!(truncate, xTruncate, ffi::SQLITE_IOERR_TRUNCATE, size: i64);
+flushed_then_forwarded!(sync, xSync, ffi::SQLITE_IOERR_FSYNC, flags: c_int);
+flushed_then_forwarded!(file_size, xFileSize, ffi::SQLITE_IOERR_FSTAT, size: *mut i64);
+flushed_then_forwarded!(lock, xLock, ffi::SQLITE_IOERR_LOCK, level: c_int);
+flushed_then_forwarded!(unlock, xUnlock, ffi::SQLITE_IOERR_UNLOCK, level: c_int);
+flushed_then_forwarded!(check_reserved_lock, xCheckReservedLock, ffi::SQLITE_IOERR_CHECKRESERVEDLOCK, out: *mut c_int);
+flushed_then_forwarded!(file_control, xFileControl, ffi::SQLITE_NOTFOUND, op: c_int, arg: *mut c_void);
 
 unsafe extern "C" fn sector_size(file: *mut ffi::sqlite3_file) -> c_int {
-    // SAFETY: see `read`.
+    // SAFETY: as in `flushed_then_forwarded`.
     unsafe { forward!(file, xSectorSize, 4096) }
 }
 
 unsafe extern "C" fn device_characteristics(file: *mut ffi::sqlite3_file) -> c_int {
-    // SAFETY: see `read`.
+    // SAFETY: as in `flushed_then_forwarded`.
     unsafe { forward!(file, xDeviceCharacteristics, 0) }
 }
 
@@ -390,8 +332,8 @@ unsafe extern "C" fn shm_map(
     extend: c_int,
     out: *mut *mut c_void,
 ) -> c_int {
-    // SAFETY: see `read`. (SQLite maps shared memory through the database
-    // file, never its WAL.)
+    // SAFETY: as in `flushed_then_forwarded`. (SQLite maps shared memory
+    // through the database file, never its WAL.)
     unsafe { forward!(file, xShmMap, ffi::SQLITE_IOERR_SHMMAP, region, size, extend, out) }
 }
 
@@ -426,7 +368,8 @@ unsafe extern "C" fn shm_unmap(file: *mut ffi::sqlite3_file, delete: c_int) -> c
 }
 
 unsafe extern "C" fn fetch(file: *mut ffi::sqlite3_file, offset: i64, amount: c_int, out: *mut *mut c_void) -> c_int {
-    // SAFETY: see `read`. A mapping must see every write: write out first.
+    // SAFETY: as in `flushed_then_forwarded`. A mapping must see every
+    // write: the buffer is written out first.
     unsafe {
         let rc = flush(file);
         if rc != ffi::SQLITE_OK {
@@ -443,7 +386,7 @@ unsafe extern "C" fn fetch(file: *mut ffi::sqlite3_file, offset: i64, amount: c_
 }
 
 unsafe extern "C" fn unfetch(file: *mut ffi::sqlite3_file, offset: i64, page: *mut c_void) -> c_int {
-    // SAFETY: see `read`.
+    // SAFETY: as in `flushed_then_forwarded`.
     unsafe { forward!(file, xUnfetch, ffi::SQLITE_OK, offset, page) }
 }
 
