@@ -219,11 +219,15 @@ unsafe extern "C" fn write(file: *mut ffi::sqlite3_file, data: *const c_void, am
     // SAFETY: SQLite passes one of our files and `amount` readable bytes.
     unsafe {
         let Ok(len) = usize::try_from(amount) else { return ffi::SQLITE_IOERR_WRITE };
-        let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len);
         let wal = &mut *file.cast::<File>();
-        if !wal.is_wal {
+        if !wal.is_wal || len == 0 || data.is_null() {
+            let rc = flush(file);
+            if rc != ffi::SQLITE_OK {
+                return rc;
+            }
             return forward!(file, xWrite, ffi::SQLITE_IOERR_WRITE, data, amount, offset);
         }
+        let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len);
         let ends_commit = std::mem::replace(&mut wal.commit_page_next, is_commit_header(bytes));
         let appends =
             if wal.buffer.is_empty() { offset == wal.end } else { offset == wal.start + wal.buffer.len() as i64 };
