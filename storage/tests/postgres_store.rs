@@ -16,7 +16,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveTime};
 use postgres_support::TestDatabase;
 use serde_json::json;
 use sqlx::postgres::PgConnectOptions;
@@ -29,15 +29,8 @@ use steward_core::task::{Assignee, Priority, Task, TaskStatus};
 use steward_core::thought::{Thought, ThoughtStatus};
 use steward_core::{Entity, Error, TaskId, ThoughtId, UserId};
 use steward_storage::PostgresStore;
-use uuid::Uuid;
 
-fn at(n: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(1_771_669_800_123_456 + n).unwrap()
-}
-
-fn id(n: u64) -> Uuid {
-    Uuid::from_u64_pair(0x0190_0000_0000_7000, n)
-}
+use batching::{at, id};
 
 fn task(owner: UserId, n: u64, title: &str) -> Task {
     Task {

@@ -9,7 +9,6 @@ mod batching;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{Connection, Row};
 use steward_core::event::{EventQuery, NewEvent};
@@ -18,15 +17,8 @@ use steward_core::store::{Record, Store, Write};
 use steward_core::task::{Assignee, Priority, Task, TaskStatus};
 use steward_core::{Entity, Error, TaskId, UserId};
 use steward_storage::{SqliteOptions, SqliteStore};
-use uuid::Uuid;
 
-fn at(n: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(1_771_669_800_123_456 + n).unwrap()
-}
-
-fn id(n: u64) -> Uuid {
-    Uuid::from_u64_pair(0x0190_0000_0000_7000, n)
-}
+use batching::{at, id};
 
 fn task(owner: UserId, n: u64, title: &str) -> Task {
     Task {

@@ -54,6 +54,10 @@ const ENQUEUE_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const ENQUEUE_TAIL: &str = " ON CONFLICT (unique_key) \
      WHERE unique_key IS NOT NULL AND state IN ('available', 'failed_retrying', 'running') DO NOTHING";
 
+/// The insert of one job, built once (a lone capture queues one).
+static ENQUEUE_ONE: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{ENQUEUE_HEAD}{ENQUEUE_ROW}{ENQUEUE_TAIL}"));
+
 /// Binds one job's [`ENQUEUE_ROW`].
 fn bind_job<'a>(binds: &mut Binds<'a>, job: &'a Job) -> Result<()> {
     binds.push(&job.id.0);
@@ -103,10 +107,8 @@ pub(crate) fn enqueue_rows(conn: &Connection, jobs: &[&Job]) -> Result<()> {
 pub(crate) fn enqueue_one(conn: &Connection, job: &Job) -> Result<Job> {
     let mut binds = Binds::with_capacity(17);
     bind_job(&mut binds, job)?;
-    let inserted = conn
-        .prepare_cached(&format!("{ENQUEUE_HEAD}{ENQUEUE_ROW}{ENQUEUE_TAIL}"))
-        .and_then(|mut stmt| stmt.execute(binds.params()))
-        .map_err(enqueue_failure)?;
+    let inserted =
+        conn.prepare_cached(&ENQUEUE_ONE).and_then(|mut stmt| stmt.execute(binds.params())).map_err(enqueue_failure)?;
     if inserted == 1 {
         return Ok(job.clone());
     }

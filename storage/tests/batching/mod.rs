@@ -15,11 +15,13 @@ use steward_core::thought::{Thought, ThoughtStatus};
 use steward_core::{Entity, Error, JobId, TaskId, ThoughtId, UserId};
 use uuid::Uuid;
 
-fn at(n: i64) -> DateTime<Utc> {
+/// An instant `n` microseconds into the tests' day (shared by the store tests).
+pub(crate) fn at(n: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(1_771_669_800_123_456 + n).unwrap()
 }
 
-fn id(n: u64) -> Uuid {
+/// A UUIDv7-shaped id numbered `n` (shared by the store tests).
+pub(crate) fn id(n: u64) -> Uuid {
     Uuid::from_u64_pair(0x0190_0000_0000_7000, n)
 }
 
