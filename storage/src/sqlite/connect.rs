@@ -154,6 +154,7 @@ fn common(options: SqliteConnectOptions, o: &SqliteOptions) -> SqliteConnectOpti
 }
 
 pub(crate) async fn open(url: &str, o: &SqliteOptions) -> Result<Opened> {
+    super::process::prepare();
     let base = SqliteConnectOptions::from_str(url)
         .map_err(|e| Error::invalid("database_url", format!("not a SQLite URL ({e})")))?;
     let read_only = is_read_only(url);

@@ -14,6 +14,7 @@ mod codec;
 mod connect;
 mod direct_read;
 mod error;
+mod process;
 mod queue;
 mod read;
 mod search;

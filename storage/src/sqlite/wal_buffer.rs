@@ -40,7 +40,7 @@
 //! Only the writer's connection uses it (`Target::open_writer`): readers and
 //! the checkpointer never write the WAL.
 
-#![allow(unsafe_code, reason = "a SQLite VFS is C callbacks over raw pointers; this module is the only unsafe code")]
+#![allow(unsafe_code, reason = "a SQLite VFS is C callbacks over raw pointers (with process.rs, the only unsafe code)")]
 
 use std::ffi::{CStr, c_int, c_void};
 use std::ptr;
