@@ -9,8 +9,8 @@ use steward_core::store::Store;
 use steward_storage::SqliteStore;
 
 /// With memory statistics off, SQLite counts nothing: the counter stays at
-/// zero however much it allocates (with them on, an open store has
-/// hundreds of kilobytes counted).
+/// zero however much it allocates (with them on, an open store has about
+/// a megabyte counted).
 #[tokio::test]
 async fn opening_a_store_turns_memory_statistics_off() {
     let dir = tempfile::tempdir().unwrap();
