@@ -1,4 +1,5 @@
-//! The real ports: the system clock and UUIDv7 ids with OS randomness.
+//! The real ports: the system clock, and UUIDv7 ids and secrets whose random
+//! bits come from `rand`'s thread-local CSPRNG (seeded from the OS).
 
 use std::sync::Mutex;
 
