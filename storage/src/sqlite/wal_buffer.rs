@@ -63,6 +63,9 @@ const CHUNK: usize = 124 * 1024;
 pub(crate) fn register() -> bool {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     *REGISTERED.get_or_init(|| {
+        // The process-wide settings go first: once initialized below,
+        // SQLite takes no more of them.
+        super::process::prepare();
         // SAFETY: `sqlite3_vfs_find(NULL)` returns the default VFS, which
         // SQLite keeps for the life of the process. The copy made here is
         // leaked on purpose: a registered VFS must outlive every connection.
