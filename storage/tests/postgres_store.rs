@@ -21,7 +21,7 @@ use postgres_support::TestDatabase;
 use serde_json::json;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
-use steward_core::event::{EventQuery, NewEvent};
+use steward_core::event::{EventQuery, NewEvent, Snapshot};
 use steward_core::job::NewJob;
 use steward_core::query::{PageRequest, SearchField, SortOrder, TaskQuery, ThoughtSearch};
 use steward_core::store::{Record, Store, Write};
@@ -88,7 +88,7 @@ fn event(owner: UserId, n: u64) -> NewEvent {
         entity: Entity::Task,
         entity_id: id(n),
         before: None,
-        after: Some(json!({"n": n})),
+        after: Snapshot::of(&json!({"n": n})),
         at: at(n as i64),
     }
 }

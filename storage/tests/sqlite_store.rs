@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use sqlx::{Connection, Row};
-use steward_core::event::{EventQuery, NewEvent};
+use steward_core::event::{EventQuery, NewEvent, Snapshot};
 use steward_core::query::{PageRequest, SortOrder, TaskQuery};
 use steward_core::store::{Record, Store, Write};
 use steward_core::task::{Assignee, Priority, Task, TaskStatus};
@@ -52,7 +52,7 @@ fn event(owner: UserId, n: u64) -> NewEvent {
         entity: Entity::Task,
         entity_id: id(n),
         before: None,
-        after: Some(json!({"n": n})),
+        after: Snapshot::of(&json!({"n": n})),
         at: at(n as i64),
     }
 }

@@ -39,7 +39,7 @@ pub use webhooks::{WEBHOOK_CACHE_TTL, WebhookCache};
 use crate::agent::{AgentConfig, Backend, ExternalTools, LanguageModel, ModelChoice, OneModel, RunWatcher};
 use crate::clock::{Clock, to_micros};
 use crate::error::{Entity, Error, Result};
-use crate::event::{EventKind, NewEvent};
+use crate::event::{EventKind, NewEvent, Snapshot};
 use crate::ids::{IdGenerator, UserId};
 use crate::job::QueueConfig;
 use crate::live::{CommitObserver, Committed};
@@ -269,7 +269,6 @@ fn event<T: Serialize>(
     after: Option<&T>,
     at: DateTime<Utc>,
 ) -> Write {
-    let snapshot = |v: Option<&T>| v.and_then(|v| serde_json::to_value(v).ok());
     Write::Append(NewEvent {
         user_id: owner,
         // The system is no user: what it does has no actor.
@@ -277,8 +276,8 @@ fn event<T: Serialize>(
         kind: kind.as_str(),
         entity,
         entity_id: id,
-        before: snapshot(before),
-        after: snapshot(after),
+        before: before.and_then(Snapshot::of),
+        after: after.and_then(Snapshot::of),
         at,
     })
 }

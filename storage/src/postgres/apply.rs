@@ -39,6 +39,7 @@
 
 use std::time::Duration;
 
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Row};
 use steward_core::event::NewEvent;
 use steward_core::job::Job;
@@ -407,8 +408,8 @@ fn bind_events(q: Query, events: &[&NewEvent]) -> Query {
             .bind(e.kind)
             .bind(e.entity.as_str())
             .bind(e.entity_id)
-            .bind(e.before.clone())
-            .bind(e.after.clone())
+            .bind(e.before.as_ref().map(Json))
+            .bind(e.after.as_ref().map(Json))
             .bind(e.at)
             .bind(barrier_key(e.user_id.0));
     }
@@ -426,8 +427,8 @@ fn bind_events(q: Query, events: &[&NewEvent]) -> Query {
         kinds.push(e.kind);
         entities.push(e.entity.as_str());
         entity_ids.push(e.entity_id);
-        befores.push(e.before.clone());
-        afters.push(e.after.clone());
+        befores.push(e.before.as_ref().map(Json));
+        afters.push(e.after.as_ref().map(Json));
         ats.push(e.at);
     }
     let mut keys: Vec<i32> = owners.iter().map(|o| barrier_key(*o)).collect();

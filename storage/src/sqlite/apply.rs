@@ -8,7 +8,7 @@
 //! trigger. Rolling back a failed set is the writer's job.
 
 use rusqlite::{Connection, OptionalExtension};
-use steward_core::event::NewEvent;
+use steward_core::event::{NewEvent, Snapshot};
 use steward_core::job::Job;
 use steward_core::store::{Record, Reference, Write};
 use steward_core::{Entity, Error, UserId};
@@ -16,65 +16,44 @@ use steward_core::{Entity, Error, UserId};
 use crate::error::{Result, StoreError};
 use uuid::Uuid;
 
-use super::codec::{micros, opt_json};
+use super::codec::micros;
 use super::error::write_failure;
 use super::statements::{self, Binds, Mode};
 use crate::schema::{self, chunks};
 
-/// One caller's write set as the writer takes it: the writes, and the JSON
-/// text of every event's `before`/`after` snapshot, encoded by [`WriteSet::new`]
-/// on the caller's thread. Snapshots are the largest values a write carries;
-/// encoding them on the writer's thread would serialise that work behind
-/// every other caller's. The events in `writes` have their snapshots taken
-/// out (so they are also freed on the caller's thread): only `snapshots`
-/// holds them.
+/// One caller's write set as the writer takes it. Its events' snapshots
+/// are JSON text already ([`Snapshot`](steward_core::event::Snapshot),
+/// written when the engine built them on the caller's thread), which the
+/// writer binds as they are.
 #[derive(Debug)]
 pub(crate) struct WriteSet {
     pub(crate) writes: Vec<Write>,
-    /// `(before, after)` of each `Write::Append` in `writes`, in order.
-    snapshots: Vec<Snapshots>,
 }
 
-type Snapshots = (Option<String>, Option<String>);
-
 impl WriteSet {
-    pub(crate) fn new(mut writes: Vec<Write>) -> Result<WriteSet> {
-        let mut snapshots = Vec::new();
-        for write in &mut writes {
-            if let Write::Append(event) = write {
-                snapshots.push((opt_json(event.before.take().as_ref())?, opt_json(event.after.take().as_ref())?));
-            }
-        }
-        Ok(WriteSet { writes, snapshots })
+    pub(crate) fn new(writes: Vec<Write>) -> WriteSet {
+        WriteSet { writes }
     }
 
-    /// Every event of `writes`, each with its snapshots.
-    fn all_events(&self) -> impl Iterator<Item = Event<'_>> {
-        self.writes
-            .iter()
-            .filter_map(|w| match w {
-                Write::Append(event) => Some(event),
-                _ => None,
-            })
-            .zip(&self.snapshots)
+    /// Every event of `writes`.
+    fn all_events(&self) -> impl Iterator<Item = &NewEvent> {
+        self.writes.iter().filter_map(|w| match w {
+            Write::Append(event) => Some(event),
+            _ => None,
+        })
     }
 
-    /// The events of `writes[from..]` that are consecutive appends, each with
-    /// its snapshots; `first_event` is how many appends come before `from`.
-    fn events(&self, from: usize, first_event: usize) -> Vec<Event<'_>> {
+    /// The events of `writes[from..]` that are consecutive appends.
+    fn events(&self, from: usize) -> Vec<&NewEvent> {
         self.writes[from..]
             .iter()
             .map_while(|w| match w {
                 Write::Append(event) => Some(event),
                 _ => None,
             })
-            .zip(&self.snapshots[first_event..])
             .collect()
     }
 }
-
-/// An event and its encoded snapshots.
-type Event<'a> = (&'a NewEvent, &'a Snapshots);
 
 /// Applies several callers' sets in one go. When every set is a plain create
 /// (one insert that references nothing, then only its events and the jobs it
@@ -125,7 +104,7 @@ pub(crate) fn apply_sets(conn: &Connection, sets: &[&WriteSet]) -> Result<()> {
         })
         .collect();
     super::queue::enqueue_rows(conn, &jobs)?;
-    let events: Vec<Event<'_>> = sets.iter().flat_map(|set| set.all_events()).collect();
+    let events: Vec<&NewEvent> = sets.iter().flat_map(|set| set.all_events()).collect();
     append(conn, &events)
 }
 
@@ -137,16 +116,15 @@ fn run(conn: &Connection, sql: &str, binds: &Binds<'_>) -> rusqlite::Result<usiz
 /// Applies every write of one set, stopping at the first failure; the
 /// events that follow one another go in as one statement.
 pub(crate) fn apply_set(conn: &Connection, set: &WriteSet) -> Result<()> {
-    let (mut next, mut events_before) = (0, 0);
+    let mut next = 0;
     while let Some(write) = set.writes.get(next) {
         match write {
             Write::Insert(record) => insert(conn, record)?,
             Write::Update { record, expected_version } => update(conn, record, *expected_version)?,
             Write::Delete { entity, owner, id } => delete(conn, *entity, *owner, *id)?,
             Write::Append(_) => {
-                let events = set.events(next, events_before);
+                let events = set.events(next);
                 append(conn, &events)?;
-                events_before += events.len();
                 next += events.len();
                 continue;
             }
@@ -235,17 +213,17 @@ const APPEND_HEAD: &str =
 const APPEND_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?)";
 
 /// Appends `events` in order, as multi-row inserts.
-fn append(conn: &Connection, events: &[Event<'_>]) -> Result<()> {
+fn append(conn: &Connection, events: &[&NewEvent]) -> Result<()> {
     for rows in chunks(events) {
         let mut binds = Binds::with_capacity(rows.len() * 8);
-        for (event, (before, after)) in rows {
+        for event in rows {
             binds.push(&event.user_id.0);
             binds.push(event.actor.as_ref().map(|a| &a.0));
             binds.push(event.kind);
             binds.push(event.entity.as_str());
             binds.push(&event.entity_id);
-            binds.push(before.as_ref());
-            binds.push(after.as_ref());
+            binds.push(event.before.as_ref().map(Snapshot::json));
+            binds.push(event.after.as_ref().map(Snapshot::json));
             binds.push(micros(event.at));
         }
         let sql = format!("{APPEND_HEAD}{}", vec![APPEND_ROW; rows.len()].join(", "));

@@ -214,7 +214,7 @@ impl Store for SqliteStore {
         if writes.is_empty() {
             return Ok(());
         }
-        self.write(WriteOp::Writes(apply::WriteSet::new(writes).map_err(public)?)).await.map(|_| ())
+        self.write(WriteOp::Writes(apply::WriteSet::new(writes))).await.map(|_| ())
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {

@@ -342,7 +342,7 @@ fn exec(conn: &Connection, sql: &'static str) -> Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use serde_json::json;
-    use steward_core::event::NewEvent;
+    use steward_core::event::{NewEvent, Snapshot};
     use steward_core::{Entity, UserId};
     use uuid::Uuid;
 
@@ -357,7 +357,7 @@ mod tests {
             entity: Entity::Task,
             entity_id: Uuid::nil(),
             before: None,
-            after: Some(json!(1)),
+            after: Snapshot::of(&json!(1)),
             at: chrono::DateTime::UNIX_EPOCH,
         })
     }
@@ -378,7 +378,7 @@ mod tests {
                 writes.push(Write::Delete { entity: Entity::Task, owner, id: Uuid::nil() });
             }
             let (reply, result) = oneshot::channel();
-            send.blocking_send(WriteRequest { op: WriteOp::Writes(WriteSet::new(writes).unwrap()), reply }).unwrap();
+            send.blocking_send(WriteRequest { op: WriteOp::Writes(WriteSet::new(writes)), reply }).unwrap();
             replies.push(result);
         }
         drop(send);

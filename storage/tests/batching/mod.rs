@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use steward_core::event::{EventQuery, NewEvent};
+use steward_core::event::{EventQuery, NewEvent, Snapshot};
 use steward_core::job::{Job, JobQuery, NewJob, QueueConfig};
 use steward_core::query::{PageRequest, SearchField, TaskQuery, ThoughtQuery, ThoughtSearch};
 use steward_core::store::{Record, Store, Write};
@@ -81,7 +81,7 @@ fn event(owner: UserId, entity: Entity, entity_id: Uuid, after: serde_json::Valu
         entity,
         entity_id,
         before: None,
-        after: Some(after),
+        after: Snapshot::of(&after),
         at: at(0),
     }
 }

@@ -20,7 +20,7 @@ use crate::agent::run::{
 };
 use crate::approval::NewApproval;
 use crate::error::{Conflict, Entity, Error};
-use crate::event::{EventQuery, NewEvent};
+use crate::event::{EventQuery, NewEvent, Snapshot};
 use crate::ids::{ApprovalId, ConversationId, RunId, StepId, TaskId, UserId};
 use crate::query::PageRequest;
 use crate::store::{Record, Store, Write};
@@ -44,7 +44,7 @@ fn event(owner: UserId, entity: Entity, entity_id: Uuid) -> Write {
         entity,
         entity_id,
         before: None,
-        after: Some(json!({"test": true})),
+        after: Snapshot::of(&json!({"test": true})),
         at: start_time(),
     })
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::approvals::request;
 use crate::error::{Conflict, Entity, Error};
-use crate::event::NewEvent;
+use crate::event::{NewEvent, Snapshot};
 use crate::ids::{ApiKeyId, SuggestionId, TaskId, ThoughtId, UserId};
 use crate::store::{Record, Store, Write};
 use crate::suggestion::NewSuggestion;
@@ -33,7 +33,7 @@ fn event(owner: UserId, entity: Entity, entity_id: Uuid) -> Write {
         entity,
         entity_id,
         before: None,
-        after: Some(json!({"test": true})),
+        after: Snapshot::of(&json!({"test": true})),
         at: start_time(),
     })
 }
