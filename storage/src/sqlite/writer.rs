@@ -159,7 +159,24 @@ impl Writer {
     fn run(self, mut jobs: mpsc::Receiver<WriteRequest>) -> u64 {
         let batch_max = self.batch_max.max(1);
         let mut batches = 0;
-        while let Some(first) = jobs.blocking_recv() {
+        let mut merges = IdleMerges::default();
+        loop {
+            let first = match jobs.try_recv() {
+                Ok(job) => job,
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    if merges.step(&self.conn) {
+                        if let Some(checkpoints) = &self.checkpoints {
+                            checkpoints.committed();
+                        }
+                        continue;
+                    }
+                    match jobs.blocking_recv() {
+                        Some(job) => job,
+                        None => break,
+                    }
+                }
+            };
             // Whatever queued up while the last batch ran goes in together.
             let mut batch = Vec::with_capacity(batch_max.min(64));
             batch.push(first);
@@ -171,6 +188,7 @@ impl Writer {
             }
             batches += 1;
             let wakes = batch.iter().any(|job| job.op.may_add_jobs());
+            merges.after_batch(batch.iter().any(|job| matches!(job.op, WriteOp::Writes(_))));
             commit_batch(&self.conn, batch);
             if wakes {
                 self.jobs_added.notify_waiters();
@@ -187,6 +205,71 @@ impl Writer {
         // processes at once). The plans this store needs do not depend on
         // statistics (`read::tests` checks they walk indexes without them).
         batches
+    }
+}
+
+/// FTS5 merges run between batches, when no write is waiting.
+///
+/// FTS5 writes each transaction's terms as a new segment and merges
+/// segments as it goes: after every 64 leaf pages written, the commit that
+/// crossed the mark also merges up to 64 pages per level of the index. At
+/// a moderate rate each write commits nearly alone and writes one leaf, so
+/// about every 64th write carried a merge of up to a few hundred pages and
+/// every write queued behind it waited. Here the writer, when its queue is
+/// empty after some batches of writes, runs FTS5's own `merge` command in
+/// small steps (each its own transaction), so the levels are already
+/// merged when FTS5's own work comes due. Under a steady load the queue is
+/// never empty and FTS5 merges inside commits as before. A failed step is
+/// harmless (the merging is left to FTS5) and is not retried until more
+/// writes come.
+#[derive(Debug, Default)]
+struct IdleMerges {
+    /// Batches of writes committed since the indexes were last found merged.
+    written: u32,
+}
+
+/// The full-text indexes merged between batches.
+const FTS_TABLES: [&str; 2] = ["thoughts_fts", "tasks_fts"];
+
+/// Batches of writes after which the writer, once idle, looks for merge
+/// work: FTS5 merges a level once it holds four segments
+/// (`usermerge`), so looking after every batch would mostly find none.
+const MERGE_AFTER_BATCHES: u32 = 4;
+
+/// Leaf pages one step may merge per index: a write that arrives during a
+/// step waits for about this many pages to be written.
+const MERGE_STEP_PAGES: u32 = 32;
+
+impl IdleMerges {
+    fn after_batch(&mut self, wrote: bool) {
+        if wrote {
+            self.written = self.written.saturating_add(1);
+        }
+    }
+
+    /// One step on each index if writes came since they were last found
+    /// merged; whether any of them merged something (so another step may
+    /// follow).
+    fn step(&mut self, conn: &Connection) -> bool {
+        if self.written < MERGE_AFTER_BATCHES {
+            return false;
+        }
+        let mut merged = false;
+        for table in FTS_TABLES {
+            let before = conn.total_changes();
+            let sql = format!("INSERT INTO {table} ({table}, rank) VALUES ('merge', {MERGE_STEP_PAGES})");
+            match conn.prepare_cached(&sql).and_then(|mut statement| statement.execute([])) {
+                // The command itself counts one change; merged pages count more.
+                Ok(_) => merged |= conn.total_changes().saturating_sub(before) >= 2,
+                Err(error) => {
+                    tracing::debug!(%error, table, "an idle FTS5 merge step failed; FTS5 merges as it writes")
+                }
+            }
+        }
+        if !merged {
+            self.written = 0;
+        }
+        merged
     }
 }
 
@@ -390,5 +473,42 @@ mod tests {
         }
         let kept: i64 = rt.block_on(sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&opened.read)).unwrap();
         assert_eq!(kept, 6, "only the sets that succeeded left events");
+    }
+
+    #[test]
+    fn idle_merges_leave_the_full_text_indexes_merged() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("m.db").display());
+        let conn = rt.block_on(open(&url, &SqliteOptions::default())).unwrap().write;
+        // Forty transactions, forty one-leaf segments: FTS5's crisis merge
+        // folds level 0 at sixteen and leaves the rest for later.
+        for i in 0..40 {
+            conn.execute(
+                "INSERT INTO thoughts_fts (rowid, content, tags) VALUES (?1, ?2, '')",
+                rusqlite::params![i, format!("word{i} shared")],
+            )
+            .unwrap();
+        }
+        let mut merges = IdleMerges::default();
+        assert!(!merges.step(&conn), "no batches of writes yet: nothing is looked at");
+        for _ in 0..MERGE_AFTER_BATCHES {
+            merges.after_batch(true);
+        }
+        assert!(merges.step(&conn), "the segments left are merged");
+        let mut steps = 1;
+        while merges.step(&conn) {
+            steps += 1;
+            assert!(steps < 100, "merging ends");
+        }
+        assert!(!merges.step(&conn), "found merged, nothing is looked at until more writes come");
+        // FTS5's own merge command finds nothing left (it counts itself as one change).
+        let before = conn.total_changes();
+        conn.execute("INSERT INTO thoughts_fts (thoughts_fts, rank) VALUES ('merge', 1000)", []).unwrap();
+        assert_eq!(conn.total_changes() - before, 1);
+        let found: i64 = conn
+            .query_row("SELECT count(*) FROM thoughts_fts WHERE thoughts_fts MATCH 'shared'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(found, 40, "every row is still found");
     }
 }
