@@ -37,11 +37,11 @@ pub use steward_core::{
     AcceptOverrides, Access, AnalysisOutcome, ApiKey, Approval, ApprovalStatus, Assignee, CheckId, CheckStatus,
     Completion, Conflict, ConsciousnessCheck, Decision, Delivery, Engine, Entity, Error, Event, EventKind, EventQuery,
     ExportCursor, FieldError, ImportReport, Job, JobId, JobState, NewApproval, NewJob, NewSuggestion, NewTask,
-    NewThought, NewUser, NewWebhook, Outcome, Page, PageRequest, Portable, Principal, Priority, Profile, ProfilePatch,
-    Project, QueueConfig, QueueStats, QuickAdd, Result, Role, RunId, Scored, SearchField, ServerSetting,
-    ServerSettingsChange, Settings, SettingsPatch, SortOrder, Store, Suggestion, SuggestionStatus, Task, TaskId,
-    TaskPatch, TaskQuery, TaskSort, TaskStatus, Thought, ThoughtId, ThoughtPatch, ThoughtQuery, ThoughtSort,
-    ThoughtStatus, User, UserId, Webhook, WebhookId, WebhookPatch, quickadd,
+    NewThought, NewUser, NewWebhook, Outcome, Page, PageRequest, PolicySetting, Portable, Principal, Priority, Profile,
+    ProfilePatch, Project, QueueConfig, QueueStats, QuickAdd, Result, RetentionSetting, Role, RunId, Scored,
+    SearchField, ServerSetting, ServerSettingsChange, Settings, SettingsPatch, SortOrder, Store, Suggestion,
+    SuggestionStatus, Task, TaskId, TaskPatch, TaskQuery, TaskSort, TaskStatus, Thought, ThoughtId, ThoughtPatch,
+    ThoughtQuery, ThoughtSort, ThoughtStatus, User, UserId, Webhook, WebhookId, WebhookPatch, quickadd,
 };
 pub use system::{SystemClock, UuidV7};
 
@@ -66,9 +66,8 @@ pub struct Steward {
 /// everywhere (backup and restore).
 #[derive(Debug, Clone)]
 enum Backend {
-    /// A store of your own (`memory://` among them): server settings are
-    /// kept here, for this process only.
-    Other(Arc<std::sync::Mutex<Vec<ServerSetting>>>),
+    /// A store of your own (`memory://` among them).
+    Other,
     #[cfg(feature = "sqlite")]
     Sqlite(Arc<steward_storage::SqliteStore>),
     #[cfg(feature = "postgres")]
@@ -171,7 +170,7 @@ impl Steward {
     /// Its commits wake [`Steward::event_signal`] (any commit observer the
     /// engine had is replaced).
     pub fn with_engine(engine: Engine) -> Steward {
-        Steward { engine, backend: Backend::Other(Arc::default()), events: EventSignal::default() }.observed()
+        Steward { engine, backend: Backend::Other, events: EventSignal::default() }.observed()
     }
 
     /// The engine telling this instance's subscribers, and on PostgreSQL the
@@ -238,7 +237,7 @@ impl Steward {
             Backend::Sqlite(store) => store.job_signal(),
             #[cfg(feature = "postgres")]
             Backend::Postgres(store) => store.job_signal(),
-            Backend::Other(_) => Arc::new(tokio::sync::Notify::new()),
+            Backend::Other => Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -252,22 +251,18 @@ impl Steward {
             Backend::Sqlite(store) => store.server_secret(name, candidate).await,
             #[cfg(feature = "postgres")]
             Backend::Postgres(store) => store.server_secret(name, candidate).await,
-            Backend::Other(_) => Ok(candidate.to_string()),
+            Backend::Other => Ok(candidate.to_string()),
         }
     }
 
     /// The server settings kept in the database (what an admin changed
     /// while servers ran, `PUT /api/v1/config`), by name: shared by every
-    /// process on the database and kept across restarts. A store of your
-    /// own keeps them for this instance only.
+    /// process on the database and kept across restarts. Core itself
+    /// follows two of them: the approval policy (see
+    /// [`Engine::agent_config_in_force`]) and the retention of finished
+    /// jobs (see [`Engine::sweep_in_force`]).
     pub async fn server_settings(&self) -> Result<Vec<ServerSetting>> {
-        match &self.backend {
-            #[cfg(feature = "sqlite")]
-            Backend::Sqlite(store) => store.server_settings().await,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(store) => store.server_settings().await,
-            Backend::Other(kept) => Ok(kept.lock().unwrap_or_else(|p| p.into_inner()).clone()),
-        }
+        self.engine.server_settings().await
     }
 
     /// Keeps or forgets server settings, all or none (admins only), and
@@ -277,25 +272,7 @@ impl Steward {
         by: &Principal,
         change: ServerSettingsChange,
     ) -> Result<Vec<ServerSetting>> {
-        by.require(Access::Administer)?;
-        let (at, by) = (self.engine.now(), Some(by.user_id));
-        match &self.backend {
-            #[cfg(feature = "sqlite")]
-            Backend::Sqlite(store) => store.change_server_settings(change, by, at).await?,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(store) => store.change_server_settings(change, by, at).await?,
-            Backend::Other(kept) => {
-                let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
-                for (name, value) in change.into_changes() {
-                    kept.retain(|s| s.name != name);
-                    if let Some(value) = value {
-                        kept.push(ServerSetting { name, value, changed_at: at, changed_by: by });
-                    }
-                }
-                kept.sort_by(|a, b| a.name.cmp(&b.name));
-            }
-        }
-        self.server_settings().await
+        self.engine.change_server_settings(by, change).await
     }
 
     /// The local operator: the oldest admin, created as `me@localhost` on a

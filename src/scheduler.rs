@@ -95,16 +95,23 @@ impl Ticks {
     /// times still ticks once); returns how many were enqueued.
     pub async fn fire_due(&mut self) -> Result<usize> {
         let now = self.engine.now();
-        let due: Vec<NewJob> = self
+        let due: Vec<(&Schedule, Sweep)> = self
             .schedules
             .iter()
             .filter(|(_, cron, _)| cron.find_next_occurrence(&self.fired_until, false).is_ok_and(|at| at <= now))
-            .map(|(schedule, _, sweep)| tick_job(schedule, *sweep))
+            .map(|(schedule, _, sweep)| (schedule, *sweep))
             .collect();
-        self.fired_until = now.max(self.fired_until);
         if due.is_empty() {
+            self.fired_until = now.max(self.fired_until);
             return Ok(0);
         }
+        // What an admin kept (a retention) applies from the next sweep.
+        let mut jobs = Vec::with_capacity(due.len());
+        for (schedule, sweep) in due {
+            jobs.push(tick_job(schedule, self.engine.sweep_in_force(sweep).await?));
+        }
+        self.fired_until = now.max(self.fired_until);
+        let due = jobs;
         let fired = due.len();
         self.engine.enqueue_many(&Principal::system(), due).await?;
         tracing::debug!(fired, "scheduler ticks enqueued");

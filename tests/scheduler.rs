@@ -122,3 +122,61 @@ async fn a_tick_fires_only_when_the_clock_reaches_it() {
     assert_eq!(queued.total, 1, "the second tick found the first one pending (same unique key)");
     assert_eq!(queued.items[0].payload, serde_json::json!({ "tick": "retention", "keep_days": 7.0 }));
 }
+
+/// A retention an admin keeps (`PUT /api/v1/config`, here through the
+/// facade) is what the next scheduled sweep keeps, on a real SQLite file:
+/// with 0 days, the sweep purges the tick that finished an hour before,
+/// which the 7 days the scheduler was started with would have kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_retention_is_what_the_next_sweep_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("retention.db").display());
+    let store = steward_storage::SqliteStore::open(&url).await.unwrap();
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 30).unwrap()));
+    let engine = Engine::new(Arc::new(store), clock.clone(), Arc::new(SequentialIds::new()));
+    let steward = Steward::with_engine(engine.clone());
+    let admin = steward.local_principal().await.unwrap();
+    let hourly = SchedulerOptions {
+        schedules: vec![Schedule { tick: "retention".into(), cron: "17 * * * *".into(), class: Priority::Low }],
+        ..SchedulerOptions::default()
+    };
+    let mut ticks = Ticks::new(engine.clone(), &hourly).unwrap();
+    let options = WorkerOptions { concurrency: 1, idle_poll: Duration::from_millis(20), ..WorkerOptions::default() };
+    let pool = WorkerPool::start(&steward, steward::scheduler::handlers(engine.clone()), options).unwrap();
+    let succeeded =
+        JobQuery { state: Some(JobState::Succeeded), kind: Some(kinds::SCHEDULER_TICK.into()), ..Default::default() };
+    // As started: 7 days, so the first sweep's tick outlives the second.
+    sweep_after_an_hour(&clock, &mut ticks, &pool, &steward).await;
+    sweep_after_an_hour(&clock, &mut ticks, &pool, &steward).await;
+    let kept = steward.jobs(&Principal::system(), &succeeded).await.unwrap();
+    assert_eq!(kept.total, 2);
+    assert!(kept.items.iter().all(|j| j.payload["keep_days"] == 7.0), "{:?}", kept.items);
+
+    let change = steward::ServerSettingsChange::new([(
+        "retention".to_string(),
+        Some(serde_json::json!({"finished_jobs_days": 0})),
+    )])
+    .unwrap();
+    steward.change_server_settings(&admin, change).await.unwrap();
+    sweep_after_an_hour(&clock, &mut ticks, &pool, &steward).await;
+    let left = steward.jobs(&Principal::system(), &succeeded).await.unwrap();
+    assert_eq!(left.total, 1, "the kept 0 days purged both earlier ticks: {:?}", left.items);
+    assert_eq!(left.items[0].payload, serde_json::json!({ "tick": "retention", "keep_days": 0.0 }));
+    let report = pool.shutdown().await;
+    assert_eq!(report.failed, 0, "{report:?}");
+}
+
+/// Moves the clock an hour on, fires the sweep that fell due and waits for
+/// the pool to run it.
+async fn sweep_after_an_hour(clock: &ManualClock, ticks: &mut Ticks, pool: &WorkerPool, steward: &Steward) {
+    clock.advance(chrono::Duration::hours(1));
+    assert_eq!(ticks.fire_due().await.unwrap(), 1);
+    pool.wake();
+    for _ in 0..500 {
+        if pending_ticks(steward).await == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the pool did not run the sweep");
+}

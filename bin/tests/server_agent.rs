@@ -193,7 +193,100 @@ async fn chat_streams_its_steps_and_text(db: Database) {
     ann.send(empty).await.expect_error(422, "INVALID_CONTENT");
 }
 
+/// An approval policy kept through one server (`PUT /api/v1/config`)
+/// governs the runs of another on the same database at their next step:
+/// its chat requests and its workers read it where they decide, with no
+/// refresh to wait for.
+async fn a_kept_approval_policy_governs_another_servers_runs_and_workers(db: Database) {
+    let first = Server::start(&db, &["--no-worker"]);
+    let second = Server::start(&db, &[]);
+    let admin = first.api().user("admin@example.com").await;
+    let ann = second.api().user("ann@example.com").await;
+    let verdict = |tools: &serde_json::Value, name: &str| {
+        let tools = tools["tools"].as_array().unwrap();
+        tools.iter().find(|t| t["name"] == name).map(|t| t["policy"].clone()).unwrap()
+    };
+
+    for (body, loc) in [
+        (
+            json!({"approval_policy": {"rules": [{"pattern": " ", "verdict": "deny"}]}}),
+            json!(["body", "approval_policy", "rules", "0", "pattern"]),
+        ),
+        (
+            json!({"approval_policy": {"rules": [{"pattern": "add_*", "verdict": "maybe"}]}}),
+            json!(["body", "approval_policy", "rules", "0", "verdict"]),
+        ),
+        (json!({"approval_policy": {"max_turns": 0}}), json!(["body", "approval_policy", "max_turns"])),
+        (json!({"approval_policy": "strict"}), json!(["body", "approval_policy"])),
+        (json!({"retention": {"finished_jobs_days": -1}}), json!(["body", "retention", "finished_jobs_days"])),
+    ] {
+        let bad = admin.put("/api/v1/config", body).await.expect_error(422, "INVALID_CONTENT");
+        assert_eq!(bad.loc(), loc);
+    }
+    let policy = json!({"rules": [{"pattern": "add_*", "verdict": "needs_approval"}], "approval_ttl_seconds": 3600});
+    let kept = admin
+        .put("/api/v1/config", json!({"approval_policy": policy, "retention": {"finished_jobs_days": 2}}))
+        .await
+        .expect(200);
+    let c = kept.data();
+    assert_eq!(c["approval_policy"]["rules"], policy["rules"]);
+    assert_eq!(
+        (c["approval_policy"]["approval_ttl_seconds"].clone(), c["approval_policy"]["max_turns"].clone()),
+        (json!(3600), json!(12))
+    );
+    assert_eq!(c["retention"]["finished_jobs_days"], 2);
+    assert_eq!(c["started_with"]["approval_policy"]["rules"], json!([]), "{c}");
+    assert_eq!(c["started_with"]["retention"], json!({"finished_jobs_days": 7}));
+    assert_eq!(
+        c["adjustable"],
+        json!(["rate_limit_per_minute", "registration_enabled", "approval_policy", "retention"])
+    );
+
+    // The second server follows it at once: the tools it lists, the chat
+    // it serves, and the approval's lifetime.
+    let tools = ann.get("/api/v1/tools").await.expect(200);
+    assert_eq!(verdict(tools.data(), "add_task"), "needs_approval");
+    let asked = ann.post("/api/v1/chat", json!({"message": "add water the plants"})).await.expect(200);
+    let a = asked.data().clone();
+    assert_eq!(a["status"], "waiting_approval", "{a}");
+    let approval = a["approvals"][0].as_str().unwrap().to_string();
+    let run_id = a["run_id"].as_str().unwrap().to_string();
+    let shown = ann.get(&format!("/api/v1/approvals/{approval}")).await.expect(200);
+    let at = |field: &str| chrono::DateTime::parse_from_rfc3339(shown.data()[field].as_str().unwrap()).unwrap();
+    assert_eq!((at("expires_at") - at("created_at")).num_seconds(), 3600);
+
+    // Denied while the call waits: approving it wakes the run on the
+    // second server's workers, which deny it under the policy now kept.
+    admin
+        .put("/api/v1/config", json!({"approval_policy": {"rules": [{"pattern": "add_*", "verdict": "deny"}]}}))
+        .await
+        .expect(200);
+    ann.post(&format!("/api/v1/approvals/{approval}/approve"), json!({})).await.expect(200);
+    let start = Instant::now();
+    let steps = loop {
+        let run = ann.get(&format!("/api/v1/runs/{run_id}")).await.expect(200);
+        if run.data()["status"] == "completed" {
+            break run.data()["steps"].as_array().unwrap().clone();
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "the approved run never finished: {}", run.raw);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let results: Vec<_> = steps.iter().filter(|s| s["kind"] == "tool_result").collect();
+    assert_eq!(results.len(), 1, "{steps:?}");
+    assert_eq!(results[0]["outcome"], "denied", "{steps:?}");
+    assert_eq!(ann.get("/api/v1/tasks").await.expect(200).data()["pagination"]["total"], 0, "nothing was added");
+
+    // Forgotten: the default policy again, everywhere.
+    let back = admin.put("/api/v1/config", json!({"approval_policy": null, "retention": null})).await.expect(200);
+    assert_eq!(back.data()["kept_settings"], json!([]));
+    assert_eq!(back.data()["retention"]["finished_jobs_days"], 7);
+    assert_eq!(verdict(ann.get("/api/v1/tools").await.expect(200).data(), "add_task"), "allow");
+    let added = ann.post("/api/v1/chat", json!({"message": "add water the plants"})).await.expect(200);
+    assert_eq!(added.data()["status"], "completed", "{}", added.raw);
+}
+
 on_every_store!(
+    a_kept_approval_policy_governs_another_servers_runs_and_workers,
     chat_streams_its_steps_and_text,
     chat_acts_waits_for_approval_and_a_decision_wakes_the_run,
     chat_input_errors_runs_cancel_and_tools,

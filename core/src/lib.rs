@@ -59,7 +59,7 @@ pub use ids::{
 pub use job::{Job, JobState, NewJob, Outcome, QueueConfig, QueueStats};
 pub use memory::MemoryStore;
 pub use query::{Page, PageRequest, Scored, SearchField, SortOrder, TaskQuery, TaskSort, ThoughtQuery, ThoughtSort};
-pub use server_settings::{ServerSetting, ServerSettingsChange};
+pub use server_settings::{PolicySetting, RetentionSetting, ServerSetting, ServerSettingsChange};
 pub use settings::{Profile, ProfilePatch, Project, Settings, SettingsPatch, SuggestionMode};
 pub use store::{Record, Reference, Store, Write};
 pub use suggestion::{AcceptOverrides, NewSuggestion, Suggestion, SuggestionStatus};

@@ -26,6 +26,7 @@ use crate::ids::{
 };
 use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use crate::query::{Page, PageRequest, Scored, StatsWindow, TaskQuery, TaskStatistics, ThoughtQuery, ThoughtSearch};
+use crate::server_settings::{ServerSetting, ServerSettingsChange};
 use crate::settings::{Profile, Settings};
 use crate::suggestion::Suggestion;
 use crate::task::Task;
@@ -382,4 +383,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Deletes jobs in `states` (finished ones) that finished before
     /// `before`; returns how many.
     async fn purge_jobs(&self, states: &[JobState], before: DateTime<Utc>) -> Result<u64>;
+
+    // --- server settings: what an admin changed while servers ran ---
+
+    /// Every kept server setting, by name.
+    async fn server_settings(&self) -> Result<Vec<ServerSetting>>;
+    /// Keeps or forgets the settings of `change` all together, as changed
+    /// by `by` at `at`.
+    async fn change_server_settings(
+        &self,
+        change: ServerSettingsChange,
+        by: Option<UserId>,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
 }

@@ -1,6 +1,8 @@
 //! The server's configuration as `/api/v1/config` shows it: the facts fixed
 //! at start ([`ServerConfig`]), the part an admin may change while it runs
-//! ([`Runtime`]: the rate limit and whether registration is open), and the
+//! (the rate limit and whether registration is open, which [`Runtime`]
+//! applies to requests; the approval policy and the retention of finished
+//! jobs, which core reads where it decides, in every process), and the
 //! validated change ([`parse_change`]).
 //!
 //! Secrets are never held here: not the token-signing secret, not a
@@ -18,7 +20,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use steward::core::agent::policy::default_verdict;
 use steward::core::agent::{AgentConfig, Effect, PolicyRule, Verdict};
-use steward::{FieldError, ServerSetting, ServerSettingsChange, Steward};
+use steward::core::server_settings::{APPROVAL_POLICY, RETENTION, RetentionSetting, kept};
+use steward::{Engine, FieldError, PolicySetting, ServerSetting, ServerSettingsChange, Steward};
 
 use super::rate_limit::RateLimit;
 use super::state::WorkerInfo;
@@ -109,7 +112,7 @@ impl Runtime {
         }
     }
 
-    fn kept(&self) -> Vec<ServerSetting> {
+    pub(crate) fn kept(&self) -> Vec<ServerSetting> {
         self.kept.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
@@ -247,8 +250,11 @@ impl Setting {
     }
 }
 
+/// The settings core reads where it decides, in every process.
+pub(crate) const CORE_READS: [&str; 2] = [APPROVAL_POLICY, RETENTION];
+
 /// The settings `PUT /api/v1/config` accepts.
-pub(crate) const ADJUSTABLE: [&str; 2] = ["rate_limit_per_minute", "registration_enabled"];
+pub(crate) const ADJUSTABLE: [&str; 4] = ["rate_limit_per_minute", "registration_enabled", APPROVAL_POLICY, RETENTION];
 /// The highest rate limit accepted (0 is no limit).
 const MAX_RATE_LIMIT: u64 = 1_000_000;
 
@@ -264,6 +270,13 @@ pub(crate) struct ConfigPatch {
     rate_limit_per_minute: Option<u32>,
     /// Whether `POST /auth/register` is open; `null` forgets the kept value.
     registration_enabled: Option<bool>,
+    /// The agent's approval policy, for every run from its next step, in
+    /// every process on the database; each field given replaces the one
+    /// started with. `null` forgets the kept policy.
+    approval_policy: Option<PolicySetting>,
+    /// How long finished jobs are kept, from the next retention sweep;
+    /// `null` forgets the kept value.
+    retention: Option<RetentionSetting>,
 }
 
 /// The change `body` asks for, as the settings to keep (`Some`) or forget
@@ -273,6 +286,15 @@ pub(crate) fn parse_change(body: &Map<String, Value>) -> Result<ServerSettingsCh
     let mut changes = Vec::new();
     let mut problems = Vec::new();
     for (field, value) in body {
+        // Core checks what it reads itself.
+        if CORE_READS.contains(&field.as_str()) {
+            match ServerSettingsChange::new([(field.clone(), Some(value.clone()).filter(|v| !v.is_null()))]) {
+                Ok(change) => changes.extend(change.into_changes()),
+                Err(steward::Error::Invalid(fields)) => problems.extend(fields),
+                Err(other) => problems.push(FieldError::body(field, other.to_string())),
+            }
+            continue;
+        }
         match Setting::read(field, value) {
             Some(_) if value.is_null() => changes.push((field.clone(), None)),
             Some(Ok(_)) => changes.push((field.clone(), Some(value.clone()))),
@@ -300,7 +322,7 @@ pub(crate) fn parse_change(body: &Map<String, Value>) -> Result<ServerSettingsCh
 }
 
 /// Settings `GET /api/v1/config` shows that only a restart changes.
-const FIXED: [&str; 11] = [
+const FIXED: [&str; 9] = [
     "listen",
     "database",
     "max_body_bytes",
@@ -308,9 +330,7 @@ const FIXED: [&str; 11] = [
     "token_lifetime_seconds",
     "auth_methods",
     "workers",
-    "approval_policy",
     "model_providers",
-    "retention",
     "log_keep",
 ];
 
@@ -339,20 +359,31 @@ pub(crate) struct FullConfig {
     database: DatabaseView,
     /// Null when this process runs no workers.
     workers: Option<WorkerInfo>,
+    /// The policy in force: `started_with`'s under the one kept.
     approval_policy: ApprovalPolicy,
     model_providers: Vec<ModelProvider>,
+    /// The retention in force.
     retention: Retention,
     log_keep: u64,
     metrics_public: bool,
     /// What `PUT /config` changes.
-    adjustable: [&'static str; 2],
+    adjustable: [&'static str; 4],
     /// The adjustable settings as this server was started (flag,
     /// environment, file or default): what applies where nothing is kept.
-    started_with: Adjustable,
+    started_with: StartedWith,
     /// What `PUT /config` kept in the database, for every server on it and
     /// across restarts; each wins over `started_with` until a `PUT` of
     /// `null` forgets it.
     kept_settings: Vec<KeptSetting>,
+}
+
+/// The adjustable settings as the server was started.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct StartedWith {
+    #[serde(flatten)]
+    requests: Adjustable,
+    approval_policy: ApprovalPolicy,
+    retention: RetentionSetting,
 }
 
 /// One setting `PUT /config` kept.
@@ -398,36 +429,51 @@ pub(crate) struct Retention {
     swept_here: bool,
 }
 
-/// The whole configuration (admins).
+impl ApprovalPolicy {
+    fn of(agent: &AgentConfig) -> ApprovalPolicy {
+        let effects = [Effect::Read, Effect::Write, Effect::Destructive, Effect::External];
+        let default_verdicts =
+            effects.iter().map(|e| (json!(e).as_str().unwrap_or_default().to_string(), default_verdict(*e))).collect();
+        ApprovalPolicy {
+            rules: agent.policy.rules.clone(),
+            default_verdicts,
+            approval_ttl_seconds: agent.approval_ttl.num_seconds(),
+            max_turns: agent.max_turns,
+        }
+    }
+}
+
+/// The whole configuration (admins): what `engine` was started with
+/// under the settings kept (as this server last read them).
 pub(crate) fn full(
     config: &ServerConfig,
     runtime: &Runtime,
     workers: Option<WorkerInfo>,
-    agent: &AgentConfig,
+    engine: &Engine,
     scheduler: bool,
 ) -> FullConfig {
-    let effects = [Effect::Read, Effect::Write, Effect::Destructive, Effect::External];
-    let default_verdicts =
-        effects.iter().map(|e| (json!(e).as_str().unwrap_or_default().to_string(), default_verdict(*e))).collect();
+    let kept_settings = runtime.kept();
+    let started_days = config.keep_finished_days;
+    let retention_days = kept(&kept_settings, RETENTION, RetentionSetting::read)
+        .map_or(started_days, |r| i64::from(r.finished_jobs_days));
     FullConfig {
         security: security(config, runtime),
         listen: config.listen.clone(),
         database: DatabaseView { kind: config.database, url: config.database_url.clone() },
         workers,
-        approval_policy: ApprovalPolicy {
-            rules: agent.policy.rules.clone(),
-            default_verdicts,
-            approval_ttl_seconds: agent.approval_ttl.num_seconds(),
-            max_turns: agent.max_turns,
-        },
+        approval_policy: ApprovalPolicy::of(&engine.agent_config_under(&kept_settings)),
         model_providers: config.model_providers.clone(),
-        retention: Retention { finished_jobs_days: config.keep_finished_days, swept_here: scheduler },
+        retention: Retention { finished_jobs_days: retention_days, swept_here: scheduler },
         log_keep: config.log_keep,
         metrics_public: config.metrics_public,
         adjustable: ADJUSTABLE,
-        started_with: runtime.started_with,
-        kept_settings: runtime
-            .kept()
+        started_with: StartedWith {
+            requests: runtime.started_with,
+            approval_policy: ApprovalPolicy::of(engine.agent_config()),
+            // The scheduler's own option is whole days, at most 100 years.
+            retention: RetentionSetting { finished_jobs_days: u32::try_from(started_days).unwrap_or(u32::MAX) },
+        },
+        kept_settings: kept_settings
             .into_iter()
             .map(|k| KeptSetting { name: k.name, value: k.value, changed_at: k.changed_at, changed_by: k.changed_by })
             .collect(),
@@ -510,6 +556,23 @@ mod tests {
         assert!(!locs.contains(&"body.colour".to_string()), "unknown fields are ignored");
         assert!(parse_change(&body(json!({"registration_enabled": "yes"}))).is_err());
         assert!(parse_change(&body(json!({"colour": 1}))).unwrap().is_empty());
+        // Core checks the settings it reads; every problem is named at once.
+        let bad = parse_change(&body(json!({
+            "approval_policy": {"max_turns": 0},
+            "retention": {},
+            "registration_enabled": 1,
+        })))
+        .unwrap_err();
+        let locs: Vec<_> = bad.iter().map(|f| f.loc.join(".")).collect();
+        for loc in ["body.approval_policy.max_turns", "body.retention.finished_jobs_days", "body.registration_enabled"]
+        {
+            assert!(locs.contains(&loc.to_string()), "{locs:?}");
+        }
+        let ok = parse_change(&body(json!({"approval_policy": {"max_turns": 3, "x": 1}, "retention": null}))).unwrap();
+        assert_eq!(
+            ok.changes(),
+            vec![("approval_policy".to_string(), Some(json!({"max_turns": 3}))), ("retention".to_string(), None)]
+        );
     }
 
     fn kept(name: &str, value: Value) -> ServerSetting {

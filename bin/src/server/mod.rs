@@ -62,6 +62,12 @@ pub(crate) async fn serve(steward: Steward, global: &Global, args: ServeArgs) ->
             "a setting kept by PUT /api/v1/config wins over this server's option; PUT it as null to forget it"
         );
     }
+    for kept in runtime.kept().iter().filter(|k| config::CORE_READS.contains(&k.name.as_str())) {
+        tracing::warn!(
+            setting = %kept.name,
+            "a setting kept by PUT /api/v1/config applies here and in every worker on the database; PUT it as null to forget it"
+        );
+    }
     // Before the workers start: on PostgreSQL this starts the listener.
     let events = steward.event_signal();
     let workers = if args.no_worker { None } else { Some(Workers::start(&steward, &args.worker)?) };

@@ -18,6 +18,12 @@ pub const DEFAULT_MAX_TURNS: u32 = 12;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PolicyRule {
+    /// A tool name, `*` any run of characters, `?` one character; not
+    /// blank, no control characters, at most 128 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(length(min = 1, max = MAX_PATTERN_CHARS), pattern(crate::validate::patterns::LINE))
+    )]
     pub pattern: String,
     pub verdict: Verdict,
 }
@@ -33,8 +39,8 @@ pub struct ToolPolicy {
 impl ToolPolicy {
     pub fn new(rules: Vec<PolicyRule>) -> Result<ToolPolicy> {
         for rule in &rules {
-            if rule.pattern.trim().is_empty() {
-                return Err(Error::invalid("policy", "a rule's pattern must not be empty"));
+            if let Err(problem) = check_pattern(&rule.pattern) {
+                return Err(Error::invalid("policy", format!("a rule's pattern {problem}")));
             }
         }
         Ok(ToolPolicy { rules })
@@ -45,6 +51,22 @@ impl ToolPolicy {
             .iter()
             .find(|r| glob_matches(r.pattern.trim(), tool))
             .map_or_else(|| default_verdict(effect), |r| r.verdict)
+    }
+}
+
+/// The longest pattern of a rule, in characters.
+pub const MAX_PATTERN_CHARS: usize = 128;
+
+/// What is wrong with a rule's `pattern`, if anything.
+pub fn check_pattern(pattern: &str) -> std::result::Result<(), String> {
+    if pattern.trim().is_empty() {
+        Err("must not be blank".into())
+    } else if pattern.chars().count() > MAX_PATTERN_CHARS {
+        Err(format!("must be at most {MAX_PATTERN_CHARS} characters"))
+    } else if pattern.chars().any(char::is_control) {
+        Err("must not contain control characters".into())
+    } else {
+        Ok(())
     }
 }
 

@@ -15,6 +15,7 @@ mod approvals;
 mod consciousness;
 mod jobs;
 mod schedule;
+mod server;
 mod tasks;
 mod thoughts;
 mod transfer;

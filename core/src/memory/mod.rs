@@ -32,6 +32,7 @@ use crate::query::{
     Page, PageRequest, Scored, StatsWindow, TaskGroup, TaskQuery, TaskStatistics, ThoughtQuery, ThoughtSearch,
 };
 use crate::search;
+use crate::server_settings::{ServerSetting, ServerSettingsChange};
 use crate::settings::{Profile, Settings};
 use crate::store::{ApprovalQuery, Store, SuggestionQuery, Write};
 use crate::suggestion::Suggestion;
@@ -286,5 +287,27 @@ impl Store for MemoryStore {
 
     async fn purge_jobs(&self, states: &[JobState], before: DateTime<Utc>) -> Result<u64> {
         Ok(self.lock().purge_jobs(states, before))
+    }
+
+    async fn server_settings(&self) -> Result<Vec<ServerSetting>> {
+        Ok(self.read(|s| s.server_settings.clone()))
+    }
+
+    async fn change_server_settings(
+        &self,
+        change: ServerSettingsChange,
+        by: Option<UserId>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut state = self.lock();
+        let kept = &mut state.server_settings;
+        for (name, value) in change.into_changes() {
+            kept.retain(|s| s.name != name);
+            if let Some(value) = value {
+                kept.push(ServerSetting { name, value, changed_at: at, changed_by: by });
+            }
+        }
+        kept.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(())
     }
 }

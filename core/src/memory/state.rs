@@ -67,6 +67,8 @@ pub(super) struct State {
     pub(super) jobs: HashMap<JobId, Job>,
     pub(super) checks: Table<CheckId, ConsciousnessCheck>,
     pub(super) webhooks: Table<WebhookId, Webhook>,
+    /// By name.
+    pub(super) server_settings: Vec<crate::server_settings::ServerSetting>,
 }
 
 pub(super) fn paginate<T>(items: Vec<T>, page: PageRequest) -> Page<T> {

@@ -21,6 +21,7 @@ use crate::ids::{
 };
 use crate::job::{Claim, Job, JobChange, JobQuery, JobState, LeaseToken, QueueStats};
 use crate::query::{Page, PageRequest, Scored, StatsWindow, TaskQuery, TaskStatistics, ThoughtQuery, ThoughtSearch};
+use crate::server_settings::{ServerSetting, ServerSettingsChange};
 use crate::settings::{Profile, Settings};
 use crate::store::{ApprovalQuery, Store, SuggestionQuery, Write};
 use crate::suggestion::Suggestion;
@@ -122,4 +123,6 @@ crashing_store! {
     jobs(query: &JobQuery) -> Page<Job>;
     queue_stats(now: DateTime<Utc>) -> QueueStats;
     purge_jobs(states: &[JobState], before: DateTime<Utc>) -> u64;
+    server_settings() -> Vec<ServerSetting>;
+    change_server_settings(change: ServerSettingsChange, by: Option<UserId>, at: DateTime<Utc>) -> ();
 }

@@ -165,6 +165,7 @@ macro_rules! store_conformance_tests {
             mixed_batches_run_allowed_calls_and_wait_for_every_gated_one,
             forged_or_altered_approvals_never_run_a_call,
             denied_and_unknown_tools_are_reported_not_run,
+            a_kept_approval_policy_governs_runs_from_their_next_step,
             a_run_resumes_after_a_crash_at_any_write_without_repeating,
             agent_tasks_finish_done_or_failed_with_the_reason,
             a_person_decides_in_chat_and_no_run_decides_for_itself,

@@ -167,46 +167,6 @@ impl PostgresStore {
         kept.await.map_err(|e| public(crate::error::StoreError::Sqlx(e)))
     }
 
-    /// Every kept server setting, by name.
-    pub async fn server_settings(&self) -> Result<Vec<ServerSetting>> {
-        read::server_settings(&self.pool).await.map_err(public)
-    }
-
-    /// Keeps or forgets the settings of `change` in one transaction, as
-    /// changed by `by` at `at`.
-    pub async fn change_server_settings(
-        &self,
-        change: ServerSettingsChange,
-        by: Option<UserId>,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        let applied = async {
-            let mut tx = self.pool.begin().await?;
-            for (name, value) in change.changes() {
-                match value {
-                    Some(value) => {
-                        sqlx::query(
-                            "INSERT INTO server_settings (name, value, changed_at, changed_by) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = excluded.changed_at, \
-                         changed_by = excluded.changed_by",
-                        )
-                        .bind(name)
-                        .bind(sqlx::types::Json(value))
-                        .bind(at)
-                        .bind(by.map(|u| u.0))
-                        .execute(&mut *tx)
-                        .await?
-                    }
-                    None => {
-                        sqlx::query("DELETE FROM server_settings WHERE name = $1").bind(name).execute(&mut *tx).await?
-                    }
-                };
-            }
-            tx.commit().await
-        };
-        applied.await.map_err(|e| public(crate::error::StoreError::Sqlx(e)))
-    }
-
     /// Waits for borrowed connections to come back and closes them all.
     /// Dropping the store closes them in the background.
     pub async fn close(self) {
@@ -423,5 +383,45 @@ impl Store for PostgresStore {
 
     async fn purge_jobs(&self, states: &[JobState], before: DateTime<Utc>) -> Result<u64> {
         queue::purge(&self.pool, states, before).await.map_err(public)
+    }
+
+    /// Every kept server setting, by name.
+    async fn server_settings(&self) -> Result<Vec<ServerSetting>> {
+        read::server_settings(&self.pool).await.map_err(public)
+    }
+
+    /// Keeps or forgets the settings of `change` in one transaction, as
+    /// changed by `by` at `at`.
+    async fn change_server_settings(
+        &self,
+        change: ServerSettingsChange,
+        by: Option<UserId>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let applied = async {
+            let mut tx = self.pool.begin().await?;
+            for (name, value) in change.changes() {
+                match value {
+                    Some(value) => {
+                        sqlx::query(
+                            "INSERT INTO server_settings (name, value, changed_at, changed_by) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = excluded.changed_at, \
+                         changed_by = excluded.changed_by",
+                        )
+                        .bind(name)
+                        .bind(sqlx::types::Json(value))
+                        .bind(at)
+                        .bind(by.map(|u| u.0))
+                        .execute(&mut *tx)
+                        .await?
+                    }
+                    None => {
+                        sqlx::query("DELETE FROM server_settings WHERE name = $1").bind(name).execute(&mut *tx).await?
+                    }
+                };
+            }
+            tx.commit().await
+        };
+        applied.await.map_err(|e| public(crate::error::StoreError::Sqlx(e)))
     }
 }

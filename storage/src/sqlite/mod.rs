@@ -175,25 +175,6 @@ impl SqliteStore {
         }
     }
 
-    /// Every kept server setting, by name.
-    pub async fn server_settings(&self) -> Result<Vec<ServerSetting>> {
-        read::server_settings(&self.read).await.map_err(public)
-    }
-
-    /// Keeps or forgets the settings of `change` together, as changed by
-    /// `by` at `at`.
-    pub async fn change_server_settings(
-        &self,
-        change: ServerSettingsChange,
-        by: Option<UserId>,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        match self.write(WriteOp::Settings { change, by, at }).await? {
-            WriteOutcome::Applied => Ok(()),
-            other => Err(public(StoreError::Bug(format!("the writer answered {other:?} for settings")))),
-        }
-    }
-
     /// Finishes queued writes and closes every connection. Dropping the store
     /// does the same in the background.
     pub async fn close(mut self) {
@@ -401,5 +382,24 @@ impl Store for SqliteStore {
 
     async fn purge_jobs(&self, states: &[JobState], before: DateTime<Utc>) -> Result<u64> {
         self.write_count(WriteOp::Purge(states.to_vec(), before)).await
+    }
+
+    /// Every kept server setting, by name.
+    async fn server_settings(&self) -> Result<Vec<ServerSetting>> {
+        read::server_settings(&self.read).await.map_err(public)
+    }
+
+    /// Keeps or forgets the settings of `change` together, as changed by
+    /// `by` at `at`.
+    async fn change_server_settings(
+        &self,
+        change: ServerSettingsChange,
+        by: Option<UserId>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        match self.write(WriteOp::Settings { change, by, at }).await? {
+            WriteOutcome::Applied => Ok(()),
+            other => Err(public(StoreError::Bug(format!("the writer answered {other:?} for settings")))),
+        }
     }
 }

@@ -195,7 +195,7 @@ pub(crate) async fn cancel(
 }
 
 pub(crate) async fn tools(State(s): State<AppState>, Caller(_p): Caller) -> Result<Reply, ApiError> {
-    let tools: Vec<Tool> = s.steward.agent_tools().into_iter().map(Tool::from).collect();
+    let tools: Vec<Tool> = s.steward.agent_tools().await?.into_iter().map(Tool::from).collect();
     Ok(lists::counted("tools", tools))
 }
 

@@ -34,6 +34,8 @@ pub(crate) async fn update(
             by = %p.user_id,
             rate_limit_per_minute = kept("rate_limit_per_minute").and_then(|v| v.as_u64()),
             registration_enabled = kept("registration_enabled").and_then(|v| v.as_bool()),
+            approval_policy_kept = kept("approval_policy").is_some(),
+            retention_days = kept("retention").and_then(|v| v["finished_jobs_days"].as_u64()),
             forgotten = ?forgotten,
             "runtime configuration changed"
         );
@@ -52,5 +54,5 @@ pub(crate) async fn security(State(s): State<AppState>, Caller(_): Caller) -> Re
 
 fn view(s: &AppState) -> config::FullConfig {
     let scheduler = s.workers.as_ref().is_some_and(|w| w.scheduler);
-    config::full(&s.config, &s.runtime, s.workers.clone(), s.steward.agent_config(), scheduler)
+    config::full(&s.config, &s.runtime, s.workers.clone(), &s.steward, scheduler)
 }

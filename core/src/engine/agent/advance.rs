@@ -11,7 +11,7 @@ use crate::agent::model::{Message, ModelError, ModelRequest};
 use crate::agent::progress::{Next, OpenCall, Progress};
 use crate::agent::run::{AgentRun, CallOutcome, RunStatus, StepKind};
 use crate::agent::tools::Builtin;
-use crate::agent::{Effect, Verdict};
+use crate::agent::{AgentConfig, Effect, Verdict};
 use crate::approval::{Approval, ApprovalStatus, NewApproval};
 use crate::error::{Entity, Error, Result};
 use crate::event::EventKind;
@@ -61,6 +61,9 @@ impl Engine {
             }
             let steps = self.store.run_steps(owner, id).await?;
             let progress = Progress::of(&steps);
+            // Read at each step, so a policy an admin changes reaches runs
+            // under way, in every process.
+            let config = self.agent_config_in_force().await?;
             let step = match progress.next.clone() {
                 Next::Stopped => return Ok(run),
                 // A task the model declined is not done: the run fails, saying why.
@@ -71,9 +74,9 @@ impl Engine {
                         Some(messages) => messages,
                         None => earlier.insert(self.history(owner, run.conversation_id, Some(run.id)).await?),
                     };
-                    self.ask_model(&actor, &run, earlier, &progress).await
+                    self.ask_model(&actor, &run, earlier, &progress, &config).await
                 }
-                Next::Settle(open) => match self.settle_turn(&actor, run, open).await {
+                Next::Settle(open) => match self.settle_turn(&actor, run, open, &config).await {
                     Ok(Some(run)) => return Ok(run),
                     Ok(None) => continue,
                     // A lost race is counted below like any other.
@@ -93,10 +96,16 @@ impl Engine {
     /// (the run, parked) when some still wait for a person, `None` when all
     /// are settled and the loop goes on. Losing a race is an error the loop
     /// counts before it reloads.
-    async fn settle_turn(&self, actor: &Principal, mut run: AgentRun, open: Vec<OpenCall>) -> Result<Option<AgentRun>> {
+    async fn settle_turn(
+        &self,
+        actor: &Principal,
+        mut run: AgentRun,
+        open: Vec<OpenCall>,
+        config: &AgentConfig,
+    ) -> Result<Option<AgentRun>> {
         let mut waiting = false;
         for call in open {
-            match self.settle(actor, &run, &call).await {
+            match self.settle(actor, &run, &call, config).await {
                 Ok(Settled::Written(next)) => run = *next,
                 Ok(Settled::Waiting) => waiting = true,
                 // Someone else moved the run (the caller starts over from its
@@ -116,8 +125,15 @@ impl Engine {
             .map(Some)
     }
 
-    /// Decides one call and does what the decision says.
-    async fn settle(&self, actor: &Principal, run: &AgentRun, call: &OpenCall) -> Result<Settled> {
+    /// Decides one call under `config`'s policy and does what the decision
+    /// says.
+    async fn settle(
+        &self,
+        actor: &Principal,
+        run: &AgentRun,
+        call: &OpenCall,
+        config: &AgentConfig,
+    ) -> Result<Settled> {
         let (effect, idempotent) = match self.classify(&call.call.name) {
             Some(found) => found,
             None => {
@@ -125,7 +141,7 @@ impl Engine {
                 return self.result(actor, run, call, CallOutcome::Failed, content, vec![]).await.map(written);
             }
         };
-        let verdict = self.agent.policy.verdict(&call.call.name, effect);
+        let verdict = config.policy.verdict(&call.call.name, effect);
         let interrupted = call.interrupted() && !idempotent;
         match (verdict, call.approval) {
             (Verdict::Deny, _) => {
@@ -136,7 +152,7 @@ impl Engine {
             // An ungated external call that a crash interrupted, or a gated
             // call not yet asked about: a person decides.
             (Verdict::Allow, None) | (Verdict::NeedsApproval, None) => {
-                self.request(actor, run, call, interrupted).await.map(written)
+                self.request(actor, run, call, interrupted, config).await.map(written)
             }
             (_, Some(approval_id)) => {
                 let now = self.now();
@@ -155,7 +171,9 @@ impl Engine {
                         let content = refusal(CallOutcome::Expired, "the approval expired before the call could run");
                         self.result(actor, run, call, CallOutcome::Expired, content, vec![]).await.map(written)
                     }
-                    ApprovalStatus::Approved if interrupted => self.request(actor, run, call, true).await.map(written),
+                    ApprovalStatus::Approved if interrupted => {
+                        self.request(actor, run, call, true, config).await.map(written)
+                    }
                     ApprovalStatus::Approved => self.execute(actor, run, call).await.map(written),
                     ApprovalStatus::Rejected => {
                         let why = approval.reason.as_deref().unwrap_or("no reason given");
@@ -191,7 +209,14 @@ impl Engine {
     /// Asks a person about `call`: an approval holding the exact tool and
     /// arguments with their hash, and the step that waits for it, in one
     /// write.
-    async fn request(&self, actor: &Principal, run: &AgentRun, call: &OpenCall, after_crash: bool) -> Result<AgentRun> {
+    async fn request(
+        &self,
+        actor: &Principal,
+        run: &AgentRun,
+        call: &OpenCall,
+        after_crash: bool,
+        config: &AgentConfig,
+    ) -> Result<AgentRun> {
         let now = self.now();
         let mut details = json!({
             "tool": call.call.name,
@@ -211,7 +236,7 @@ impl Engine {
             task_id: run.task_id,
             run_id: Some(run.id),
             requested_by: Some("agent".into()),
-            expires_at: Some(now + self.agent.approval_ttl),
+            expires_at: Some(now + config.approval_ttl),
         };
         let approval = Approval::request(self.new_id(), run.user_id, input, now)?;
         let requested = super::event(
@@ -255,9 +280,10 @@ impl Engine {
         run: &AgentRun,
         earlier: &[Message],
         progress: &Progress,
+        config: &AgentConfig,
     ) -> Result<AgentRun> {
-        if progress.turns >= self.agent.max_turns {
-            let reason = format!("the run reached its limit of {} model turns", self.agent.max_turns);
+        if progress.turns >= config.max_turns {
+            let reason = format!("the run reached its limit of {} model turns", config.max_turns);
             return self.fail(actor, run, reason).await;
         }
         // One read of the person's settings: their model and their today.
@@ -266,7 +292,12 @@ impl Engine {
             return Err(Error::Unavailable("no language model is configured".into()));
         };
         let messages: Vec<Message> = earlier.iter().chain(&progress.messages).cloned().collect();
-        let tools = self.agent_tools().into_iter().filter(|t| t.verdict != Verdict::Deny).map(|t| t.spec).collect();
+        let tools = self
+            .tools_under(&config.policy)
+            .into_iter()
+            .filter(|t| t.verdict != Verdict::Deny)
+            .map(|t| t.spec)
+            .collect();
         let system = Some(self.system_prompt(settings.as_ref()));
         let request = ModelRequest { system, messages, tools, ..ModelRequest::new(None, vec![]) };
         let answer = match &self.watcher {

@@ -21,7 +21,7 @@ use crate::agent::run::{
     AgentRun, CallOutcome, Conversation, RunStatus, RunStep, StepKind, checked_message, derived_uuid,
 };
 use crate::agent::tools::{Builtin, builtin_specs};
-use crate::agent::{Effect, Verdict};
+use crate::agent::{Effect, ToolPolicy, Verdict};
 use crate::approval::{Approval, ApprovalStatus};
 use crate::error::{Entity, Error, Result};
 use crate::event::EventKind;
@@ -378,14 +378,19 @@ impl Engine {
     }
 
     /// Every tool the agent may call, built-in then external, with what
-    /// the policy says of each.
-    pub fn agent_tools(&self) -> Vec<AgentTool> {
+    /// the policy in force says of each ([`Engine::agent_config_in_force`]).
+    pub async fn agent_tools(&self) -> Result<Vec<AgentTool>> {
+        Ok(self.tools_under(&self.agent_config_in_force().await?.policy))
+    }
+
+    /// Every tool, with what `policy` says of each.
+    pub(super) fn tools_under(&self, policy: &ToolPolicy) -> Vec<AgentTool> {
         let builtins = builtin_specs().into_iter().filter_map(|spec| {
             let effect = Builtin::from_name(&spec.name)?.effect();
-            Some(AgentTool { verdict: self.agent.policy.verdict(&spec.name, effect), effect, spec })
+            Some(AgentTool { verdict: policy.verdict(&spec.name, effect), effect, spec })
         });
         let external = self.external.iter().flat_map(|source| source.tools()).map(|tool| AgentTool {
-            verdict: self.agent.policy.verdict(&tool.spec.name, Effect::External),
+            verdict: policy.verdict(&tool.spec.name, Effect::External),
             effect: Effect::External,
             spec: tool.spec,
         });

@@ -346,7 +346,9 @@ pub async fn denied_and_unknown_tools_are_reported_not_run(store: Arc<dyn Store>
     let policy = ToolPolicy::new(vec![PolicyRule { pattern: "add_*".into(), verdict: Verdict::Deny }]).unwrap();
     let config = AgentConfig { policy, ..AgentConfig::default() };
     let engine = with_model(&f, &model).with_agent_config(config).unwrap();
-    assert!(engine.agent_tools().iter().any(|t| t.spec.name == "add_task" && t.verdict == Verdict::Deny));
+    assert!(
+        engine.agent_tools().await.unwrap().iter().any(|t| t.spec.name == "add_task" && t.verdict == Verdict::Deny)
+    );
     let run = engine.start_run(&me, "add nope", None, None, false).await.unwrap();
     assert_eq!(engine.advance_run(&me, me.user_id, run.id).await.unwrap().status, RunStatus::Completed);
     assert!(titles(&f.engine, &me).await.is_empty());
@@ -550,7 +552,14 @@ pub async fn an_interrupted_external_call_is_asked_about_again_not_repeated(stor
             .with_external_tools(outbox.clone())
             .with_agent_config(AgentConfig { policy, ..AgentConfig::default() })
             .unwrap();
-        assert!(engine.agent_tools().iter().any(|t| t.spec.name == "mail.send" && t.verdict == Verdict::Allow));
+        assert!(
+            engine
+                .agent_tools()
+                .await
+                .unwrap()
+                .iter()
+                .any(|t| t.spec.name == "mail.send" && t.verdict == Verdict::Allow)
+        );
         let run = engine.start_run(&me, "email bob", None, None, false).await.unwrap();
         // The worker dies after sending, before the result is written
         // (writes: the turn, the start mark, then the result).
@@ -583,7 +592,14 @@ pub async fn an_interrupted_external_call_is_asked_about_again_not_repeated(stor
         assert_eq!(outbox.sent(), 2, "sent again because the person said so");
         // Every external tool needs approval when no rule says otherwise.
         let gated = f.engine.clone().with_external_tools(outbox.clone());
-        assert!(gated.agent_tools().iter().any(|t| t.spec.name == "mail.send" && t.verdict == Verdict::NeedsApproval));
+        assert!(
+            gated
+                .agent_tools()
+                .await
+                .unwrap()
+                .iter()
+                .any(|t| t.spec.name == "mail.send" && t.verdict == Verdict::NeedsApproval)
+        );
     }
 }
 
@@ -681,4 +697,83 @@ pub async fn a_watched_chat_sees_each_step_once_and_the_text_as_it_comes(store: 
     let (_, stored) = engine.run(&me, outcome.run_id).await.unwrap();
     assert_eq!(stored.len(), steps.len(), "what was seen is what was written");
     assert_eq!(*seen.text.lock().unwrap(), "Added it.");
+}
+
+/// An approval policy an admin keeps (`PUT /api/v1/config`) is what runs
+/// follow from their next step, in every engine on the store: new calls
+/// are gated by it, a call waiting for a person is decided by it again
+/// when the run wakes, its approval lifetime and turn limit hold, and
+/// forgetting it goes back to the engine's own configuration.
+pub async fn a_kept_approval_policy_governs_runs_from_their_next_step(store: Arc<dyn Store>) {
+    use crate::agent::run::Verdict;
+    use crate::server_settings::ServerSettingsChange;
+    use crate::user::Role;
+    let f = Fixture::new(store);
+    let admin = f.user_with_role("root@example.com", Role::Admin).await;
+    let me = f.user("ann@example.com").await;
+    let keep =
+        |value: Option<serde_json::Value>| ServerSettingsChange::new([("approval_policy".to_string(), value)]).unwrap();
+    let gate_adds = json!({"rules": [{"pattern": "add_*", "verdict": "needs_approval"}], "approval_ttl_seconds": 600});
+    let refused = f.engine.change_server_settings(&me, keep(Some(gate_adds.clone()))).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    let kept = f.engine.change_server_settings(&admin, keep(Some(gate_adds))).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].changed_by, Some(admin.user_id));
+
+    // Another engine on the store (another process) reads it too.
+    let model = Arc::new(ScriptedModel::answering(|request| {
+        let after_tools =
+            request.messages.last().is_some_and(|m| m.parts.iter().any(|p| matches!(p, Part::ToolResult(_))));
+        Ok(if after_tools { text_reply("done") } else { calls_reply(&[("1", "add_task", json!({"title": "Gated"}))]) })
+    }));
+    let engine = with_model(&f, &model);
+    let verdict_of =
+        |tools: &[crate::engine::AgentTool], name: &str| tools.iter().find(|t| t.spec.name == name).map(|t| t.verdict);
+    let tools = engine.agent_tools().await.unwrap();
+    assert_eq!(verdict_of(&tools, "add_task"), Some(Verdict::NeedsApproval));
+    assert_eq!(verdict_of(&tools, "delete_task"), Some(Verdict::NeedsApproval), "no rule: the default");
+    assert_eq!(engine.agent_config().policy.rules, vec![], "the engine's own configuration is unchanged");
+
+    let run = engine.start_run(&me, "add it", None, None, false).await.unwrap();
+    let parked = engine.advance_run(&me, me.user_id, run.id).await.unwrap();
+    assert_eq!(parked.status, RunStatus::WaitingApproval, "the kept rule gates add_task");
+    let (_, steps) = engine.run(&me, run.id).await.unwrap();
+    let asked = approvals_of(&steps);
+    let approval = f.engine.approval(&me, asked[0]).await.unwrap();
+    assert_eq!(approval.expires_at, f.clock.now_for_tests() + Duration::seconds(600), "the kept lifetime");
+
+    // The policy changes while the call waits: approved or not, the run
+    // follows the policy in force when it wakes.
+    let deny_adds = json!({"rules": [{"pattern": "add_*", "verdict": "deny"}]});
+    f.engine.change_server_settings(&admin, keep(Some(deny_adds))).await.unwrap();
+    f.engine.decide_approval(&me, asked[0], Decision::Approved, None).await.unwrap();
+    let done = engine.advance_run(&Principal::system(), me.user_id, run.id).await.unwrap();
+    assert_eq!(done.status, RunStatus::Completed);
+    assert!(titles(&f.engine, &me).await.is_empty(), "denied now, so it never ran");
+    let (_, steps) = engine.run(&me, run.id).await.unwrap();
+    let outcomes: Vec<CallOutcome> = steps
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StepKind::ToolResult { outcome, .. } => Some(*outcome),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(outcomes, [CallOutcome::Denied]);
+
+    // A turn limit of one: the run fails instead of asking the model again.
+    let one_turn = json!({"max_turns": 1});
+    f.engine.change_server_settings(&admin, keep(Some(one_turn))).await.unwrap();
+    let run = engine.start_run(&me, "add it", None, None, false).await.unwrap();
+    let failed = engine.advance_run(&me, me.user_id, run.id).await.unwrap();
+    assert_eq!(failed.status, RunStatus::Failed);
+    assert!(failed.error.as_deref().is_some_and(|e| e.contains("limit of 1 model turns")), "{failed:?}");
+    assert_eq!(titles(&f.engine, &me).await, ["Gated"], "no rule kept: add_task is allowed again");
+
+    // Forgotten: the engine's own configuration again.
+    f.engine.change_server_settings(&admin, keep(None)).await.unwrap();
+    assert!(f.engine.server_settings().await.unwrap().is_empty());
+    assert_eq!(f.engine.agent_config_in_force().await.unwrap(), *f.engine.agent_config());
+    let run = engine.start_run(&me, "add it", None, None, false).await.unwrap();
+    assert_eq!(engine.advance_run(&me, me.user_id, run.id).await.unwrap().status, RunStatus::Completed);
+    assert_eq!(titles(&f.engine, &me).await, ["Gated", "Gated"]);
 }
