@@ -255,26 +255,6 @@ impl Steward {
         }
     }
 
-    /// The server settings kept in the database (what an admin changed
-    /// while servers ran, `PUT /api/v1/config`), by name: shared by every
-    /// process on the database and kept across restarts. Core itself
-    /// follows two of them: the approval policy (see
-    /// [`Engine::agent_config_in_force`]) and the retention of finished
-    /// jobs (see [`Engine::sweep_in_force`]).
-    pub async fn server_settings(&self) -> Result<Vec<ServerSetting>> {
-        self.engine.server_settings().await
-    }
-
-    /// Keeps or forgets server settings, all or none (admins only), and
-    /// answers every setting kept after the change.
-    pub async fn change_server_settings(
-        &self,
-        by: &Principal,
-        change: ServerSettingsChange,
-    ) -> Result<Vec<ServerSetting>> {
-        self.engine.change_server_settings(by, change).await
-    }
-
     /// The local operator: the oldest admin, created as `me@localhost` on a
     /// database without one. This is who the CLI acts as by default; it is a
     /// local-trust shortcut, never reachable over the network.

@@ -13,7 +13,12 @@ use crate::user::Principal;
 use super::Engine;
 
 impl Engine {
-    /// Every kept server setting, by name.
+    /// The server settings kept in the database (what an admin changed
+    /// while servers ran, `PUT /api/v1/config`), by name: shared by every
+    /// process on the database and kept across restarts. Core itself
+    /// follows two of them: the approval policy
+    /// ([`Engine::agent_config_in_force`]) and the retention of finished
+    /// jobs ([`Engine::sweep_in_force`]).
     pub async fn server_settings(&self) -> Result<Vec<ServerSetting>> {
         self.store.server_settings().await
     }

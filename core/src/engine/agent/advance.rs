@@ -61,27 +61,29 @@ impl Engine {
             }
             let steps = self.store.run_steps(owner, id).await?;
             let progress = Progress::of(&steps);
-            // Read at each step, so a policy an admin changes reaches runs
-            // under way, in every process.
-            let config = self.agent_config_in_force().await?;
             let step = match progress.next.clone() {
                 Next::Stopped => return Ok(run),
                 // A task the model declined is not done: the run fails, saying why.
                 Next::Complete { text, declined: true } if run.task_id.is_some() => self.fail(&actor, &run, text).await,
                 Next::Complete { text, .. } => self.complete(&actor, &run, text).await,
+                // The policy is read at each step that decides, so one an
+                // admin changes reaches runs under way, in every process.
                 Next::AskModel => {
+                    let config = self.agent_config_in_force().await?;
                     let earlier = match &mut earlier {
                         Some(messages) => messages,
                         None => earlier.insert(self.history(owner, run.conversation_id, Some(run.id)).await?),
                     };
                     self.ask_model(&actor, &run, earlier, &progress, &config).await
                 }
-                Next::Settle(open) => match self.settle_turn(&actor, run, open, &config).await {
-                    Ok(Some(run)) => return Ok(run),
-                    Ok(None) => continue,
-                    // A lost race is counted below like any other.
-                    Err(e) => Err(e),
-                },
+                Next::Settle(open) => {
+                    match self.settle_turn(&actor, run, open, &self.agent_config_in_force().await?).await {
+                        Ok(Some(run)) => return Ok(run),
+                        Ok(None) => continue,
+                        // A lost race is counted below like any other.
+                        Err(e) => Err(e),
+                    }
+                }
             };
             match step {
                 Ok(run) if run.status.is_finished() => return Ok(run),
