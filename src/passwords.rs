@@ -56,7 +56,7 @@ pub(crate) fn decoy_hash() -> String {
                 use rand::RngCore;
                 rand::rng().fill_bytes(&mut bytes);
             }
-            let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let password = steward_core::hex::encode(&bytes);
             hash_password(&password).unwrap_or_default()
         })
         .clone()

@@ -20,6 +20,7 @@ pub mod consciousness;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod hex;
 pub mod ids;
 pub mod job;
 pub mod live;

@@ -141,7 +141,7 @@ impl ApiKey {
     /// The stored form of a secret.
     pub fn hash_secret(secret: &str) -> String {
         let digest = Sha256::digest(secret.as_bytes());
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::encode(&digest)
     }
 
     pub(crate) fn create(

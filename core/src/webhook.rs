@@ -493,7 +493,6 @@ impl Delivery {
 /// `sha256=` and the lowercase hex HMAC-SHA256 of `body` keyed by `secret`:
 /// what a receiver recomputes to trust a delivery.
 pub fn sign(secret: &str, body: &[u8]) -> String {
-    use std::fmt::Write as _;
     // HMAC takes a key of any length, so this cannot fail.
     let mut mac = match Hmac::<sha2_hmac::Sha256>::new_from_slice(secret.as_bytes()) {
         Ok(mac) => mac,
@@ -501,9 +500,7 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     };
     mac.update(body);
     let mut out = String::from("sha256=");
-    for byte in mac.finalize().into_bytes().iter() {
-        let _ = write!(out, "{byte:02x}");
-    }
+    crate::hex::push(&mut out, &mac.finalize().into_bytes());
     out
 }
 

@@ -74,7 +74,9 @@ fn caller(state: &AppState, request: &Request) -> String {
             return format!("user:{user}");
         }
         let digest = Sha256::digest(value.as_bytes());
-        return format!("credential:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let mut key = String::from("credential:");
+        steward::core::hex::push(&mut key, &digest);
+        return key;
     }
     match request.extensions().get::<ConnectInfo<SocketAddr>>() {
         Some(ConnectInfo(peer)) => format!("address:{}", peer.ip()),

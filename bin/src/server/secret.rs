@@ -22,6 +22,6 @@ pub(crate) async fn jwt_secret(steward: &Steward, given: Option<&str>) -> Result
     }
     let mut bytes = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-    let candidate: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let candidate = steward::core::hex::encode(&bytes);
     Ok(steward.server_secret(JWT_SECRET, &candidate).await?.into_bytes())
 }

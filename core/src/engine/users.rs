@@ -113,8 +113,8 @@ impl Engine {
         let acting = User { role: p.role, ..owner };
         let mut bytes = [0u8; KEY_BYTES];
         self.ids.fill_random(&mut bytes);
-        let secret: String =
-            std::iter::once(API_KEY_PREFIX.to_string()).chain(bytes.iter().map(|b| format!("{b:02x}"))).collect();
+        let mut secret = String::from(API_KEY_PREFIX);
+        crate::hex::push(&mut secret, &bytes);
         let now = self.now();
         let key = ApiKey::create(self.new_id(), &acting, name, role, &secret, now)?;
         let created =

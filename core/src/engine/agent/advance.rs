@@ -431,7 +431,7 @@ pub(crate) fn call_hash(tool: &str, arguments: &serde_json::Value) -> String {
     use sha2::{Digest, Sha256};
     let canonical = canonical_json(&json!({ "tool": tool, "arguments": arguments }));
     let digest = Sha256::digest(canonical.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(&digest)
 }
 
 fn canonical_json(value: &serde_json::Value) -> String {
