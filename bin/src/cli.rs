@@ -124,6 +124,12 @@ pub(crate) enum Command {
     Log(LogArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
+    /// What an admin keeps for every process on the database (the approval
+    /// policy, the retention of finished jobs, a server's rate limit and
+    /// registration; what `PUT /api/v1/config` changes): show it, set or
+    /// unset one.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -289,6 +295,25 @@ pub(crate) enum SettingsCommand {
     Set { key: String, value: String },
     /// Put every setting back to its default (the timezone too).
     Reset,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// The approval policy and retention in force, and every kept setting.
+    Show,
+    /// Keep one setting for every process on the database, as JSON:
+    /// `steward config set approval_policy '{"rules": [{"pattern":
+    /// "delete_*", "verdict": "deny"}], "max_turns": 8}'`, `steward config
+    /// set retention '{"finished_jobs_days": 30}'`,
+    /// `rate_limit_per_minute 600`, `registration_enabled false`.
+    Set {
+        name: String,
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+    },
+    /// Forget a kept setting: every process goes back to what it was
+    /// started with.
+    Unset { name: String },
 }
 
 #[derive(Debug, Subcommand)]

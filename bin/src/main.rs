@@ -11,6 +11,7 @@ mod content_key;
 mod database;
 mod errors;
 mod ids;
+mod kept_config;
 mod logging;
 mod output;
 mod preferences;
@@ -126,6 +127,11 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Log(args) => {
             let (steward, p) = database::session(&global).await?;
             activity::log(args, &steward, &p, out).await
+        }
+        // Admins only: the local operator, by default.
+        Command::Config(command) => {
+            let (steward, p) = database::session(&global).await?;
+            kept_config::run(command, &steward, &p, out).await
         }
         // Creating users needs an admin: the local operator, by default.
         Command::User(command) => {

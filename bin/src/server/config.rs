@@ -430,7 +430,7 @@ pub(crate) struct Retention {
 }
 
 impl ApprovalPolicy {
-    fn of(agent: &AgentConfig) -> ApprovalPolicy {
+    pub(crate) fn of(agent: &AgentConfig) -> ApprovalPolicy {
         let effects = [Effect::Read, Effect::Write, Effect::Destructive, Effect::External];
         let default_verdicts =
             effects.iter().map(|e| (json!(e).as_str().unwrap_or_default().to_string(), default_verdict(*e))).collect();
@@ -473,11 +473,15 @@ pub(crate) fn full(
             // The scheduler's own option is whole days, at most 100 years.
             retention: RetentionSetting { finished_jobs_days: u32::try_from(started_days).unwrap_or(u32::MAX) },
         },
-        kept_settings: kept_settings
-            .into_iter()
-            .map(|k| KeptSetting { name: k.name, value: k.value, changed_at: k.changed_at, changed_by: k.changed_by })
-            .collect(),
+        kept_settings: shown(kept_settings),
     }
+}
+
+/// The kept settings as `GET /config` shows them.
+pub(crate) fn shown(kept: Vec<ServerSetting>) -> Vec<KeptSetting> {
+    kept.into_iter()
+        .map(|k| KeptSetting { name: k.name, value: k.value, changed_at: k.changed_at, changed_by: k.changed_by })
+        .collect()
 }
 
 /// The security-relevant subset (any authenticated caller).

@@ -9,7 +9,7 @@
 
 mod app;
 mod auth;
-mod config;
+pub(crate) mod config;
 mod docs;
 mod envelope;
 mod error;
