@@ -22,6 +22,18 @@ fn every_second() -> SchedulerOptions {
     SchedulerOptions { schedules: vec![s("reminders"), s("approvals"), s("retention")], ..SchedulerOptions::default() }
 }
 
+/// An engine on a fresh SQLite file (kept while the directory lives), on
+/// a manual clock starting `at`.
+async fn on_a_sqlite_file(at: chrono::DateTime<Utc>) -> (tempfile::TempDir, Arc<ManualClock>, Engine, Steward) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("sched.db").display());
+    let store = steward_storage::SqliteStore::open(&url).await.unwrap();
+    let clock = Arc::new(ManualClock::new(at));
+    let engine = Engine::new(Arc::new(store), clock.clone(), Arc::new(SequentialIds::new()));
+    let steward = Steward::with_engine(engine.clone());
+    (dir, clock, engine, steward)
+}
+
 /// Scheduler ticks not yet finished.
 async fn pending_ticks(steward: &Steward) -> u64 {
     let mut pending = 0;
@@ -34,12 +46,7 @@ async fn pending_ticks(steward: &Steward) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn overlapping_schedulers_remind_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("sched.db").display());
-    let store = steward_storage::SqliteStore::open(&url).await.unwrap();
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()));
-    let engine = Engine::new(Arc::new(store), clock.clone(), Arc::new(SequentialIds::new()));
-    let steward = Steward::with_engine(engine.clone());
+    let (_dir, clock, engine, steward) = on_a_sqlite_file(Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()).await;
     let me = steward.local_principal().await.unwrap();
     // Due ten minutes from "now" (UTC, the default timezone).
     let due = Utc.with_ymd_and_hms(2026, 3, 2, 9, 10, 0).unwrap();
@@ -129,12 +136,7 @@ async fn a_tick_fires_only_when_the_clock_reaches_it() {
 /// which the 7 days the scheduler was started with would have kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kept_retention_is_what_the_next_sweep_keeps() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("retention.db").display());
-    let store = steward_storage::SqliteStore::open(&url).await.unwrap();
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 30).unwrap()));
-    let engine = Engine::new(Arc::new(store), clock.clone(), Arc::new(SequentialIds::new()));
-    let steward = Steward::with_engine(engine.clone());
+    let (_dir, clock, engine, steward) = on_a_sqlite_file(Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 30).unwrap()).await;
     let admin = steward.local_principal().await.unwrap();
     let hourly = SchedulerOptions {
         schedules: vec![Schedule { tick: "retention".into(), cron: "17 * * * *".into(), class: Priority::Low }],
