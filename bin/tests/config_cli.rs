@@ -53,7 +53,11 @@ fn a_kept_policy_governs_the_next_chat_until_it_is_unset() {
 fn bad_values_unknown_names_and_users_who_are_no_admin_are_refused() {
     let s = Sandbox::new();
     for (name, value, mentions) in [
-        ("approval_policy", r#"{"rules": [{"pattern": " ", "verdict": "deny"}]}"#, "blank"),
+        (
+            "approval_policy",
+            r#"{"rules": [{"pattern": " ", "verdict": "deny"}]}"#,
+            "approval_policy.rules.0.pattern: must not be blank",
+        ),
         ("approval_policy", r#"{"max_turns": 0}"#, "max_turns"),
         ("approval_policy", "strict", "not JSON"),
         ("retention", r#"{"finished_jobs_days": -1}"#, "finished_jobs_days"),

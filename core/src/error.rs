@@ -125,9 +125,14 @@ impl FieldError {
 }
 
 impl fmt::Display for FieldError {
+    /// The field's path without where it came from (`title: …`;
+    /// `approval_policy.rules.0.pattern: …` for a nested one).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let field = self.loc.last().map(String::as_str).unwrap_or("input");
-        write!(f, "{field}: {}", self.msg)
+        match self.loc.as_slice() {
+            [] => write!(f, "input: {}", self.msg),
+            [only] => write!(f, "{only}: {}", self.msg),
+            [_, path @ ..] => write!(f, "{}: {}", path.join("."), self.msg),
+        }
     }
 }
 
@@ -250,5 +255,18 @@ mod tests {
             assert_eq!(e.as_str().parse::<Entity>(), Ok(e));
         }
         assert!("nonsense".parse::<Entity>().is_err());
+    }
+
+    #[test]
+    fn a_field_error_names_its_path_without_its_source() {
+        let at = |loc: &[&str]| FieldError { loc: loc.iter().map(|s| s.to_string()).collect(), msg: "bad".into() };
+        assert_eq!(at(&["body", "title"]).to_string(), "title: bad");
+        assert_eq!(at(&["query", "limit"]).to_string(), "limit: bad");
+        assert_eq!(
+            at(&["body", "approval_policy", "rules", "0", "pattern"]).to_string(),
+            "approval_policy.rules.0.pattern: bad"
+        );
+        assert_eq!(at(&["body"]).to_string(), "body: bad");
+        assert_eq!(at(&[]).to_string(), "input: bad");
     }
 }
