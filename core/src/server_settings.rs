@@ -35,8 +35,9 @@ pub const MAX_POLICY_RULES: usize = 64;
 pub const MAX_APPROVAL_TTL_SECONDS: i64 = crate::approval::MAX_APPROVAL_TTL.num_seconds();
 /// The most model turns a run may be allowed.
 pub const MAX_TURNS: u32 = 100;
-/// The longest finished jobs may be kept, in days (100 years).
-pub const MAX_KEEP_DAYS: u32 = 36_500;
+/// The longest finished jobs may be kept, in whole days (a retention
+/// sweep's own limit, 100 years).
+pub const MAX_KEEP_DAYS: u32 = crate::job::MAX_KEEP_DAYS as u32;
 
 /// One kept setting, with who changed it last and when.
 #[derive(Debug, Clone, PartialEq)]
