@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use steward::core::access::Access;
 use steward::core::agent::AgentConfig;
-use steward::core::server_settings::{RETENTION, RetentionSetting, kept};
+use steward::core::server_settings::retention_in_force;
 use steward::scheduler::SchedulerOptions;
 use steward::{Error, Principal, ServerSetting, Steward};
 
@@ -44,9 +44,7 @@ pub(crate) async fn run(command: ConfigCommand, steward: &Steward, p: &Principal
         ConfigCommand::Unset { name } => change(steward, p, &name, Value::Null).await?,
     };
     let agent = steward.agent_config_under(&settings);
-    let started_days = SchedulerOptions::default().keep_finished.num_days();
-    let days =
-        kept(&settings, RETENTION, RetentionSetting::read).map_or(started_days, |r| i64::from(r.finished_jobs_days));
+    let days = retention_in_force(&settings, SchedulerOptions::default().keep_finished).num_days();
     let text = human(&agent, days, &settings);
     let shown = Shown {
         approval_policy: ApprovalPolicy::of(&agent),

@@ -227,6 +227,12 @@ pub fn kept<T>(
     }
 }
 
+/// How long finished jobs are kept: the retention kept among `settings`,
+/// else `started` (what the process was started with).
+pub fn retention_in_force(settings: &[ServerSetting], started: chrono::Duration) -> chrono::Duration {
+    kept(settings, RETENTION, RetentionSetting::read).map_or(started, |r| r.keep())
+}
+
 /// The normal form of a value core reads (`None`: a name core leaves to
 /// others).
 fn normal(name: &str, value: &Value) -> Option<Result<Value>> {

@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use steward::core::agent::policy::default_verdict;
 use steward::core::agent::{AgentConfig, Effect, PolicyRule, Verdict};
-use steward::core::server_settings::{APPROVAL_POLICY, RETENTION, RetentionSetting, kept};
+use steward::core::server_settings::{APPROVAL_POLICY, RETENTION, RetentionSetting, retention_in_force};
 use steward::{Engine, FieldError, PolicySetting, ServerSetting, ServerSettingsChange, Steward};
 
 use super::rate_limit::RateLimit;
@@ -454,8 +454,7 @@ pub(crate) fn full(
 ) -> FullConfig {
     let kept_settings = runtime.kept();
     let started_days = config.keep_finished_days;
-    let retention_days = kept(&kept_settings, RETENTION, RetentionSetting::read)
-        .map_or(started_days, |r| i64::from(r.finished_jobs_days));
+    let retention_days = retention_in_force(&kept_settings, chrono::Duration::days(started_days)).num_days();
     FullConfig {
         security: security(config, runtime),
         listen: config.listen.clone(),

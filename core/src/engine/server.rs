@@ -6,7 +6,7 @@ use crate::agent::AgentConfig;
 use crate::error::Result;
 use crate::job::Sweep;
 use crate::server_settings::{
-    APPROVAL_POLICY, PolicySetting, RETENTION, RetentionSetting, ServerSetting, ServerSettingsChange, kept,
+    APPROVAL_POLICY, PolicySetting, ServerSetting, ServerSettingsChange, kept, retention_in_force,
 };
 use crate::user::Principal;
 
@@ -55,13 +55,8 @@ impl Engine {
     /// `sweep` as it runs now: a retention sweep keeps finished jobs as
     /// long as an admin's kept retention says, when one is kept.
     pub async fn sweep_in_force(&self, sweep: Sweep) -> Result<Sweep> {
-        if !matches!(sweep, Sweep::Retention { .. }) {
-            return Ok(sweep);
-        }
+        let Sweep::Retention { keep } = sweep else { return Ok(sweep) };
         let settings = self.store.server_settings().await?;
-        match kept(&settings, RETENTION, RetentionSetting::read) {
-            Some(retention) => Sweep::retention(retention.keep()),
-            None => Ok(sweep),
-        }
+        Sweep::retention(retention_in_force(&settings, keep))
     }
 }
