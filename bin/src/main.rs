@@ -4,6 +4,7 @@
 
 mod activity;
 mod agent;
+mod allocator;
 mod checks;
 mod cli;
 mod config_file;
@@ -34,6 +35,7 @@ use crate::errors::Failure;
 use crate::output::Output;
 
 fn main() -> ExitCode {
+    allocator::settle();
     let command = match config_file::apply(Cli::command()) {
         Ok(command) => command,
         Err(problem) => {
