@@ -487,3 +487,37 @@ async fn a_key_of_a_user_removed_by_hand_authenticates_no_one() {
     assert!(store.api_key_by_hash(&ApiKey::hash_secret(&secret)).await.unwrap().is_none());
     assert_eq!(f.engine.authenticate_key(&kept).await.unwrap().user_id, bob.user_id, "another user's key still works");
 }
+
+/// The tag triggers of migration 0018 keep one row per distinct tag, as
+/// their DISTINCT did, for rows written by hand with a tag repeated (core
+/// never writes one).
+#[tokio::test]
+async fn thought_tag_rows_stay_distinct() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = temp_url(&dir);
+    let store = SqliteStore::open(&url).await.unwrap();
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let owner = UserId(id(31));
+    sqlx::query(
+        "INSERT INTO thoughts (id, user_id, content, tags, status, suggested_tags, related_topics, \
+         related_thought_ids, created_at, updated_at, version) \
+         VALUES (?, ?, 'by hand', '[\"a\",\"a\",\"b\"]', 'captured', '[]', '[]', '[]', 0, 0, 1)",
+    )
+    .bind(id(1))
+    .bind(owner.0)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    const TAGS: &str = "SELECT group_concat(tag, ' ') FROM (SELECT tag FROM thought_tags ORDER BY tag)";
+    let tags: String = sqlx::query_scalar(TAGS).fetch_one(&mut conn).await.unwrap();
+    assert_eq!(tags, "a b");
+    sqlx::query("UPDATE thoughts SET tags = '[\"c\",\"b\",\"c\"]' WHERE id = ?")
+        .bind(id(1))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let tags: String = sqlx::query_scalar(TAGS).fetch_one(&mut conn).await.unwrap();
+    assert_eq!(tags, "b c");
+    conn.close().await.unwrap();
+    store.close().await;
+}
