@@ -17,6 +17,7 @@ mod error;
 mod process;
 mod queue;
 mod read;
+mod recall;
 mod search;
 mod sql;
 mod statements;
@@ -72,6 +73,9 @@ pub struct SqliteStore {
     jobs_added: Arc<Notify>,
     /// Get-by-id on the caller's thread.
     direct: direct_read::DirectReads,
+    /// Users, keys and settings kept between requests while nothing
+    /// changed them.
+    recall: recall::Recall,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -124,10 +128,22 @@ impl SqliteStore {
         let direct = direct_read::DirectReads::new(&opened.target, &options);
         let checkpoints =
             if opened.read_only { None } else { Checkpointer::start(&opened.target, &options).map_err(public)? };
-        let writer =
-            Writer { conn: opened.write, batch_max: options.batch_max, jobs_added: jobs_added.clone(), checkpoints }
-                .spawn(queue)?;
-        Ok(SqliteStore { read: opened.read, jobs, writer: Some(writer), options, file, jobs_added, direct })
+        // Watched only through the writer's own VFS (a file opened for
+        // writing); otherwise nothing read is kept.
+        let watch = wal_buffer::CommitWatch::new();
+        if !opened.read_only {
+            wal_buffer::watch(&opened.write, &watch);
+        }
+        let recall = recall::Recall::new(watch.clone());
+        let writer = Writer {
+            conn: opened.write,
+            batch_max: options.batch_max,
+            jobs_added: jobs_added.clone(),
+            checkpoints,
+            watch,
+        }
+        .spawn(queue)?;
+        Ok(SqliteStore { read: opened.read, jobs, writer: Some(writer), options, file, jobs_added, direct, recall })
     }
 
     /// Notified (`notify_waiters`) after this store commits something that
@@ -199,7 +215,7 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {
-        self.direct.user(id.0).map_err(public)
+        self.recall.user(id.0, || self.direct.user(id.0)).map_err(public)
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
@@ -219,7 +235,7 @@ impl Store for SqliteStore {
     }
 
     async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>> {
-        self.direct.api_key_by_hash(key_hash).map_err(public)
+        self.recall.api_key(key_hash, || self.direct.api_key_by_hash(key_hash)).map_err(public)
     }
 
     async fn api_keys(&self, owner: UserId) -> Result<Vec<ApiKey>> {
@@ -308,7 +324,7 @@ impl Store for SqliteStore {
     }
 
     async fn settings(&self, owner: UserId) -> Result<Option<Settings>> {
-        self.direct.settings(owner).map_err(public)
+        self.recall.settings(owner.0, || self.direct.settings(owner)).map_err(public)
     }
 
     async fn change_stamp(&self) -> Result<Option<u64>> {

@@ -39,12 +39,17 @@
 //!
 //! Only the writer's connection uses it (`Target::open_writer`): readers and
 //! the checkpointer never write the WAL.
+//!
+//! The same connection also tells a [`CommitWatch`] when a commit not its
+//! own reached the database (another process's, or another connection's):
+//! see there.
 
 #![allow(unsafe_code, reason = "a SQLite VFS is C callbacks over raw pointers (with process.rs, the only unsafe code)")]
 
 use std::ffi::{CStr, c_int, c_void};
 use std::ptr;
-use std::sync::OnceLock;
+use std::sync::atomic::{Ordering, fence};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rusqlite::ffi;
 
@@ -111,6 +116,11 @@ struct File {
     end: i64,
     /// The last write was a commit frame's header; its page follows.
     commit_page_next: bool,
+    /// A database file's first region of shared memory (the WAL index,
+    /// whose header starts it) while it is mapped; null before.
+    shm: *const u8,
+    /// Told of this database file's write locks (see [`CommitWatch`]).
+    watch: Option<Arc<CommitWatch>>,
 }
 /// Where the default VFS's file starts, after ours (8-byte aligned, as
 /// SQLite aligns its own).
@@ -169,6 +179,8 @@ unsafe extern "C" fn open(
                 start: 0,
                 end: -1,
                 commit_page_next: false,
+                shm: ptr::null(),
+                watch: None,
             },
         );
         if !other.is_null() {
@@ -266,6 +278,9 @@ unsafe extern "C" fn close(file: *mut ffi::sqlite3_file) -> c_int {
     // The database file and its WAL unlink each other as either closes.
     unsafe {
         let flushed = flush(file);
+        if let Some(watch) = &(*file.cast::<File>()).watch {
+            watch.detach();
+        }
         let closed = forward!(file, xClose, ffi::SQLITE_OK);
         let own = file.cast::<File>();
         if !(*own).other.is_null() {
@@ -340,8 +355,29 @@ unsafe extern "C" fn shm_map(
     out: *mut *mut c_void,
 ) -> c_int {
     // SAFETY: as in `flushed_then_forwarded`. (SQLite maps shared memory
-    // through the database file, never its WAL.)
-    unsafe { forward!(file, xShmMap, ffi::SQLITE_IOERR_SHMMAP, region, size, extend, out) }
+    // through the database file, never its WAL.) Region 0 stays mapped
+    // until `shm_unmap` or `close`.
+    unsafe {
+        let rc = forward!(file, xShmMap, ffi::SQLITE_IOERR_SHMMAP, region, size, extend, out);
+        if rc == ffi::SQLITE_OK && region == 0 && !(*out).is_null() {
+            let db = &mut *file.cast::<File>();
+            db.shm = (*out).cast::<u8>().cast_const();
+            if let Some(watch) = &db.watch {
+                watch.attach(db.shm);
+            }
+        }
+        rc
+    }
+}
+
+/// SQLite's exclusive lock on the WAL index's first lock byte
+/// (`WAL_WRITE_LOCK`): held by whichever connection is writing the WAL.
+const WRITE_LOCK: c_int = 0;
+
+/// Whether a lock call covers [`WRITE_LOCK`] exclusively, with `action`
+/// (`SQLITE_SHM_LOCK` or `SQLITE_SHM_UNLOCK`).
+fn is_write_lock(offset: c_int, n: c_int, flags: c_int, action: c_int) -> bool {
+    flags == action | ffi::SQLITE_SHM_EXCLUSIVE && offset <= WRITE_LOCK && WRITE_LOCK < offset.saturating_add(n)
 }
 
 unsafe extern "C" fn shm_lock(file: *mut ffi::sqlite3_file, offset: c_int, n: c_int, flags: c_int) -> c_int {
@@ -350,10 +386,23 @@ unsafe extern "C" fn shm_lock(file: *mut ffi::sqlite3_file, offset: c_int, n: c_
     // buffered then was never committed: a commit writes out before it
     // is published.)
     unsafe {
+        let watch = (*file.cast::<File>()).watch.as_ref();
         if flags & ffi::SQLITE_SHM_UNLOCK != 0 {
             let _ = flush_wal_of(file);
+            if let Some(watch) = watch
+                && is_write_lock(offset, n, flags, ffi::SQLITE_SHM_UNLOCK)
+            {
+                watch.write_unlocking();
+            }
         }
-        forward!(file, xShmLock, ffi::SQLITE_IOERR_SHMLOCK, offset, n, flags)
+        let rc = forward!(file, xShmLock, ffi::SQLITE_IOERR_SHMLOCK, offset, n, flags);
+        if rc == ffi::SQLITE_OK
+            && let Some(watch) = watch
+            && is_write_lock(offset, n, flags, ffi::SQLITE_SHM_LOCK)
+        {
+            watch.write_locked();
+        }
+        rc
     }
 }
 
@@ -370,8 +419,15 @@ unsafe extern "C" fn shm_barrier(file: *mut ffi::sqlite3_file) {
 }
 
 unsafe extern "C" fn shm_unmap(file: *mut ffi::sqlite3_file, delete: c_int) -> c_int {
-    // SAFETY: see `shm_map`.
-    unsafe { forward!(file, xShmUnmap, ffi::SQLITE_OK, delete) }
+    // SAFETY: see `shm_map`. The watch lets go of the header first.
+    unsafe {
+        let db = &mut *file.cast::<File>();
+        if let Some(watch) = &db.watch {
+            watch.detach();
+        }
+        db.shm = ptr::null();
+        forward!(file, xShmUnmap, ffi::SQLITE_OK, delete)
+    }
 }
 
 unsafe extern "C" fn fetch(file: *mut ffi::sqlite3_file, offset: i64, amount: c_int, out: *mut *mut c_void) -> c_int {
@@ -395,6 +451,183 @@ unsafe extern "C" fn fetch(file: *mut ffi::sqlite3_file, offset: i64, amount: c_
 unsafe extern "C" fn unfetch(file: *mut ffi::sqlite3_file, offset: i64, page: *mut c_void) -> c_int {
     // SAFETY: as in `flushed_then_forwarded`.
     unsafe { forward!(file, xUnfetch, ffi::SQLITE_OK, offset, page) }
+}
+
+/// The first copy of the WAL index header (`WalIndexHdr`, 48 bytes, at the
+/// start of the shared memory; SQLite's "WAL-index format"). Every commit,
+/// by any connection of any process, writes it anew: its change counter
+/// (`iChange`) goes up by one and its frame count and checksum move.
+type Header = [u8; 48];
+
+/// What a process may still trust of what it read before: the SQLite
+/// store keeps the users, API keys and settings it has read
+/// ([`super::recall`]) only while no other process (or connection) has
+/// committed since, and this tells.
+///
+/// The writer's connection reports here (through its VFS) when it takes
+/// and releases the WAL write lock, and keeps the WAL index mapped while
+/// it is open. Every commit to the file writes the WAL index header under
+/// that lock, so:
+/// - the header as the writer left it when it last unlocked is `own`;
+/// - a header different from `own` while the writer does not hold the lock
+///   is someone else's commit, and so is one found when it takes the lock;
+/// - while the writer holds the lock, no one else can commit.
+///
+/// Whoever first sees someone else's commit (a reader asking for the
+/// [`epoch`](CommitWatch::epoch), or the writer taking the lock) moves the
+/// epoch on and takes that header as known. The writer itself
+/// [`hold`](CommitWatch::hold)s the watch around each batch that writes
+/// users, keys or settings: no epoch while it runs, a new one after. What
+/// was read in an earlier epoch is not used again.
+#[derive(Debug, Default)]
+pub(crate) struct CommitWatch {
+    state: Mutex<Watched>,
+}
+
+#[derive(Debug, Default)]
+struct Watched {
+    /// The mapped WAL index, while the writer's connection has it mapped.
+    shm: Option<Shm>,
+    /// The header as last known: left by the writer, or someone else's
+    /// already counted.
+    known: Option<Header>,
+    /// The writer holds the write lock: header changes are its own.
+    writing: bool,
+    /// The writer is writing what readers keep: nothing may be kept.
+    held: bool,
+    epoch: u64,
+}
+
+/// A pointer to mapped shared memory, only read under [`CommitWatch`]'s
+/// lock while the mapping exists ([`CommitWatch::detach`] comes first).
+#[derive(Debug, Clone, Copy)]
+struct Shm(*const u8);
+
+// SAFETY: the pointer is only dereferenced under the watch's mutex, and
+// the VFS detaches it (under the same mutex) before the memory is unmapped.
+unsafe impl Send for Shm {}
+
+impl Watched {
+    fn header(&self) -> Option<Header> {
+        let Shm(start) = self.shm?;
+        // SAFETY: `start` is the first region of the WAL index, mapped
+        // (at least 32 KiB) until `detach`, which needs this lock. Other
+        // processes write it concurrently: a torn read differs from every
+        // header written, which only costs a needless new epoch.
+        let header = unsafe { ptr::read_volatile(start.cast::<Header>()) };
+        fence(Ordering::Acquire);
+        Some(header)
+    }
+
+    /// Counts the header if it is someone else's news.
+    fn notice(&mut self) {
+        if let Some(now) = self.header()
+            && self.known != Some(now)
+        {
+            self.known = Some(now);
+            self.epoch = self.epoch.wrapping_add(1);
+        }
+    }
+}
+
+impl CommitWatch {
+    pub(crate) fn new() -> Arc<CommitWatch> {
+        Arc::new(CommitWatch::default())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Watched> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The current epoch; `None` while nothing read may be kept: no WAL
+    /// index is watched (the writer's connection is not open through this
+    /// VFS, or closed), or the writer holds the watch.
+    pub(crate) fn epoch(&self) -> Option<u64> {
+        let mut watched = self.lock();
+        if watched.shm.is_none() || watched.held {
+            return None;
+        }
+        if !watched.writing {
+            watched.notice();
+        }
+        Some(watched.epoch)
+    }
+
+    /// Before a batch that writes what readers keep: until
+    /// [`release`](CommitWatch::release), nothing is kept or used.
+    pub(crate) fn hold(&self) {
+        let mut watched = self.lock();
+        watched.held = true;
+        watched.epoch = watched.epoch.wrapping_add(1);
+    }
+
+    /// After that batch was committed (or not) and answered: a new epoch.
+    pub(crate) fn release(&self) {
+        let mut watched = self.lock();
+        watched.held = false;
+        watched.epoch = watched.epoch.wrapping_add(1);
+    }
+
+    fn attach(&self, shm: *const u8) {
+        let mut watched = self.lock();
+        watched.shm = Some(Shm(shm));
+        watched.known = None;
+        watched.epoch = watched.epoch.wrapping_add(1);
+    }
+
+    fn detach(&self) {
+        let mut watched = self.lock();
+        watched.shm = None;
+        watched.epoch = watched.epoch.wrapping_add(1);
+    }
+
+    /// The writer took the write lock: any commit since its last is news.
+    fn write_locked(&self) {
+        let mut watched = self.lock();
+        watched.notice();
+        watched.writing = true;
+    }
+
+    /// The writer is about to release the write lock: the header now is
+    /// its own (or unchanged, after a rollback).
+    fn write_unlocking(&self) {
+        let mut watched = self.lock();
+        if let Some(now) = watched.header() {
+            watched.known = Some(now);
+        }
+        watched.writing = false;
+    }
+}
+
+/// Reports the write locks of `conn`'s database file to `watch`; `false`
+/// when `conn` was not opened through this VFS (nothing is reported, and
+/// the watch stays without a header). Call it right after opening, before
+/// the connection is shared.
+pub(crate) fn watch(conn: &rusqlite::Connection, watch: &Arc<CommitWatch>) -> bool {
+    let mut file: *mut ffi::sqlite3_file = ptr::null_mut();
+    // SAFETY: SQLITE_FCNTL_FILE_POINTER writes the main database's
+    // `sqlite3_file` pointer (SQLite answers it without the VFS). A file
+    // with our methods is a `File`; this thread owns the connection.
+    unsafe {
+        let rc = ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            ffi::SQLITE_FCNTL_FILE_POINTER,
+            (&raw mut file).cast::<c_void>(),
+        );
+        if rc != ffi::SQLITE_OK || file.is_null() || !ptr::eq((*file).pMethods, &METHODS) {
+            return false;
+        }
+        let db = &mut *file.cast::<File>();
+        if db.is_wal {
+            return false;
+        }
+        db.watch = Some(Arc::clone(watch));
+        if !db.shm.is_null() {
+            watch.attach(db.shm);
+        }
+        true
+    }
 }
 
 static METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {

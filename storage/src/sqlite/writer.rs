@@ -20,8 +20,8 @@ use rusqlite::Connection;
 use steward_core::ids::{JobId, UserId};
 use steward_core::job::{Claim, Job, JobChange, JobState, LeaseToken};
 use steward_core::server_settings::ServerSettingsChange;
-use steward_core::store::Write;
-use steward_core::{Error, Result};
+use steward_core::store::{Record, Write};
+use steward_core::{Entity, Error, Result};
 
 use crate::error::StoreError;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -30,6 +30,7 @@ use super::apply::{WriteSet, apply_set, apply_sets};
 use super::checkpoint::Checkpointer;
 use super::error::public;
 use super::queue;
+use super::wal_buffer::CommitWatch;
 
 /// What one caller asks the writer to do.
 #[derive(Debug)]
@@ -79,6 +80,20 @@ impl WriteOp {
             WriteOp::Writes(set) => set.writes.iter().any(|w| matches!(w, Write::Enqueue(_))),
             _ => false,
         }
+    }
+
+    /// Whether this may change a user, an API key or settings (what
+    /// `recall` keeps). Deleting a user takes its keys and settings with
+    /// it; nothing else reaches them.
+    fn changes_recalled(&self) -> bool {
+        let WriteOp::Writes(set) = self else { return false };
+        set.writes.iter().any(|write| match write {
+            Write::Insert(record) | Write::Update { record, .. } => {
+                matches!(record, Record::User(_) | Record::ApiKey(_) | Record::Settings(_))
+            }
+            Write::Delete { entity, .. } => matches!(entity, Entity::User | Entity::ApiKey | Entity::Settings),
+            Write::Append(_) | Write::Enqueue(_) => false,
+        })
     }
 }
 
@@ -143,6 +158,9 @@ pub(crate) struct Writer {
     /// Told after each commit, to copy the WAL back in the background; asks
     /// back, now and then, for the checkpoint that restarts the WAL.
     pub(crate) checkpoints: Option<Checkpointer>,
+    /// Held around each batch that writes what `recall` keeps (users, API
+    /// keys, settings).
+    pub(crate) watch: Arc<CommitWatch>,
 }
 
 impl Writer {
@@ -159,6 +177,8 @@ impl Writer {
     fn run(self, mut jobs: mpsc::Receiver<WriteRequest>) -> u64 {
         let batch_max = self.batch_max.max(1);
         let mut batches = 0;
+        // Write requests taken, for the debug line at the end.
+        let mut requests: u64 = 0;
         let mut merges = IdleMerges::default();
         loop {
             let first = match jobs.try_recv() {
@@ -187,9 +207,20 @@ impl Writer {
                 }
             }
             batches += 1;
+            requests = requests.saturating_add(u64::try_from(batch.len()).unwrap_or(u64::MAX));
             let wakes = batch.iter().any(|job| job.op.may_add_jobs());
+            let recalled = batch.iter().any(|job| job.op.changes_recalled());
             merges.after_batch(batch.iter().any(|job| matches!(job.op, WriteOp::Writes(_))));
+            // While the batch runs and its callers hear of it, readers read
+            // (never keep) users, keys and settings; afterwards what was
+            // read before it is read again.
+            if recalled {
+                self.watch.hold();
+            }
             commit_batch(&self.conn, batch);
+            if recalled {
+                self.watch.release();
+            }
             if wakes {
                 self.jobs_added.notify_waiters();
             }
@@ -204,6 +235,7 @@ impl Writer {
         // statement then fails with "no such table" (seen with four CLI
         // processes at once). The plans this store needs do not depend on
         // statistics (`read::tests` checks they walk indexes without them).
+        tracing::debug!(batches, requests, "the SQLite writer stopped");
         batches
     }
 }
@@ -465,7 +497,13 @@ mod tests {
             replies.push(result);
         }
         drop(send);
-        let writer = Writer { conn: opened.write, batch_max: 256, jobs_added: Arc::default(), checkpoints: None };
+        let writer = Writer {
+            conn: opened.write,
+            batch_max: 256,
+            jobs_added: Arc::default(),
+            checkpoints: None,
+            watch: CommitWatch::new(),
+        };
         assert_eq!(writer.spawn(queue).unwrap().join().unwrap(), 1, "one batch for everything queued");
         for (i, result) in replies.into_iter().enumerate() {
             let expected = if i % 3 == 0 { Err(Error::not_found(Entity::Task)) } else { Ok(WriteOutcome::Applied) };
