@@ -13,9 +13,10 @@
 //!   the next read (or the writer) sees its WAL index header.
 //!
 //! Nothing is kept while no WAL index is watched (a database in memory, or
-//! opened read-only): every call reads. Only what was found is kept (an
-//! unknown key is read each time, so guessing keys cannot fill memory), at
-//! most [`LIMIT`] of each kind.
+//! opened read-only): every call reads. Of keys and users only what was
+//! found is kept (an unknown key is read each time, so guessing keys cannot
+//! fill memory); of settings also that there are none yet. At most
+//! [`LIMIT`] of each kind.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -35,9 +36,9 @@ const LIMIT: usize = 4096;
 /// Reads kept for one epoch of a [`CommitWatch`].
 pub(crate) struct Recall {
     watch: Arc<CommitWatch>,
-    keys: Memo<String, ApiKey>,
-    users: Memo<Uuid, User>,
-    settings: Memo<Uuid, Settings>,
+    keys: Memo<String, Option<ApiKey>>,
+    users: Memo<Uuid, Option<User>>,
+    settings: Memo<Uuid, Option<Settings>>,
 }
 
 impl Recall {
@@ -45,23 +46,26 @@ impl Recall {
         Recall { watch, keys: Memo::default(), users: Memo::default(), settings: Memo::default() }
     }
 
-    /// The key with this hash, kept or `read`.
+    /// The key with this hash, kept or `read`. A hash no key has is read
+    /// every time.
     pub(crate) fn api_key(&self, hash: &str, read: impl FnOnce() -> Result<Option<ApiKey>>) -> Result<Option<ApiKey>> {
-        self.through("api key", &self.keys, hash, |hash| hash.to_owned(), read)
+        self.through("api key", &self.keys, hash, |hash| hash.to_owned(), read, Option::is_some)
     }
 
-    /// The user `id`, kept or `read`.
+    /// The user `id`, kept or `read`. An id no user has is read every time.
     pub(crate) fn user(&self, id: Uuid, read: impl FnOnce() -> Result<Option<User>>) -> Result<Option<User>> {
-        self.through("user", &self.users, &id, |id| *id, read)
+        self.through("user", &self.users, &id, |id| *id, read, Option::is_some)
     }
 
-    /// The settings of `owner`, kept or `read`.
+    /// The settings of `owner`, kept or `read`; that the owner has none yet
+    /// (the defaults apply) is kept too: the owner is an authenticated
+    /// user, so absent settings are at most one entry per user.
     pub(crate) fn settings(
         &self,
         owner: Uuid,
         read: impl FnOnce() -> Result<Option<Settings>>,
     ) -> Result<Option<Settings>> {
-        self.through("settings", &self.settings, &owner, |id| *id, read)
+        self.through("settings", &self.settings, &owner, |id| *id, read, |_| true)
     }
 
     fn through<K, Q, V>(
@@ -70,8 +74,9 @@ impl Recall {
         memo: &Memo<K, V>,
         key: &Q,
         owned: impl FnOnce(&Q) -> K,
-        read: impl FnOnce() -> Result<Option<V>>,
-    ) -> Result<Option<V>>
+        read: impl FnOnce() -> Result<V>,
+        keep: impl FnOnce(&V) -> bool,
+    ) -> Result<V>
     where
         K: Borrow<Q> + Eq + Hash,
         Q: Eq + Hash + ?Sized,
@@ -84,11 +89,13 @@ impl Recall {
             && let Some(kept) = memo.get(epoch, key)
         {
             tracing::trace!(what, epoch, "SQLite read kept from an earlier request");
-            return Ok(Some(kept));
+            return Ok(kept);
         }
         let found = read()?;
-        if let (Some(epoch), Some(value)) = (epoch, &found) {
-            memo.put(epoch, owned(key), value.clone());
+        if let Some(epoch) = epoch
+            && keep(&found)
+        {
+            memo.put(epoch, owned(key), found.clone());
         }
         Ok(found)
     }
@@ -191,17 +198,21 @@ mod tests {
         f.engine.authenticate_key(&secret).await.unwrap();
         assert_eq!(hits(), first + 1, "the second read is kept");
         f.engine.capture_thought(&ann, thought("milk")).await.unwrap();
-        let after_capture = hits();
+        let kept = hits();
         f.engine.authenticate_key(&secret).await.unwrap();
-        assert_eq!(hits(), after_capture + 1, "a capture changes no key");
+        assert_eq!(hits(), kept + 1, "a capture changes no key");
+        // A capture reads its owner's settings: none yet, which is kept too.
+        f.engine.capture_thought(&ann, thought("bread")).await.unwrap();
+        assert_eq!(hits(), kept + 2, "no settings yet, kept");
 
         let other = Arc::new(SqliteStore::open(&url).await.unwrap());
         let g = Fixture::new(other.clone());
         g.engine.capture_thought(&ann, thought("eggs")).await.unwrap();
+        let kept = hits();
         f.engine.authenticate_key(&secret).await.unwrap();
-        assert_eq!(hits(), after_capture + 1, "read again after a commit elsewhere");
+        assert_eq!(hits(), kept, "read again after a commit elsewhere");
         f.engine.authenticate_key(&secret).await.unwrap();
-        assert_eq!(hits(), after_capture + 2, "then kept again");
+        assert_eq!(hits(), kept + 1, "then kept again");
 
         // Settings: kept, then changed elsewhere and seen at once.
         let mine = f.engine.settings(&ann).await.unwrap();
