@@ -6,9 +6,10 @@
 //! and fetches every page again: under captures these reads were a sixth of
 //! the request threads' time. Kept here, they are read again only when
 //! something may have changed them:
-//! - this process's writer moves the [`CommitWatch`] epoch before and after
-//!   every batch that writes a user, a key or settings (a revoked key is
-//!   refused from the moment its revocation is answered);
+//! - this process's writer holds the [`CommitWatch`] while a batch that
+//!   writes a user, a key or settings runs and is answered (nothing is kept
+//!   meanwhile), then starts a new epoch: a revoked key is refused from the
+//!   moment its revocation is answered;
 //! - any commit by another process or connection moves it too, as soon as
 //!   the next read (or the writer) sees its WAL index header.
 //!
