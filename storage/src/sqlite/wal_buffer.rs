@@ -468,8 +468,8 @@ type Header = [u8; 48];
 /// and releases the WAL write lock, and keeps the WAL index mapped while
 /// it is open. Every commit to the file writes the WAL index header under
 /// that lock, so:
-/// - the header as the writer left it when it last unlocked is `own`;
-/// - a header different from `own` while the writer does not hold the lock
+/// - the header as the writer left it when it last unlocked is its own;
+/// - a header different from that while the writer does not hold the lock
 ///   is someone else's commit, and so is one found when it takes the lock;
 /// - while the writer holds the lock, no one else can commit.
 ///
